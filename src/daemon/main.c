@@ -1,0 +1,159 @@
+/* xengvtd: one process per guest vGPU. Set-up opens Xen's handles, creates
+ * the ioreq server, builds the vGPU, enables the server and then serves
+ * from one event loop until the domain goes away or a signal says stop. */
+#include "config.h"
+#include "daemon/options.h"
+#include "daemon/domain.h"
+#include "evtchn/loop.h"
+#include "evtchn/ports.h"
+#include "evtchn/irq.h"
+#include "ioreq/server.h"
+#include "ioreq/guestmem.h"
+#include "gvt/vgpu.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <xendevicemodel.h>
+#include <xenforeignmemory.h>
+
+struct daemon {
+    struct xengvtd_options opt;
+    struct evt_loop *loop;
+    xendevicemodel_handle *dmod;
+    xenforeignmemory_handle *fmem;
+    struct evt_ports *ports;
+    struct evt_irq irq;
+    struct gmem *gm;
+    struct ioreq_server *srv;
+    struct vgpu *vgpu;
+    struct domain_watch *watch;
+};
+
+static void on_signal(void *opaque, int signo)
+{
+    struct daemon *d = opaque;
+    log_info("signal %d: shutting down", signo);
+    evt_loop_stop(d->loop, EXIT_OK);
+}
+
+static void on_domain_gone(void *opaque)
+{
+    struct daemon *d = opaque;
+    if (!evt_loop_stopping(d->loop))
+        log_info("dom%u destroyed: exiting", d->opt.domid);
+    evt_loop_stop(d->loop, EXIT_OK);
+}
+
+static int setup(struct daemon *d)
+{
+    const struct xengvtd_options *o = &d->opt;
+    int rc = domain_alive(o->domid);
+    if (rc <= 0) {
+        log_error("dom%u: %s", o->domid, rc == 0 ? "no such domain" : strerror(-rc));
+        return rc == 0 ? EXIT_NO_DOMAIN : EXIT_XEN_SETUP;
+    }
+    if (evt_loop_new(&d->loop) < 0)
+        return EXIT_RUNTIME;
+    static const int signals[] = { SIGTERM, SIGINT, SIGHUP, 0 };
+    if (evt_loop_add_signals(d->loop, signals, on_signal, d) < 0)
+        return EXIT_RUNTIME;
+    signal(SIGPIPE, SIG_IGN);
+
+    d->dmod = xendevicemodel_open(NULL, 0);
+    d->fmem = xenforeignmemory_open(NULL, 0);
+    if (!d->dmod || !d->fmem) {
+        log_error("opening Xen's device-model/foreign-memory interfaces: %s "
+                  "(is this dom0 with privcmd loaded?)", strerror(errno));
+        return EXIT_XEN_SETUP;
+    }
+    if (evt_ports_open(d->loop, &d->ports) < 0)
+        return EXIT_XEN_SETUP;
+    evt_ports_on_domain_dead(d->ports, on_domain_gone, d);
+    evt_irq_init(&d->irq, d->dmod, o->domid);
+    if (gmem_new(d->fmem, o->domid, o->map_cache_buckets, &d->gm) < 0)
+        return EXIT_RUNTIME;
+
+    struct ioreq_server_params params = { .domid = o->domid,
+                                          .legacy_mapping = o->legacy_mapping };
+    if (ioreq_server_create(&params, d->dmod, d->fmem, d->ports, d->gm, &d->srv) < 0)
+        return EXIT_XEN_SETUP;
+    ioreq_server_on_domain_dead(d->srv, on_domain_gone, d);
+
+    struct vgpu_config vc = {
+        .sbdf = o->sbdf,
+        .type = vgpu_type_find(o->type_name),
+        .device_id = o->device_id,
+        .io_bar = o->io_bar,
+    };
+    if (vgpu_create(&vc, d->srv, &d->irq, d->gm, d->loop, &d->vgpu) < 0)
+        return EXIT_XEN_SETUP;
+    if (ioreq_server_enable(d->srv) < 0)
+        return EXIT_XEN_SETUP;
+    if (domain_watch_start(d->loop, o->domid, on_domain_gone, d, &d->watch) < 0)
+        return EXIT_XEN_SETUP;
+    if (domain_watch_set_state(d->watch, "running") < 0)
+        log_warn("could not publish state in xenstore: %s", strerror(errno));
+    log_info("dom%u: serving", o->domid);
+    return EXIT_OK;
+}
+
+static void report_stats(struct daemon *d)
+{
+    if (!d->srv || !d->vgpu)
+        return;
+    struct ioreq_stats is;
+    struct gmem_stats gs;
+    struct vgpu_stats vs;
+    ioreq_get_stats(d->srv, &is);
+    gmem_get_stats(d->gm, &gs);
+    vgpu_get_stats(d->vgpu, &vs);
+    log_info("stats: ioreqs pio=%llu mmio=%llu pci=%llu buffered=%llu "
+             "invalidate=%llu rejected=%llu; msis=%llu (failed %llu) vblanks=%llu; "
+             "map cache hits=%llu maps=%llu faults=%llu; guest warnings=%llu",
+             (unsigned long long)is.pio, (unsigned long long)is.mmio,
+             (unsigned long long)is.pci_config, (unsigned long long)is.buffered,
+             (unsigned long long)is.invalidate, (unsigned long long)is.rejected,
+             (unsigned long long)d->irq.msis_injected,
+             (unsigned long long)d->irq.msi_failures,
+             (unsigned long long)vs.vblanks, (unsigned long long)gs.hits,
+             (unsigned long long)gs.maps, (unsigned long long)gs.faults,
+             (unsigned long long)log_guest_warnings());
+}
+
+static void teardown(struct daemon *d)
+{
+    report_stats(d);
+    domain_watch_stop(d->watch);
+    vgpu_destroy(d->vgpu);
+    ioreq_server_destroy(d->srv);
+    gmem_free(d->gm);
+    evt_ports_close(d->ports);
+    if (d->fmem)
+        xenforeignmemory_close(d->fmem);
+    if (d->dmod)
+        xendevicemodel_close(d->dmod);
+    evt_loop_free(d->loop);
+}
+
+int main(int argc, char **argv)
+{
+    struct daemon d = { 0 };
+    int code;
+    if (options_parse(argc, argv, &d.opt, &code) != 0)
+        return code;
+    log_set_level(d.opt.log_level);
+    char prefix[32];
+    snprintf(prefix, sizeof(prefix), "xengvtd[dom%u]", d.opt.domid);
+    log_set_prefix(prefix);
+
+    code = setup(&d);
+    if (code == EXIT_OK)
+        code = evt_loop_run(d.loop);
+    if (code < 0)
+        code = EXIT_RUNTIME;
+    teardown(&d);
+    return code;
+}

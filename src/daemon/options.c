@@ -1,0 +1,174 @@
+#include "config.h"
+#include "daemon/options.h"
+#include "gvt/vgpu.h"
+#include "ioreq/server.h"
+#include "ioreq/guestmem.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"Usage: xengvtd --domid N [options]\n"
+"\n"
+"Serve an Intel GVT-g virtual GPU to Xen HVM guest N as a device-model\n"
+"ioreq server. Runs in the foreground until the domain is destroyed or the\n"
+"daemon receives SIGTERM/SIGINT; logs go to stderr.\n"
+"\n"
+"Options:\n"
+"  -d, --domid N          guest domain to serve (required)\n"
+"  -s, --sbdf S:B:D.F     PCI address of the vGPU in the guest\n"
+"                         (default 0000:00:02.0, where i915 expects the iGPU)\n"
+"  -t, --type NAME        vGPU type (default GVTg_V5_4); one of:\n");
+    for (const struct vgpu_type *const *t = vgpu_types(); *t; t++)
+        fprintf(out, "                           %-10s aperture %4u MiB, hidden %4u MiB, "
+                "%u fences, up to %ux%u\n", (*t)->name, (*t)->aperture_mb,
+                (*t)->hidden_mb, (*t)->fences, (*t)->max_width, (*t)->max_height);
+    fprintf(out,
+"      --device-id ID     PCI device id to present (default 0x1912, SKL GT2)\n"
+"      --io-bar           also expose BAR4, the MMIO index/data I/O window of\n"
+"                         bare-metal iGPUs (GVT-g leaves it out)\n"
+"      --legacy-mapping   map the ioreq pages by gfn instead of the resource API\n"
+"      --map-cache N      guest-memory map cache size in 256 KiB buckets\n"
+"                         (default %u)\n"
+"  -l, --log-level LVL    error, warn, info (default) or debug\n"
+"  -h, --help             this text\n"
+"  -V, --version          version\n"
+"\n"
+"Exit status: 0 stopped by signal or domain gone; 1 runtime error; 2 usage;\n"
+"3 domain not found; 4 Xen refused a set-up step. See xengvtd(8).\n",
+            GMEM_DEFAULT_MAX_BUCKETS);
+}
+
+int options_parse_sbdf(const char *s, uint32_t *sbdf)
+{
+    unsigned seg = 0, bus, dev, fn;
+    char tail;
+    if (sscanf(s, "%x:%x:%x.%x%c", &seg, &bus, &dev, &fn, &tail) != 4) {
+        seg = 0;
+        if (sscanf(s, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3)
+            return -EINVAL;
+    }
+    if (seg > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+        return -ERANGE;
+    *sbdf = pci_sbdf(seg, bus, dev, fn);
+    return 0;
+}
+
+static int parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 0);
+    if (errno || end == s || *end || v > max)
+        return -EINVAL;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE };
+
+int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
+{
+    static const struct option longopts[] = {
+        { "domid", required_argument, NULL, 'd' },
+        { "sbdf", required_argument, NULL, 's' },
+        { "type", required_argument, NULL, 't' },
+        { "log-level", required_argument, NULL, 'l' },
+        { "legacy-mapping", no_argument, NULL, OPT_LEGACY },
+        { "io-bar", no_argument, NULL, OPT_IO_BAR },
+        { "device-id", required_argument, NULL, OPT_DEVICE_ID },
+        { "map-cache", required_argument, NULL, OPT_MAP_CACHE },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    memset(o, 0, sizeof(*o));
+    o->sbdf = pci_sbdf(0, 0, 2, 0);
+    o->type_name = "GVTg_V5_4";
+    o->log_level = LOGL_INFO;
+    o->map_cache_buckets = GMEM_DEFAULT_MAX_BUCKETS;
+    *exit_code = EXIT_USAGE;
+    optind = 1;
+    int c;
+    uint32_t v;
+    while ((c = getopt_long(argc, argv, "d:s:t:l:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            /* DOMID_FIRST_RESERVED is 0x7ff0; dom0 serves, never is served. */
+            if (parse_u32(optarg, 0x7fef, &v) < 0 || v == 0) {
+                fprintf(stderr, "xengvtd: --domid: '%s' is not a guest domain id\n", optarg);
+                return -1;
+            }
+            o->domid = v;
+            o->have_domid = true;
+            break;
+        case 's':
+            if (options_parse_sbdf(optarg, &o->sbdf) < 0) {
+                fprintf(stderr, "xengvtd: --sbdf: '%s' is not SSSS:BB:DD.F\n", optarg);
+                return -1;
+            }
+            break;
+        case 't':
+            if (!vgpu_type_find(optarg)) {
+                fprintf(stderr, "xengvtd: --type: unknown vGPU type '%s'; valid:", optarg);
+                for (const struct vgpu_type *const *t = vgpu_types(); *t; t++)
+                    fprintf(stderr, " %s", (*t)->name);
+                fprintf(stderr, "\n");
+                return -1;
+            }
+            o->type_name = optarg;
+            break;
+        case 'l':
+            if (log_parse_level(optarg, &o->log_level) < 0) {
+                fprintf(stderr, "xengvtd: --log-level: use error, warn, info or debug\n");
+                return -1;
+            }
+            break;
+        case OPT_LEGACY:
+            o->legacy_mapping = true;
+            break;
+        case OPT_IO_BAR:
+            o->io_bar = true;
+            break;
+        case OPT_DEVICE_ID:
+            if (parse_u32(optarg, 0xffff, &v) < 0) {
+                fprintf(stderr, "xengvtd: --device-id: '%s' is not a 16-bit id\n", optarg);
+                return -1;
+            }
+            o->device_id = (uint16_t)v;
+            break;
+        case OPT_MAP_CACHE:
+            if (parse_u32(optarg, 65536, &v) < 0 || v < 4) {
+                fprintf(stderr, "xengvtd: --map-cache: 4..65536 buckets\n");
+                return -1;
+            }
+            o->map_cache_buckets = v;
+            break;
+        case 'h':
+            usage(stdout);
+            *exit_code = EXIT_OK;
+            return 1;
+        case 'V':
+            printf("xengvtd %s\n", PACKAGE_VERSION);
+            *exit_code = EXIT_OK;
+            return 1;
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "xengvtd: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (!o->have_domid) {
+        fprintf(stderr, "xengvtd: --domid is required (see --help)\n");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,37 @@
+/* xengvtd's command line. */
+#ifndef XENGVT_DAEMON_OPTIONS_H
+#define XENGVT_DAEMON_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/log.h"
+
+/* Exit codes, documented in xengvtd(8). */
+enum xengvtd_exit {
+    EXIT_OK = 0,            /* SIGTERM/SIGINT, or the domain went away */
+    EXIT_RUNTIME = 1,       /* an error while serving */
+    EXIT_USAGE = 2,         /* bad command line */
+    EXIT_NO_DOMAIN = 3,     /* the domain does not exist at start */
+    EXIT_XEN_SETUP = 4,     /* Xen refused a set-up step (handles, server, ports) */
+};
+
+struct xengvtd_options {
+    uint32_t domid;
+    bool have_domid;
+    uint32_t sbdf;
+    const char *type_name;
+    enum log_level log_level;
+    bool legacy_mapping;
+    bool io_bar;
+    uint16_t device_id;
+    unsigned map_cache_buckets;
+};
+
+/* 0 to run; otherwise the process should exit with *exit_code (help and
+ * version exit 0, errors EXIT_USAGE after printing why). */
+int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code);
+/* "SSSS:BB:DD.F" or "BB:DD.F". */
+int options_parse_sbdf(const char *s, uint32_t *sbdf);
+
+#endif

@@ -1,0 +1,236 @@
+#include "config.h"
+#include "evtchn/loop.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+struct evt_watch {
+    int fd;
+    evt_fd_cb cb;
+    void *opaque;
+    struct evt_watch *next;
+};
+
+struct evt_timer {
+    struct evt_loop *loop;
+    int fd;
+    bool armed;
+    evt_timer_cb cb;
+    void *opaque;
+};
+
+struct evt_loop {
+    int epfd;
+    bool stopping;
+    int exit_code;
+    struct evt_watch *watches;
+    struct evt_watch *retired; /* removed during a batch, freed after it */
+    int sigfd;
+    evt_signal_cb sig_cb;
+    void *sig_opaque;
+};
+
+int evt_loop_new(struct evt_loop **out)
+{
+    struct evt_loop *loop = calloc(1, sizeof(*loop));
+    if (!loop)
+        return -ENOMEM;
+    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (loop->epfd < 0) {
+        int err = -errno;
+        free(loop);
+        return err;
+    }
+    loop->sigfd = -1;
+    *out = loop;
+    return 0;
+}
+
+static void free_watch_list(struct evt_watch *w)
+{
+    while (w) {
+        struct evt_watch *next = w->next;
+        free(w);
+        w = next;
+    }
+}
+
+void evt_loop_free(struct evt_loop *loop)
+{
+    if (!loop)
+        return;
+    free_watch_list(loop->watches);
+    free_watch_list(loop->retired);
+    if (loop->sigfd >= 0)
+        close(loop->sigfd);
+    close(loop->epfd);
+    free(loop);
+}
+
+int evt_loop_add_fd(struct evt_loop *loop, int fd, evt_fd_cb cb, void *opaque)
+{
+    struct evt_watch *w = calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    w->fd = fd;
+    w->cb = cb;
+    w->opaque = opaque;
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        int err = -errno;
+        free(w);
+        return err;
+    }
+    w->next = loop->watches;
+    loop->watches = w;
+    return 0;
+}
+
+int evt_loop_del_fd(struct evt_loop *loop, int fd)
+{
+    for (struct evt_watch **pp = &loop->watches; *pp; pp = &(*pp)->next) {
+        struct evt_watch *w = *pp;
+        if (w->fd != fd)
+            continue;
+        epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+        *pp = w->next;
+        /* epoll may already have returned this watch in the batch being
+         * dispatched: keep the memory until the batch ends. */
+        w->cb = NULL;
+        w->next = loop->retired;
+        loop->retired = w;
+        return 0;
+    }
+    return -ENOENT;
+}
+
+static void signal_ready(void *opaque, uint32_t events)
+{
+    struct evt_loop *loop = opaque;
+    (void)events;
+    struct signalfd_siginfo si;
+    while (read(loop->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+        loop->sig_cb(loop->sig_opaque, (int)si.ssi_signo);
+}
+
+int evt_loop_add_signals(struct evt_loop *loop, const int *signals,
+                         evt_signal_cb cb, void *opaque)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int *s = signals; *s; s++)
+        sigaddset(&set, *s);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        return -errno;
+    loop->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (loop->sigfd < 0)
+        return -errno;
+    loop->sig_cb = cb;
+    loop->sig_opaque = opaque;
+    return evt_loop_add_fd(loop, loop->sigfd, signal_ready, loop);
+}
+
+static void timer_ready(void *opaque, uint32_t events)
+{
+    struct evt_timer *t = opaque;
+    (void)events;
+    uint64_t expirations = 0;
+    if (read(t->fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+        return; /* disarmed between the wake-up and now */
+    t->cb(t->opaque, expirations);
+}
+
+int evt_timer_new(struct evt_loop *loop, evt_timer_cb cb, void *opaque,
+                  struct evt_timer **out)
+{
+    struct evt_timer *t = calloc(1, sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    t->loop = loop;
+    t->cb = cb;
+    t->opaque = opaque;
+    t->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (t->fd < 0) {
+        int err = -errno;
+        free(t);
+        return err;
+    }
+    int rc = evt_loop_add_fd(loop, t->fd, timer_ready, t);
+    if (rc < 0) {
+        close(t->fd);
+        free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+static struct timespec ns_to_ts(uint64_t ns)
+{
+    return (struct timespec){ .tv_sec = (time_t)(ns / 1000000000ull),
+                              .tv_nsec = (long)(ns % 1000000000ull) };
+}
+
+int evt_timer_arm(struct evt_timer *t, uint64_t first_ns, uint64_t period_ns)
+{
+    struct itimerspec its = { .it_value = ns_to_ts(first_ns),
+                              .it_interval = ns_to_ts(period_ns) };
+    if (timerfd_settime(t->fd, 0, &its, NULL) < 0)
+        return -errno;
+    t->armed = first_ns != 0;
+    return 0;
+}
+
+void evt_timer_disarm(struct evt_timer *t)
+{
+    evt_timer_arm(t, 0, 0);
+}
+
+bool evt_timer_armed(const struct evt_timer *t) { return t->armed; }
+
+void evt_timer_free(struct evt_timer *t)
+{
+    if (!t)
+        return;
+    evt_loop_del_fd(t->loop, t->fd);
+    close(t->fd);
+    free(t);
+}
+
+int evt_loop_run(struct evt_loop *loop)
+{
+    struct epoll_event events[16];
+    while (!loop->stopping) {
+        int n = epoll_wait(loop->epfd, events, 16, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            log_error("epoll_wait: %s", strerror(errno));
+            return -errno;
+        }
+        for (int i = 0; i < n && !loop->stopping; i++) {
+            struct evt_watch *w = events[i].data.ptr;
+            if (w->cb) /* NULL: removed earlier in this batch */
+                w->cb(w->opaque, events[i].events);
+        }
+        free_watch_list(loop->retired);
+        loop->retired = NULL;
+    }
+    return loop->exit_code;
+}
+
+void evt_loop_stop(struct evt_loop *loop, int code)
+{
+    if (!loop->stopping)
+        loop->exit_code = code;
+    loop->stopping = true;
+}
+
+bool evt_loop_stopping(const struct evt_loop *loop) { return loop->stopping; }

@@ -1,0 +1,44 @@
+/* The daemon's single event loop: epoll over file descriptors (the xenevtchn
+ * fd, xenstore's fd, timerfds, a signalfd, control sockets). Callbacks run
+ * to completion on the loop's thread; nothing here knows about GPUs. */
+#ifndef XENGVT_EVTCHN_LOOP_H
+#define XENGVT_EVTCHN_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct evt_loop;
+struct evt_timer;
+
+/* `events` is the epoll event mask that fired (EPOLLIN, EPOLLHUP, ...). */
+typedef void (*evt_fd_cb)(void *opaque, uint32_t events);
+typedef void (*evt_timer_cb)(void *opaque, uint64_t expirations);
+typedef void (*evt_signal_cb)(void *opaque, int signo);
+
+int evt_loop_new(struct evt_loop **out);
+void evt_loop_free(struct evt_loop *loop);
+
+/* Watch `fd` for readability. One registration per fd. */
+int evt_loop_add_fd(struct evt_loop *loop, int fd, evt_fd_cb cb, void *opaque);
+int evt_loop_del_fd(struct evt_loop *loop, int fd);
+
+/* Block `signals` (a 0-terminated list) and deliver them through a signalfd. */
+int evt_loop_add_signals(struct evt_loop *loop, const int *signals,
+                         evt_signal_cb cb, void *opaque);
+
+/* Periodic or one-shot timers on CLOCK_MONOTONIC. A stopped timer costs
+ * nothing: the loop only wakes for armed ones. */
+int evt_timer_new(struct evt_loop *loop, evt_timer_cb cb, void *opaque,
+                  struct evt_timer **out);
+/* period_ns 0: one-shot after first_ns. first_ns 0 disarms. */
+int evt_timer_arm(struct evt_timer *t, uint64_t first_ns, uint64_t period_ns);
+void evt_timer_disarm(struct evt_timer *t);
+bool evt_timer_armed(const struct evt_timer *t);
+void evt_timer_free(struct evt_timer *t);
+
+/* Run until evt_loop_stop(); returns the code passed to it. */
+int evt_loop_run(struct evt_loop *loop);
+void evt_loop_stop(struct evt_loop *loop, int code);
+bool evt_loop_stopping(const struct evt_loop *loop);
+
+#endif

@@ -1,0 +1,159 @@
+#include "config.h"
+#include "evtchn/ports.h"
+#include "evtchn/loop.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The FIFO ABI allows 2^17 ports per domain; a larger local port from the
+ * library would be a bug, not guest input, but is refused all the same. */
+#define EVT_PORTS_MAX (1u << 17)
+
+struct port_slot {
+    evt_port_cb cb; /* NULL: unbound */
+    void *opaque;
+    unsigned arg;
+};
+
+struct evt_ports {
+    struct evt_loop *loop;
+    xenevtchn_handle *xce;
+    int fd;
+    struct port_slot *slots;
+    uint32_t nslots;
+    uint64_t delivered;
+    evt_ports_dead_cb dead_cb;
+    void *dead_opaque;
+};
+
+static void ports_ready(void *opaque, uint32_t events)
+{
+    struct evt_ports *ports = opaque;
+    (void)events;
+    /* One port per wake-up, as the device's read() gives one: the fd stays
+     * readable while more are pending, so epoll comes straight back. */
+    xenevtchn_port_or_error_t port = xenevtchn_pending(ports->xce);
+    if (port < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        log_error("xenevtchn_pending: %s", strerror(errno));
+        if (errno == ESRCH && ports->dead_cb)
+            ports->dead_cb(ports->dead_opaque);
+        return;
+    }
+    /* Unmask first: an event raised while the callback runs must not be
+     * lost, and callbacks re-check shared state anyway. */
+    if (xenevtchn_unmask(ports->xce, (uint32_t)port) < 0)
+        log_warn("xenevtchn_unmask(%d): %s", port, strerror(errno));
+    if ((uint32_t)port >= ports->nslots || !ports->slots[port].cb) {
+        log_debug("event on unbound port %d", port);
+        return;
+    }
+    ports->delivered++;
+    struct port_slot *s = &ports->slots[port];
+    s->cb(s->opaque, s->arg);
+}
+
+int evt_ports_open(struct evt_loop *loop, struct evt_ports **out)
+{
+    struct evt_ports *ports = calloc(1, sizeof(*ports));
+    if (!ports)
+        return -ENOMEM;
+    ports->loop = loop;
+    ports->xce = xenevtchn_open(NULL, 0);
+    if (!ports->xce) {
+        int err = -errno;
+        log_error("xenevtchn_open: %s", strerror(errno));
+        free(ports);
+        return err;
+    }
+    ports->fd = xenevtchn_fd(ports->xce);
+    int rc = evt_loop_add_fd(loop, ports->fd, ports_ready, ports);
+    if (rc < 0) {
+        xenevtchn_close(ports->xce);
+        free(ports);
+        return rc;
+    }
+    *out = ports;
+    return 0;
+}
+
+void evt_ports_close(struct evt_ports *ports)
+{
+    if (!ports)
+        return;
+    for (uint32_t p = 0; p < ports->nslots; p++)
+        if (ports->slots[p].cb)
+            xenevtchn_unbind(ports->xce, p);
+    evt_loop_del_fd(ports->loop, ports->fd);
+    xenevtchn_close(ports->xce);
+    free(ports->slots);
+    free(ports);
+}
+
+xenevtchn_handle *evt_ports_handle(struct evt_ports *ports) { return ports->xce; }
+
+static int grow_slots(struct evt_ports *ports, uint32_t port)
+{
+    if (port < ports->nslots)
+        return 0;
+    if (port >= EVT_PORTS_MAX)
+        return -ERANGE;
+    uint32_t n = ports->nslots ? ports->nslots : 64;
+    while (n <= port)
+        n *= 2;
+    struct port_slot *s = realloc(ports->slots, n * sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    memset(s + ports->nslots, 0, (n - ports->nslots) * sizeof(*s));
+    ports->slots = s;
+    ports->nslots = n;
+    return 0;
+}
+
+int evt_ports_bind(struct evt_ports *ports, uint32_t domid,
+                   uint32_t remote_port, evt_port_cb cb, void *opaque,
+                   unsigned arg)
+{
+    xenevtchn_port_or_error_t local =
+        xenevtchn_bind_interdomain(ports->xce, domid, remote_port);
+    if (local < 0)
+        return -errno;
+    int rc = grow_slots(ports, (uint32_t)local);
+    if (rc < 0) {
+        xenevtchn_unbind(ports->xce, (uint32_t)local);
+        return rc;
+    }
+    ports->slots[local] = (struct port_slot){ cb, opaque, arg };
+    return local;
+}
+
+void evt_ports_unbind(struct evt_ports *ports, uint32_t local_port)
+{
+    if (local_port >= ports->nslots || !ports->slots[local_port].cb)
+        return;
+    ports->slots[local_port].cb = NULL;
+    xenevtchn_unbind(ports->xce, local_port);
+}
+
+int evt_ports_notify(struct evt_ports *ports, uint32_t local_port)
+{
+    if (xenevtchn_notify(ports->xce, local_port) < 0) {
+        int err = -errno;
+        if (errno == ESRCH && ports->dead_cb)
+            ports->dead_cb(ports->dead_opaque);
+        return err;
+    }
+    return 0;
+}
+
+uint64_t evt_ports_delivered(const struct evt_ports *ports) { return ports->delivered; }
+
+void evt_ports_on_domain_dead(struct evt_ports *ports, evt_ports_dead_cb cb,
+                              void *opaque)
+{
+    ports->dead_cb = cb;
+    ports->dead_opaque = opaque;
+}

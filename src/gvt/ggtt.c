@@ -1,0 +1,87 @@
+/* The guest's GGTT: 8-byte entries at BAR0 + 8 MiB. An entry maps one 4 KiB
+ * page of graphics address space to a guest frame (bits 45:12, bit 0
+ * present). Entries outside the vGPU's slices are not the guest's to set. */
+#include "config.h"
+#include "gvt/vgpu_priv.h"
+#include "ioreq/guestmem.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GEN8_PTE_PRESENT 1ull
+#define GEN8_PTE_ADDR_MASK 0x00003ffffffff000ull /* bits 45:12 */
+
+static uint64_t owned_end(const struct vgpu *v)
+{
+    /* The hidden slice starts right after the aperture BAR. */
+    return (uint64_t)v->pci.bars[2].size + ((uint64_t)v->type->hidden_mb << 20);
+}
+
+static bool index_owned(const struct vgpu *v, uint32_t idx)
+{
+    uint64_t gaddr = (uint64_t)idx << GVT_PAGE_SHIFT;
+    uint64_t ap = (uint64_t)v->type->aperture_mb << 20;
+    return gaddr < ap || (gaddr >= v->pci.bars[2].size && gaddr < owned_end(v));
+}
+
+int gvt_ggtt_init(struct vgpu *v)
+{
+    v->ggtt = calloc(GVT_GGTT_ENTRIES, sizeof(uint64_t));
+    return v->ggtt ? 0 : -ENOMEM;
+}
+
+void gvt_ggtt_release(struct vgpu *v)
+{
+    free(v->ggtt);
+    v->ggtt = NULL;
+}
+
+void gvt_ggtt_reset(struct vgpu *v)
+{
+    memset(v->ggtt, 0, GVT_GGTT_ENTRIES * sizeof(uint64_t));
+}
+
+int gvt_ggtt_read(struct vgpu *v, uint32_t off, unsigned size, uint64_t *val)
+{
+    uint32_t idx = off >> 3;
+    if (idx >= GVT_GGTT_ENTRIES || (size != 4 && size != 8) || (off & (size - 1)))
+        return -EINVAL;
+    uint64_t e = v->ggtt[idx];
+    *val = size == 8 ? e : (off & 4) ? e >> 32 : (uint32_t)e;
+    return 0;
+}
+
+int gvt_ggtt_write(struct vgpu *v, uint32_t off, unsigned size, uint64_t val)
+{
+    uint32_t idx = off >> 3;
+    if (idx >= GVT_GGTT_ENTRIES || (size != 4 && size != 8) || (off & (size - 1)))
+        return -EINVAL;
+    if (!index_owned(v, idx)) {
+        log_guest("GGTT write to entry %#x outside the vGPU's slices dropped", idx);
+        return -EPERM;
+    }
+    uint64_t e = v->ggtt[idx];
+    if (size == 8)
+        e = val;
+    else if (off & 4)
+        e = (e & 0xffffffffull) | val << 32;
+    else
+        e = (e & ~0xffffffffull) | (uint32_t)val;
+    v->ggtt[idx] = e;
+    v->stats.ggtt_writes++;
+    return 0;
+}
+
+int gvt_ggtt_translate(struct vgpu *v, uint64_t gaddr, uint64_t *gpa)
+{
+    uint64_t idx = gaddr >> GVT_PAGE_SHIFT;
+    if (idx >= GVT_GGTT_ENTRIES || !index_owned(v, (uint32_t)idx))
+        return -EFAULT;
+    uint64_t e = v->ggtt[idx];
+    if (!(e & GEN8_PTE_PRESENT))
+        return -EFAULT;
+    *gpa = (e & GEN8_PTE_ADDR_MASK) | (gaddr & ((1u << GVT_PAGE_SHIFT) - 1));
+    return 0;
+}

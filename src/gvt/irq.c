@@ -1,0 +1,102 @@
+/* The gen8 interrupt tree as the guest i915 programs it: per block ISR,
+ * IMR, IIR, IER at +0/+4/+8/+0xC, and a master register whose bit 31 gates
+ * delivery and whose low bits summarise (IIR & IER) of each block. */
+#include "config.h"
+#include "gvt/vgpu_priv.h"
+#include "common/log.h"
+
+#include <errno.h>
+
+static const uint32_t block_base[IRQ_BLOCKS] = {
+    [IRQ_GT0] = GEN8_GT_ISR(0), [IRQ_GT1] = GEN8_GT_ISR(1),
+    [IRQ_GT2] = GEN8_GT_ISR(2), [IRQ_GT3] = GEN8_GT_ISR(3),
+    [IRQ_PIPE_A] = GEN8_DE_PIPE_ISR(0), [IRQ_PIPE_B] = GEN8_DE_PIPE_ISR(1),
+    [IRQ_PIPE_C] = GEN8_DE_PIPE_ISR(2), [IRQ_DE_PORT] = GEN8_DE_PORT_ISR,
+    [IRQ_DE_MISC] = GEN8_DE_MISC_ISR, [IRQ_PCU] = GEN8_PCU_ISR,
+    [IRQ_PCH] = SDEISR,
+};
+
+#define ISR 0x0u
+#define IMR 0x4u
+#define IIR 0x8u
+#define IER 0xcu
+
+static uint32_t pending(struct vgpu *v, enum gvt_irq_block b)
+{
+    return vreg(&v->regs, block_base[b] + IIR) & vreg(&v->regs, block_base[b] + IER);
+}
+
+uint32_t gvt_irq_master_summary(struct vgpu *v)
+{
+    uint32_t s = 0, p;
+    p = pending(v, IRQ_GT0);
+    s |= (p & 0xffffu ? 1u << 0 : 0) | (p >> 16 ? 1u << 1 : 0); /* RCS, BCS */
+    p = pending(v, IRQ_GT1);
+    s |= (p & 0xffffu ? 1u << 2 : 0) | (p >> 16 ? 1u << 3 : 0); /* VCS0, VCS1 */
+    s |= pending(v, IRQ_GT2) ? 1u << 4 : 0;                      /* PM */
+    s |= pending(v, IRQ_GT3) ? 1u << 6 : 0;                      /* VECS */
+    s |= pending(v, IRQ_PIPE_A) ? 1u << 16 : 0;
+    s |= pending(v, IRQ_PIPE_B) ? 1u << 17 : 0;
+    s |= pending(v, IRQ_PIPE_C) ? 1u << 18 : 0;
+    s |= pending(v, IRQ_DE_PORT) ? 1u << 20 : 0;
+    s |= pending(v, IRQ_DE_MISC) ? 1u << 22 : 0;
+    s |= pending(v, IRQ_PCH) ? 1u << 23 : 0;
+    s |= pending(v, IRQ_PCU) ? 1u << 30 : 0;
+    return s;
+}
+
+void gvt_irq_update(struct vgpu *v)
+{
+    bool level = (vreg(&v->regs, GEN8_MASTER_IRQ) & GEN8_MASTER_IRQ_CONTROL) &&
+                 gvt_irq_master_summary(v);
+    if (level && pci_func_msi_notify(&v->pci) == 0) {
+        v->stats.msis++;
+        return;
+    }
+    /* No MSI (disabled): INTx follows the level, as GVT's fallback. */
+    pci_func_set_intx(&v->pci, level);
+}
+
+void gvt_irq_raise(struct vgpu *v, enum gvt_irq_block b, uint32_t bit)
+{
+    v->stats.irq_events++;
+    uint32_t base = block_base[b];
+    if (vreg(&v->regs, base + IMR) & bit)
+        return; /* masked: the event leaves no trace in IIR */
+    vreg_set(&v->regs, base + IIR, vreg(&v->regs, base + IIR) | bit);
+    gvt_irq_update(v);
+}
+
+static uint32_t master_read(struct vgpu *v, uint32_t off, uint32_t stored)
+{
+    (void)off;
+    return (stored & GEN8_MASTER_IRQ_CONTROL) | gvt_irq_master_summary(v);
+}
+
+static void irq_reg_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
+{
+    (void)off;
+    (void)old;
+    (void)val;
+    gvt_irq_update(v);
+}
+
+#define BLOCK_ROWS(base)                                                       \
+    { (base) + ISR, REG_RO, 0, 0, NULL, NULL },                                \
+    { (base) + IMR, 0, 0xffffffffu, 0, NULL, irq_reg_written },                \
+    { (base) + IIR, REG_W1C, 0, 0, NULL, irq_reg_written },                    \
+    { (base) + IER, 0, 0, 0, NULL, irq_reg_written }
+
+static const struct gvt_reg irq_rows[] = {
+    { GEN8_MASTER_IRQ, 0, 0, ~GEN8_MASTER_IRQ_CONTROL, master_read, irq_reg_written },
+    BLOCK_ROWS(GEN8_GT_ISR(0)), BLOCK_ROWS(GEN8_GT_ISR(1)),
+    BLOCK_ROWS(GEN8_GT_ISR(2)), BLOCK_ROWS(GEN8_GT_ISR(3)),
+    BLOCK_ROWS(GEN8_DE_PIPE_ISR(0)), BLOCK_ROWS(GEN8_DE_PIPE_ISR(1)),
+    BLOCK_ROWS(GEN8_DE_PIPE_ISR(2)), BLOCK_ROWS(GEN8_DE_PORT_ISR),
+    BLOCK_ROWS(GEN8_DE_MISC_ISR), BLOCK_ROWS(GEN8_PCU_ISR), BLOCK_ROWS(SDEISR),
+};
+
+int gvt_irq_init(struct vgpu *v)
+{
+    return gvt_regs_add(&v->regs, irq_rows, sizeof(irq_rows) / sizeof(irq_rows[0]));
+}

@@ -1,0 +1,61 @@
+/* PVINFO (struct vgt_if at BAR0 + 0x78000): how the guest i915 learns it
+ * runs on a GVT-g vGPU and which slices of graphics memory are its own.
+ * The first half is written by us and read-only to the guest; the second
+ * half is the guest's to write. */
+#include "config.h"
+#include "gvt/vgpu_priv.h"
+#include "common/log.h"
+
+static void g2v_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
+{
+    (void)off;
+    (void)old;
+    v->stats.g2v_last = val;
+    log_debug("dom%u: g2v notification %u", v->cfg.sbdf, val);
+}
+
+static void display_ready_written(struct vgpu *v, uint32_t off, uint32_t old,
+                                  uint32_t val)
+{
+    (void)off;
+    (void)old;
+    v->stats.display_ready = val;
+    log_info("guest display %s", val ? "ready" : "not ready");
+}
+
+static const struct gvt_reg pvinfo_rows[] = {
+    { vgtif_reg(PVINFO_G2V_NOTIFY), 0, 0, 0, NULL, g2v_written },
+    { vgtif_reg(PVINFO_DISPLAY_READY), 0, 0, 0, NULL, display_ready_written },
+    { vgtif_reg(PVINFO_CURSOR_X_HOT), 0, 0xffffffffu, 0, NULL, NULL },
+    { vgtif_reg(PVINFO_CURSOR_Y_HOT), 0, 0xffffffffu, 0, NULL, NULL },
+};
+
+int gvt_pvinfo_init(struct vgpu *v)
+{
+    return gvt_regs_add(&v->regs, pvinfo_rows,
+                        sizeof(pvinfo_rows) / sizeof(pvinfo_rows[0]));
+}
+
+void gvt_pvinfo_reset(struct vgpu *v)
+{
+    struct gvt_regs *r = &v->regs;
+    const struct vgpu_type *t = v->type;
+    vreg_set(r, vgtif_reg(PVINFO_MAGIC), (uint32_t)VGT_MAGIC);
+    vreg_set(r, vgtif_reg(PVINFO_MAGIC + 4), (uint32_t)(VGT_MAGIC >> 32));
+    vreg_set(r, vgtif_reg(PVINFO_VERSION_MAJOR),
+             VGT_VERSION_MAJOR | VGT_VERSION_MINOR << 16);
+    vreg_set(r, vgtif_reg(PVINFO_VGT_ID), v->cfg.vgt_id);
+    vreg_set(r, vgtif_reg(PVINFO_VGT_CAPS),
+             VGT_CAPS_FULL_PPGTT | VGT_CAPS_HWSP_EMULATION | VGT_CAPS_HUGE_GTT);
+    /* Single guest: its aperture slice is [0, M), its hidden slice follows. */
+    vreg_set(r, vgtif_reg(PVINFO_MAPPABLE_BASE), 0);
+    vreg_set(r, vgtif_reg(PVINFO_MAPPABLE_SIZE), t->aperture_mb << 20);
+    vreg_set(r, vgtif_reg(PVINFO_NONMAPPABLE_BASE), t->aperture_mb << 20);
+    vreg_set(r, vgtif_reg(PVINFO_NONMAPPABLE_SIZE), t->hidden_mb << 20);
+    vreg_set(r, vgtif_reg(PVINFO_FENCE_NUM), t->fences);
+}
+
+bool gvt_pvinfo_write_allowed(uint32_t off)
+{
+    return off < VGT_PVINFO_PAGE || off >= VGT_PVINFO_PAGE + VGT_PVINFO_HOST_SIZE;
+}

@@ -1,0 +1,98 @@
+#include "config.h"
+#include "gvt/regs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int gvt_regs_init(struct gvt_regs *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->mem = calloc(GVT_MMIO_SIZE / 4, sizeof(uint32_t));
+    r->index = calloc(GVT_MMIO_SIZE / 4, sizeof(uint16_t));
+    if (!r->mem || !r->index) {
+        gvt_regs_release(r);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void gvt_regs_release(struct gvt_regs *r)
+{
+    free(r->mem);
+    free(r->index);
+    free(r->table);
+    memset(r, 0, sizeof(*r));
+}
+
+int gvt_regs_add(struct gvt_regs *r, const struct gvt_reg *rows, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t off = rows[i].offset;
+        if ((off & 3) || off >= GVT_MMIO_SIZE)
+            return -EINVAL;
+        uint16_t idx = r->index[off >> 2];
+        if (idx) {
+            r->table[idx - 1] = &rows[i];
+            continue;
+        }
+        if (r->count == r->capacity) {
+            unsigned cap = r->capacity ? r->capacity * 2 : 256;
+            if (cap > UINT16_MAX)
+                return -ENOSPC;
+            const struct gvt_reg **t = realloc(r->table, cap * sizeof(*t));
+            if (!t)
+                return -ENOMEM;
+            r->table = t;
+            r->capacity = cap;
+        }
+        r->table[r->count++] = &rows[i];
+        r->index[off >> 2] = (uint16_t)r->count;
+    }
+    return 0;
+}
+
+void gvt_regs_reset(struct gvt_regs *r)
+{
+    memset(r->mem, 0, GVT_MMIO_SIZE);
+    for (unsigned i = 0; i < r->count; i++)
+        r->mem[r->table[i]->offset >> 2] = r->table[i]->reset;
+}
+
+const struct gvt_reg *gvt_regs_lookup(const struct gvt_regs *r, uint32_t off)
+{
+    uint16_t idx = r->index[off >> 2];
+    return idx ? r->table[idx - 1] : NULL;
+}
+
+uint32_t gvt_regs_read32(struct vgpu *v, struct gvt_regs *r, uint32_t off)
+{
+    const struct gvt_reg *reg = gvt_regs_lookup(r, off);
+    uint32_t stored = r->mem[off >> 2];
+    if (reg && reg->read)
+        return reg->read(v, off, stored);
+    return stored;
+}
+
+void gvt_regs_write32(struct vgpu *v, struct gvt_regs *r, uint32_t off, uint32_t val)
+{
+    const struct gvt_reg *reg = gvt_regs_lookup(r, off);
+    uint32_t old = r->mem[off >> 2];
+    if (!reg) {
+        r->mem[off >> 2] = val;
+        return;
+    }
+    if (reg->flags & REG_RO)
+        return;
+    uint32_t next = val;
+    if (reg->flags & REG_MASKED) {
+        uint32_t enable = val >> 16;
+        next = (old & 0xffff0000u) | (((old & ~enable) | (val & enable)) & 0xffffu);
+    } else if (reg->flags & REG_W1C) {
+        next = old & ~val;
+    }
+    next = (old & reg->ro_mask) | (next & ~reg->ro_mask);
+    r->mem[off >> 2] = next;
+    if (reg->write)
+        reg->write(v, off, old, val);
+}

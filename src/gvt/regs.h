@@ -1,0 +1,63 @@
+/* The vGPU's MMIO register file: 2 MiB of dword storage with a table of
+ * tracked registers (flags, read-only masks, hooks). Untracked offsets are
+ * plain read/write storage. Internal to gvt/. */
+#ifndef XENGVT_GVT_REGS_H
+#define XENGVT_GVT_REGS_H
+
+#include <stdint.h>
+
+#define GVT_MMIO_SIZE (2u << 20)
+
+struct vgpu;
+
+enum gvt_reg_flags {
+    REG_MASKED = 1u << 0,     /* upper 16 bits enable writes to the lower 16 */
+    REG_CMD_ACCESS = 1u << 1, /* MI_LOAD_REGISTER_IMM may write it */
+    REG_W1C = 1u << 2,        /* writing 1 clears (IIR) */
+    REG_RO = 1u << 3,         /* guest writes ignored entirely */
+};
+
+/* Hooks see the vGPU and the register's offset. A write hook runs after
+ * the stored value was updated by the generic rules and may adjust it. */
+typedef uint32_t (*gvt_reg_read_fn)(struct vgpu *v, uint32_t off, uint32_t stored);
+typedef void (*gvt_reg_write_fn)(struct vgpu *v, uint32_t off, uint32_t old,
+                                 uint32_t val);
+
+struct gvt_reg {
+    uint32_t offset;
+    uint32_t flags;
+    uint32_t reset;
+    uint32_t ro_mask; /* bits guest writes cannot change */
+    gvt_reg_read_fn read;
+    gvt_reg_write_fn write;
+};
+
+struct gvt_regs {
+    uint32_t *mem;      /* GVT_MMIO_SIZE bytes, the vreg storage */
+    uint16_t *index;    /* per dword: 0 untracked, else table index + 1 */
+    const struct gvt_reg **table;
+    unsigned count, capacity;
+};
+
+int gvt_regs_init(struct gvt_regs *r);
+void gvt_regs_release(struct gvt_regs *r);
+/* Add rows (a table of `n`); later rows for the same offset replace. */
+int gvt_regs_add(struct gvt_regs *r, const struct gvt_reg *rows, unsigned n);
+/* Storage back to every row's reset value (untracked storage to zero). */
+void gvt_regs_reset(struct gvt_regs *r);
+const struct gvt_reg *gvt_regs_lookup(const struct gvt_regs *r, uint32_t off);
+
+/* A guest dword access at a 4-aligned offset < GVT_MMIO_SIZE. */
+uint32_t gvt_regs_read32(struct vgpu *v, struct gvt_regs *r, uint32_t off);
+void gvt_regs_write32(struct vgpu *v, struct gvt_regs *r, uint32_t off, uint32_t val);
+
+static inline uint32_t vreg(const struct gvt_regs *r, uint32_t off)
+{
+    return r->mem[off >> 2];
+}
+static inline void vreg_set(struct gvt_regs *r, uint32_t off, uint32_t val)
+{
+    r->mem[off >> 2] = val;
+}
+
+#endif

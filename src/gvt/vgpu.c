@@ -1,0 +1,320 @@
+/* The vGPU instance: Intel iGPU PCI identity, BAR0 (registers, PVINFO,
+ * GGTT), BAR2 (aperture through the GGTT), optional BAR4 (I/O window), and
+ * the wiring of the interrupt tree and display to the event loop. */
+#include "config.h"
+#include "gvt/vgpu_priv.h"
+#include "ioreq/guestmem.h"
+#include "ioreq/server.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INTEL_VENDOR_ID 0x8086
+#define SKL_GT2_DEVICE_ID 0x1912
+#define PCI_CLASS_DISPLAY_VGA 0x030000
+#define SNB_GMCH_CTRL 0x50
+#define BDW_GMCH_GGMS_8M (3u << 6) /* GGMS=3: 8 MiB of GTT, GMS=0: no stolen */
+#define BDSM 0x5c
+#define ASLS 0xfc
+#define MSI_CAP_OFFSET 0xac
+#define PM_CAP_OFFSET 0xd0
+
+/* GVT-g's own types for gen8/gen9 (aperture, hidden, fences, resolution). */
+static const struct vgpu_type type_table[] = {
+    { "GVTg_V5_8", 64, 384, 4, 1024, 768 },
+    { "GVTg_V5_4", 128, 512, 4, 1920, 1200 },
+    { "GVTg_V5_2", 256, 1024, 4, 1920, 1200 },
+    { "GVTg_V5_1", 512, 2048, 4, 1920, 1200 },
+};
+static const struct vgpu_type *const type_list[] = {
+    &type_table[0], &type_table[1], &type_table[2], &type_table[3], NULL,
+};
+
+const struct vgpu_type *const *vgpu_types(void) { return type_list; }
+
+const struct vgpu_type *vgpu_type_find(const char *name)
+{
+    for (const struct vgpu_type *const *t = type_list; *t; t++)
+        if (strcmp((*t)->name, name) == 0)
+            return *t;
+    return NULL;
+}
+
+/* --- BAR0: registers below 2 MiB, GGTT from 8 MiB ---------------------- */
+
+static int regs_read(struct vgpu *v, uint32_t off, unsigned size, uint64_t *val)
+{
+    if (size == 8) {
+        if ((off & 3) || off + 8 > GVT_MMIO_SIZE)
+            return -EINVAL;
+        *val = gvt_regs_read32(v, &v->regs, off) |
+               (uint64_t)gvt_regs_read32(v, &v->regs, off + 4) << 32;
+        return 0;
+    }
+    if (off & (size - 1))
+        return -EINVAL; /* naturally aligned 1/2/4-byte only */
+    uint32_t dword = gvt_regs_read32(v, &v->regs, off & ~3u);
+    *val = size == 4 ? dword : (dword >> ((off & 3) * 8)) & ((1u << (size * 8)) - 1);
+    return 0;
+}
+
+static void regs_write_dword(struct vgpu *v, uint32_t off, uint32_t val)
+{
+    if (!gvt_pvinfo_write_allowed(off)) {
+        log_guest("write %#x to read-only PVINFO offset %#x dropped", val,
+                  off - VGT_PVINFO_PAGE);
+        return;
+    }
+    gvt_regs_write32(v, &v->regs, off, val);
+}
+
+static int regs_write(struct vgpu *v, uint32_t off, unsigned size, uint64_t val)
+{
+    if (size == 8) {
+        if ((off & 3) || off + 8 > GVT_MMIO_SIZE)
+            return -EINVAL;
+        regs_write_dword(v, off, (uint32_t)val);
+        regs_write_dword(v, off + 4, (uint32_t)(val >> 32));
+        return 0;
+    }
+    if (off & (size - 1))
+        return -EINVAL;
+    uint32_t dword = (uint32_t)val;
+    if (size < 4) {
+        unsigned shift = (off & 3) * 8;
+        uint32_t mask = ((1u << (size * 8)) - 1) << shift;
+        dword = (vreg(&v->regs, off & ~3u) & ~mask) | (((uint32_t)val << shift) & mask);
+    }
+    regs_write_dword(v, off & ~3u, dword);
+    return 0;
+}
+
+static int bar0_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
+{
+    struct vgpu *v = opaque;
+    uint32_t off = (uint32_t)offset;
+    int rc;
+    v->stats.mmio_reads++;
+    if (off < GVT_MMIO_SIZE)
+        rc = regs_read(v, off, size, val);
+    else if (off >= GVT_GGTT_OFFSET)
+        rc = gvt_ggtt_read(v, off - GVT_GGTT_OFFSET, size, val);
+    else {
+        *val = 0; /* the gap between registers and GGTT reads as zero */
+        return 0;
+    }
+    if (rc < 0)
+        log_guest("BAR0 read of %u bytes at %#x refused", size, off);
+    return rc;
+}
+
+static int bar0_write(void *opaque, uint64_t offset, unsigned size, uint64_t val)
+{
+    struct vgpu *v = opaque;
+    uint32_t off = (uint32_t)offset;
+    int rc = 0;
+    v->stats.mmio_writes++;
+    if (off < GVT_MMIO_SIZE)
+        rc = regs_write(v, off, size, val);
+    else if (off >= GVT_GGTT_OFFSET)
+        rc = gvt_ggtt_write(v, off - GVT_GGTT_OFFSET, size, val);
+    if (rc == -EINVAL)
+        log_guest("BAR0 write of %u bytes at %#x refused", size, off);
+    return rc;
+}
+
+static const struct io_ops bar0_ops = { bar0_read, bar0_write };
+
+/* --- BAR2: the aperture, a CPU window onto graphics memory ------------- */
+
+static int aperture_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
+{
+    struct vgpu *v = opaque;
+    uint64_t gpa;
+    *val = 0;
+    /* Naturally aligned accesses never cross a page, so one translation. */
+    if ((offset & (size - 1)) || gvt_ggtt_translate(v, offset, &gpa) < 0 ||
+        gmem_read(v->gm, gpa, val, size) < 0) {
+        log_guest("aperture read at %#llx: no backing page",
+                  (unsigned long long)offset);
+        return -EFAULT;
+    }
+    return 0;
+}
+
+static int aperture_write(void *opaque, uint64_t offset, unsigned size, uint64_t val)
+{
+    struct vgpu *v = opaque;
+    uint64_t gpa;
+    if ((offset & (size - 1)) || gvt_ggtt_translate(v, offset, &gpa) < 0 ||
+        gmem_write(v->gm, gpa, &val, size) < 0) {
+        log_guest("aperture write at %#llx: no backing page, dropped",
+                  (unsigned long long)offset);
+        return -EFAULT;
+    }
+    return 0;
+}
+
+static const struct io_ops aperture_ops = { aperture_read, aperture_write };
+
+/* --- BAR4: MMIO_INDEX (+0) / MMIO_DATA (+4), as on bare metal ----------- */
+
+static int io_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
+{
+    struct vgpu *v = opaque;
+    if (offset == 0 && size == 4) {
+        *val = v->io_index;
+        return 0;
+    }
+    if (offset == 4 && size == 4)
+        return bar0_read(v, v->io_index & ~3u & (GVT_BAR0_SIZE - 1), 4, val);
+    *val = 0; /* the rest of the window is reserved */
+    return 0;
+}
+
+static int io_write(void *opaque, uint64_t offset, unsigned size, uint64_t val)
+{
+    struct vgpu *v = opaque;
+    if (offset == 0 && size == 4) {
+        v->io_index = (uint32_t)val;
+        return 0;
+    }
+    if (offset == 4 && size == 4)
+        return bar0_write(v, v->io_index & ~3u & (GVT_BAR0_SIZE - 1), 4, val);
+    return 0;
+}
+
+static const struct io_ops io_bar_ops = { io_read, io_write };
+
+/* --- config space -------------------------------------------------------- */
+
+static void bar_moved(void *opaque, unsigned bar, uint64_t addr)
+{
+    struct vgpu *v = opaque;
+    if (bar == 0)
+        v->stats.bar0 = addr;
+    else if (bar == 2)
+        v->stats.bar2 = addr;
+    if (addr == PCI_BAR_UNMAPPED)
+        log_info("BAR%u unmapped", bar);
+    else
+        log_info("BAR%u at %#llx", bar, (unsigned long long)addr);
+}
+
+static uint64_t pow2_at_least(uint64_t x)
+{
+    uint64_t p = 1;
+    while (p < x)
+        p <<= 1;
+    return p;
+}
+
+static int setup_pci(struct vgpu *v)
+{
+    struct pci_func *f = &v->pci;
+    const struct vgpu_config *c = &v->cfg;
+    pci_func_init(f, c->sbdf, v->srv, v->irq, INTEL_VENDOR_ID,
+                  c->device_id ? c->device_id : SKL_GT2_DEVICE_ID, c->revision,
+                  PCI_CLASS_DISPLAY_VGA, c->subsys_vendor, c->subsys_id);
+    static const struct pci_func_hooks hooks = { .bar_moved = bar_moved };
+    pci_func_set_hooks(f, &hooks, v);
+    /* GTT size for the guest's probe; no stolen memory (BDSM 0). */
+    pci_cfg_set16(f, SNB_GMCH_CTRL, BDW_GMCH_GGMS_8M);
+    pci_cfg_set32(f, BDSM, 0);
+    /* The guest (or hvmloader) writes its OpRegion's address here. */
+    pci_cfg_set_wmask32(f, ASLS, 0xffffffffu);
+
+    int rc = pci_func_add_bar(f, 0, PCI_BAR_MEM64, false, GVT_BAR0_SIZE, &bar0_ops, v);
+    if (rc == 0) {
+        uint64_t ap = pow2_at_least((uint64_t)v->type->aperture_mb << 20);
+        if (ap < GVT_APERTURE_BAR_SIZE)
+            ap = GVT_APERTURE_BAR_SIZE;
+        rc = pci_func_add_bar(f, 2, PCI_BAR_MEM64, true, ap, &aperture_ops, v);
+    }
+    if (rc == 0 && c->io_bar)
+        rc = pci_func_add_bar(f, 4, PCI_BAR_IO, false, GVT_IO_BAR_SIZE, &io_bar_ops, v);
+    if (rc == 0)
+        rc = pci_func_add_msi(f, MSI_CAP_OFFSET, false);
+    if (rc == 0)
+        rc = pci_func_add_cap(f, PCI_CAP_ID_PM, PM_CAP_OFFSET, 8);
+    return rc < 0 ? rc : 0;
+}
+
+static void vgpu_reset(struct vgpu *v)
+{
+    gvt_regs_reset(&v->regs);
+    gvt_pvinfo_reset(v);
+    gvt_ggtt_reset(v);
+    gvt_display_reset(v);
+}
+
+int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
+                struct evt_irq *irq, struct gmem *gm, struct evt_loop *loop,
+                struct vgpu **out)
+{
+    struct vgpu *v = calloc(1, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    v->cfg = *cfg;
+    v->type = cfg->type ? cfg->type : vgpu_type_find("GVTg_V5_4");
+    v->srv = srv;
+    v->irq = irq;
+    v->gm = gm;
+    v->loop = loop;
+    v->stats.bar0 = v->stats.bar2 = PCI_BAR_UNMAPPED;
+
+    int rc = gvt_regs_init(&v->regs);
+    if (rc == 0)
+        rc = gvt_irq_init(v);
+    if (rc == 0)
+        rc = gvt_pvinfo_init(v);
+    if (rc == 0)
+        rc = gvt_display_init(v);
+    if (rc == 0)
+        rc = gvt_ggtt_init(v);
+    if (rc == 0)
+        rc = setup_pci(v);
+    if (rc < 0)
+        goto fail;
+    vgpu_reset(v);
+    rc = ioreq_map_range(srv, IO_SPACE_PCI, cfg->sbdf, 1, &pci_func_cfg_ops, &v->pci);
+    if (rc < 0) {
+        log_error("claiming PCI %04x:%02x:%02x.%u: %s", cfg->sbdf >> 16,
+                  (cfg->sbdf >> 8) & 0xff, (cfg->sbdf >> 3) & 0x1f, cfg->sbdf & 7,
+                  strerror(-rc));
+        goto fail;
+    }
+    v->pci_claimed = true;
+    log_info("vGPU %s: %04x:%04x at %04x:%02x:%02x.%u, aperture %u MiB, "
+             "hidden %u MiB, %u fences", v->type->name, INTEL_VENDOR_ID,
+             cfg->device_id ? cfg->device_id : SKL_GT2_DEVICE_ID, cfg->sbdf >> 16,
+             (cfg->sbdf >> 8) & 0xff, (cfg->sbdf >> 3) & 0x1f, cfg->sbdf & 7,
+             v->type->aperture_mb, v->type->hidden_mb, v->type->fences);
+    *out = v;
+    return 0;
+
+fail:
+    vgpu_destroy(v);
+    return rc;
+}
+
+void vgpu_destroy(struct vgpu *v)
+{
+    if (!v)
+        return;
+    pci_func_unmap_all(&v->pci);
+    if (v->pci_claimed)
+        ioreq_unmap_range(v->srv, IO_SPACE_PCI, v->cfg.sbdf);
+    gvt_display_release(v);
+    gvt_ggtt_release(v);
+    gvt_regs_release(&v->regs);
+    free(v);
+}
+
+void vgpu_get_stats(const struct vgpu *v, struct vgpu_stats *out)
+{
+    *out = v->stats;
+    out->msi_enabled = pci_func_msi_enabled(&v->pci);
+}

@@ -1,0 +1,53 @@
+/* The vGPU: one emulated Intel GVT-g guest interface, served to one guest. */
+#ifndef XENGVT_GVT_VGPU_H
+#define XENGVT_GVT_VGPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ioreq_server;
+struct evt_irq;
+struct evt_loop;
+struct gmem;
+struct vgpu;
+
+/* A vGPU type fixes the guest's slices of graphics memory and fences. */
+struct vgpu_type {
+    const char *name;
+    uint32_t aperture_mb;    /* mappable slice, guest sees [0, this) */
+    uint32_t hidden_mb;      /* non-mappable slice after the aperture */
+    uint32_t fences;
+    uint32_t max_width, max_height;
+};
+
+const struct vgpu_type *vgpu_type_find(const char *name);
+/* NULL-terminated list, for --help and error messages. */
+const struct vgpu_type *const *vgpu_types(void);
+
+struct vgpu_config {
+    uint32_t sbdf;
+    const struct vgpu_type *type;
+    uint16_t device_id;     /* 0: Skylake GT2 (0x1912) */
+    uint16_t subsys_vendor, subsys_id;
+    uint8_t revision;
+    bool io_bar;            /* BAR4 MMIO index/data I/O window (bare-metal iGPUs have it) */
+    uint32_t vgt_id;
+};
+
+struct vgpu_stats {
+    uint64_t mmio_reads, mmio_writes;
+    uint64_t msis, vblanks, irq_events;
+    uint64_t ggtt_writes;
+    uint32_t display_ready;
+    uint32_t g2v_last;
+    uint64_t bar0, bar2;   /* where the guest put them, or ~0 */
+    bool msi_enabled;
+};
+
+int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
+                struct evt_irq *irq, struct gmem *gm, struct evt_loop *loop,
+                struct vgpu **out);
+void vgpu_destroy(struct vgpu *v);
+void vgpu_get_stats(const struct vgpu *v, struct vgpu_stats *out);
+
+#endif

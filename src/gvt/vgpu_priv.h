@@ -1,0 +1,110 @@
+/* The vGPU's state, shared by the files of gvt/ only. */
+#ifndef XENGVT_GVT_VGPU_PRIV_H
+#define XENGVT_GVT_VGPU_PRIV_H
+
+#include "gvt/vgpu.h"
+#include "gvt/regs.h"
+#include "pci/pcidev.h"
+
+/* BAR0 ("GTTMMIO") layout on gen8+: registers, then the GGTT at 8 MiB. */
+#define GVT_BAR0_SIZE (16u << 20)
+#define GVT_GGTT_OFFSET (8u << 20)
+#define GVT_GGTT_ENTRIES (1u << 20) /* 8 MiB of 8-byte entries: 4 GiB GGTT */
+#define GVT_APERTURE_BAR_SIZE (256u << 20)
+#define GVT_IO_BAR_SIZE 64u
+#define GVT_PAGE_SHIFT 12
+
+/* PVINFO (struct vgt_if) at BAR0 + 0x78000. */
+#define VGT_PVINFO_PAGE 0x78000u
+#define VGT_PVINFO_SIZE 0x1000u
+#define VGT_PVINFO_HOST_SIZE 0x800u /* the host half is read-only */
+#define VGT_MAGIC 0x4776544776544776ull
+#define VGT_VERSION_MAJOR 1u
+#define VGT_VERSION_MINOR 0u
+#define VGT_CAPS_FULL_PPGTT (1u << 2)
+#define VGT_CAPS_HWSP_EMULATION (1u << 3)
+#define VGT_CAPS_HUGE_GTT (1u << 4)
+#define vgtif_reg(off) (VGT_PVINFO_PAGE + (off))
+#define PVINFO_MAGIC 0x00u
+#define PVINFO_VERSION_MAJOR 0x08u
+#define PVINFO_VERSION_MINOR 0x0au
+#define PVINFO_VGT_ID 0x0cu
+#define PVINFO_VGT_CAPS 0x10u
+#define PVINFO_MAPPABLE_BASE 0x40u
+#define PVINFO_MAPPABLE_SIZE 0x44u
+#define PVINFO_NONMAPPABLE_BASE 0x48u
+#define PVINFO_NONMAPPABLE_SIZE 0x4cu
+#define PVINFO_FENCE_NUM 0x50u
+#define PVINFO_DISPLAY_READY 0x804u
+#define PVINFO_G2V_NOTIFY 0x818u
+#define PVINFO_CURSOR_X_HOT 0x830u
+#define PVINFO_CURSOR_Y_HOT 0x834u
+#define PVINFO_PDP0_LO 0x838u
+#define PVINFO_EXECLIST_DESC_LO 0x858u
+#define PVINFO_EXECLIST_DESC_HI 0x85cu
+
+struct evt_timer;
+
+struct vgpu {
+    struct vgpu_config cfg;
+    const struct vgpu_type *type;
+    struct ioreq_server *srv;
+    struct evt_irq *irq;
+    struct gmem *gm;
+    struct evt_loop *loop;
+    struct pci_func pci;
+    bool pci_claimed;
+    struct gvt_regs regs;
+    uint64_t *ggtt;
+    uint32_t io_index; /* BAR4 MMIO_INDEX */
+    struct evt_timer *vblank_timer;
+    struct vgpu_stats stats;
+};
+
+/* irq.c: the gen8 interrupt tree. */
+enum gvt_irq_block {
+    IRQ_GT0, IRQ_GT1, IRQ_GT2, IRQ_GT3,
+    IRQ_PIPE_A, IRQ_PIPE_B, IRQ_PIPE_C,
+    IRQ_DE_PORT, IRQ_DE_MISC, IRQ_PCU, IRQ_PCH,
+    IRQ_BLOCKS
+};
+#define GEN8_MASTER_IRQ 0x44200u
+#define GEN8_MASTER_IRQ_CONTROL (1u << 31)
+#define GEN8_GT_ISR(n) (0x44300u + 0x10u * (n))
+#define GEN8_DE_PIPE_ISR(p) (0x44400u + 0x10u * (p))
+#define GEN8_DE_PORT_ISR 0x44440u
+#define GEN8_DE_MISC_ISR 0x44460u
+#define GEN8_PCU_ISR 0x444e0u
+#define SDEISR 0xc4000u
+#define GEN8_PIPE_VBLANK (1u << 0)
+int gvt_irq_init(struct vgpu *v);
+/* An event: sets IIR (if unmasked) and re-evaluates the MSI/INTx line. */
+void gvt_irq_raise(struct vgpu *v, enum gvt_irq_block block, uint32_t bit);
+void gvt_irq_update(struct vgpu *v);
+uint32_t gvt_irq_master_summary(struct vgpu *v);
+
+/* pvinfo.c */
+int gvt_pvinfo_init(struct vgpu *v);
+void gvt_pvinfo_reset(struct vgpu *v);
+bool gvt_pvinfo_write_allowed(uint32_t off);
+
+/* display.c */
+#define TRANSCONF_A 0x70008u
+#define TRANSCONF_ENABLE (1u << 31)
+#define TRANSCONF_STATE (1u << 30)
+#define PIPE_FRMCOUNT_A 0x70040u
+int gvt_display_init(struct vgpu *v);
+void gvt_display_release(struct vgpu *v);
+void gvt_display_reset(struct vgpu *v);
+
+/* ggtt.c */
+int gvt_ggtt_init(struct vgpu *v);
+void gvt_ggtt_release(struct vgpu *v);
+void gvt_ggtt_reset(struct vgpu *v);
+int gvt_ggtt_read(struct vgpu *v, uint32_t off, unsigned size, uint64_t *val);
+int gvt_ggtt_write(struct vgpu *v, uint32_t off, unsigned size, uint64_t val);
+/* Graphics address -> guest-physical address; -EFAULT if not present or
+ * outside the vGPU's ranges. */
+int gvt_ggtt_translate(struct vgpu *v, uint64_t gaddr, uint64_t *gpa);
+
+#endif

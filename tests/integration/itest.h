@@ -1,0 +1,90 @@
+/* Shared helpers for integration tests: start the real xengvtd under the
+ * simulated hypervisor with a per-test log file, and the guest-side steps
+ * every test repeats (placing BARs like a BIOS would). */
+#ifndef XENGVT_TESTS_ITEST_H
+#define XENGVT_TESTS_ITEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "simguest.h"
+
+#define VGPU_SBDF ((0u << 16) | (0u << 8) | (2u << 3) | 0u)
+#define BAR0_ADDR 0xe0000000ull
+#define BAR2_ADDR 0xc0000000ull
+#define IO_BAR_ADDR 0xc000u
+
+static inline const char *itest_log_path(const char *name)
+{
+    static char path[512];
+    const char *dir = getenv("XENGVT_TEST_LOGDIR");
+    snprintf(path, sizeof(path), "%s/%s.daemon.log", dir ? dir : "/tmp", name);
+    unlink(path);
+    return path;
+}
+
+static inline struct sim *itest_start(const char *name, struct sim_opts o)
+{
+    if (!o.log_path)
+        o.log_path = itest_log_path(name);
+    struct sim *s = sim_start(&o);
+    assert_non_null(s);
+    return s;
+}
+
+/* What firmware does before the guest's driver runs: place the BARs and
+ * turn on memory (and I/O) decode. */
+static inline void itest_place_bars(struct sim *s, bool io)
+{
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x10, 4, (uint32_t)BAR0_ADDR);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x14, 4, (uint32_t)(BAR0_ADDR >> 32));
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x18, 4, (uint32_t)BAR2_ADDR);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x1c, 4, (uint32_t)(BAR2_ADDR >> 32));
+    uint16_t cmd = 0x6; /* MEM | MASTER */
+    if (io) {
+        sim_cfg_write(s, 0, VGPU_SBDF, 0x20, 4, IO_BAR_ADDR);
+        cmd |= 0x1;
+    }
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x04, 2, cmd);
+}
+
+/* The value of `key=N` on the daemon's final stats line, or -1. */
+static inline long long itest_stat(const char *log_path, const char *key)
+{
+    FILE *f = fopen(log_path, "r");
+    if (!f)
+        return -1;
+    char line[2048];
+    long long val = -1;
+    char pat[64];
+    snprintf(pat, sizeof(pat), " %s=", key);
+    while (fgets(line, sizeof(line), f)) {
+        if (!strstr(line, "stats:"))
+            continue;
+        char *p = strstr(line, pat);
+        if (p)
+            val = atoll(p + strlen(pat));
+    }
+    fclose(f);
+    return val;
+}
+
+static inline bool itest_log_contains(const char *log_path, const char *needle)
+{
+    FILE *f = fopen(log_path, "r");
+    if (!f)
+        return false;
+    char line[2048];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+#endif

@@ -1,0 +1,46 @@
+/* Attaches the interposer to the state the test shared with it. */
+#include "sim_xen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static struct sim_shared *shared;
+
+__attribute__((constructor)) static void sim_attach(void)
+{
+    const char *env = getenv(SIM_ENV_FD);
+    if (!env) {
+        fprintf(stderr, "xengvt-sim: preloaded without %s; refusing to run\n",
+                SIM_ENV_FD);
+        _exit(70);
+    }
+    int fd = atoi(env);
+    void *p = mmap(NULL, sizeof(struct sim_shared), PROT_READ | PROT_WRITE,
+                   MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED || ((struct sim_shared *)p)->magic != SIM_SHM_MAGIC ||
+        ((struct sim_shared *)p)->version != SIM_SHM_VERSION) {
+        fprintf(stderr, "xengvt-sim: shared state on fd %d is not usable\n", fd);
+        _exit(70);
+    }
+    shared = p;
+}
+
+struct sim_shared *sim_xen(void) { return shared; }
+
+int sim_check_domain(int32_t restricted, uint32_t domid)
+{
+    struct sim_shared *sh = shared;
+    if (sh->toolcore_restricted >= 0 && (uint32_t)sh->toolcore_restricted != domid) {
+        __atomic_fetch_add(&sh->denied_calls, 1, __ATOMIC_RELAXED);
+        return sim_fail(EPERM);
+    }
+    if (restricted >= 0 && (uint32_t)restricted != domid) {
+        __atomic_fetch_add(&sh->denied_calls, 1, __ATOMIC_RELAXED);
+        return sim_fail(EPERM);
+    }
+    if (domid != sh->domid || !__atomic_load_n(&sh->alive, __ATOMIC_ACQUIRE))
+        return sim_fail(ESRCH);
+    return 0;
+}

@@ -1,0 +1,98 @@
+/* The simulated hypervisor's state, shared between the daemon process (the
+ * libxen* interposer, sim_xen*.c) and the test that plays the guest
+ * (simguest.c). It lives in a memfd both processes map; guest RAM is a
+ * second memfd. Only plain integers and fixed arrays: two address spaces. */
+#ifndef XENGVT_TESTS_SIM_SHARED_H
+#define XENGVT_TESTS_SIM_SHARED_H
+
+#include <stdint.h>
+
+#define SIM_SHM_MAGIC 0x58475653u /* "SVGX" */
+#define SIM_SHM_VERSION 1u
+#define SIM_ENV_FD "XENGVT_SIM_FD"
+
+#define SIM_MAX_VCPUS 8
+#define SIM_MAX_RANGES 128
+#define SIM_MAX_MSI 4096
+#define SIM_MAX_XS 64
+#define SIM_MAX_MEMTYPE 256
+#define SIM_LOCAL_PORT_BASE 100 /* daemon-side ports: base + vcpu, base + MAX for buf */
+#define SIM_REMOTE_VCPU_PORT_BASE 10
+#define SIM_REMOTE_BUF_PORT 9
+#define SIM_SERVER_ID 3
+/* Legacy ioreq pages live at these gfns, outside guest RAM, as Xen's
+ * special pages do. */
+#define SIM_LEGACY_IOREQ_GFN 0xfeff0u
+#define SIM_LEGACY_BUFIOREQ_GFN 0xfeff1u
+
+enum sim_range_type { SIM_RANGE_PIO = 0, SIM_RANGE_MMIO = 1, SIM_RANGE_PCI = 2 };
+
+struct sim_range {
+    uint32_t type;
+    uint32_t used;
+    uint64_t start, end; /* inclusive; PCI: start = end = SBDF */
+};
+
+struct sim_msi {
+    uint64_t addr;
+    uint32_t data;
+    uint32_t pad;
+};
+
+struct sim_xs_entry {
+    char key[160];
+    char val[160];
+};
+
+struct sim_shared {
+    uint32_t magic, version;
+    uint32_t domid;
+    uint32_t nr_vcpus;
+    uint64_t ram_bytes;
+    int32_t ram_fd, daemon_efd, xs_efd, shm_fd; /* fd numbers in the daemon */
+
+    uint32_t alive;   /* 0 once the guest killed the domain */
+    uint32_t dm_domid; /* the daemon's own domain (0) */
+
+    /* Faults a test can inject. */
+    uint32_t refuse_resource_api; /* map_resource fails with EOPNOTSUPP */
+    uint32_t fail_inject_msi;     /* inject_msi fails with EINVAL */
+    uint32_t fail_map_count;      /* next N foreign maps fail (ENOMEM) */
+
+    /* What restrict calls did (domid restricted to, or -1). */
+    int32_t dm_restricted, fm_restricted, evt_restricted, toolcore_restricted;
+    uint32_t denied_calls; /* calls refused because of a restriction */
+
+    /* The one ioreq server. */
+    uint32_t server_created, server_enabled, server_destroyed;
+    uint32_t bufioreq_mode;
+    uint32_t legacy_info_calls;
+    struct sim_range ranges[SIM_MAX_RANGES];
+
+    uint32_t vcpu_local_port[SIM_MAX_VCPUS]; /* 0 until bound */
+    uint32_t buf_local_port;
+    uint32_t port_pending[SIM_MAX_VCPUS + 1];
+    uint32_t vcpu_wake[SIM_MAX_VCPUS]; /* futex words, bumped by notify */
+    uint32_t notifies;
+
+    uint32_t msi_count; /* futex word too */
+    struct sim_msi msi[SIM_MAX_MSI];
+    uint32_t intx_level, intx_changes;
+
+    uint32_t unclaimed; /* guest accesses no server claimed */
+
+    uint32_t memtype_count;
+    uint64_t memtype_pfn[SIM_MAX_MEMTYPE];
+    uint32_t memtype_claimed; /* map_mem_type_to_ioreq_server done */
+
+    uint32_t xs_release_events; /* @releaseDomain watch events not yet read */
+    uint32_t xs_watching;
+    uint32_t xs_count;
+    struct sim_xs_entry xs[SIM_MAX_XS];
+
+    /* Page aligned, adjacent: the resource mapping hands out both. */
+    uint8_t bufioreq_page[4096] __attribute__((aligned(4096)));
+    uint8_t ioreq_page[4096] __attribute__((aligned(4096)));
+};
+
+#endif

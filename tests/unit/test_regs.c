@@ -1,0 +1,138 @@
+/* The register file's generic rules: plain storage, masked registers,
+ * write-1-to-clear, read-only registers and masks, hooks, reset values. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <cmocka.h>
+
+#include "gvt/regs.h"
+
+static unsigned hook_calls;
+static uint32_t hook_old, hook_val;
+
+static void record_write(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
+{
+    (void)v;
+    (void)off;
+    hook_calls++;
+    hook_old = old;
+    hook_val = val;
+}
+
+static uint32_t read_plus_one(struct vgpu *v, uint32_t off, uint32_t stored)
+{
+    (void)v;
+    (void)off;
+    return stored + 1;
+}
+
+static const struct gvt_reg rows[] = {
+    { 0x2000, REG_MASKED, 0x00000005, 0, NULL, record_write },
+    { 0x2004, REG_W1C, 0xf0f0f0f0, 0, NULL, NULL },
+    { 0x2008, REG_RO, 0x12345678, 0, NULL, NULL },
+    { 0x200c, 0, 0, 0xffff0000, NULL, NULL },
+    { 0x2010, 0, 7, 0, read_plus_one, NULL },
+};
+
+static struct gvt_regs regs;
+
+static int setup(void **state)
+{
+    (void)state;
+    if (gvt_regs_init(&regs) < 0 || gvt_regs_add(&regs, rows, 5) < 0)
+        return -1;
+    gvt_regs_reset(&regs);
+    hook_calls = 0;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    gvt_regs_release(&regs);
+    return 0;
+}
+
+static void test_untracked_storage(void **state)
+{
+    (void)state;
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x100), 0);
+    gvt_regs_write32(NULL, &regs, 0x100, 0xdeadbeef);
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x100), 0xdeadbeef);
+    gvt_regs_write32(NULL, &regs, GVT_MMIO_SIZE - 4, 1);
+    assert_int_equal(gvt_regs_read32(NULL, &regs, GVT_MMIO_SIZE - 4), 1);
+}
+
+static void test_masked(void **state)
+{
+    (void)state;
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x2000), 5);
+    /* No enable bits: nothing changes. */
+    gvt_regs_write32(NULL, &regs, 0x2000, 0x0000ffff);
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x2000), 5);
+    /* Set bit 1, clear bit 0, leave bit 2. */
+    gvt_regs_write32(NULL, &regs, 0x2000, 0x00030002);
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x2000), 6);
+    assert_int_equal(hook_calls, 2);
+    assert_int_equal(hook_old, 5);
+    assert_int_equal(hook_val, 0x00030002);
+}
+
+static void test_w1c(void **state)
+{
+    (void)state;
+    gvt_regs_write32(NULL, &regs, 0x2004, 0x000000f0);
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x2004), 0xf0f0f000);
+    gvt_regs_write32(NULL, &regs, 0x2004, 0);
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x2004), 0xf0f0f000);
+}
+
+static void test_read_only(void **state)
+{
+    (void)state;
+    gvt_regs_write32(NULL, &regs, 0x2008, 0);
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x2008), 0x12345678);
+    gvt_regs_write32(NULL, &regs, 0x200c, 0xffffffff);
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x200c), 0x0000ffff);
+}
+
+static void test_read_hook_and_reset(void **state)
+{
+    (void)state;
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x2010), 8);
+    gvt_regs_write32(NULL, &regs, 0x100, 9);
+    gvt_regs_write32(NULL, &regs, 0x2010, 100);
+    gvt_regs_reset(&regs);
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x100), 0);
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x2010), 8);
+}
+
+static void test_add_validation(void **state)
+{
+    (void)state;
+    static const struct gvt_reg bad[] = { { 0x2001, 0, 0, 0, NULL, NULL } };
+    static const struct gvt_reg out[] = { { GVT_MMIO_SIZE, 0, 0, 0, NULL, NULL } };
+    assert_int_equal(gvt_regs_add(&regs, bad, 1), -EINVAL);
+    assert_int_equal(gvt_regs_add(&regs, out, 1), -EINVAL);
+    /* A later row for the same offset replaces the earlier one. */
+    static const struct gvt_reg again[] = { { 0x2008, 0, 1, 0, NULL, NULL } };
+    unsigned before = regs.count;
+    assert_int_equal(gvt_regs_add(&regs, again, 1), 0);
+    assert_int_equal(regs.count, before);
+    gvt_regs_write32(NULL, &regs, 0x2008, 3);
+    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x2008), 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_untracked_storage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_masked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_w1c, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_hook_and_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_add_validation, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("regs", tests, NULL, NULL);
+}
