@@ -161,28 +161,41 @@ static const struct io_ops aperture_ops = { aperture_read, aperture_write };
 
 /* --- BAR4: MMIO_INDEX (+0) / MMIO_DATA (+4), as on bare metal ----------- */
 
+/* The two window registers as dwords; smaller accesses see or change the
+ * bytes they cover, as on hardware. */
+static uint32_t io_dword(struct vgpu *v, unsigned reg)
+{
+    uint64_t val = 0;
+    if (reg == 0)
+        return v->io_index;
+    bar0_read(v, v->io_index & ~3u & (GVT_BAR0_SIZE - 1), 4, &val);
+    return (uint32_t)val;
+}
+
 static int io_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
 {
     struct vgpu *v = opaque;
-    if (offset == 0 && size == 4) {
-        *val = v->io_index;
-        return 0;
-    }
-    if (offset == 4 && size == 4)
-        return bar0_read(v, v->io_index & ~3u & (GVT_BAR0_SIZE - 1), 4, val);
     *val = 0; /* the rest of the window is reserved */
+    if (offset >= 8 || (offset & 3) + size > 4)
+        return 0;
+    uint32_t dword = io_dword(v, (unsigned)offset & 4);
+    *val = (dword >> ((offset & 3) * 8)) & (size == 4 ? ~0u : (1u << (size * 8)) - 1);
     return 0;
 }
 
 static int io_write(void *opaque, uint64_t offset, unsigned size, uint64_t val)
 {
     struct vgpu *v = opaque;
-    if (offset == 0 && size == 4) {
-        v->io_index = (uint32_t)val;
+    if (offset >= 8 || (offset & 3) + size > 4)
         return 0;
-    }
-    if (offset == 4 && size == 4)
-        return bar0_write(v, v->io_index & ~3u & (GVT_BAR0_SIZE - 1), 4, val);
+    unsigned reg = (unsigned)offset & 4, shift = (offset & 3) * 8;
+    uint32_t mask = (size == 4 ? ~0u : (1u << (size * 8)) - 1) << shift;
+    uint32_t dword = size == 4 ? (uint32_t)val
+                               : (io_dword(v, reg) & ~mask) | (((uint32_t)val << shift) & mask);
+    if (reg == 0)
+        v->io_index = dword;
+    else
+        bar0_write(v, v->io_index & ~3u & (GVT_BAR0_SIZE - 1), 4, dword);
     return 0;
 }
 

@@ -81,8 +81,11 @@ static void reject(struct ioreq_dispatch *d, ioreq_t *req, const char *why)
               req->data_is_ptr, req->df, why);
     /* data_is_ptr requests leave guest memory alone: nothing is known to
      * be safe to write there. */
-    if (req->dir == IOREQ_READ && !req->data_is_ptr)
-        req->data = ones(req->size >= 1 && req->size <= 8 ? req->size : 8);
+    if (req->dir == IOREQ_READ && !req->data_is_ptr) {
+        bool valid_size = req->size == 1 || req->size == 2 || req->size == 4 ||
+                          req->size == 8;
+        req->data = ones(valid_size ? req->size : 8);
+    }
 }
 
 static void access_space(struct ioreq_dispatch *d, ioreq_t *req,

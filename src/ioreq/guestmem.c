@@ -206,8 +206,17 @@ static int resolve(struct gmem *gm, uint64_t gpa, size_t len, uint8_t **ptr)
     if (!b)
         return fault(gm, gpa, len, NULL); /* bucket_map has said why */
     size_t off = (size_t)(gpa & (BUCKET_SIZE - 1));
-    if (b->nbad && range_bad(b, off, len))
+    if (b->nbad && range_bad(b, off, len)) {
+        /* The guest may have populated the page since (Xen sends no
+         * INVALIDATE for that): forget the bucket so the next access asks
+         * the hypervisor again, as QEMU's map cache does. */
+        lru_unlink(gm, b);
+        hash_remove(gm, b);
+        bucket_unmap(gm, b);
+        b->hnext = gm->free;
+        gm->free = b;
         return fault(gm, gpa, len, "unmappable page");
+    }
     *ptr = b->va + off;
     return 0;
 }
@@ -301,7 +310,7 @@ int gmem_new(xenforeignmemory_handle *fmem, uint32_t domid,
         free(gm);
         return -ENOMEM;
     }
-    unmap_all(gm);
+    unmap_all(gm); /* nothing to unmap yet: this threads the free list */
     *out = gm;
     return 0;
 }

@@ -3,9 +3,9 @@
  * Guest-physical space is cut into buckets of GMEM_BUCKET_PAGES pages; a
  * bucket is mapped whole with xenforeignmemory_map() on first use and kept
  * in an LRU of at most `max_buckets`. Pages the hypervisor refused to map
- * (per-page err[]) are remembered and never touched: an access to them, or
- * to any address that cannot be mapped, is an error (-EFAULT), not a fault
- * in the daemon. INVALIDATE ioreqs (the guest's memory map changed) drop
+ * (per-page err[]) are never touched: an access to them, or to any address
+ * that cannot be mapped, is an error (-EFAULT), not a fault in the daemon;
+ * it also drops their bucket, so the next access asks Xen again. INVALIDATE ioreqs (the guest's memory map changed) drop
  * every mapping. */
 #ifndef XENGVT_IOREQ_GUESTMEM_H
 #define XENGVT_IOREQ_GUESTMEM_H
@@ -41,12 +41,13 @@ void gmem_free(struct gmem *gm);
 
 /* Copy between guest-physical memory and a daemon buffer. Any length, any
  * alignment, across pages and buckets. On error nothing is guaranteed about
- * partial progress; the return is 0 or -EFAULT/-ENOMEM. */
+ * partial progress; the return is 0 or -EFAULT. Not thread-safe: the event
+ * loop's thread only. */
 int gmem_read(struct gmem *gm, uint64_t gpa, void *buf, size_t len);
 int gmem_write(struct gmem *gm, uint64_t gpa, const void *buf, size_t len);
 
 /* A direct pointer to guest memory valid until the next gmem call that may
- * map or unmap (any gmem_* call but gmem_stats). `len` must not cross a
+ * map or unmap (any gmem_* call but gmem_get_stats). `len` must not cross a
  * bucket boundary, else -EINVAL. For hot paths that copy many small items
  * from one page (ring walks, frame capture rows). */
 int gmem_peek(struct gmem *gm, uint64_t gpa, size_t len, void **ptr);

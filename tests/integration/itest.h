@@ -4,7 +4,10 @@
 #ifndef XENGVT_TESTS_ITEST_H
 #define XENGVT_TESTS_ITEST_H
 
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>

@@ -380,8 +380,12 @@ static void expect_safe(struct sim *s, ioreq_t req, uint64_t expect_data)
 {
     assert_int_equal(sim_ioreq(s, 0, &req, 2000), 0);
     assert_int_equal(req.state, STATE_IORESP_READY);
-    if (req.dir == IOREQ_READ && !req.data_is_ptr)
-        assert_true(req.data == expect_data);
+    if (req.dir == IOREQ_READ && !req.data_is_ptr && req.data != expect_data) {
+        fprintf(stderr, "type %u size %u addr %#llx: read %#llx, expected %#llx\n",
+                req.type, req.size, (unsigned long long)req.addr,
+                (unsigned long long)req.data, (unsigned long long)expect_data);
+        fail();
+    }
 }
 
 static void test_bad_input(void **state)
@@ -394,7 +398,7 @@ static void test_bad_input(void **state)
     uint8_t *ram = sim_ram(s);
     /* Unknown type. */
     expect_safe(s, (ioreq_t){ .type = 5, .dir = IOREQ_READ, .size = 4, .count = 1,
-                              .addr = SCRATCH }, ~0ull);
+                              .addr = SCRATCH }, 0xffffffff);
     /* Sizes 0, 3, 16. */
     expect_safe(s, (ioreq_t){ .type = IOREQ_TYPE_COPY, .dir = IOREQ_READ, .size = 0,
                               .count = 1, .addr = SCRATCH }, ~0ull);
@@ -405,6 +409,8 @@ static void test_bad_input(void **state)
     /* 8-byte port I/O does not exist. */
     expect_safe(s, (ioreq_t){ .type = IOREQ_TYPE_PIO, .dir = IOREQ_READ, .size = 8,
                               .count = 1, .addr = 0xcf8 }, ~0ull);
+    expect_safe(s, (ioreq_t){ .type = IOREQ_TYPE_PIO, .dir = IOREQ_READ, .size = 2,
+                              .count = 1, .addr = 0xcf8 }, 0xffff);
     /* Count overflowing the address, up and down; count 0; huge count. */
     expect_safe(s, (ioreq_t){ .type = IOREQ_TYPE_COPY, .dir = IOREQ_WRITE, .size = 8,
                               .count = 4, .addr = ~0ull - 8, .data = 0x1000,

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "simguest.h"
 
 #include <errno.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -82,6 +82,11 @@ static bool is_ready(struct sim *sim)
 static void exec_daemon(struct sim *sim, const struct sim_opts *o,
                         const char *daemon, const char *preload)
 {
+    /* A test that dies (a failed assertion, a crash) takes its daemons
+     * with it instead of leaving them serving a simulation nobody drives. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
+        _exit(127);
     int fds[] = { sim->shm_fd, sim->ram_fd, sim->daemon_efd, sim->xs_efd };
     for (unsigned i = 0; i < 4; i++)
         fcntl(fds[i], F_SETFD, 0); /* inherited across exec */
