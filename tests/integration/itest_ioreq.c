@@ -61,6 +61,20 @@ static void test_bar_sizing_and_pvinfo(void **state)
     assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x10, 4) & 0x1c, 0x1c);
     assert_int_equal(sim_mmio_read(s, 0, PVINFO, 1), 0x76);
     assert_int_equal(sim_mmio_read(s, 0, PVINFO + 4, 4), 0x47765447);
+    /* Ballooning values pass the guest's own checks (i915_vgpu.c): with
+     * M the aperture BAR's size and T the GGTT's (4 GiB). */
+    uint64_t M = 256ull << 20, T = 4ull << 30;
+    uint64_t mb = sim_mmio_read(s, 0, PVINFO + 0x40, 4);
+    uint64_t ms = sim_mmio_read(s, 0, PVINFO + 0x44, 4);
+    uint64_t ub = sim_mmio_read(s, 0, PVINFO + 0x48, 4);
+    uint64_t us = sim_mmio_read(s, 0, PVINFO + 0x4c, 4);
+    assert_true(ms > 0 && us > 0);
+    assert_false(mb + ms > M);
+    assert_false(ub < M);
+    assert_false(ub + us > T);
+    assert_int_equal(ms, 128u << 20); /* GVTg_V5_4 */
+    assert_int_equal(us, 512u << 20);
+    assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x50, 4), 4);
     /* The host half is read-only to the guest. */
     sim_mmio_write(s, 0, PVINFO, 4, 0);
     assert_true(sim_mmio_read(s, 0, PVINFO, 8) == VGT_MAGIC);
