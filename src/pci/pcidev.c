@@ -183,11 +183,13 @@ static uint64_t bar_wanted(const struct pci_func *f, unsigned idx)
         return PCI_BAR_UNMAPPED;
     if ((io && last > 0xffff) || (b->kind == PCI_BAR_MEM32 && last > 0xffffffffull))
         return PCI_BAR_UNMAPPED;
-    /* The all-ones sizing value, whole or with only one dword written. */
-    uint64_t sizing = ~(b->size - 1);
-    if (b->kind == PCI_BAR_MEM64 && (addr == sizing || (addr >> 32) == 0xffffffffu))
+    /* The all-ones sizing value, whole or with only one dword written:
+     * mid-sizing, it is no place the guest means (and 0xff000000.. is the
+     * firmware's and the interrupt window's, never a BAR's). */
+    uint32_t sizing_lo = (uint32_t)~(b->size - 1) & (io ? 0xfffcu : ~0xfu);
+    if ((uint32_t)addr == sizing_lo)
         return PCI_BAR_UNMAPPED;
-    if (b->kind != PCI_BAR_MEM64 && (uint32_t)addr == ((uint32_t)sizing & (io ? 0xfffcu : ~0xfu)))
+    if (b->kind == PCI_BAR_MEM64 && (addr >> 32) == 0xffffffffu)
         return PCI_BAR_UNMAPPED;
     return addr;
 }
@@ -249,7 +251,7 @@ uint32_t pci_cfg_read(struct pci_func *f, unsigned reg, unsigned size)
 {
     if (!access_ok(f, reg, size)) {
         log_guest("PCI %#x: config read of %u bytes at %#x refused", f->sbdf, size, reg);
-        return size >= 4 || size == 0 ? 0xffffffffu : (1u << (size * 8)) - 1;
+        return size == 1 ? 0xffu : size == 2 ? 0xffffu : 0xffffffffu;
     }
     f->cfg_reads++;
     uint32_t v = 0;
