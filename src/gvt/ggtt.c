@@ -26,6 +26,12 @@ static bool index_owned(const struct vgpu *v, uint32_t idx)
     return gaddr < ap || (gaddr >= v->pci.bars[2].size && gaddr < owned_end(v));
 }
 
+static bool frame_is_guest_ram(struct vgpu *v, uint64_t entry)
+{
+    void *p;
+    return gmem_peek(v->gm, entry & GEN8_PTE_ADDR_MASK, 1, &p) == 0;
+}
+
 int gvt_ggtt_init(struct vgpu *v)
 {
     v->ggtt = calloc(GVT_GGTT_ENTRIES, sizeof(uint64_t));
@@ -71,9 +77,20 @@ int gvt_ggtt_write(struct vgpu *v, uint32_t off, unsigned size, uint64_t val)
         e = (e & ~0xffffffffull) | (uint32_t)val;
     v->ggtt[idx] = e;
     v->stats.ggtt_writes++;
+    /* Judge an entry once it is whole: an 8-byte write, or the high half
+     * (the low half comes first when a 64-bit write is split). */
+    if ((size == 8 || (off & 4)) && (e & GEN8_PTE_PRESENT) && !frame_is_guest_ram(v, e)) {
+        v->stats.ggtt_invalid++;
+        log_guest("GGTT entry %#x -> gpa %#llx is not guest memory: scratch page",
+                  idx, (unsigned long long)(e & GEN8_PTE_ADDR_MASK));
+    }
     return 0;
 }
 
+/* The guest keeps reading back what it wrote (its view of the table);
+ * what an entry maps to is decided here, at use: anything that is not a
+ * present entry inside the vGPU's slices is the scratch page, and so is a
+ * frame the guest does not have (gmem refuses it later). */
 int gvt_ggtt_translate(struct vgpu *v, uint64_t gaddr, uint64_t *gpa)
 {
     uint64_t idx = gaddr >> GVT_PAGE_SHIFT;

@@ -45,15 +45,22 @@ uint32_t gvt_irq_master_summary(struct vgpu *v)
     return s;
 }
 
+/* The master output is a level: (bit 31) && (any summary bit). An MSI is
+ * its rising edge, so each event the guest has not yet acknowledged
+ * interrupts it once; i915's handler drops bit 31, acks IIR and raises bit
+ * 31 again, which re-fires if anything is still pending. INTx, used only
+ * while MSI is off, follows the level. */
 void gvt_irq_update(struct vgpu *v)
 {
     bool level = (vreg(&v->regs, GEN8_MASTER_IRQ) & GEN8_MASTER_IRQ_CONTROL) &&
                  gvt_irq_master_summary(v);
-    if (level && pci_func_msi_notify(&v->pci) == 0) {
-        v->stats.msis++;
+    bool rising = level && !v->irq_level;
+    v->irq_level = level;
+    if (pci_func_msi_enabled(&v->pci)) {
+        if (rising && pci_func_msi_notify(&v->pci) == 0)
+            v->stats.msis++;
         return;
     }
-    /* No MSI (disabled): INTx follows the level, as GVT's fallback. */
     pci_func_set_intx(&v->pci, level);
 }
 

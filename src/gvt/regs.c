@@ -54,9 +54,21 @@ int gvt_regs_add(struct gvt_regs *r, const struct gvt_reg *rows, unsigned n)
 
 void gvt_regs_reset(struct gvt_regs *r)
 {
-    memset(r->mem, 0, GVT_MMIO_SIZE);
-    for (unsigned i = 0; i < r->count; i++)
-        r->mem[r->table[i]->offset >> 2] = r->table[i]->reset;
+    gvt_regs_reset_range(r, 0, GVT_MMIO_SIZE);
+}
+
+void gvt_regs_reset_range(struct gvt_regs *r, uint32_t start, uint32_t end)
+{
+    if (end > GVT_MMIO_SIZE)
+        end = GVT_MMIO_SIZE;
+    if (start >= end)
+        return;
+    memset(&r->mem[start >> 2], 0, end - start);
+    for (unsigned i = 0; i < r->count; i++) {
+        uint32_t off = r->table[i]->offset;
+        if (off >= start && off < end)
+            r->mem[off >> 2] = r->table[i]->reset;
+    }
 }
 
 const struct gvt_reg *gvt_regs_lookup(const struct gvt_regs *r, uint32_t off)

@@ -45,6 +45,8 @@ void gvt_regs_release(struct gvt_regs *r);
 int gvt_regs_add(struct gvt_regs *r, const struct gvt_reg *rows, unsigned n);
 /* Storage back to every row's reset value (untracked storage to zero). */
 void gvt_regs_reset(struct gvt_regs *r);
+/* The same for [start, end) only. */
+void gvt_regs_reset_range(struct gvt_regs *r, uint32_t start, uint32_t end);
 const struct gvt_reg *gvt_regs_lookup(const struct gvt_regs *r, uint32_t off);
 
 /* A guest dword access at a 4-aligned offset < GVT_MMIO_SIZE. */

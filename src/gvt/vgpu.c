@@ -17,7 +17,8 @@
 #define SNB_GMCH_CTRL 0x50
 #define BDW_GMCH_GGMS_8M (3u << 6) /* GGMS=3: 8 MiB of GTT, GMS=0: no stolen */
 #define BDSM 0x5c
-#define ASLS 0xfc
+#define SWSCI_TRIGGER_BIT 0x1u
+#define SWSCI_SELECT_BIT 0x8000u
 #define MSI_CAP_OFFSET 0xac
 #define PM_CAP_OFFSET 0xd0
 
@@ -129,17 +130,19 @@ static const struct io_ops bar0_ops = { bar0_read, bar0_write };
 
 /* --- BAR2: the aperture, a CPU window onto graphics memory ------------- */
 
+/* Unbacked aperture pages behave like the scratch page: reads return
+ * zero, writes vanish. Naturally aligned accesses never cross a page. */
 static int aperture_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
 {
     struct vgpu *v = opaque;
     uint64_t gpa;
     *val = 0;
-    /* Naturally aligned accesses never cross a page, so one translation. */
-    if ((offset & (size - 1)) || gvt_ggtt_translate(v, offset, &gpa) < 0 ||
-        gmem_read(v->gm, gpa, val, size) < 0) {
-        log_guest("aperture read at %#llx: no backing page",
+    if (offset & (size - 1))
+        return -EINVAL;
+    if (gvt_ggtt_translate(v, offset, &gpa) < 0 || gmem_read(v->gm, gpa, val, size) < 0) {
+        *val = 0;
+        log_guest("aperture read at %#llx hits the scratch page",
                   (unsigned long long)offset);
-        return -EFAULT;
     }
     return 0;
 }
@@ -148,12 +151,11 @@ static int aperture_write(void *opaque, uint64_t offset, unsigned size, uint64_t
 {
     struct vgpu *v = opaque;
     uint64_t gpa;
-    if ((offset & (size - 1)) || gvt_ggtt_translate(v, offset, &gpa) < 0 ||
-        gmem_write(v->gm, gpa, &val, size) < 0) {
-        log_guest("aperture write at %#llx: no backing page, dropped",
+    if (offset & (size - 1))
+        return -EINVAL;
+    if (gvt_ggtt_translate(v, offset, &gpa) < 0 || gmem_write(v->gm, gpa, &val, size) < 0)
+        log_guest("aperture write at %#llx hits the scratch page, dropped",
                   (unsigned long long)offset);
-        return -EFAULT;
-    }
     return 0;
 }
 
@@ -216,6 +218,28 @@ static void bar_moved(void *opaque, unsigned bar, uint64_t addr)
         log_info("BAR%u at %#llx", bar, (unsigned long long)addr);
 }
 
+static void cfg_written(void *opaque, unsigned reg, unsigned size, uint32_t val)
+{
+    struct vgpu *v = opaque;
+    (void)val;
+    /* MSI switched on with an interrupt already pending: it is delivered
+     * now (the new path starts from a low line), not lost. */
+    bool msi = pci_func_msi_enabled(&v->pci);
+    if (msi != v->msi_was_enabled) {
+        v->msi_was_enabled = msi;
+        v->irq_level = false;
+        gvt_irq_update(v);
+    }
+    /* Act on what the register now holds, whatever the access width. */
+    if (reg <= PCI_ASLS + 3 && reg + size > PCI_ASLS)
+        gvt_opregion_asls_written(v, pci_cfg_get32(&v->pci, PCI_ASLS));
+    if (reg <= PCI_SWSCI + 1 && reg + size > PCI_SWSCI) {
+        uint16_t now = (uint16_t)pci_cfg_get32(&v->pci, PCI_SWSCI);
+        gvt_opregion_swsci_written(v, v->swsci, now);
+        v->swsci = now;
+    }
+}
+
 static uint64_t pow2_at_least(uint64_t x)
 {
     uint64_t p = 1;
@@ -231,13 +255,17 @@ static int setup_pci(struct vgpu *v)
     pci_func_init(f, c->sbdf, v->srv, v->irq, INTEL_VENDOR_ID,
                   c->device_id ? c->device_id : SKL_GT2_DEVICE_ID, c->revision,
                   PCI_CLASS_DISPLAY_VGA, c->subsys_vendor, c->subsys_id);
-    static const struct pci_func_hooks hooks = { .bar_moved = bar_moved };
+    static const struct pci_func_hooks hooks = { .cfg_write = cfg_written,
+                                                 .bar_moved = bar_moved };
     pci_func_set_hooks(f, &hooks, v);
     /* GTT size for the guest's probe; no stolen memory (BDSM 0). */
     pci_cfg_set16(f, SNB_GMCH_CTRL, BDW_GMCH_GGMS_8M);
     pci_cfg_set32(f, BDSM, 0);
-    /* The guest (or hvmloader) writes its OpRegion's address here. */
-    pci_cfg_set_wmask32(f, ASLS, 0xffffffffu);
+    /* The guest (or hvmloader) writes its OpRegion's address here, and
+     * raises SWSCI requests (SCI select, trigger) here. */
+    pci_cfg_set_wmask32(f, PCI_ASLS, 0xfffff000u);
+    f->wmask[PCI_SWSCI] = SWSCI_TRIGGER_BIT;
+    f->wmask[PCI_SWSCI + 1] = SWSCI_SELECT_BIT >> 8;
 
     int rc = pci_func_add_bar(f, 0, PCI_BAR_MEM64, false, GVT_BAR0_SIZE, &bar0_ops, v);
     if (rc == 0) {
@@ -255,12 +283,27 @@ static int setup_pci(struct vgpu *v)
     return rc < 0 ? rc : 0;
 }
 
-static void vgpu_reset(struct vgpu *v)
+/* A full GT reset (GDRST) as GVT-g does it: the engine and GT registers
+ * below the interrupt block go back to reset values, fences are released
+ * and PVINFO is repopulated; GGTT, display and config space stay. */
+void gvt_gdrst_full(struct vgpu *v)
+{
+    gvt_regs_reset_range(&v->regs, 0, GEN8_MASTER_IRQ);
+    gvt_regs_reset_range(&v->regs, FENCE_REG_GEN6_LO(0), FENCE_REG_GEN6_LO(GVT_MAX_FENCES));
+    gvt_pvinfo_reset(v);
+    v->stats.gt_resets++;
+}
+
+void vgpu_reset(struct vgpu *v)
 {
     gvt_regs_reset(&v->regs);
     gvt_pvinfo_reset(v);
     gvt_ggtt_reset(v);
     gvt_display_reset(v);
+    v->io_index = 0;
+    v->irq_level = false;
+    v->msi_was_enabled = pci_func_msi_enabled(&v->pci);
+    v->stats.resets++;
 }
 
 int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
@@ -277,6 +320,7 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
     v->gm = gm;
     v->loop = loop;
     v->stats.bar0 = v->stats.bar2 = PCI_BAR_UNMAPPED;
+    v->opregion_claimed = PCI_BAR_UNMAPPED;
 
     int rc = gvt_regs_init(&v->regs);
     if (rc == 0)
@@ -286,12 +330,16 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
     if (rc == 0)
         rc = gvt_display_init(v);
     if (rc == 0)
+        rc = gvt_fence_init(v);
+    if (rc == 0)
         rc = gvt_ggtt_init(v);
     if (rc == 0)
         rc = setup_pci(v);
     if (rc < 0)
         goto fail;
+    gvt_opregion_build(v->opregion);
     vgpu_reset(v);
+    v->stats.resets = 0;
     rc = ioreq_map_range(srv, IO_SPACE_PCI, cfg->sbdf, 1, &pci_func_cfg_ops, &v->pci);
     if (rc < 0) {
         log_error("claiming PCI %04x:%02x:%02x.%u: %s", cfg->sbdf >> 16,
@@ -318,6 +366,8 @@ void vgpu_destroy(struct vgpu *v)
     if (!v)
         return;
     pci_func_unmap_all(&v->pci);
+    if (v->srv)
+        gvt_opregion_release(v);
     if (v->pci_claimed)
         ioreq_unmap_range(v->srv, IO_SPACE_PCI, v->cfg.sbdf);
     gvt_display_release(v);

@@ -38,6 +38,9 @@ struct vgpu_stats {
     uint64_t mmio_reads, mmio_writes;
     uint64_t msis, vblanks, irq_events;
     uint64_t ggtt_writes;
+    uint64_t ggtt_invalid;     /* present entries naming no guest page */
+    uint64_t swsci_requests;
+    uint64_t resets, gt_resets;
     uint32_t display_ready;
     uint32_t g2v_last;
     uint64_t bar0, bar2;   /* where the guest put them, or ~0 */
@@ -49,5 +52,8 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
                 struct vgpu **out);
 void vgpu_destroy(struct vgpu *v);
 void vgpu_get_stats(const struct vgpu *v, struct vgpu_stats *out);
+/* Back to the state at creation (GGTT, registers, PVINFO, display), as a
+ * device-level reset does; config space keeps the BARs the firmware set. */
+void vgpu_reset(struct vgpu *v);
 
 #endif

@@ -43,6 +43,14 @@
 #define PVINFO_EXECLIST_DESC_LO 0x858u
 #define PVINFO_EXECLIST_DESC_HI 0x85cu
 
+#define GVT_OPREGION_SIZE 0x2000u
+#define PCI_ASLS 0xfcu
+#define PCI_SWSCI 0xe8u
+
+/* Fences: 16 x 64-bit at 0x100000, the guest owns the first fence_num. */
+#define FENCE_REG_GEN6_LO(i) (0x100000u + 8u * (i))
+#define GVT_MAX_FENCES 16u
+
 struct evt_timer;
 
 struct vgpu {
@@ -58,8 +66,26 @@ struct vgpu {
     uint64_t *ggtt;
     uint32_t io_index; /* BAR4 MMIO_INDEX */
     struct evt_timer *vblank_timer;
+    uint8_t opregion[GVT_OPREGION_SIZE];
+    uint64_t opregion_gpa;     /* 0: none */
+    uint64_t opregion_claimed; /* claimed MMIO base, or PCI_BAR_UNMAPPED */
+    uint16_t swsci;            /* last SWSCI value, for 0->1 triggers */
+    bool irq_level;            /* the master interrupt output, for edges */
+    bool msi_was_enabled;
     struct vgpu_stats stats;
 };
+
+/* opregion.c */
+void gvt_opregion_build(uint8_t *buf);
+void gvt_opregion_asls_written(struct vgpu *v, uint32_t asls);
+void gvt_opregion_swsci_written(struct vgpu *v, uint16_t old, uint16_t val);
+void gvt_opregion_release(struct vgpu *v);
+
+/* vgpu.c */
+void gvt_gdrst_full(struct vgpu *v);
+
+/* fence.c */
+int gvt_fence_init(struct vgpu *v);
 
 /* irq.c: the gen8 interrupt tree. */
 enum gvt_irq_block {

@@ -292,9 +292,14 @@ static void test_msi_delivery(void **state)
     sim_mmio_write(s, 0, BAR0_ADDR + 0x44408, 4, iir);
     assert_int_equal(sim_mmio_read(s, 0, BAR0_ADDR + 0x44408, 4), 0);
     sim_mmio_write(s, 0, BAR0_ADDR + 0x44200, 4, 0x80000000);
-    /* Vblanks keep coming at ~60 Hz. */
+    /* Vblanks keep coming at ~60 Hz, one MSI each as the guest acks. */
     uint32_t before = sim_msi_count(s);
-    assert_true(sim_wait_msi(s, before + 3, 1000));
+    for (uint32_t i = 1; i <= 3; i++) {
+        assert_true(sim_wait_msi(s, before + i, 1000));
+        sim_mmio_write(s, 0, BAR0_ADDR + 0x44200, 4, 0);
+        sim_mmio_write(s, 0, BAR0_ADDR + 0x44408, 4, 1);
+        sim_mmio_write(s, 0, BAR0_ADDR + 0x44200, 4, 0x80000000);
+    }
     /* Masked in IMR: the events stop reaching IIR, so no more MSIs. */
     sim_mmio_write(s, 0, BAR0_ADDR + 0x44404, 4, ~0u);
     sim_mmio_write(s, 0, BAR0_ADDR + 0x44408, 4, ~0u);
@@ -332,9 +337,9 @@ static void test_aperture_and_invalidate(void **state)
     assert_int_equal(sim_ioreq(s, 0, &inv, 2000), 0);
     *(uint32_t *)(ram + 0x345000 + 20) = 0x12345678;
     assert_int_equal(sim_mmio_read(s, 0, BAR2_ADDR + 5 * 4096 + 20, 4), 0x12345678);
-    /* A present entry to a frame beyond guest RAM: reads all-ones. */
+    /* A present entry to a frame beyond guest RAM: the scratch page. */
     sim_mmio_write(s, 0, BAR0_ADDR + (8u << 20) + 6 * 8, 8, 0x3fff0000000ull | 1);
-    assert_int_equal(sim_mmio_read(s, 0, BAR2_ADDR + 6 * 4096, 4), 0xffffffff);
+    assert_int_equal(sim_mmio_read(s, 0, BAR2_ADDR + 6 * 4096, 4), 0);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
     assert_int_equal(itest_stat(log, "invalidate"), 1);
     assert_true(itest_stat(log, "maps") >= 2);

@@ -1,0 +1,269 @@
+/* The GVT-g guest interface through the real daemon: the i915 vGPU probe
+ * order, PVINFO, GGTT, fences, OpRegion and the interrupt tree. */
+#include "itest.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PVINFO (BAR0_ADDR + 0x78000)
+#define GGTT (BAR0_ADDR + (8u << 20))
+#define VGT_MAGIC 0x4776544776544776ull
+
+static struct sim *start_placed(const char *name, const char *log)
+{
+    struct sim *s = itest_start(name, (struct sim_opts){ .log_path = log });
+    itest_place_bars(s, false);
+    return s;
+}
+
+static void test_i915_probe_order(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("probe", (struct sim_opts){ 0 });
+    /* Early quirks: GMCH and BDSM before anything is mapped. */
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x50, 2) >> 6 & 3, 3);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x5c, 4), 0);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x00, 4), 0x19128086);
+    itest_place_bars(s, false);
+    /* i915_detect_vgpu: the very first BAR0 access is an 8-byte read. */
+    assert_true(sim_mmio_read(s, 0, PVINFO, 8) == VGT_MAGIC);
+    assert_int_equal(sim_mmio_read(s, 0, PVINFO + 8, 2), 1);
+    assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x10, 4), 0x1c);
+    /* Everything in the host half refuses writes, at any size. */
+    sim_mmio_write(s, 0, PVINFO + 0x44, 2, 0);
+    sim_mmio_write(s, 0, PVINFO + 0x50, 1, 0);
+    assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x44, 4), 128u << 20);
+    assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x50, 4), 4);
+    /* The guest's half: cursor hot spots reset to ~0, g2v, display_ready. */
+    assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x830, 4), 0xffffffff);
+    sim_mmio_write(s, 0, PVINFO + 0x818, 4, 4); /* L4 PPGTT create */
+    sim_mmio_write(s, 0, PVINFO + 0x804, 4, 1);
+    assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x804, 4), 1);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+static void test_types(void **state)
+{
+    (void)state;
+    static const char *const v58[] = { "--type", "GVTg_V5_8", NULL };
+    struct sim *s = itest_start("type_v5_8", (struct sim_opts){ .args = v58 });
+    itest_place_bars(s, false);
+    assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x44, 4), 64u << 20);
+    assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x48, 4), 256u << 20);
+    assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x4c, 4), 384u << 20);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+    /* V5_1 needs a 512 MiB aperture BAR. */
+    static const char *const v51[] = { "--type", "GVTg_V5_1", NULL };
+    s = itest_start("type_v5_1", (struct sim_opts){ .args = v51 });
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x18, 4, 0xffffffff);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x18, 4), 0xe000000c);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+static void test_ggtt(void **state)
+{
+    (void)state;
+    const char *log = itest_log_path("ggtt");
+    struct sim *s = start_placed("ggtt", log);
+    uint8_t *ram = sim_ram(s);
+    /* 8-byte and split writes read back and translate. */
+    sim_mmio_write(s, 0, GGTT + 8 * 1, 8, 0x00101000 | 1);
+    sim_mmio_write(s, 0, GGTT + 8 * 2, 4, 0x00102000 | 1);
+    sim_mmio_write(s, 0, GGTT + 8 * 2 + 4, 4, 0);
+    assert_true(sim_mmio_read(s, 0, GGTT + 8, 8) == (0x00101000 | 1));
+    assert_int_equal(sim_mmio_read(s, 0, GGTT + 16, 4), 0x00102001);
+    assert_int_equal(sim_mmio_read(s, 0, GGTT + 20, 4), 0);
+    memcpy(ram + 0x101000, "page-one", 8);
+    memcpy(ram + 0x102000, "page-two", 8);
+    assert_true(sim_mmio_read(s, 0, BAR2_ADDR + 4096, 8) == *(uint64_t *)"page-one");
+    assert_true(sim_mmio_read(s, 0, BAR2_ADDR + 8192, 8) == *(uint64_t *)"page-two");
+    sim_mmio_write(s, 0, BAR2_ADDR + 8192 + 4, 4, 0x21212121);
+    assert_memory_equal(ram + 0x102004, "!!!!", 4);
+    /* Outside guest RAM: reads back as written (the guest's view), maps
+     * the scratch page (reads zero, writes vanish), and is logged. */
+    sim_mmio_write(s, 0, GGTT + 8 * 3, 8, 0x7fff000000ull | 1);
+    assert_true(sim_mmio_read(s, 0, GGTT + 24, 8) == (0x7fff000000ull | 1));
+    assert_int_equal(sim_mmio_read(s, 0, BAR2_ADDR + 3 * 4096, 4), 0);
+    sim_mmio_write(s, 0, BAR2_ADDR + 3 * 4096, 4, 0x55);
+    /* Not present: scratch too. */
+    assert_int_equal(sim_mmio_read(s, 0, BAR2_ADDR + 9 * 4096, 4), 0);
+    /* An entry outside both slices (the gap between the aperture slice
+     * and the aperture BAR's end) is not the guest's: dropped. */
+    uint32_t gap_idx = (192u << 20) >> 12;
+    sim_mmio_write(s, 0, GGTT + 8ull * gap_idx, 8, 0x101000 | 1);
+    assert_int_equal(sim_mmio_read(s, 0, GGTT + 8ull * gap_idx, 4), 0);
+    /* The hidden slice is the guest's. */
+    uint32_t hidden_idx = (256u << 20) >> 12;
+    sim_mmio_write(s, 0, GGTT + 8ull * hidden_idx, 8, 0x103000 | 1);
+    assert_int_equal(sim_mmio_read(s, 0, GGTT + 8ull * hidden_idx, 4), 0x103001);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+    assert_true(itest_log_contains(log, "is not guest memory: scratch page"));
+    assert_true(itest_log_contains(log, "outside the vGPU's slices dropped"));
+}
+
+static void test_fences(void **state)
+{
+    (void)state;
+    struct sim *s = start_placed("fences", NULL);
+    /* GVTg_V5_4 owns 4 fences. */
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x100000 + 3 * 8, 8, 0x123456789abcdef0ull);
+    assert_true(sim_mmio_read(s, 0, BAR0_ADDR + 0x100000 + 3 * 8, 8) == 0x123456789abcdef0ull);
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x100000 + 4 * 8, 8, 0x1111);
+    assert_int_equal(sim_mmio_read(s, 0, BAR0_ADDR + 0x100000 + 4 * 8, 8), 0);
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x100000 + 15 * 8 + 4, 4, 0x2222);
+    assert_int_equal(sim_mmio_read(s, 0, BAR0_ADDR + 0x100000 + 15 * 8 + 4, 4), 0);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+static void check_opregion_header(const uint8_t *op)
+{
+    assert_memory_equal(op, "IntelGraphicsMem", 16);
+    assert_int_equal(op[0x10], 8);          /* size in KiB */
+    assert_int_equal(op[0x1ac], 3);         /* lid open */
+    const uint8_t *vbt = op + 0x400;
+    assert_memory_equal(vbt, "$VBT", 4);
+    unsigned vbt_size = vbt[24] | vbt[25] << 8;
+    uint8_t sum = 0;
+    for (unsigned i = 0; i < vbt_size; i++)
+        sum = (uint8_t)(sum + vbt[i]);
+    assert_int_equal(sum, 0);
+    const uint8_t *bdb = vbt + (vbt[28] | vbt[29] << 8);
+    assert_memory_equal(bdb, "BIOS_DATA_BLOCK ", 16);
+    /* Find the general definitions block and its one child: DP on port D. */
+    const uint8_t *p = bdb + (bdb[18] | bdb[19] << 8);
+    const uint8_t *end = bdb + (bdb[20] | bdb[21] << 8);
+    const uint8_t *defs = NULL;
+    while (p + 3 <= end) {
+        unsigned size = p[1] | p[2] << 8;
+        if (p[0] == 2)
+            defs = p + 3;
+        p += 3 + size;
+    }
+    assert_non_null(defs);
+    assert_int_equal(defs[4], 33);
+    const uint8_t *child = defs + 5;
+    assert_int_equal(child[2] | child[3] << 8, 0x68c6); /* DEVICE_TYPE_DP */
+    assert_int_equal(child[16], 9);                      /* DVO_PORT_DPD */
+    assert_int_equal(child[25], 0x30);                   /* DP_AUX_D */
+}
+
+static void test_opregion_in_mmio_hole(void **state)
+{
+    (void)state;
+    struct sim *s = start_placed("opregion_hole", NULL);
+    /* hvmloader's choice: pages in the MMIO hole, above guest RAM. */
+    const uint64_t asls = 0xfdffc000ull;
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xfc, 4, (uint32_t)asls);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0xfc, 4), (uint32_t)asls);
+    assert_true(sim_claimed(s, SIM_RANGE_MMIO, asls));
+    assert_true(sim_claimed(s, SIM_RANGE_MMIO, asls + 0x1fff));
+    static uint8_t op[0x2000];
+    for (unsigned i = 0; i < sizeof(op); i += 8) {
+        uint64_t q = sim_mmio_read(s, 0, asls + i, 8);
+        memcpy(op + i, &q, 8);
+    }
+    check_opregion_header(op);
+    /* The signature is firmware's: writes to it vanish. */
+    sim_mmio_write(s, 0, asls, 4, 0);
+    assert_int_equal(sim_mmio_read(s, 0, asls, 1), 'I');
+    /* SWSCI: "which BIOS data calls are supported?" answered with none. */
+    sim_mmio_write(s, 0, asls + 0x200, 4, (4u << 1) | 1u); /* func 4, sub 0 */
+    sim_mmio_write(s, 0, asls + 0x204, 4, 0xdead);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xe8, 2, 0x8001);
+    assert_int_equal(sim_mmio_read(s, 0, asls + 0x200, 4), 0);
+    assert_int_equal(sim_mmio_read(s, 0, asls + 0x204, 4), 0);
+    /* No new 0->1 transition: nothing happens. */
+    sim_mmio_write(s, 0, asls + 0x200, 4, (4u << 1) | 1u);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xe8, 2, 0x8001);
+    assert_int_equal(sim_mmio_read(s, 0, asls + 0x200, 4), (4u << 1) | 1u);
+    /* A runtime service: unsupported, the indicator cleared. */
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xe8, 2, 0x8000);
+    sim_mmio_write(s, 0, asls + 0x200, 4, (6u << 1) | (5u << 8) | (1u << 5) | 1u);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xe8, 2, 0x8001);
+    assert_int_equal(sim_mmio_read(s, 0, asls + 0x200, 4), (6u << 1) | (5u << 8));
+    /* Moving ASLS releases the old range. */
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xfc, 4, 0xfdff0000);
+    assert_false(sim_claimed(s, SIM_RANGE_MMIO, asls));
+    assert_true(sim_claimed(s, SIM_RANGE_MMIO, 0xfdff0000));
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+static void test_opregion_in_ram(void **state)
+{
+    (void)state;
+    struct sim *s = start_placed("opregion_ram", NULL);
+    uint8_t *ram = sim_ram(s);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xfc, 4, 0x00200000);
+    assert_false(sim_claimed(s, SIM_RANGE_MMIO, 0x00200000));
+    check_opregion_header(ram + 0x200000);
+    /* SWSCI through guest RAM. */
+    uint32_t scic = (4u << 1) | (1u << 8) | 1u;
+    memcpy(ram + 0x200200, &scic, 4);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xe8, 2, 0x8001);
+    memcpy(&scic, ram + 0x200200, 4);
+    assert_int_equal(scic, 0);
+    /* Unaligned and absurd values are refused, not obeyed. */
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xfc, 4, 0x00200123);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0xfc, 4), 0x00200000);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+static void test_msi_exactly_once(void **state)
+{
+    (void)state;
+    struct sim *s = start_placed("msi_once", NULL);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xb0, 4, 0xfee00000);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xb4, 2, 0x30);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xae, 2, 1);
+    /* Enabled in IER and master, but masked in IMR: none. */
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x4440c, 4, 1);
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x44200, 4, 0x80000000);
+    usleep(120 * 1000);
+    assert_int_equal(sim_msi_count(s), 0);
+    assert_int_equal(sim_mmio_read(s, 0, BAR0_ADDR + 0x44408, 4), 0);
+    /* Unmasked: the next vblank interrupts once, and however many more
+     * vblanks go by, no second MSI until the guest acknowledges. */
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x44404, 4, ~1u);
+    assert_true(sim_wait_msi(s, 1, 1000));
+    usleep(120 * 1000);
+    assert_int_equal(sim_msi_count(s), 1);
+    assert_int_equal(sim_mmio_read(s, 0, BAR0_ADDR + 0x44200, 4), 0x80010000);
+    /* Acknowledged: the next one interrupts again. */
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x44408, 4, 1);
+    assert_true(sim_wait_msi(s, 2, 1000));
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+static void test_intx_fallback(void **state)
+{
+    (void)state;
+    struct sim *s = start_placed("intx", NULL);
+    struct sim_shared *sh = sim_state(s);
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x44404, 4, ~1u);
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x4440c, 4, 1);
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x44200, 4, 0x80000000);
+    for (int i = 0; i < 100 && !sh->intx_level; i++)
+        usleep(10 * 1000);
+    assert_int_equal(sh->intx_level, 1);
+    assert_int_equal(sim_msi_count(s), 0);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x06, 2) & 0x8, 0x8);
+    /* Masking the master drops the line. */
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x44200, 4, 0);
+    assert_int_equal(sh->intx_level, 0);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_i915_probe_order),
+        cmocka_unit_test(test_types),
+        cmocka_unit_test(test_ggtt),
+        cmocka_unit_test(test_fences),
+        cmocka_unit_test(test_opregion_in_mmio_hole),
+        cmocka_unit_test(test_opregion_in_ram),
+        cmocka_unit_test(test_msi_exactly_once),
+        cmocka_unit_test(test_intx_fallback),
+    };
+    return cmocka_run_group_tests_name("vgpu", tests, NULL, NULL);
+}
