@@ -10,6 +10,7 @@
 #include "ioreq/server.h"
 #include "ioreq/guestmem.h"
 #include "gvt/vgpu.h"
+#include "host/hostgpu.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -88,6 +89,23 @@ static int setup(struct daemon *d)
         .device_id = o->device_id,
         .io_bar = o->io_bar,
     };
+    struct host_gpu_identity host;
+    if (o->host_identity && host_gpu_find_intel(&host) > 0) {
+        if (!host_gpu_same_paths(host.device_id)) {
+            log_info("host Intel GPU %04x is not gen9: presenting Skylake GT2",
+                     host.device_id);
+        } else {
+            log_info("host Intel GPU %04x (rev %02x) at %02x:%02x.%u: presenting "
+                     "its identity", host.device_id, host.revision, host.bus,
+                     host.dev, host.fn);
+            vc.device_id = host.device_id;
+            vc.revision = host.revision;
+            vc.subsys_vendor = host.subsys_vendor;
+            vc.subsys_id = host.subsys_id;
+        }
+    }
+    if (o->device_id)
+        vc.device_id = o->device_id; /* the command line has the last word */
     if (vgpu_create(&vc, d->srv, &d->irq, d->gm, d->loop, &d->vgpu) < 0)
         return EXIT_XEN_SETUP;
     if (ioreq_server_enable(d->srv) < 0)

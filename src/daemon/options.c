@@ -29,7 +29,9 @@ static void usage(FILE *out)
                 "%u fences, up to %ux%u\n", (*t)->name, (*t)->aperture_mb,
                 (*t)->hidden_mb, (*t)->fences, (*t)->max_width, (*t)->max_height);
     fprintf(out,
-"      --device-id ID     PCI device id to present (default 0x1912, SKL GT2)\n"
+"      --device-id ID     PCI device id to present (default: the host's Intel\n"
+"                         GPU's if libdrm finds one, else 0x1912, SKL GT2)\n"
+"      --no-host-identity do not copy the host GPU's ids\n"
 "      --io-bar           also expose BAR4, the MMIO index/data I/O window of\n"
 "                         bare-metal iGPUs (GVT-g leaves it out)\n"
 "      --legacy-mapping   map the ioreq pages by gfn instead of the resource API\n"
@@ -70,7 +72,7 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
     return 0;
 }
 
-enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE };
+enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID };
 
 int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
 {
@@ -83,6 +85,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "io-bar", no_argument, NULL, OPT_IO_BAR },
         { "device-id", required_argument, NULL, OPT_DEVICE_ID },
         { "map-cache", required_argument, NULL, OPT_MAP_CACHE },
+        { "no-host-identity", no_argument, NULL, OPT_NO_HOST_ID },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -92,6 +95,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
     o->type_name = "GVTg_V5_4";
     o->log_level = LOGL_INFO;
     o->map_cache_buckets = GMEM_DEFAULT_MAX_BUCKETS;
+    o->host_identity = true;
     *exit_code = EXIT_USAGE;
     optind = 1;
     int c;
@@ -141,6 +145,9 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
                 return -1;
             }
             o->device_id = (uint16_t)v;
+            break;
+        case OPT_NO_HOST_ID:
+            o->host_identity = false;
             break;
         case OPT_MAP_CACHE:
             if (parse_u32(optarg, 65536, &v) < 0 || v < 4) {

@@ -24,7 +24,8 @@ struct xengvtd_options {
     enum log_level log_level;
     bool legacy_mapping;
     bool io_bar;
-    uint16_t device_id;
+    uint16_t device_id;     /* 0: the host's Intel GPU's, else 0x1912 */
+    bool host_identity;     /* look for the host's Intel GPU */
     unsigned map_cache_buckets;
 };
 

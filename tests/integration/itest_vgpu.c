@@ -253,6 +253,29 @@ static void test_intx_fallback(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+static void test_host_identity(void **state)
+{
+    (void)state;
+    /* A Kaby Lake host: its ids are presented. */
+    setenv("XENGVT_SIM_HOST_GPU", "8086:5912:04:1028:0768", 1);
+    struct sim *s = itest_start("host_kbl", (struct sim_opts){ 0 });
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x00, 4), 0x59128086);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x08, 1), 0x04);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x2c, 4), 0x07681028);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+    /* The command line wins. */
+    static const char *const id[] = { "--device-id", "0x191b", NULL };
+    s = itest_start("host_cli", (struct sim_opts){ .args = id });
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x02, 2), 0x191b);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+    /* A Tiger Lake host takes other paths: Skylake GT2 it stays. */
+    setenv("XENGVT_SIM_HOST_GPU", "8086:9a49:01:8086:2212", 1);
+    s = itest_start("host_tgl", (struct sim_opts){ 0 });
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x02, 2), 0x1912);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+    unsetenv("XENGVT_SIM_HOST_GPU");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_opregion_in_ram),
         cmocka_unit_test(test_msi_exactly_once),
         cmocka_unit_test(test_intx_fallback),
+        cmocka_unit_test(test_host_identity),
     };
     return cmocka_run_group_tests_name("vgpu", tests, NULL, NULL);
 }
