@@ -11,12 +11,14 @@
 #include "ioreq/guestmem.h"
 #include "gvt/vgpu.h"
 #include "host/hostgpu.h"
+#include "daemon/control.h"
 #include "common/log.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <xendevicemodel.h>
 #include <xenforeignmemory.h>
 
@@ -31,6 +33,59 @@ struct daemon {
     struct ioreq_server *srv;
     struct vgpu *vgpu;
     struct domain_watch *watch;
+    struct control *control;
+};
+
+static void sbdf_str(uint32_t sbdf, char *buf, size_t len)
+{
+    snprintf(buf, len, "%04x:%02x:%02x.%u", sbdf >> 16, (sbdf >> 8) & 0xff,
+             (sbdf >> 3) & 0x1f, sbdf & 7);
+}
+
+static int cmd_status(void *opaque, const struct json_object *req,
+                      struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    (void)req;
+    struct ioreq_stats is;
+    struct gmem_stats gs;
+    struct vgpu_stats vs;
+    ioreq_get_stats(d->srv, &is);
+    gmem_get_stats(d->gm, &gs);
+    vgpu_get_stats(d->vgpu, &vs);
+    struct json_writer *w = reply->json;
+    char sbdf[16];
+    sbdf_str(d->opt.sbdf, sbdf, sizeof(sbdf));
+    json_u64(w, "domid", d->opt.domid);
+    json_str(w, "sbdf", sbdf);
+    json_str(w, "type", d->opt.type_name);
+    json_u64(w, "vcpus", is.vcpus);
+    json_bool(w, "legacy_mapping", is.legacy_mapping);
+    json_u64(w, "ioreq_pio", is.pio);
+    json_u64(w, "ioreq_mmio", is.mmio);
+    json_u64(w, "ioreq_pci", is.pci_config);
+    json_u64(w, "ioreq_buffered", is.buffered);
+    json_u64(w, "ioreq_rejected", is.rejected);
+    json_u64(w, "msis", d->irq.msis_injected);
+    json_u64(w, "msi_failures", d->irq.msi_failures);
+    json_bool(w, "msi_enabled", vs.msi_enabled);
+    json_u64(w, "irq_events", vs.irq_events);
+    json_u64(w, "vblanks", vs.vblanks);
+    json_u64(w, "ggtt_writes", vs.ggtt_writes);
+    json_u64(w, "ggtt_invalid", vs.ggtt_invalid);
+    json_u64(w, "display_ready", vs.display_ready);
+    json_u64(w, "bar0", vs.bar0);
+    json_u64(w, "bar2", vs.bar2);
+    json_u64(w, "map_cache_hits", gs.hits);
+    json_u64(w, "map_cache_maps", gs.maps);
+    json_u64(w, "map_cache_buckets", gs.mapped_buckets);
+    json_u64(w, "guest_warnings", log_guest_warnings());
+    return 0;
+}
+
+static const struct control_command control_commands[] = {
+    { "status", cmd_status },
+    { NULL, NULL },
 };
 
 static void on_signal(void *opaque, int signo)
@@ -112,6 +167,10 @@ static int setup(struct daemon *d)
         return EXIT_XEN_SETUP;
     if (domain_watch_start(d->loop, o->domid, on_domain_gone, d, &d->watch) < 0)
         return EXIT_XEN_SETUP;
+    if (strncmp(o->control_path, XENGVT_RUN_DIR "/", strlen(XENGVT_RUN_DIR) + 1) == 0)
+        mkdir(XENGVT_RUN_DIR, 0700); /* the default place; EEXIST is fine */
+    if (control_open(d->loop, o->control_path, control_commands, d, &d->control) < 0)
+        log_warn("serving without a control socket");
     if (domain_watch_set_state(d->watch, "running") < 0)
         log_warn("could not publish state in xenstore: %s", strerror(errno));
     log_info("dom%u: serving", o->domid);
@@ -144,6 +203,7 @@ static void report_stats(struct daemon *d)
 static void teardown(struct daemon *d)
 {
     report_stats(d);
+    control_close(d->control);
     domain_watch_stop(d->watch);
     vgpu_destroy(d->vgpu);
     ioreq_server_destroy(d->srv);

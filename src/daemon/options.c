@@ -35,6 +35,7 @@ static void usage(FILE *out)
 "      --io-bar           also expose BAR4, the MMIO index/data I/O window of\n"
 "                         bare-metal iGPUs (GVT-g leaves it out)\n"
 "      --legacy-mapping   map the ioreq pages by gfn instead of the resource API\n"
+"      --control PATH     control socket (default " XENGVT_RUN_DIR "/domN.sock)\n"
 "      --map-cache N      guest-memory map cache size in 256 KiB buckets\n"
 "                         (default %u)\n"
 "  -l, --log-level LVL    error, warn, info (default) or debug\n"
@@ -72,7 +73,8 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
     return 0;
 }
 
-enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID };
+enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID,
+       OPT_CONTROL };
 
 int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
 {
@@ -86,6 +88,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "device-id", required_argument, NULL, OPT_DEVICE_ID },
         { "map-cache", required_argument, NULL, OPT_MAP_CACHE },
         { "no-host-identity", no_argument, NULL, OPT_NO_HOST_ID },
+        { "control", required_argument, NULL, OPT_CONTROL },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -146,6 +149,14 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
             }
             o->device_id = (uint16_t)v;
             break;
+        case OPT_CONTROL:
+            if (strlen(optarg) >= sizeof(o->control_path)) {
+                fprintf(stderr, "xengvtd: --control: path longer than %zu bytes\n",
+                        sizeof(o->control_path) - 1);
+                return -1;
+            }
+            snprintf(o->control_path, sizeof(o->control_path), "%s", optarg);
+            break;
         case OPT_NO_HOST_ID:
             o->host_identity = false;
             break;
@@ -177,5 +188,8 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         fprintf(stderr, "xengvtd: --domid is required (see --help)\n");
         return -1;
     }
+    if (!o->control_path[0])
+        snprintf(o->control_path, sizeof(o->control_path), XENGVT_RUN_DIR "/dom%u.sock",
+                 o->domid);
     return 0;
 }

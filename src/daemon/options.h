@@ -7,6 +7,8 @@
 
 #include "common/log.h"
 
+#define XENGVT_RUN_DIR "/run/xengvt"
+
 /* Exit codes, documented in xengvtd(8). */
 enum xengvtd_exit {
     EXIT_OK = 0,            /* SIGTERM/SIGINT, or the domain went away */
@@ -27,6 +29,7 @@ struct xengvtd_options {
     uint16_t device_id;     /* 0: the host's Intel GPU's, else 0x1912 */
     bool host_identity;     /* look for the host's Intel GPU */
     unsigned map_cache_buckets;
+    char control_path[108];
 };
 
 /* 0 to run; otherwise the process should exit with *exit_code (help and

@@ -111,6 +111,17 @@ int evt_loop_del_fd(struct evt_loop *loop, int fd)
     return -ENOENT;
 }
 
+int evt_loop_set_events(struct evt_loop *loop, int fd, uint32_t events)
+{
+    for (struct evt_watch *w = loop->watches; w; w = w->next) {
+        if (w->fd != fd)
+            continue;
+        struct epoll_event ev = { .events = events, .data.ptr = w };
+        return epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+    }
+    return -ENOENT;
+}
+
 static void signal_ready(void *opaque, uint32_t events)
 {
     struct evt_loop *loop = opaque;

@@ -21,6 +21,8 @@ void evt_loop_free(struct evt_loop *loop);
 /* Watch `fd` for readability. One registration per fd. */
 int evt_loop_add_fd(struct evt_loop *loop, int fd, evt_fd_cb cb, void *opaque);
 int evt_loop_del_fd(struct evt_loop *loop, int fd);
+/* Change what wakes a watch (EPOLLIN, EPOLLOUT, or both). */
+int evt_loop_set_events(struct evt_loop *loop, int fd, uint32_t events);
 
 /* Block `signals` (a 0-terminated list) and deliver them through a signalfd. */
 int evt_loop_add_signals(struct evt_loop *loop, const int *signals,

@@ -12,6 +12,9 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,6 +31,7 @@ struct sim {
     bool reaped;
     int status;
     pthread_mutex_t buf_lock; /* Xen serialises buffered sends per server */
+    char control[108];
 };
 
 uint64_t sim_now_ms(void)
@@ -111,6 +115,8 @@ static void exec_daemon(struct sim *sim, const struct sim_opts *o,
     argv[n++] = daemon;
     argv[n++] = "--domid";
     argv[n++] = domid;
+    argv[n++] = "--control";
+    argv[n++] = sim->control;
     for (const char *const *a = o->args; a && *a && n < 62; a++)
         argv[n++] = *a;
     argv[n] = NULL;
@@ -134,6 +140,12 @@ struct sim *sim_start(const struct sim_opts *opts)
     sim->shm_fd = sim->ram_fd = sim->daemon_efd = sim->xs_efd = -1;
     pthread_mutex_init(&sim->buf_lock, NULL);
     sim->ram_bytes = o.ram_bytes ? o.ram_bytes : 256ull << 20;
+    static unsigned counter;
+    if (o.control_path)
+        snprintf(sim->control, sizeof(sim->control), "%s", o.control_path);
+    else
+        snprintf(sim->control, sizeof(sim->control), "/tmp/xengvt-sim-%d-%u.sock",
+                 (int)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
 
     sim->shm_fd = memfd_create("xengvt-sim-state", MFD_CLOEXEC);
     sim->ram_fd = memfd_create("xengvt-sim-ram", MFD_CLOEXEC);
@@ -512,4 +524,72 @@ const char *sim_xs_read(struct sim *sim, const char *key)
         }
     }
     return NULL;
+}
+
+const char *sim_control_path(const struct sim *sim) { return sim->control; }
+
+static int read_full(int fd, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        if (n <= 0)
+            return n == 0 ? -EPIPE : -errno;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+int sim_control(struct sim *sim, const char *request, char *line, size_t cap,
+                void **payload, size_t *payload_len)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sim->control);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct timeval tv = { .tv_sec = 10 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    int rc = 0;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    size_t rl = strlen(request);
+    if (write(fd, request, rl) != (ssize_t)rl || write(fd, "\n", 1) != 1) {
+        rc = -EIO;
+        goto out;
+    }
+    size_t n = 0;
+    for (;;) {
+        char ch;
+        ssize_t r = read(fd, &ch, 1);
+        if (r <= 0) {
+            rc = r == 0 ? -EPIPE : -errno;
+            goto out;
+        }
+        if (ch == '\n')
+            break;
+        if (n + 1 < cap)
+            line[n++] = ch;
+    }
+    line[n] = 0;
+    if (payload) {
+        *payload = NULL;
+        *payload_len = 0;
+        const char *b = strstr(line, "\"bytes\":");
+        if (b) {
+            size_t len = strtoull(b + 8, NULL, 10);
+            *payload = malloc(len ? len : 1);
+            if (!*payload) {
+                rc = -ENOMEM;
+                goto out;
+            }
+            rc = read_full(fd, *payload, len);
+            *payload_len = len;
+        }
+    }
+out:
+    close(fd);
+    return rc;
 }

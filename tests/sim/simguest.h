@@ -29,6 +29,7 @@ struct sim_opts {
     const char *log_path;      /* daemon stderr; default: inherit */
     bool no_wait_ready;        /* return right after spawning */
     int ready_timeout_ms;      /* default 10000 */
+    const char *control_path;  /* default: a fresh socket under /tmp */
 };
 
 /* NULL on failure (reason printed on stderr). */
@@ -93,5 +94,13 @@ struct sim_msi sim_msi_get(struct sim *sim, uint32_t index);
 const char *sim_xs_read(struct sim *sim, const char *key);
 
 uint64_t sim_now_ms(void);
+
+/* The daemon's control socket. */
+const char *sim_control_path(const struct sim *sim);
+/* Send one request line (without "\n"), read the answer line into `line`
+ * (NUL-terminated, without "\n") and, if it announces "bytes":N, the
+ * payload into a malloc'd *payload. 0 or -errno. */
+int sim_control(struct sim *sim, const char *request, char *line, size_t cap,
+                void **payload, size_t *payload_len);
 
 #endif

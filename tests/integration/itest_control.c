@@ -1,0 +1,86 @@
+/* The control socket of the real daemon: status, and a hostile local
+ * client (garbage, oversized lines, floods) never stalls the guest. */
+#include "itest.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int connect_to(struct sim *s)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sim_control_path(s));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    return fd;
+}
+
+static void test_status(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("control_status", (struct sim_opts){ .nr_vcpus = 2 });
+    itest_place_bars(s, false);
+    sim_mmio_write(s, 1, BAR0_ADDR + 0x4000, 4, 1);
+    char line[4096];
+    assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":true"));
+    assert_non_null(strstr(line, "\"domid\":7"));
+    assert_non_null(strstr(line, "\"sbdf\":\"0000:00:02.0\""));
+    assert_non_null(strstr(line, "\"type\":\"GVTg_V5_4\""));
+    assert_non_null(strstr(line, "\"vcpus\":2"));
+    assert_non_null(strstr(line, "\"ioreq_mmio\":1,"));
+    char bar0[64];
+    snprintf(bar0, sizeof(bar0), "\"bar0\":%llu", (unsigned long long)BAR0_ADDR);
+    assert_non_null(strstr(line, bar0));
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+    /* The socket is removed on exit. */
+    assert_int_not_equal(access(sim_control_path(s), F_OK), 0);
+}
+
+static void test_bad_clients(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("control_bad", (struct sim_opts){ 0 });
+    char line[4096];
+    static const char *const bad[] = {
+        "not json", "{\"cmd\":}", "{\"cmd\":\"status\"", "[1,2]", "{\"cmd\":1}",
+        "{\"cmd\":\"status\",\"cmd\":\"x\"}", "{\"a\":{\"b\":1}}", "{\"cmd\":\"reboot-host\"}",
+        "{\"cmd\":\"stat\\u0000us\"}", "",
+    };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(sim_control(s, bad[i], line, sizeof(line), NULL, NULL), 0);
+        assert_non_null(strstr(line, "\"ok\":false"));
+    }
+    /* An endless line: the daemon hangs up on that client alone. */
+    int fd = connect_to(s);
+    static char junk[8192];
+    memset(junk, 'x', sizeof(junk));
+    ssize_t w = write(fd, junk, sizeof(junk));
+    (void)w;
+    char c;
+    assert_true(read(fd, &c, 1) <= 0);
+    close(fd);
+    /* Clients that connect and never read or write. */
+    int idle[12];
+    for (int i = 0; i < 12; i++)
+        idle[i] = connect_to(s);
+    /* The guest is still served meanwhile. */
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0, 4), 0x19128086);
+    for (int i = 0; i < 12; i++)
+        close(idle[i]);
+    usleep(50 * 1000);
+    assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":true"));
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_bad_clients),
+    };
+    return cmocka_run_group_tests_name("control", tests, NULL, NULL);
+}
