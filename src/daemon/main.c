@@ -12,11 +12,13 @@
 #include "gvt/vgpu.h"
 #include "host/hostgpu.h"
 #include "daemon/control.h"
+#include "host/png.h"
 #include "common/log.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <xendevicemodel.h>
@@ -83,8 +85,32 @@ static int cmd_status(void *opaque, const struct json_object *req,
     return 0;
 }
 
+/* The current frame as a PNG payload. */
+static int cmd_screenshot(void *opaque, const struct json_object *req,
+                          struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    (void)req;
+    struct vgpu_frame f;
+    int rc = vgpu_capture(d->vgpu, &f);
+    if (rc < 0)
+        return rc;
+    rc = host_png_encode(f.pixels, f.width, f.height, &reply->payload, &reply->payload_len);
+    free(f.pixels);
+    if (rc < 0)
+        return rc;
+    json_u64(reply->json, "width", f.width);
+    json_u64(reply->json, "height", f.height);
+    json_bool(reply->json, "blank", f.blank);
+    if (f.blank)
+        json_str(reply->json, "reason", f.reason);
+    json_str(reply->json, "format", "png");
+    return 0;
+}
+
 static const struct control_command control_commands[] = {
     { "status", cmd_status },
+    { "screenshot", cmd_screenshot },
     { NULL, NULL },
 };
 

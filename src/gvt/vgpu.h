@@ -41,6 +41,7 @@ struct vgpu_stats {
     uint64_t ggtt_invalid;     /* present entries naming no guest page */
     uint64_t swsci_requests;
     uint64_t resets, gt_resets;
+    uint64_t captures;
     uint32_t display_ready;
     uint32_t g2v_last;
     uint64_t bar0, bar2;   /* where the guest put them, or ~0 */
@@ -55,5 +56,18 @@ void vgpu_get_stats(const struct vgpu *v, struct vgpu_stats *out);
 /* Back to the state at creation (GGTT, registers, PVINFO, display), as a
  * device-level reset does; config space keeps the BARs the firmware set. */
 void vgpu_reset(struct vgpu *v);
+
+/* The primary plane's current image as XRGB8888 (0x00RRGGBB). pixels is
+ * malloc'd (width*height) and the caller frees it; a refused or disabled
+ * plane gives a black frame with `blank` set and the reason. 0 or -ENOMEM. */
+struct vgpu_frame {
+    uint32_t width, height;
+    uint32_t *pixels;
+    bool blank;
+    const char *reason;
+    unsigned format, tiling;
+    bool rgbx;
+};
+int vgpu_capture(struct vgpu *v, struct vgpu_frame *f);
 
 #endif

@@ -1,0 +1,176 @@
+/* The primary plane of pipe A as the guest programmed it, decoded into an
+ * XRGB8888 frame for the host (screenshots, live view, dom0 output).
+ *
+ * Every number comes from guest registers, so everything is checked: the
+ * size against the pipe and a hard bound, the stride against the width,
+ * the format and tiling against what we can decode, and every page of the
+ * surface must be a present GGTT entry inside the vGPU's slices that
+ * names guest memory. Anything else gives a blank frame and the reason,
+ * never stale pixels and never a read outside the guest. */
+#include "config.h"
+#include "gvt/vgpu_priv.h"
+#include "ioreq/guestmem.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PIPESRC_A 0x6001cu
+#define PLANE_CTL_1_A 0x70180u
+#define PLANE_STRIDE_1_A 0x70188u
+#define PLANE_SIZE_1_A 0x70190u
+#define PLANE_SURF_1_A 0x7019cu
+#define PLANE_OFFSET_1_A 0x701a4u
+
+#define PLANE_CTL_ENABLE (1u << 31)
+#define PLANE_CTL_FORMAT(x) (((x) >> 24) & 0xf)
+#define PLANE_FMT_XRGB_2101010 2u
+#define PLANE_FMT_XRGB_8888 4u
+#define PLANE_FMT_RGB_565 14u
+#define PLANE_CTL_ORDER_RGBX (1u << 20)
+#define PLANE_CTL_TILING(x) (((x) >> 10) & 0x7)
+#define TILING_LINEAR 0u
+#define TILING_X 1u
+#define TILING_Y 4u
+#define TILING_YF 5u
+
+
+static void blank(struct vgpu_frame *f, const char *why)
+{
+    f->blank = true;
+    f->reason = why;
+    memset(f->pixels, 0, (size_t)f->width * f->height * 4);
+}
+
+/* Byte offset of (x_bytes, y) inside a surface of `stride` bytes. */
+static uint64_t tiled_offset(unsigned tiling, uint64_t stride, uint64_t xb, uint64_t y)
+{
+    switch (tiling) {
+    case TILING_X: /* 512 B x 8 rows per 4 KiB tile, rows of tiles */
+        return (y / 8 * (stride / 512) + xb / 512) * 4096 + (y % 8) * 512 + xb % 512;
+    case TILING_Y: /* 128 B x 32 rows, in columns of 16-byte OWords */
+        return (y / 32 * (stride / 128) + xb / 128) * 4096 + (xb % 128) / 16 * 512 +
+               (y % 32) * 16 + xb % 16;
+    default:
+        return y * stride + xb;
+    }
+}
+
+static uint32_t to_xrgb(unsigned fmt, bool rgbx, const uint8_t *p)
+{
+    uint32_t v;
+    switch (fmt) {
+    case PLANE_FMT_RGB_565: {
+        uint16_t s = (uint16_t)(p[0] | p[1] << 8);
+        uint32_t r = (s >> 11) & 0x1f, g = (s >> 5) & 0x3f, b = s & 0x1f;
+        return (r << 3 | r >> 2) << 16 | (g << 2 | g >> 4) << 8 | (b << 3 | b >> 2);
+    }
+    case PLANE_FMT_XRGB_2101010:
+        memcpy(&v, p, 4);
+        if (rgbx)
+            return (v >> 2 & 0xff) << 16 | (v >> 12 & 0xff) << 8 | (v >> 22 & 0xff);
+        return (v >> 22 & 0xff) << 16 | (v >> 12 & 0xff) << 8 | (v >> 2 & 0xff);
+    default:
+        memcpy(&v, p, 4);
+        if (rgbx)
+            return (v & 0xff) << 16 | (v & 0xff00) | (v >> 16 & 0xff);
+        return v & 0xffffff;
+    }
+}
+
+int vgpu_capture(struct vgpu *v, struct vgpu_frame *f)
+{
+    const struct gvt_regs *r = &v->regs;
+    uint32_t src = vreg(r, PIPESRC_A);
+    uint32_t w = ((src >> 16) & 0x1fff) + 1, h = (src & 0xfff) + 1;
+    /* The vGPU type bounds the mode, and with it what a capture costs. */
+    bool size_ok = w <= v->type->max_width && h <= v->type->max_height && w >= 8 && h >= 8;
+    memset(f, 0, sizeof(*f));
+    f->width = size_ok ? w : 640;
+    f->height = size_ok ? h : 480;
+    f->pixels = malloc((size_t)f->width * f->height * 4);
+    if (!f->pixels)
+        return -ENOMEM;
+    if (!size_ok) {
+        blank(f, "pipe source size out of range");
+        return 0;
+    }
+
+    uint32_t ctl = vreg(r, PLANE_CTL_1_A);
+    if (!(vreg(r, TRANSCONF_A) & TRANSCONF_ENABLE) || !(ctl & PLANE_CTL_ENABLE)) {
+        blank(f, "pipe or plane off");
+        return 0;
+    }
+    unsigned fmt = PLANE_CTL_FORMAT(ctl), tiling = PLANE_CTL_TILING(ctl);
+    unsigned bpp = fmt == PLANE_FMT_RGB_565 ? 2 : 4;
+    if (fmt != PLANE_FMT_XRGB_8888 && fmt != PLANE_FMT_RGB_565 &&
+        fmt != PLANE_FMT_XRGB_2101010) {
+        log_guest("capture: plane format %u not decoded", fmt);
+        blank(f, "unsupported pixel format");
+        return 0;
+    }
+    if (tiling != TILING_LINEAR && tiling != TILING_X && tiling != TILING_Y) {
+        log_guest("capture: plane tiling %u not decoded", tiling);
+        blank(f, "unsupported tiling");
+        return 0;
+    }
+    f->format = fmt;
+    f->tiling = tiling;
+    f->rgbx = ctl & PLANE_CTL_ORDER_RGBX;
+
+    uint32_t unit = tiling == TILING_X ? 512 : tiling == TILING_Y ? 128 : 64;
+    uint64_t stride = (uint64_t)(vreg(r, PLANE_STRIDE_1_A) & 0x3ff) * unit;
+    uint32_t off = vreg(r, PLANE_OFFSET_1_A);
+    uint64_t x0 = off & 0x1fff, y0 = (off >> 16) & 0xfff;
+    uint64_t surf = vreg(r, PLANE_SURF_1_A) & ~0xfffull;
+    if (stride < (x0 + w) * bpp) {
+        log_guest("capture: stride %llu too small for %u pixels",
+                  (unsigned long long)stride, w);
+        blank(f, "stride smaller than a line");
+        return 0;
+    }
+    /* The surface spans whole tile rows; pages are resolved once each. */
+    uint64_t rows = y0 + h;
+    if (tiling == TILING_X)
+        rows = (rows + 7) / 8 * 8;
+    else if (tiling == TILING_Y)
+        rows = (rows + 31) / 32 * 32;
+    uint64_t span = stride * rows;
+    uint64_t npages = (span + 4095) / 4096;
+    /* Pages are copied into one staging buffer first: pointers into the
+     * map cache would not survive a surface larger than the cache. */
+    uint8_t *stage = span <= (256ull << 20) ? malloc(npages * 4096) : NULL;
+    if (!stage) {
+        blank(f, "surface too large");
+        return 0;
+    }
+    for (uint64_t i = 0; i < npages; i++) {
+        uint64_t gpa;
+        if (gvt_ggtt_translate(v, surf + i * 4096, &gpa) < 0 ||
+            gmem_read(v->gm, gpa & ~0xfffull, stage + i * 4096, 4096) < 0) {
+            log_guest("capture: surface page %#llx has no guest memory",
+                      (unsigned long long)(surf + i * 4096));
+            free(stage);
+            blank(f, "surface outside the vGPU's memory");
+            return 0;
+        }
+    }
+    for (uint32_t y = 0; y < h; y++) {
+        uint32_t *out = f->pixels + (size_t)y * w;
+        if (tiling == TILING_LINEAR && fmt == PLANE_FMT_XRGB_8888 && !f->rgbx) {
+            /* The common case: one copy per line, then clear the X byte. */
+            memcpy(out, stage + (y0 + y) * stride + x0 * 4, (size_t)w * 4);
+            for (uint32_t x = 0; x < w; x++)
+                out[x] &= 0xffffff;
+            continue;
+        }
+        for (uint32_t x = 0; x < w; x++) {
+            uint64_t o = tiled_offset(tiling, stride, (x0 + x) * bpp, y0 + y);
+            out[x] = to_xrgb(fmt, f->rgbx, stage + o);
+        }
+    }
+    free(stage);
+    v->stats.captures++;
+    return 0;
+}
