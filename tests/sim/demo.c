@@ -114,11 +114,45 @@ int main(int argc, char **argv)
     printf("guest handled %u vblank MSIs in 500 ms (pipe A frame counter %u)\n", handled,
            frames);
 
+    /* The guest's console: a 1920x1080 XRGB8888 framebuffer in its RAM,
+     * mapped through the GGTT, scanned out by pipe A's primary plane. */
+    const uint32_t w = 1920, h = 1080;
+    const uint64_t fb_gpa = 0x2000000, fb_gaddr = 0x100000;
+    uint8_t *ram = sim_ram(s);
+    static const uint32_t bars[8] = { 0xffffff, 0xffff00, 0x00ffff, 0x00ff00,
+                                      0xff00ff, 0xff0000, 0x0000ff, 0x101010 };
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            uint32_t px = y < h * 3 / 4 ? bars[x * 8 / w]
+                                        : (x * 255 / (w - 1)) * 0x010101u;
+            memcpy(ram + fb_gpa + ((size_t)y * w + x) * 4, &px, 4);
+        }
+    for (uint64_t i = 0; i < (uint64_t)w * h * 4 / 4096 + 1; i++)
+        sim_mmio_write(s, 0, BAR0 + (8u << 20) + 8 * (fb_gaddr / 4096 + i), 8,
+                       (fb_gpa + i * 4096) | 1);
+    sim_mmio_write(s, 0, BAR0 + 0x6001c, 4, (w - 1) << 16 | (h - 1));
+    sim_mmio_write(s, 0, BAR0 + 0x70188, 4, w * 4 / 64);
+    sim_mmio_write(s, 0, BAR0 + 0x70180, 4, 1u << 31 | 4u << 24);
+    sim_mmio_write(s, 0, BAR0 + 0x7019c, 4, (uint32_t)fb_gaddr);
+    char line[4096];
+    void *png = NULL;
+    size_t png_len = 0;
+    if (sim_control(s, "{\"cmd\":\"screenshot\"}", line, sizeof(line), &png, &png_len) == 0 &&
+        png) {
+        char shot[600];
+        snprintf(shot, sizeof(shot), "%s/screenshot.png", out);
+        FILE *pf = fopen(shot, "wb");
+        if (pf && fwrite(png, 1, png_len, pf) == png_len && fclose(pf) == 0)
+            printf("screenshot of the guest's screen: %s (%zu bytes PNG)\n", shot, png_len);
+        free(png);
+    }
+    if (sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL) == 0)
+        printf("xengvt status: %s\n", line);
+
     int status = sim_stop(s);
     printf("== xengvtd stopped (exit %d); its log is %s; final stats:\n",
            WEXITSTATUS(status), log);
     FILE *f = fopen(log, "r");
-    char line[2048];
     while (f && fgets(line, sizeof(line), f))
         if (strstr(line, "stats:"))
             fputs(line, stdout);
