@@ -1,12 +1,51 @@
-/* Pipe A's transcoder and its vblank: while TRANSCONF_A is enabled a timer
- * at the refresh rate counts frames and raises the pipe's vblank event.
- * No timer runs while the pipe is off. */
+/* Pipe A's transcoder, its vblank and page flips. While TRANSCONF_A is
+ * enabled a timer at the mode's refresh rate counts frames, latches a
+ * pending flip of the primary plane (PLANE_SURF -> PLANE_SURFLIVE) and
+ * raises the vblank and flip-done events. No timer runs while the pipe is
+ * off. */
 #include "config.h"
 #include "gvt/vgpu_priv.h"
 #include "evtchn/loop.h"
 #include "common/log.h"
 
-#define VBLANK_PERIOD_NS (1000000000ull / 60)
+#define TRANS_HTOTAL_A 0x60000u
+#define TRANS_VTOTAL_A 0x6000cu
+#define PIPE_DATA_M1_A 0x60030u
+#define PIPE_LINK_M1_A 0x60040u
+#define PIPE_LINK_N1_A 0x60044u
+#define PIPE_FLIPCOUNT_A 0x70044u
+#define PLANE_CTL_1_A 0x70180u
+#define PLANE_SURF_1_A 0x7019cu
+#define PLANE_SURFLIVE_1_A 0x701acu
+#define PLANE_CTL_ASYNC_FLIP (1u << 9)
+#define GEN9_PIPE_PLANE1_FLIP_DONE (1u << 3)
+
+/* The link clock our virtual DP link runs at (1.62 Gb/s per lane, in kHz
+ * of link symbols), for turning the guest's link M/N into a pixel clock. */
+#define LS_CLK_KHZ 162000ull
+#define DEFAULT_HZ 60u
+
+/* Refresh rate from the guest's timings: pixel clock = ls_clk * M / N over
+ * htotal * vtotal. Anything implausible falls back to 60 Hz. */
+static unsigned refresh_hz(const struct vgpu *v)
+{
+    const struct gvt_regs *r = &v->regs;
+    uint64_t htotal = ((vreg(r, TRANS_HTOTAL_A) >> 16) & 0x1fff) + 1;
+    uint64_t vtotal = ((vreg(r, TRANS_VTOTAL_A) >> 16) & 0x1fff) + 1;
+    uint64_t m = vreg(r, PIPE_LINK_M1_A) & 0xffffff, n = vreg(r, PIPE_LINK_N1_A) & 0xffffff;
+    if (htotal < 64 || vtotal < 64 || m == 0 || n == 0)
+        return DEFAULT_HZ;
+    uint64_t hz = LS_CLK_KHZ * 1000 * m / n / (htotal * vtotal);
+    return hz >= 24 && hz <= 240 ? (unsigned)hz : DEFAULT_HZ;
+}
+
+static void latch_flip(struct vgpu *v)
+{
+    vreg_set(&v->regs, PLANE_SURFLIVE_1_A, vreg(&v->regs, PLANE_SURF_1_A));
+    vreg_set(&v->regs, PIPE_FLIPCOUNT_A, vreg(&v->regs, PIPE_FLIPCOUNT_A) + 1);
+    v->flip_pending = false;
+    v->stats.flips++;
+}
 
 static void vblank_tick(void *opaque, uint64_t expirations)
 {
@@ -16,6 +55,10 @@ static void vblank_tick(void *opaque, uint64_t expirations)
     vreg_set(&v->regs, PIPE_FRMCOUNT_A,
              vreg(&v->regs, PIPE_FRMCOUNT_A) + (uint32_t)expirations);
     v->stats.vblanks += expirations;
+    if (v->flip_pending) {
+        latch_flip(v);
+        gvt_irq_raise(v, IRQ_PIPE_A, GEN9_PIPE_PLANE1_FLIP_DONE);
+    }
     gvt_irq_raise(v, IRQ_PIPE_A, GEN8_PIPE_VBLANK);
 }
 
@@ -25,10 +68,19 @@ static void apply_transconf(struct vgpu *v)
     bool on = val & TRANSCONF_ENABLE;
     /* The state bit follows the enable at once: no real link to train. */
     vreg_set(&v->regs, TRANSCONF_A, on ? val | TRANSCONF_STATE : val & ~TRANSCONF_STATE);
-    if (on && !evt_timer_armed(v->vblank_timer))
-        evt_timer_arm(v->vblank_timer, VBLANK_PERIOD_NS, VBLANK_PERIOD_NS);
-    else if (!on && evt_timer_armed(v->vblank_timer))
+    if (on) {
+        unsigned hz = refresh_hz(v);
+        if (!evt_timer_armed(v->vblank_timer) || hz != v->refresh_hz) {
+            uint64_t period = 1000000000ull / hz;
+            evt_timer_arm(v->vblank_timer, period, period);
+            if (hz != v->refresh_hz)
+                log_info("pipe A on at %u Hz", hz);
+            v->refresh_hz = hz;
+        }
+    } else if (evt_timer_armed(v->vblank_timer)) {
         evt_timer_disarm(v->vblank_timer);
+        log_info("pipe A off");
+    }
 }
 
 static void transconf_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
@@ -39,10 +91,32 @@ static void transconf_written(struct vgpu *v, uint32_t off, uint32_t old, uint32
     apply_transconf(v);
 }
 
+/* Writing the surface address arms a flip: at the next vblank for a
+ * synchronous one, at once for an async one. With the pipe off the new
+ * address is live at once (nothing is being scanned out). */
+static void surf_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
+{
+    (void)off;
+    (void)old;
+    (void)val;
+    bool async = vreg(&v->regs, PLANE_CTL_1_A) & PLANE_CTL_ASYNC_FLIP;
+    if (async || !(vreg(&v->regs, TRANSCONF_A) & TRANSCONF_ENABLE)) {
+        latch_flip(v);
+        if (async)
+            gvt_irq_raise(v, IRQ_PIPE_A, GEN9_PIPE_PLANE1_FLIP_DONE);
+        return;
+    }
+    v->flip_pending = true;
+}
+
 static const struct gvt_reg display_rows[] = {
     { TRANSCONF_A, 0, TRANSCONF_ENABLE | TRANSCONF_STATE, TRANSCONF_STATE, NULL,
       transconf_written },
     { PIPE_FRMCOUNT_A, REG_RO, 0, 0, NULL, NULL },
+    { PIPE_FLIPCOUNT_A, REG_RO, 0, 0, NULL, NULL },
+    { PLANE_SURF_1_A, 0, 0, 0xfffu, NULL, surf_written },
+    { PLANE_SURFLIVE_1_A, REG_RO, 0, 0, NULL, NULL },
+    /* The timings re-derive the refresh rate when the pipe is enabled. */
 };
 
 int gvt_display_init(struct vgpu *v)
@@ -62,5 +136,7 @@ void gvt_display_release(struct vgpu *v)
 
 void gvt_display_reset(struct vgpu *v)
 {
+    v->flip_pending = false;
+    v->refresh_hz = 0;
     apply_transconf(v);
 }

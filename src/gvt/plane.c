@@ -20,7 +20,7 @@
 #define PLANE_CTL_1_A 0x70180u
 #define PLANE_STRIDE_1_A 0x70188u
 #define PLANE_SIZE_1_A 0x70190u
-#define PLANE_SURF_1_A 0x7019cu
+#define PLANE_SURFLIVE_1_A 0x701acu /* what is scanned out now */
 #define PLANE_OFFSET_1_A 0x701a4u
 
 #define PLANE_CTL_ENABLE (1u << 31)
@@ -123,7 +123,7 @@ int vgpu_capture(struct vgpu *v, struct vgpu_frame *f)
     uint64_t stride = (uint64_t)(vreg(r, PLANE_STRIDE_1_A) & 0x3ff) * unit;
     uint32_t off = vreg(r, PLANE_OFFSET_1_A);
     uint64_t x0 = off & 0x1fff, y0 = (off >> 16) & 0xfff;
-    uint64_t surf = vreg(r, PLANE_SURF_1_A) & ~0xfffull;
+    uint64_t surf = vreg(r, PLANE_SURFLIVE_1_A) & ~0xfffull;
     if (stride < (x0 + w) * bpp) {
         log_guest("capture: stride %llu too small for %u pixels",
                   (unsigned long long)stride, w);

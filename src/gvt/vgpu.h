@@ -41,7 +41,7 @@ struct vgpu_stats {
     uint64_t ggtt_invalid;     /* present entries naming no guest page */
     uint64_t swsci_requests;
     uint64_t resets, gt_resets;
-    uint64_t captures;
+    uint64_t captures, flips;
     uint32_t display_ready;
     uint32_t g2v_last;
     uint64_t bar0, bar2;   /* where the guest put them, or ~0 */

@@ -66,6 +66,8 @@ struct vgpu {
     uint64_t *ggtt;
     uint32_t io_index; /* BAR4 MMIO_INDEX */
     struct evt_timer *vblank_timer;
+    unsigned refresh_hz;
+    bool flip_pending;
     uint8_t opregion[GVT_OPREGION_SIZE];
     uint64_t opregion_gpa;     /* 0: none */
     uint64_t opregion_claimed; /* claimed MMIO base, or PCI_BAR_UNMAPPED */

@@ -56,6 +56,18 @@ static inline void itest_place_bars(struct sim *s, bool io)
     sim_cfg_write(s, 0, VGPU_SBDF, 0x04, 2, cmd);
 }
 
+/* Write PLANE_SURF and wait for the flip to be latched at a vblank. */
+static inline void itest_flip(struct sim *s, uint32_t surf)
+{
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x7019c, 4, surf);
+    for (int i = 0; i < 200; i++) {
+        if ((uint32_t)sim_mmio_read(s, 0, BAR0_ADDR + 0x701ac, 4) == (surf & ~0xfffu))
+            return;
+        usleep(1000);
+    }
+    fail_msg("flip to %#x never latched", surf);
+}
+
 /* The value of `key=N` on the daemon's final stats line, or -1. */
 static inline long long itest_stat(const char *log_path, const char *key)
 {

@@ -49,7 +49,7 @@ static void program_plane(struct sim *s, int tiling, uint32_t stride_units)
     sim_mmio_write(s, 0, REG(0x70188), 4, stride_units);
     sim_mmio_write(s, 0, REG(0x701a4), 4, 0);
     sim_mmio_write(s, 0, REG(0x70180), 4, 1u << 31 | 4u << 24 | (uint32_t)tiling << 10);
-    sim_mmio_write(s, 0, REG(0x7019c), 4, SURF_GADDR);
+    itest_flip(s, SURF_GADDR);
 }
 
 /* Decode the daemon's PNG and compare with the pattern. */
@@ -165,12 +165,12 @@ static void test_hostile_planes(void **state)
     free(screenshot(s, &len, line, sizeof(line)));
     assert_non_null(strstr(line, "\"blank\":false"));
     /* Surface outside the vGPU's slices (the gap above the aperture slice). */
-    sim_mmio_write(s, 0, REG(0x7019c), 4, 0x0c000000);
+    itest_flip(s, 0x0c000000);
     expect_blank(s, "outside");
     /* Surface whose GGTT entries point past guest RAM. */
     sim_mmio_write(s, 0, BAR0_ADDR + (8u << 20) + 8 * (SURF_GADDR / 4096 + 5), 8,
                    0x7fff0000000ull | 1);
-    sim_mmio_write(s, 0, REG(0x7019c), 4, SURF_GADDR);
+    itest_flip(s, SURF_GADDR);
     expect_blank(s, "outside");
     sim_mmio_write(s, 0, BAR0_ADDR + (8u << 20) + 8 * (SURF_GADDR / 4096 + 5), 8,
                    (SURF_GPA + 5 * 4096) | 1);
@@ -195,6 +195,89 @@ static void test_hostile_planes(void **state)
     assert_true(itest_log_contains(log, "capture:"));
 }
 
+static void ack_pipe_a(struct sim *s)
+{
+    sim_mmio_write(s, 0, REG(0x44200), 4, 0);
+    uint32_t iir = (uint32_t)sim_mmio_read(s, 0, REG(0x44408), 4);
+    sim_mmio_write(s, 0, REG(0x44408), 4, iir);
+    sim_mmio_write(s, 0, REG(0x44200), 4, 0x80000000);
+}
+
+static void enable_msi_vblank(struct sim *s, uint32_t pipe_bits)
+{
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xb0, 4, 0xfee00000);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xb4, 2, 0x31);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xae, 2, 1);
+    sim_mmio_write(s, 0, REG(0x44404), 4, ~pipe_bits);
+    sim_mmio_write(s, 0, REG(0x4440c), 4, pipe_bits);
+    sim_mmio_write(s, 0, REG(0x44200), 4, 0x80000000);
+}
+
+static void test_vblank_rate(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("vblank_rate", (struct sim_opts){ 0 });
+    itest_place_bars(s, false);
+    enable_msi_vblank(s, 1);
+    /* Count MSIs over one second, acknowledging each like i915 does. */
+    uint32_t seen = sim_msi_count(s);
+    uint64_t t0 = sim_now_ms();
+    while (sim_now_ms() - t0 < 1000) {
+        if (sim_wait_msi(s, seen + 1, 50)) {
+            seen = sim_msi_count(s);
+            ack_pipe_a(s);
+        }
+    }
+    uint32_t n = seen;
+    if (n < 50 || n > 70)
+        fail_msg("%u vblank MSIs in 1 s, expected ~60", n);
+    /* 1080p timings at a 74.25 MHz pixel clock: 30 Hz. */
+    sim_mmio_write(s, 0, REG(0x60000), 4, 2199u << 16 | 1919);
+    sim_mmio_write(s, 0, REG(0x6000c), 4, 1124u << 16 | 1079);
+    sim_mmio_write(s, 0, REG(0x60040), 4, 74250);
+    sim_mmio_write(s, 0, REG(0x60044), 4, 162000);
+    sim_mmio_write(s, 0, REG(0x70008), 4, 0x80000000);
+    uint32_t f0 = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
+    usleep(1000 * 1000);
+    uint32_t frames = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4) - f0;
+    if (frames < 25 || frames > 35)
+        fail_msg("%u frames in 1 s at 30 Hz timings", frames);
+    /* Pipe off: no more frames, no more MSIs. */
+    sim_mmio_write(s, 0, REG(0x70008), 4, 0);
+    ack_pipe_a(s);
+    f0 = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
+    uint32_t m0 = sim_msi_count(s);
+    usleep(200 * 1000);
+    assert_int_equal((uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4), f0);
+    assert_int_equal(sim_msi_count(s), m0);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+static void test_flip_done(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("flip", (struct sim_opts){ 0 });
+    itest_place_bars(s, false);
+    enable_msi_vblank(s, 1u << 3); /* flip done only */
+    uint32_t flips = (uint32_t)sim_mmio_read(s, 0, REG(0x70044), 4);
+    uint32_t m0 = sim_msi_count(s);
+    sim_mmio_write(s, 0, REG(0x7019c), 4, 0x00200000);
+    assert_true(sim_wait_msi(s, m0 + 1, 1000));
+    assert_int_equal(sim_mmio_read(s, 0, REG(0x44408), 4) & 8, 8);
+    assert_int_equal(sim_mmio_read(s, 0, REG(0x701ac), 4), 0x00200000);
+    assert_int_equal(sim_mmio_read(s, 0, REG(0x70044), 4), flips + 1);
+    ack_pipe_a(s);
+    /* No flip, no flip-done, however many vblanks pass. */
+    usleep(100 * 1000);
+    assert_int_equal(sim_msi_count(s), m0 + 1);
+    /* Async: live at once, flip done at once. */
+    sim_mmio_write(s, 0, REG(0x70180), 4, 1u << 9);
+    sim_mmio_write(s, 0, REG(0x7019c), 4, 0x00300000);
+    assert_int_equal(sim_mmio_read(s, 0, REG(0x701ac), 4), 0x00300000);
+    assert_true(sim_wait_msi(s, m0 + 2, 100));
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +285,8 @@ int main(void)
         cmocka_unit_test(test_x_tiled),
         cmocka_unit_test(test_y_tiled),
         cmocka_unit_test(test_hostile_planes),
+        cmocka_unit_test(test_vblank_rate),
+        cmocka_unit_test(test_flip_done),
     };
     return cmocka_run_group_tests_name("display", tests, NULL, NULL);
 }

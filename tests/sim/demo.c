@@ -134,6 +134,8 @@ int main(int argc, char **argv)
     sim_mmio_write(s, 0, BAR0 + 0x70188, 4, w * 4 / 64);
     sim_mmio_write(s, 0, BAR0 + 0x70180, 4, 1u << 31 | 4u << 24);
     sim_mmio_write(s, 0, BAR0 + 0x7019c, 4, (uint32_t)fb_gaddr);
+    for (int i = 0; i < 200 && sim_mmio_read(s, 0, BAR0 + 0x701ac, 4) != fb_gaddr; i++)
+        usleep(1000); /* the flip lands at the next vblank */
     char line[4096];
     void *png = NULL;
     size_t png_len = 0;
