@@ -4,6 +4,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,10 @@ struct client {
     int fd;
     char in[CONTROL_MAX_LINE];
     size_t in_len;
-    char *out;      /* pending answer: line then payload */
+    char *out;      /* pending answer line */
     size_t out_len, out_off;
+    uint8_t *payload; /* then this, owned; not copied: frames are large */
+    size_t payload_len, payload_off;
 };
 
 struct control {
@@ -43,26 +46,27 @@ static void client_close(struct client *cl)
         if (c->clients[i] == cl)
             c->clients[i] = NULL;
     free(cl->out);
+    free(cl->payload);
     free(cl);
 }
 
-/* Queue line + payload and start writing. */
+/* Queue the line and the payload (taken over) and start writing. */
 static void client_send(struct client *cl, const char *line, size_t line_len,
                         void *payload, size_t payload_len)
 {
-    char *out = malloc(line_len + payload_len);
+    char *out = malloc(line_len ? line_len : 1);
     if (!out) {
         free(payload);
         client_close(cl);
         return;
     }
     memcpy(out, line, line_len);
-    if (payload_len)
-        memcpy(out + line_len, payload, payload_len);
-    free(payload);
     cl->out = out;
-    cl->out_len = line_len + payload_len;
+    cl->out_len = line_len;
     cl->out_off = 0;
+    cl->payload = payload;
+    cl->payload_len = payload ? payload_len : 0;
+    cl->payload_off = 0;
     evt_loop_set_events(cl->ctl->loop, cl->fd, EPOLLOUT);
 }
 
@@ -128,17 +132,26 @@ static void client_ready(void *opaque, uint32_t events)
             client_close(cl);
             return;
         }
-        ssize_t n = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        bool in_line = cl->out_off < cl->out_len;
+        const uint8_t *p = in_line ? (const uint8_t *)cl->out + cl->out_off
+                                   : cl->payload + cl->payload_off;
+        size_t left = in_line ? cl->out_len - cl->out_off : cl->payload_len - cl->payload_off;
+        ssize_t n = left ? send(cl->fd, p, left, MSG_NOSIGNAL | MSG_DONTWAIT) : 0;
         if (n < 0 && errno != EAGAIN && errno != EINTR) {
             client_close(cl);
             return;
         }
-        if (n > 0)
-            cl->out_off += (size_t)n;
-        if (cl->out_off == cl->out_len) {
+        if (n > 0) {
+            if (in_line)
+                cl->out_off += (size_t)n;
+            else
+                cl->payload_off += (size_t)n;
+        }
+        if (cl->out_off == cl->out_len && cl->payload_off == cl->payload_len) {
             free(cl->out);
+            free(cl->payload);
             cl->out = NULL;
+            cl->payload = NULL;
             evt_loop_set_events(cl->ctl->loop, cl->fd, EPOLLIN);
         }
         return;

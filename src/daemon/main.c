@@ -108,9 +108,32 @@ static int cmd_screenshot(void *opaque, const struct json_object *req,
     return 0;
 }
 
+/* The current frame raw (XRGB8888 little-endian, width*height*4 bytes), for
+ * live-view clients and harnesses that compare pixels themselves. */
+static int cmd_frame(void *opaque, const struct json_object *req,
+                     struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    (void)req;
+    struct vgpu_frame f;
+    int rc = vgpu_capture(d->vgpu, &f);
+    if (rc < 0)
+        return rc;
+    reply->payload = f.pixels;
+    reply->payload_len = (size_t)f.width * f.height * 4;
+    json_u64(reply->json, "width", f.width);
+    json_u64(reply->json, "height", f.height);
+    json_bool(reply->json, "blank", f.blank);
+    if (f.blank)
+        json_str(reply->json, "reason", f.reason);
+    json_str(reply->json, "format", "xrgb8888");
+    return 0;
+}
+
 static const struct control_command control_commands[] = {
     { "status", cmd_status },
     { "screenshot", cmd_screenshot },
+    { "frame", cmd_frame },
     { NULL, NULL },
 };
 
