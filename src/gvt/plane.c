@@ -139,38 +139,62 @@ int vgpu_capture(struct vgpu *v, struct vgpu_frame *f)
     uint64_t span = stride * rows;
     uint64_t npages = (span + 4095) / 4096;
     /* Pages are copied into one staging buffer first: pointers into the
-     * map cache would not survive a surface larger than the cache. */
-    uint8_t *stage = span <= (256ull << 20) ? malloc(npages * 4096) : NULL;
-    if (!stage) {
+     * map cache would not survive a surface larger than the cache. The
+     * buffer is kept between captures (no page faults in steady state). */
+    size_t need = (size_t)npages * 4096;
+    if (span > (256ull << 20)) {
         blank(f, "surface too large");
         return 0;
     }
+    if (v->capture_stage_size < need) {
+        free(v->capture_stage);
+        v->capture_stage = malloc(need);
+        v->capture_stage_size = v->capture_stage ? need : 0;
+        if (!v->capture_stage) {
+            blank(f, "out of memory");
+            return -ENOMEM;
+        }
+    }
+    uint8_t *stage = v->capture_stage;
     for (uint64_t i = 0; i < npages; i++) {
         uint64_t gpa;
         if (gvt_ggtt_translate(v, surf + i * 4096, &gpa) < 0 ||
             gmem_read(v->gm, gpa & ~0xfffull, stage + i * 4096, 4096) < 0) {
             log_guest("capture: surface page %#llx has no guest memory",
                       (unsigned long long)(surf + i * 4096));
-            free(stage);
             blank(f, "surface outside the vGPU's memory");
             return 0;
         }
     }
+    /* Each tiling keeps runs of bytes contiguous within a row (a whole row,
+     * 512 or 16 bytes): copy runs, then convert the row in place. */
+    uint64_t run = tiling == TILING_X ? 512 : tiling == TILING_Y ? 16 : stride;
+    uint8_t *raw = bpp == 4 ? NULL : malloc((size_t)w * bpp);
+    if (bpp != 4 && !raw) {
+        blank(f, "out of memory");
+        return -ENOMEM;
+    }
     for (uint32_t y = 0; y < h; y++) {
         uint32_t *out = f->pixels + (size_t)y * w;
-        if (tiling == TILING_LINEAR && fmt == PLANE_FMT_XRGB_8888 && !f->rgbx) {
-            /* The common case: one copy per line, then clear the X byte. */
-            memcpy(out, stage + (y0 + y) * stride + x0 * 4, (size_t)w * 4);
+        uint8_t *dst = raw ? raw : (uint8_t *)out;
+        uint64_t xb = x0 * bpp, end = (x0 + w) * bpp;
+        while (xb < end) {
+            uint64_t chunk = run - xb % run;
+            if (chunk > end - xb)
+                chunk = end - xb;
+            memcpy(dst + (xb - x0 * bpp), stage + tiled_offset(tiling, stride, xb, y0 + y),
+                   chunk);
+            xb += chunk;
+        }
+        if (fmt == PLANE_FMT_XRGB_8888 && !f->rgbx) {
             for (uint32_t x = 0; x < w; x++)
                 out[x] &= 0xffffff;
-            continue;
-        }
-        for (uint32_t x = 0; x < w; x++) {
-            uint64_t o = tiled_offset(tiling, stride, (x0 + x) * bpp, y0 + y);
-            out[x] = to_xrgb(fmt, f->rgbx, stage + o);
+        } else {
+            for (uint32_t x = 0; x < w; x++)
+                out[x] = to_xrgb(fmt, f->rgbx, dst + (size_t)x * bpp);
         }
     }
-    free(stage);
+    free(raw);
     v->stats.captures++;
     return 0;
 }

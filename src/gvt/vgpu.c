@@ -371,6 +371,7 @@ void vgpu_destroy(struct vgpu *v)
     if (v->pci_claimed)
         ioreq_unmap_range(v->srv, IO_SPACE_PCI, v->cfg.sbdf);
     gvt_display_release(v);
+    free(v->capture_stage);
     gvt_ggtt_release(v);
     gvt_regs_release(&v->regs);
     free(v);

@@ -67,6 +67,8 @@ struct vgpu {
     uint32_t io_index; /* BAR4 MMIO_INDEX */
     struct evt_timer *vblank_timer;
     unsigned refresh_hz;
+    uint8_t *capture_stage; /* surface copy, kept between captures */
+    size_t capture_stage_size;
     bool flip_pending;
     uint8_t opregion[GVT_OPREGION_SIZE];
     uint64_t opregion_gpa;     /* 0: none */

@@ -195,6 +195,67 @@ static void test_hostile_planes(void **state)
     assert_true(itest_log_contains(log, "capture:"));
 }
 
+/* Small frames in the other formats: expected colours computed from the
+ * bit layouts, not from the daemon. */
+static void test_formats(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("formats", (struct sim_opts){ .ram_bytes = 64u << 20 });
+    itest_place_bars(s, false);
+    uint8_t *ram = sim_ram(s);
+    const uint32_t w = 64, h = 16;
+    map_surface(s, 64 * 4096);
+    sim_mmio_write(s, 0, REG(0x6001c), 4, (w - 1) << 16 | (h - 1));
+    struct { uint32_t ctl; unsigned bpp; } fmts[] = {
+        { 14u << 24, 2 },                /* RGB565 */
+        { 4u << 24 | 1u << 20, 4 },      /* XBGR8888 (RGBX order) */
+        { 2u << 24, 4 },                 /* XRGB2101010 */
+    };
+    for (unsigned f = 0; f < 3; f++) {
+        for (uint32_t y = 0; y < h; y++)
+            for (uint32_t x = 0; x < w; x++) {
+                uint8_t *p = ram + SURF_GPA + (size_t)y * 512 + x * fmts[f].bpp;
+                uint32_t r = x * 4, g = y * 16, b = 255 - x * 4;
+                if (f == 0) {
+                    uint16_t v = (uint16_t)((r >> 3) << 11 | (g >> 2) << 5 | (b >> 3));
+                    memcpy(p, &v, 2);
+                } else if (f == 1) {
+                    uint32_t v = r | g << 8 | b << 16;
+                    memcpy(p, &v, 4);
+                } else {
+                    uint32_t v = (r << 2 | r >> 6) << 20 | (g << 2 | g >> 6) << 10 |
+                                 (b << 2 | b >> 6);
+                    memcpy(p, &v, 4);
+                }
+            }
+        sim_mmio_write(s, 0, REG(0x70188), 4, 512 / 64);
+        sim_mmio_write(s, 0, REG(0x70180), 4, 1u << 31 | fmts[f].ctl);
+        itest_flip(s, SURF_GADDR + (f + 1) * 0x10000);
+        itest_flip(s, SURF_GADDR);
+        char line[1024];
+        void *px = NULL;
+        size_t len;
+        assert_int_equal(sim_control(s, "{\"cmd\":\"frame\"}", line, sizeof(line), &px, &len), 0);
+        assert_int_equal(len, w * h * 4);
+        const uint32_t *pix = px;
+        for (uint32_t y = 0; y < h; y++)
+            for (uint32_t x = 0; x < w; x++) {
+                uint32_t r = x * 4, g = y * 16, b = 255 - x * 4;
+                if (f == 0) { /* 5/6/5 bits widened by repeating the top bits */
+                    r = (r >> 3) << 3 | r >> 5;
+                    g = (g >> 2) << 2 | g >> 6;
+                    b = (b >> 3) << 3 | b >> 5;
+                }
+                uint32_t want = r << 16 | g << 8 | b;
+                if (pix[y * w + x] != want)
+                    fail_msg("format %u pixel %u,%u: %06x, expected %06x", f, x, y,
+                             pix[y * w + x], want);
+            }
+        free(px);
+    }
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 static void ack_pipe_a(struct sim *s)
 {
     sim_mmio_write(s, 0, REG(0x44200), 4, 0);
@@ -285,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_x_tiled),
         cmocka_unit_test(test_y_tiled),
         cmocka_unit_test(test_hostile_planes),
+        cmocka_unit_test(test_formats),
         cmocka_unit_test(test_vblank_rate),
         cmocka_unit_test(test_flip_done),
     };
