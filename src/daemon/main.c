@@ -13,6 +13,7 @@
 #include "host/hostgpu.h"
 #include "daemon/control.h"
 #include "host/png.h"
+#include "host/vnc.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -36,7 +37,21 @@ struct daemon {
     struct vgpu *vgpu;
     struct domain_watch *watch;
     struct control *control;
+    struct host_vnc *vnc;
 };
+
+static int vnc_capture(void *opaque, uint32_t **pixels, unsigned *width, unsigned *height)
+{
+    struct daemon *d = opaque;
+    struct vgpu_frame f;
+    int rc = vgpu_capture(d->vgpu, &f);
+    if (rc < 0)
+        return rc;
+    *pixels = f.pixels;
+    *width = f.width;
+    *height = f.height;
+    return 0;
+}
 
 static void sbdf_str(uint32_t sbdf, char *buf, size_t len)
 {
@@ -82,6 +97,9 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "map_cache_maps", gs.maps);
     json_u64(w, "map_cache_buckets", gs.mapped_buckets);
     json_u64(w, "guest_warnings", log_guest_warnings());
+    json_u64(w, "flips", vs.flips);
+    json_u64(w, "captures", vs.captures);
+    json_u64(w, "vnc_clients", d->vnc ? host_vnc_clients(d->vnc) : 0);
     return 0;
 }
 
@@ -220,6 +238,10 @@ static int setup(struct daemon *d)
         mkdir(XENGVT_RUN_DIR, 0700); /* the default place; EEXIST is fine */
     if (control_open(d->loop, o->control_path, control_commands, d, &d->control) < 0)
         log_warn("serving without a control socket");
+    if (o->vnc_listen && host_vnc_start(d->loop, o->vnc_listen, vnc_capture, d, &d->vnc) < 0) {
+        log_error("--vnc %s: cannot serve the live view there", o->vnc_listen);
+        return EXIT_USAGE;
+    }
     if (domain_watch_set_state(d->watch, "running") < 0)
         log_warn("could not publish state in xenstore: %s", strerror(errno));
     log_info("dom%u: serving", o->domid);
@@ -252,6 +274,7 @@ static void report_stats(struct daemon *d)
 static void teardown(struct daemon *d)
 {
     report_stats(d);
+    host_vnc_stop(d->vnc);
     control_close(d->control);
     domain_watch_stop(d->watch);
     vgpu_destroy(d->vgpu);

@@ -30,6 +30,7 @@ struct xengvtd_options {
     bool host_identity;     /* look for the host's Intel GPU */
     unsigned map_cache_buckets;
     char control_path[108];
+    const char *vnc_listen; /* "ADDR:PORT" or NULL */
 };
 
 /* 0 to run; otherwise the process should exit with *exit_code (help and

@@ -4,6 +4,7 @@
  * blank frame and a logged refusal. The tiled layouts are written here
  * from the hardware documentation, independently of the daemon's code. */
 #include "itest.h"
+#include "rfb_client.h"
 
 #include <png.h>
 #include <sys/wait.h>
@@ -256,6 +257,60 @@ static void test_formats(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* A VNC viewer on the live view gets the same pixels as the screenshot. */
+static void test_vnc_live_view(void **state)
+{
+    (void)state;
+    unsigned port = 20000 + (unsigned)getpid() % 20000;
+    char listen[32];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+    const char *args[] = { "--vnc", listen, NULL };
+    struct sim *s = itest_start("vnc", (struct sim_opts){ .ram_bytes = 64u << 20,
+                                                           .args = args });
+    itest_place_bars(s, false);
+    uint8_t *ram = sim_ram(s);
+    for (uint32_t y = 0; y < H; y++)
+        for (uint32_t x = 0; x < W; x++) {
+            uint32_t px = pattern(x, y);
+            memcpy(ram + SURF_GPA + layout(0, W * 4, x, y), &px, 4);
+        }
+    map_surface(s, (size_t)W * H * 4);
+    program_plane(s, 0, W * 4 / 64);
+    struct rfb_client c;
+    assert_true(rfb_connect(&c, port));
+    bool same = false;
+    for (int tries = 0; tries < 50 && !same; tries++) {
+        assert_true(rfb_update(&c));
+        if (getenv("RFB_DEBUG"))
+            fprintf(stderr, "rfb: %ux%u px0=%06x px(100,50)=%06x want %06x\n", c.width, c.height,
+                    c.fb[0], c.fb[50 * c.width + 100], pattern(100, 50));
+        if (c.width != W || c.height != H)
+            continue;
+        same = true;
+        for (uint32_t y = 0; y < H && same; y++)
+            for (uint32_t x = 0; x < W && same; x++) {
+                same = c.fb[(size_t)y * W + x] == pattern(x, y);
+                if (!same && getenv("RFB_DEBUG"))
+                    fprintf(stderr, "rfb: first difference at %u,%u: %06x want %06x\n", x, y,
+                            c.fb[(size_t)y * W + x], pattern(x, y));
+            }
+    }
+    assert_true(same);
+    /* The guest draws: the viewer sees the change. */
+    uint32_t white = 0xffffff;
+    for (uint32_t y = 100; y < 110; y++)
+        for (uint32_t x = 200; x < 260; x++)
+            memcpy(ram + SURF_GPA + layout(0, W * 4, x, y), &white, 4);
+    bool seen = false;
+    for (int tries = 0; tries < 50 && !seen; tries++) {
+        assert_true(rfb_update(&c));
+        seen = c.fb[105 * W + 230] == 0xffffff;
+    }
+    assert_true(seen);
+    rfb_close(&c);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 static void ack_pipe_a(struct sim *s)
 {
     sim_mmio_write(s, 0, REG(0x44200), 4, 0);
@@ -347,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_y_tiled),
         cmocka_unit_test(test_hostile_planes),
         cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_vnc_live_view),
         cmocka_unit_test(test_vblank_rate),
         cmocka_unit_test(test_flip_done),
     };
