@@ -332,6 +332,8 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
     if (rc == 0)
         rc = gvt_fence_init(v);
     if (rc == 0)
+        rc = gvt_skl_regs_init(v);
+    if (rc == 0)
         rc = gvt_ggtt_init(v);
     if (rc == 0)
         rc = setup_pci(v);

@@ -88,6 +88,10 @@ void gvt_opregion_release(struct vgpu *v);
 /* vgpu.c */
 void gvt_gdrst_full(struct vgpu *v);
 
+/* skl_regs.c: Skylake GT2 initial values and probe behaviours. Added
+ * after the interrupt tree so its rows (e.g. SDEISR's value) win. */
+int gvt_skl_regs_init(struct vgpu *v);
+
 /* fence.c */
 int gvt_fence_init(struct vgpu *v);
 

@@ -276,6 +276,126 @@ static void test_host_identity(void **state)
     unsetenv("XENGVT_SIM_HOST_GPU");
 }
 
+static uint32_t rd(struct sim *s, uint32_t off)
+{
+    return (uint32_t)sim_mmio_read(s, 0, BAR0_ADDR + off, 4);
+}
+
+static void wr(struct sim *s, uint32_t off, uint32_t val)
+{
+    sim_mmio_write(s, 0, BAR0_ADDR + off, 4, val);
+}
+
+static void test_probe_registers(void **state)
+{
+    (void)state;
+    struct sim *s = start_placed("probe_regs", NULL);
+    /* Forcewake: the ack follows the masked request, per domain. */
+    static const uint32_t fw[3][2] = { { 0xa278, 0x0d84 }, { 0xa270, 0x0d88 },
+                                       { 0xa188, 0x130044 } };
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rd(s, fw[i][1]) & 1, 0);
+        wr(s, fw[i][0], 0x00010001);
+        assert_int_equal(rd(s, fw[i][1]) & 1, 1);
+        wr(s, fw[i][0], 0x00000000); /* no enable bits: no change */
+        assert_int_equal(rd(s, fw[i][1]) & 1, 1);
+        wr(s, fw[i][0], 0x00010000);
+        assert_int_equal(rd(s, fw[i][1]) & 1, 0);
+    }
+    /* Engine reset handshake and ring stop. */
+    wr(s, 0x2000 + 0xd0, 0x00010001);
+    assert_int_equal(rd(s, 0x20d0) & 3, 3);
+    wr(s, 0x2000 + 0xd0, 0x00010000);
+    assert_int_equal(rd(s, 0x20d0) & 3, 0);
+    wr(s, 0x2000 + 0x9c, 0x01000100);
+    assert_int_equal(rd(s, 0x209c) & 0x300, 0x300);
+    wr(s, 0x2000 + 0x9c, 0x01000000);
+    assert_int_equal(rd(s, 0x209c) & 0x300, 0);
+    /* pcode: both memory-latency reads, cdclk change, RC6 VIDs. */
+    wr(s, 0x138128, 0);
+    wr(s, 0x13812c, 0);
+    wr(s, 0x138124, 0x80000006);
+    assert_int_equal(rd(s, 0x138124) & 0x800000ff, 0);
+    assert_int_equal(rd(s, 0x138128), 0x1e1a1100);
+    wr(s, 0x138128, 1);
+    wr(s, 0x138124, 0x80000006);
+    assert_int_equal(rd(s, 0x138128), 0x61514b3d);
+    wr(s, 0x138128, 3);
+    wr(s, 0x138124, 0x80000007);
+    assert_int_equal(rd(s, 0x138128), 1);
+    wr(s, 0x138128, 0);
+    wr(s, 0x138124, 0x80000005);
+    assert_int_equal(rd(s, 0x138128) & 1, 1);
+    /* GuC status: in reset once. */
+    assert_int_equal(rd(s, 0xc000) & 1, 1);
+    assert_int_equal(rd(s, 0xc000) & 1, 0);
+    /* TLB invalidations complete at once; FPGA_DBG's NOCLAIM clears. */
+    wr(s, 0x4260, 1);
+    assert_int_equal(rd(s, 0x4260), 0);
+    wr(s, 0x4270, 1);
+    assert_int_equal(rd(s, 0x4270), 0);
+    wr(s, 0x42300, 0x80000000);
+    assert_int_equal(rd(s, 0x42300) >> 31, 0);
+    /* Fuses: one slice, three subslices; power-gate fuses distributed. */
+    assert_int_equal(rd(s, 0x9120) >> 25 & 7, 1);
+    assert_int_equal(rd(s, 0x42000) & 0x8e000000, 0x8e000000);
+    /* Power wells and DBUF follow their requests. */
+    wr(s, 0x45404, 0xa0000002);
+    assert_int_equal(rd(s, 0x45404), 0xf0000003);
+    wr(s, 0x45404, 0x20000000);
+    assert_int_equal(rd(s, 0x45404), 0x30000000);
+    wr(s, 0x45008, 0);
+    assert_int_equal(rd(s, 0x45008) & 0xc0000000, 0);
+    wr(s, 0x45008, 0x80000000);
+    assert_int_equal(rd(s, 0x45008) & 0xc0000000, 0xc0000000);
+    /* PLLs lock when enabled; DPLL_STATUS follows. */
+    assert_int_equal(rd(s, 0x46010) >> 30, 3);
+    assert_int_equal(rd(s, 0x6c060) & 1, 1);
+    wr(s, 0x46040, 0x80000000);
+    assert_int_equal(rd(s, 0x46040) >> 30, 3);
+    assert_int_equal(rd(s, 0x6c060) & 0x10101, 0x10001);
+    wr(s, 0x46040, 0);
+    assert_int_equal(rd(s, 0x6c060) & 0x10000, 0);
+    /* The virtual monitor's plumbing on port D. */
+    assert_int_equal(rd(s, 0x60400) >> 28, 0xb); /* enabled, DDI D */
+    assert_int_equal(rd(s, 0x64300) & 0x80000080, 0x80000000);
+    wr(s, 0x64300, 0);
+    assert_int_equal(rd(s, 0x64300) & 0x80, 0x80);
+    wr(s, 0x64300, 0x80000000);
+    assert_int_equal(rd(s, 0x64300) & 0x80, 0);
+    wr(s, 0x64340, 0x80000200);
+    assert_int_equal(rd(s, 0x64344) >> 25 & 1, 1);
+    assert_int_equal(rd(s, 0xc2014) & 1, 1);
+    assert_int_equal(rd(s, 0xc4000) >> 23 & 1, 1);
+    assert_int_equal(rd(s, 0x70008) >> 30, 3);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+static void test_gdrst_full_reset(void **state)
+{
+    (void)state;
+    struct sim *s = start_placed("gdrst", NULL);
+    wr(s, 0x4000, 0x1234);                  /* GT register storage */
+    wr(s, 0xa278, 0x00010001);              /* forcewake held */
+    sim_mmio_write(s, 0, GGTT + 8, 8, 0x101000 | 1);
+    wr(s, 0x100000, 0x55);                  /* fence 0 */
+    wr(s, 0x941c, 1);                       /* GRDOM_FULL */
+    assert_int_equal(rd(s, 0x941c), 0);     /* done at once */
+    assert_int_equal(rd(s, 0x4000), 0);
+    assert_int_equal(rd(s, 0x0d84) & 1, 0);
+    assert_int_equal(rd(s, 0x100000), 0);
+    /* Not reset: GGTT, display, PVINFO. */
+    assert_true(sim_mmio_read(s, 0, GGTT + 8, 8) == (0x101000 | 1));
+    assert_int_equal(rd(s, 0x70008) >> 31, 1);
+    assert_true(sim_mmio_read(s, 0, PVINFO, 8) == VGT_MAGIC);
+    /* An engine-only reset changes no storage. */
+    wr(s, 0x4000, 0x77);
+    wr(s, 0x941c, 2);
+    assert_int_equal(rd(s, 0x941c), 0);
+    assert_int_equal(rd(s, 0x4000), 0x77);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +408,8 @@ int main(void)
         cmocka_unit_test(test_msi_exactly_once),
         cmocka_unit_test(test_intx_fallback),
         cmocka_unit_test(test_host_identity),
+        cmocka_unit_test(test_probe_registers),
+        cmocka_unit_test(test_gdrst_full_reset),
     };
     return cmocka_run_group_tests_name("vgpu", tests, NULL, NULL);
 }
