@@ -19,6 +19,12 @@
 #define BDSM 0x5c
 #define SWSCI_TRIGGER_BIT 0x1u
 #define SWSCI_SELECT_BIT 0x8000u
+#define PCIE_CAP_OFFSET 0x70
+#define PCIE_CAP_LEN 0x3c
+#define PCI_EXP_FLAGS_RCIEP 0x0092 /* version 2, root-complex integrated endpoint */
+#define PCI_EXP_DEVCAP_FLR (1u << 28)
+#define PCI_EXP_DEVCTL (PCIE_CAP_OFFSET + 8)
+#define PCI_EXP_DEVCTL_BCR_FLR 0x8000u
 #define MSI_CAP_OFFSET 0xac
 #define PM_CAP_OFFSET 0xd0
 
@@ -218,10 +224,31 @@ static void bar_moved(void *opaque, unsigned bar, uint64_t addr)
         log_info("BAR%u at %#llx", bar, (unsigned long long)addr);
 }
 
+/* Function-level reset: the device returns to its state at creation and
+ * stops decoding; the OS restores the config space it saved. */
+static void function_level_reset(struct vgpu *v)
+{
+    log_info("function-level reset");
+    vgpu_reset(v);
+    struct pci_func *f = &v->pci;
+    pci_cfg_set16(f, PCI_COMMAND, 0);
+    f->cfg[f->msi_cap + PCI_MSI_FLAGS] &= (uint8_t)~PCI_MSI_FLAGS_ENABLE;
+    pci_func_update_mappings(f);
+    v->msi_was_enabled = false;
+}
+
 static void cfg_written(void *opaque, unsigned reg, unsigned size, uint32_t val)
 {
     struct vgpu *v = opaque;
     (void)val;
+    if (reg <= PCI_EXP_DEVCTL + 1 && reg + size > PCI_EXP_DEVCTL &&
+        (pci_cfg_get32(&v->pci, PCI_EXP_DEVCTL) & PCI_EXP_DEVCTL_BCR_FLR)) {
+        pci_cfg_set16(&v->pci, PCI_EXP_DEVCTL,
+                      (uint16_t)(pci_cfg_get32(&v->pci, PCI_EXP_DEVCTL) &
+                                 ~PCI_EXP_DEVCTL_BCR_FLR)); /* reads back 0 */
+        function_level_reset(v);
+        return;
+    }
     /* MSI switched on with an interrupt already pending: it is delivered
      * now (the new path starts from a low line), not lost. */
     bool msi = pci_func_msi_enabled(&v->pci);
@@ -276,6 +303,17 @@ static int setup_pci(struct vgpu *v)
     }
     if (rc == 0 && c->io_bar)
         rc = pci_func_add_bar(f, 4, PCI_BAR_IO, false, GVT_IO_BAR_SIZE, &io_bar_ops, v);
+    /* PCIe: an integrated endpoint that can be reset on its own (FLR). */
+    if (rc == 0)
+        rc = pci_func_add_cap(f, PCI_CAP_ID_EXP, PCIE_CAP_OFFSET, PCIE_CAP_LEN);
+    if (rc >= 0) {
+        pci_cfg_set16(f, PCIE_CAP_OFFSET + 2, PCI_EXP_FLAGS_RCIEP);
+        pci_cfg_set32(f, PCIE_CAP_OFFSET + 4, PCI_EXP_DEVCAP_FLR);
+        f->wmask[PCI_EXP_DEVCTL] = 0xff;
+        f->wmask[PCI_EXP_DEVCTL + 1] = 0xff;
+        f->w1cmask[PCI_EXP_DEVCTL + 2] = 0x0f; /* DevSta error bits */
+        rc = 0;
+    }
     if (rc == 0)
         rc = pci_func_add_msi(f, MSI_CAP_OFFSET, false);
     if (rc == 0)

@@ -267,7 +267,10 @@ static void test_msi_delivery(void **state)
     (void)state;
     struct sim *s = itest_start("msi", (struct sim_opts){ 0 });
     itest_place_bars(s, false);
-    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x34, 1), 0xac);
+    /* Capability chain: PCIe at 0x70, then MSI at 0xac. */
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x34, 1), 0x70);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x70, 1), 0x10);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x71, 1), 0xac);
     assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0xac, 1), 0x05);
     /* Pipe A vblank unmasked and enabled, master on, but MSI still off:
      * nothing may be injected. */

@@ -396,6 +396,32 @@ static void test_gdrst_full_reset(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+static void test_flr(void **state)
+{
+    (void)state;
+    struct sim *s = start_placed("flr", NULL);
+    /* The PCIe capability advertises FLR. */
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x72, 2) >> 4 & 0xf, 9);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x74, 4) >> 28 & 1, 1);
+    wr(s, 0x4000, 0x1234);
+    sim_mmio_write(s, 0, GGTT + 8, 8, 0x101000 | 1);
+    wr(s, 0x70008, 0);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xae, 2, 1); /* MSI on */
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x78, 2, 0x8000);
+    /* Decode off (BARs unclaimed), MSI off, the bit reads back 0. */
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x78, 2) & 0x8000, 0);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x04, 2) & 7, 0);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0xae, 2) & 1, 0);
+    assert_false(sim_claimed(s, SIM_RANGE_MMIO, BAR0_ADDR));
+    /* Linux restores the command register: everything is back at reset. */
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x04, 2, 0x6);
+    assert_int_equal(rd(s, 0x4000), 0);
+    assert_true(sim_mmio_read(s, 0, GGTT + 8, 8) == 0);
+    assert_int_equal(rd(s, 0x70008) >> 30, 3);
+    assert_true(sim_mmio_read(s, 0, PVINFO, 8) == VGT_MAGIC);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_host_identity),
         cmocka_unit_test(test_probe_registers),
         cmocka_unit_test(test_gdrst_full_reset),
+        cmocka_unit_test(test_flr),
     };
     return cmocka_run_group_tests_name("vgpu", tests, NULL, NULL);
 }
