@@ -35,7 +35,7 @@ static unsigned refresh_hz(const struct vgpu *v)
     uint64_t m = vreg(r, PIPE_LINK_M1_A) & 0xffffff, n = vreg(r, PIPE_LINK_N1_A) & 0xffffff;
     if (htotal < 64 || vtotal < 64 || m == 0 || n == 0)
         return DEFAULT_HZ;
-    uint64_t hz = LS_CLK_KHZ * 1000 * m / n / (htotal * vtotal);
+    uint64_t hz = (LS_CLK_KHZ * 1000 * m / n + htotal * vtotal / 2) / (htotal * vtotal);
     return hz >= 24 && hz <= 240 ? (unsigned)hz : DEFAULT_HZ;
 }
 

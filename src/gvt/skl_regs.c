@@ -27,6 +27,9 @@
 #define GEN6_PCODE_READ_RC6VIDS 0x5u
 #define GEN9_PCODE_READ_MEM_LATENCY 0x6u
 #define SKL_PCODE_CDCLK_CONTROL 0x7u
+#define GEN9_PCODE_SAGV_CONTROL 0x21u
+#define GEN9_SAGV_DISABLE 0x0u
+#define GEN9_SAGV_IS_DISABLED 0x1u
 #define SKL_CDCLK_READY_FOR_CHANGE 0x1u
 #define GUC_STATUS 0xc000u
 #define GS_MIA_IN_RESET (1u << 0)
@@ -141,6 +144,11 @@ static void pcode_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t v
         break;
     case GEN6_PCODE_READ_RC6VIDS:
         data |= 1;
+        break;
+    case GEN9_PCODE_SAGV_CONTROL:
+        /* "Disable SAGV" is answered "SAGV is disabled". */
+        if (data == GEN9_SAGV_DISABLE)
+            data = GEN9_SAGV_IS_DISABLED;
         break;
     default:
         break; /* success, data as written */
@@ -278,8 +286,24 @@ static const struct gvt_reg skl_rows[] = {
     { DPLL_CTRL1, 0, 0x1u | 3u << 1, 0, NULL, NULL },
     { DPLL_CTRL2, 0, 0xb8000u | 1u << 9, 0, NULL, NULL },
     { DPLL_STATUS, REG_RO, 1u << 0, 0, NULL, NULL },
-    /* transcoder A on DDI D, DP SST, 8 bpc, enabled */
-    { TRANS_DDI_FUNC_CTL_A, 0, 1u << 31 | 3u << 28 | 2u << 24, 0, NULL, NULL },
+    /* Pipe A already driving the monitor's preferred mode, 1920x1080@60
+     * (CEA 148.5 MHz timings) over a 4-lane 1.62 Gb/s link, so that the
+     * driver's hardware-state readout finds a consistent mode. */
+    { 0x60000, 0, 2199u << 16 | 1919, 0, NULL, NULL },  /* TRANS_HTOTAL_A */
+    { 0x60004, 0, 2199u << 16 | 1919, 0, NULL, NULL },  /* TRANS_HBLANK_A */
+    { 0x60008, 0, 2051u << 16 | 2007, 0, NULL, NULL },  /* TRANS_HSYNC_A */
+    { 0x6000c, 0, 1124u << 16 | 1079, 0, NULL, NULL },  /* TRANS_VTOTAL_A */
+    { 0x60010, 0, 1124u << 16 | 1079, 0, NULL, NULL },  /* TRANS_VBLANK_A */
+    { 0x60014, 0, 1088u << 16 | 1083, 0, NULL, NULL },  /* TRANS_VSYNC_A */
+    { 0x6001c, 0, 1919u << 16 | 1079, 0, NULL, NULL },  /* PIPESRC_A */
+    /* data M/N = 148.5 MHz * 24 bpp / (4 lanes * 1.62 Gb/s), TU 64;
+     * link M/N = 148.5 MHz / 162 MHz */
+    { 0x60030, 0, 63u << 25 | 0x58000u, 0, NULL, NULL }, /* PIPE_DATA_M1_A */
+    { 0x60034, 0, 0x80000u, 0, NULL, NULL },             /* PIPE_DATA_N1_A */
+    { 0x60040, 0, 480597u, 0, NULL, NULL },              /* PIPE_LINK_M1_A */
+    { 0x60044, 0, 0x80000u, 0, NULL, NULL },             /* PIPE_LINK_N1_A */
+    /* transcoder A on DDI D, DP SST, 8 bpc, 4 lanes, enabled */
+    { TRANS_DDI_FUNC_CTL_A, 0, 1u << 31 | 3u << 28 | 2u << 24 | 3u << 1, 0, NULL, NULL },
     { DDI_BUF_CTL_D, 0, DDI_BUF_CTL_ENABLE, 0, NULL, ddi_buf_written },
     { DP_TP_CTL_D, 0, 0, 0, NULL, dp_tp_ctl_written },
     { SFUSE_STRAP, REG_RO, SFUSE_STRAP_DDID_DETECTED, 0, NULL, NULL },

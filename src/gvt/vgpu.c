@@ -13,6 +13,8 @@
 
 #define INTEL_VENDOR_ID 0x8086
 #define SKL_GT2_DEVICE_ID 0x1912
+/* A production stepping: i915 warns about anything before SKL F0. */
+#define SKL_GT2_REVISION 0x06
 #define PCI_CLASS_DISPLAY_VGA 0x030000
 #define SNB_GMCH_CTRL 0x50
 #define BDW_GMCH_GGMS_8M (3u << 6) /* GGMS=3: 8 MiB of GTT, GMS=0: no stolen */
@@ -280,7 +282,8 @@ static int setup_pci(struct vgpu *v)
     struct pci_func *f = &v->pci;
     const struct vgpu_config *c = &v->cfg;
     pci_func_init(f, c->sbdf, v->srv, v->irq, INTEL_VENDOR_ID,
-                  c->device_id ? c->device_id : SKL_GT2_DEVICE_ID, c->revision,
+                  c->device_id ? c->device_id : SKL_GT2_DEVICE_ID,
+                  c->revision ? c->revision : SKL_GT2_REVISION,
                   PCI_CLASS_DISPLAY_VGA, c->subsys_vendor, c->subsys_id);
     static const struct pci_func_hooks hooks = { .cfg_write = cfg_written,
                                                  .bar_moved = bar_moved };
