@@ -42,6 +42,7 @@ struct vgpu_stats {
     uint64_t swsci_requests;
     uint64_t resets, gt_resets;
     uint64_t captures, flips;
+    uint64_t aux_transactions;
     uint32_t display_ready;
     uint32_t g2v_last;
     uint64_t bar0, bar2;   /* where the guest put them, or ~0 */

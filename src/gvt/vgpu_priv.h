@@ -74,6 +74,9 @@ struct vgpu {
     uint64_t opregion_gpa;     /* 0: none */
     uint64_t opregion_claimed; /* claimed MMIO base, or PCI_BAR_UNMAPPED */
     uint16_t swsci;            /* last SWSCI value, for 0->1 triggers */
+    uint8_t dpcd[0x1000];      /* the monitor's DPCD (0x000-0xfff) */
+    uint8_t edid[128];
+    uint8_t edid_offset;       /* the DDC pointer, wraps in the block */
     bool irq_level;            /* the master interrupt output, for edges */
     bool msi_was_enabled;
     struct vgpu_stats stats;
@@ -84,6 +87,11 @@ void gvt_opregion_build(uint8_t *buf);
 void gvt_opregion_asls_written(struct vgpu *v, uint32_t asls);
 void gvt_opregion_swsci_written(struct vgpu *v, uint16_t old, uint16_t val);
 void gvt_opregion_release(struct vgpu *v);
+
+/* edid.c, dp_aux.c: the virtual DP monitor on port D */
+void gvt_edid_build(uint8_t out[128]);
+int gvt_dp_aux_init(struct vgpu *v);
+void gvt_dp_reset(struct vgpu *v);
 
 /* vgpu.c */
 void gvt_gdrst_full(struct vgpu *v);

@@ -311,6 +311,115 @@ static void test_vnc_live_view(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* One AUX transaction on port D as i915 issues it; returns the reply size
+ * and fills reply[] (0 on a receive error). */
+static unsigned aux(struct sim *s, const uint8_t *msg, unsigned size, uint8_t *reply,
+                    bool irq)
+{
+    for (unsigned i = 0; i < 5; i++) {
+        uint32_t w = 0;
+        for (unsigned j = 0; j < 4; j++)
+            w |= (uint32_t)(4 * i + j < size ? msg[4 * i + j] : 0) << (24 - 8 * j);
+        sim_mmio_write(s, 0, REG(0x64314 + 4 * i), 4, w);
+    }
+    /* SEND_BUSY, write-1-to-clear DONE/TIMEOUT/RECEIVE_ERROR, size. */
+    uint32_t ctl = 1u << 31 | 1u << 30 | 1u << 28 | 1u << 25 | (size & 0x1f) << 20 |
+                   (irq ? 1u << 29 : 0);
+    sim_mmio_write(s, 0, REG(0x64310), 4, ctl);
+    uint32_t st = (uint32_t)sim_mmio_read(s, 0, REG(0x64310), 4);
+    assert_int_equal(st >> 31, 0);       /* not busy */
+    assert_int_equal(st >> 30 & 1, 1);   /* done */
+    if (st & (1u << 25))
+        return 0;
+    unsigned rsize = st >> 20 & 0x1f;
+    for (unsigned i = 0; i < 5; i++) {
+        uint32_t w = (uint32_t)sim_mmio_read(s, 0, REG(0x64314 + 4 * i), 4);
+        for (unsigned j = 0; j < 4; j++)
+            reply[4 * i + j] = (uint8_t)(w >> (24 - 8 * j));
+    }
+    return rsize;
+}
+
+static void test_dp_aux_and_edid(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("dp_aux", (struct sim_opts){ 0 });
+    itest_place_bars(s, false);
+    uint8_t r[20];
+    /* DPCD capabilities: DP 1.2, 5.4 Gb/s, 4 lanes + enhanced framing. */
+    static const uint8_t caps[4] = { 0x90, 0x00, 0x00, 15 };
+    assert_int_equal(aux(s, caps, 4, r, false), 17);
+    assert_int_equal(r[0], 0);
+    assert_int_equal(r[1], 0x12);
+    assert_int_equal(r[2], 0x14);
+    assert_int_equal(r[3], 0x84);
+    static const uint8_t sink[4] = { 0x90, 0x02, 0x00, 0 };
+    assert_int_equal(aux(s, sink, 4, r, false), 2);
+    assert_int_equal(r[1], 1);
+    /* Link training: pattern 1 locks clocks, pattern 2 aligns. */
+    static const uint8_t tps1[5] = { 0x80, 0x01, 0x02, 0, 0x21 };
+    static const uint8_t status[4] = { 0x90, 0x02, 0x02, 2 };
+    assert_int_equal(aux(s, tps1, 5, r, false), 1);
+    assert_int_equal(aux(s, status, 4, r, false), 4);
+    assert_int_equal(r[1], 0x11);
+    assert_int_equal(r[3] & 1, 0);
+    static const uint8_t tps2[5] = { 0x80, 0x01, 0x02, 0, 0x22 };
+    assert_int_equal(aux(s, tps2, 5, r, false), 1);
+    assert_int_equal(aux(s, status, 4, r, false), 4);
+    assert_int_equal(r[1], 0x77);
+    assert_int_equal(r[2], 0x77);
+    assert_int_equal(r[3] & 1, 1);
+    /* EDID over I2C-over-AUX: offset 0, then one byte per transaction. */
+    static const uint8_t set_off[5] = { 0x40, 0x00, 0x50, 0, 0 };
+    assert_int_equal(aux(s, set_off, 5, r, false), 1);
+    assert_int_equal(r[0], 0);
+    uint8_t edid[128];
+    static const uint8_t rd1[4] = { 0x50, 0x00, 0x50, 0 };
+    for (unsigned i = 0; i < 128; i++) {
+        assert_int_equal(aux(s, rd1, 4, r, false), 2);
+        edid[i] = r[1];
+    }
+    static const uint8_t hdr[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0 };
+    assert_memory_equal(edid, hdr, 8);
+    uint8_t sum = 0;
+    for (unsigned i = 0; i < 128; i++)
+        sum = (uint8_t)(sum + edid[i]);
+    assert_int_equal(sum, 0);
+    /* The preferred mode: first detailed timing, 1920x1080, 148.5 MHz, 60 Hz. */
+    const uint8_t *d = edid + 54;
+    unsigned clk = (d[0] | d[1] << 8) * 10;
+    unsigned ha = d[2] | (d[4] >> 4) << 8, hb = d[3] | (d[4] & 0xf) << 8;
+    unsigned va = d[5] | (d[7] >> 4) << 8, vb = d[6] | (d[7] & 0xf) << 8;
+    assert_int_equal(clk, 148500);
+    assert_int_equal(ha, 1920);
+    assert_int_equal(va, 1080);
+    assert_int_equal(clk * 1000 / ((ha + hb) * (va + vb)), 60);
+    /* Sixteen-byte reads work too, and re-reading from offset 0 agrees. */
+    assert_int_equal(aux(s, set_off, 5, r, false), 1);
+    static const uint8_t rd16[4] = { 0x50, 0x00, 0x50, 15 };
+    assert_int_equal(aux(s, rd16, 4, r, false), 17);
+    assert_memory_equal(r + 1, edid, 16);
+    /* No device at other I2C addresses. */
+    static const uint8_t other[4] = { 0x50, 0x00, 0x37, 0 };
+    assert_int_equal(aux(s, other, 4, r, false), 1);
+    assert_int_equal(r[0], 0x40);
+    /* Malformed: sizes beyond the window, lengths beyond 16, size/length
+     * disagreeing; refused, nothing else disturbed. */
+    static const uint8_t big[4] = { 0x90, 0x00, 0x00, 16 };
+    assert_int_equal(aux(s, big, 4, r, false), 0);
+    assert_int_equal(aux(s, caps, 2, r, false), 0);
+    assert_int_equal(aux(s, caps, 21, r, false), 0);
+    assert_int_equal(aux(s, tps1, 4, r, false), 0);
+    assert_int_equal(aux(s, caps, 4, r, false), 17);
+    assert_int_equal(r[1], 0x12);
+    /* With the interrupt requested, DE port IIR gets AUX D (bit 27). */
+    sim_mmio_write(s, 0, REG(0x44444), 4, ~(1u << 27));
+    sim_mmio_write(s, 0, REG(0x4444c), 4, 1u << 27);
+    aux(s, sink, 4, r, true);
+    assert_int_equal(sim_mmio_read(s, 0, REG(0x44448), 4) >> 27 & 1, 1);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 static void ack_pipe_a(struct sim *s)
 {
     sim_mmio_write(s, 0, REG(0x44200), 4, 0);
@@ -404,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_vnc_live_view),
         cmocka_unit_test(test_vblank_rate),
+        cmocka_unit_test(test_dp_aux_and_edid),
         cmocka_unit_test(test_flip_done),
     };
     return cmocka_run_group_tests_name("display", tests, NULL, NULL);
