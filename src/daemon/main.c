@@ -148,7 +148,21 @@ static int cmd_frame(void *opaque, const struct json_object *req,
     return 0;
 }
 
+/* {"cmd":"hotplug","connected":false} unplugs the monitor, true plugs it. */
+static int cmd_hotplug(void *opaque, const struct json_object *req,
+                       struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    const struct json_field *c = json_get(req, "connected");
+    if (!c || c->is_string)
+        return -EINVAL;
+    vgpu_set_monitor(d->vgpu, c->num != 0);
+    json_bool(reply->json, "connected", c->num != 0);
+    return 0;
+}
+
 static const struct control_command control_commands[] = {
+    { "hotplug", cmd_hotplug },
     { "status", cmd_status },
     { "screenshot", cmd_screenshot },
     { "frame", cmd_frame },
@@ -230,6 +244,18 @@ static int setup(struct daemon *d)
         vc.device_id = o->device_id; /* the command line has the last word */
     if (vgpu_create(&vc, d->srv, &d->irq, d->gm, d->loop, &d->vgpu) < 0)
         return EXIT_XEN_SETUP;
+    if (o->edid_path) {
+        uint8_t edid[256];
+        FILE *f = fopen(o->edid_path, "rb");
+        size_t n = f ? fread(edid, 1, sizeof(edid), f) : 0;
+        if (f)
+            fclose(f);
+        if (vgpu_set_edid(d->vgpu, edid, n) < 0) {
+            log_error("--edid %s: not a valid EDID (128 bytes, header, checksum)",
+                      o->edid_path);
+            return EXIT_USAGE;
+        }
+    }
     if (ioreq_server_enable(d->srv) < 0)
         return EXIT_XEN_SETUP;
     if (domain_watch_start(d->loop, o->domid, on_domain_gone, d, &d->watch) < 0)

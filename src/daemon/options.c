@@ -36,6 +36,8 @@ static void usage(FILE *out)
 "                         bare-metal iGPUs (GVT-g leaves it out)\n"
 "      --legacy-mapping   map the ioreq pages by gfn instead of the resource API\n"
 "      --control PATH     control socket (default " XENGVT_RUN_DIR "/domN.sock)\n"
+"      --edid FILE        the monitor's EDID (128 bytes) instead of the\n"
+"                         built-in 1920x1080@60 one\n"
 "      --vnc ADDR:PORT    live view of the guest's screen for VNC viewers\n"
 "                         (e.g. 127.0.0.1:5901; no password: keep it local)\n"
 "      --map-cache N      guest-memory map cache size in 256 KiB buckets\n"
@@ -76,7 +78,7 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 }
 
 enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID,
-       OPT_CONTROL, OPT_VNC };
+       OPT_CONTROL, OPT_VNC, OPT_EDID };
 
 int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
 {
@@ -92,6 +94,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "no-host-identity", no_argument, NULL, OPT_NO_HOST_ID },
         { "control", required_argument, NULL, OPT_CONTROL },
         { "vnc", required_argument, NULL, OPT_VNC },
+        { "edid", required_argument, NULL, OPT_EDID },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -151,6 +154,9 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
                 return -1;
             }
             o->device_id = (uint16_t)v;
+            break;
+        case OPT_EDID:
+            o->edid_path = optarg; /* read and checked at set-up */
             break;
         case OPT_VNC:
             o->vnc_listen = optarg; /* checked when the server starts */

@@ -10,6 +10,7 @@
 #include "gvt/vgpu_priv.h"
 #include "common/log.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define DP_AUX_CH_CTL_D 0x64310u
@@ -44,6 +45,38 @@
 #define DP_LANE_ALIGN_STATUS_UPDATED 0x204u
 #define DP_SET_POWER 0x600u
 
+#define SDE_PORTD_HOTPLUG_CPT (1u << 23)
+
+void vgpu_set_monitor(struct vgpu *v, bool connected)
+{
+    uint32_t isr = vreg(&v->regs, SDEISR);
+    bool was = isr & SDE_PORTD_HOTPLUG_CPT;
+    vreg_set(&v->regs, SDEISR, connected ? isr | SDE_PORTD_HOTPLUG_CPT
+                                         : isr & ~SDE_PORTD_HOTPLUG_CPT);
+    v->dpcd[0x200] = connected ? 1 : 0;
+    if (was == connected)
+        return;
+    log_info("monitor on port D %s", connected ? "plugged in" : "unplugged");
+    /* A hotplug is an edge either way: the driver re-probes the port. */
+    gvt_irq_raise(v, IRQ_PCH, SDE_PORTD_HOTPLUG_CPT);
+}
+
+int vgpu_set_edid(struct vgpu *v, const uint8_t *edid, size_t len)
+{
+    static const uint8_t header[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0 };
+    uint8_t sum = 0;
+    if (len < 128 || memcmp(edid, header, 8) != 0)
+        return -EINVAL;
+    for (unsigned i = 0; i < 128; i++)
+        sum = (uint8_t)(sum + edid[i]);
+    if (sum != 0)
+        return -EINVAL;
+    memcpy(v->custom_edid, edid, 128);
+    v->have_custom_edid = true;
+    memcpy(v->edid, edid, 128);
+    return 0;
+}
+
 void gvt_dp_reset(struct vgpu *v)
 {
     uint8_t *d = v->dpcd;
@@ -60,7 +93,10 @@ void gvt_dp_reset(struct vgpu *v)
     d[0x205] = 0x01; /* receive port 0 in sync */
     d[DP_SET_POWER] = 0x01;
     v->edid_offset = 0;
-    gvt_edid_build(v->edid);
+    if (v->have_custom_edid)
+        memcpy(v->edid, v->custom_edid, sizeof(v->edid));
+    else
+        gvt_edid_build(v->edid);
 }
 
 static void native_write(struct vgpu *v, uint32_t addr, const uint8_t *data, unsigned len)

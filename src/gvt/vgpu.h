@@ -3,6 +3,7 @@
 #define XENGVT_GVT_VGPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ioreq_server;
@@ -70,5 +71,10 @@ struct vgpu_frame {
     bool rgbx;
 };
 int vgpu_capture(struct vgpu *v, struct vgpu_frame *f);
+
+/* The virtual monitor: plug or unplug it (a hotplug event for the guest),
+ * or serve a given EDID (128 bytes, header and checksum checked). */
+void vgpu_set_monitor(struct vgpu *v, bool connected);
+int vgpu_set_edid(struct vgpu *v, const uint8_t *edid, size_t len);
 
 #endif

@@ -77,6 +77,8 @@ struct vgpu {
     uint8_t dpcd[0x1000];      /* the monitor's DPCD (0x000-0xfff) */
     uint8_t edid[128];
     uint8_t edid_offset;       /* the DDC pointer, wraps in the block */
+    uint8_t custom_edid[128];  /* --edid: served instead of the built-in */
+    bool have_custom_edid;
     bool irq_level;            /* the master interrupt output, for edges */
     bool msi_was_enabled;
     struct vgpu_stats stats;

@@ -420,6 +420,68 @@ static void test_dp_aux_and_edid(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+static void test_hotplug_and_custom_edid(void **state)
+{
+    (void)state;
+    /* A monitor with its own EDID. */
+    uint8_t mine[128] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0 };
+    for (unsigned i = 8; i < 127; i++)
+        mine[i] = (uint8_t)(i * 7);
+    uint8_t sum = 0;
+    for (unsigned i = 0; i < 127; i++)
+        sum = (uint8_t)(sum + mine[i]);
+    mine[127] = (uint8_t)(0x100 - sum);
+    char path[256];
+    snprintf(path, sizeof(path), "/tmp/xengvt-edid-%d.bin", (int)getpid());
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(mine, 1, 128, f), 128);
+    fclose(f);
+    const char *args[] = { "--edid", path, NULL };
+    struct sim *s = itest_start("hotplug", (struct sim_opts){ .args = args });
+    itest_place_bars(s, false);
+    uint8_t r[20];
+    static const uint8_t set_off[5] = { 0x40, 0x00, 0x50, 0, 100 };
+    static const uint8_t rd16[4] = { 0x50, 0x00, 0x50, 15 };
+    assert_int_equal(aux(s, set_off, 5, r, false), 1);
+    assert_int_equal(aux(s, rd16, 4, r, false), 17);
+    assert_memory_equal(r + 1, mine + 100, 16);
+    /* Unplug from the control socket: the guest sees the hotplug. */
+    sim_mmio_write(s, 0, REG(0xc4004), 4, ~(1u << 23)); /* SDEIMR */
+    sim_mmio_write(s, 0, REG(0xc400c), 4, 1u << 23);    /* SDEIER */
+    char line[1024];
+    assert_int_equal(sim_control(s, "{\"cmd\":\"hotplug\",\"connected\":false}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":true"));
+    assert_int_equal(sim_mmio_read(s, 0, REG(0xc4000), 4) >> 23 & 1, 0);
+    assert_int_equal(sim_mmio_read(s, 0, REG(0xc4008), 4) >> 23 & 1, 1);
+    static const uint8_t sink[4] = { 0x90, 0x02, 0x00, 0 };
+    assert_int_equal(aux(s, sink, 4, r, false), 2);
+    assert_int_equal(r[1], 0);
+    sim_mmio_write(s, 0, REG(0xc4008), 4, 1u << 23);
+    assert_int_equal(sim_control(s, "{\"cmd\":\"hotplug\",\"connected\":true}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    assert_int_equal(sim_mmio_read(s, 0, REG(0xc4000), 4) >> 23 & 1, 1);
+    assert_int_equal(sim_mmio_read(s, 0, REG(0xc4008), 4) >> 23 & 1, 1);
+    assert_int_equal(aux(s, sink, 4, r, false), 2);
+    assert_int_equal(r[1], 1);
+    assert_int_equal(sim_control(s, "{\"cmd\":\"hotplug\",\"connected\":\"yes\"}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":false"));
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+    /* A file that is no EDID is refused at start. */
+    mine[127] ^= 1;
+    f = fopen(path, "wb");
+    assert_int_equal(fwrite(mine, 1, 128, f), 128);
+    fclose(f);
+    s = sim_start(&(struct sim_opts){ .args = args, .no_wait_ready = true,
+                                      .log_path = itest_log_path("bad_edid") });
+    assert_non_null(s);
+    assert_int_equal(WEXITSTATUS(sim_wait_exit(s, 5000)), 2);
+    sim_stop(s);
+    unlink(path);
+}
+
 static void ack_pipe_a(struct sim *s)
 {
     sim_mmio_write(s, 0, REG(0x44200), 4, 0);
@@ -514,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_vnc_live_view),
         cmocka_unit_test(test_vblank_rate),
         cmocka_unit_test(test_dp_aux_and_edid),
+        cmocka_unit_test(test_hotplug_and_custom_edid),
         cmocka_unit_test(test_flip_done),
     };
     return cmocka_run_group_tests_name("display", tests, NULL, NULL);
