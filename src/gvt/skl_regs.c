@@ -307,6 +307,10 @@ static const struct gvt_reg skl_rows[] = {
     { DDI_BUF_CTL_D, 0, DDI_BUF_CTL_ENABLE, 0, NULL, ddi_buf_written },
     { DP_TP_CTL_D, 0, 0, 0, NULL, dp_tp_ctl_written },
     { SFUSE_STRAP, REG_RO, SFUSE_STRAP_DDID_DETECTED, 0, NULL, NULL },
+    /* PSR's interrupt pair: masked at reset, IIR acknowledged by writing
+     * ones (i915 clears it so and then checks it reads zero). */
+    { 0x64834, 0, 0xffffffffu, 0, NULL, NULL },         /* EDP_PSR_IMR */
+    { 0x64838, REG_W1C, 0, 0, NULL, NULL },             /* EDP_PSR_IIR */
     /* the monitor on port D is plugged in */
     { SDEISR, REG_RO, SDE_PORTD_HOTPLUG_CPT, 0, NULL, NULL },
 };

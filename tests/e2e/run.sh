@@ -18,11 +18,12 @@ start=$(date +%s)
 # qemu64 + SVM + NPT: the CPU model measured to run Xen's HVM guests here.
 timeout --kill-after=10 "${E2E_TIMEOUT:-900}" qemu-system-x86_64 -machine q35 \
     -cpu qemu64,+svm,+npt -m 3072 -smp 2 -nographic -nic none -no-reboot \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel "$CACHE/xen.elf" \
-    -append "console=com1 com1=115200 dom0_mem=1024M,max:1024M loglvl=all noreboot" \
+    -append "console=com1 com1=115200 dom0_mem=1024M,max:1024M loglvl=all" \
     -initrd "$logs/img/vmlinuz console=hvc0 earlyprintk=xen,$logs/img/dom0-initrd.gz" \
     > "$logs/console.log" 2>&1 < /dev/null
-rc=$?
+rc=$?  # 3: dom0's isa-debug-exit write (1 << 1 | 1); 124: timeout
 echo "qemu exit=$rc after $(( $(date +%s) - start ))s" | tee -a "$logs/console.log"
 rm -rf "$logs/img/dom0root" "$logs/img/guestroot"
 
