@@ -3,6 +3,7 @@
  * from one event loop until the domain goes away or a signal says stop. */
 #include "config.h"
 #include "daemon/options.h"
+#include "daemon/daemon.h"
 #include "daemon/domain.h"
 #include "evtchn/loop.h"
 #include "evtchn/ports.h"
@@ -12,7 +13,6 @@
 #include "gvt/vgpu.h"
 #include "host/hostgpu.h"
 #include "daemon/control.h"
-#include "host/png.h"
 #include "host/vnc.h"
 #include "common/log.h"
 
@@ -24,150 +24,6 @@
 #include <sys/stat.h>
 #include <xendevicemodel.h>
 #include <xenforeignmemory.h>
-
-struct daemon {
-    struct xengvtd_options opt;
-    struct evt_loop *loop;
-    xendevicemodel_handle *dmod;
-    xenforeignmemory_handle *fmem;
-    struct evt_ports *ports;
-    struct evt_irq irq;
-    struct gmem *gm;
-    struct ioreq_server *srv;
-    struct vgpu *vgpu;
-    struct domain_watch *watch;
-    struct control *control;
-    struct host_vnc *vnc;
-};
-
-static int vnc_capture(void *opaque, uint32_t **pixels, unsigned *width, unsigned *height)
-{
-    struct daemon *d = opaque;
-    struct vgpu_frame f;
-    int rc = vgpu_capture(d->vgpu, &f);
-    if (rc < 0)
-        return rc;
-    *pixels = f.pixels;
-    *width = f.width;
-    *height = f.height;
-    return 0;
-}
-
-static void sbdf_str(uint32_t sbdf, char *buf, size_t len)
-{
-    snprintf(buf, len, "%04x:%02x:%02x.%u", sbdf >> 16, (sbdf >> 8) & 0xff,
-             (sbdf >> 3) & 0x1f, sbdf & 7);
-}
-
-static int cmd_status(void *opaque, const struct json_object *req,
-                      struct control_reply *reply)
-{
-    struct daemon *d = opaque;
-    (void)req;
-    struct ioreq_stats is;
-    struct gmem_stats gs;
-    struct vgpu_stats vs;
-    ioreq_get_stats(d->srv, &is);
-    gmem_get_stats(d->gm, &gs);
-    vgpu_get_stats(d->vgpu, &vs);
-    struct json_writer *w = reply->json;
-    char sbdf[16];
-    sbdf_str(d->opt.sbdf, sbdf, sizeof(sbdf));
-    json_u64(w, "domid", d->opt.domid);
-    json_str(w, "sbdf", sbdf);
-    json_str(w, "type", d->opt.type_name);
-    json_u64(w, "vcpus", is.vcpus);
-    json_bool(w, "legacy_mapping", is.legacy_mapping);
-    json_u64(w, "ioreq_pio", is.pio);
-    json_u64(w, "ioreq_mmio", is.mmio);
-    json_u64(w, "ioreq_pci", is.pci_config);
-    json_u64(w, "ioreq_buffered", is.buffered);
-    json_u64(w, "ioreq_rejected", is.rejected);
-    json_u64(w, "msis", d->irq.msis_injected);
-    json_u64(w, "msi_failures", d->irq.msi_failures);
-    json_bool(w, "msi_enabled", vs.msi_enabled);
-    json_u64(w, "irq_events", vs.irq_events);
-    json_u64(w, "vblanks", vs.vblanks);
-    json_u64(w, "ggtt_writes", vs.ggtt_writes);
-    json_u64(w, "ggtt_invalid", vs.ggtt_invalid);
-    json_u64(w, "display_ready", vs.display_ready);
-    json_u64(w, "bar0", vs.bar0);
-    json_u64(w, "bar2", vs.bar2);
-    json_u64(w, "map_cache_hits", gs.hits);
-    json_u64(w, "map_cache_maps", gs.maps);
-    json_u64(w, "map_cache_buckets", gs.mapped_buckets);
-    json_u64(w, "guest_warnings", log_guest_warnings());
-    json_u64(w, "flips", vs.flips);
-    json_u64(w, "captures", vs.captures);
-    json_u64(w, "vnc_clients", d->vnc ? host_vnc_clients(d->vnc) : 0);
-    return 0;
-}
-
-/* The current frame as a PNG payload. */
-static int cmd_screenshot(void *opaque, const struct json_object *req,
-                          struct control_reply *reply)
-{
-    struct daemon *d = opaque;
-    (void)req;
-    struct vgpu_frame f;
-    int rc = vgpu_capture(d->vgpu, &f);
-    if (rc < 0)
-        return rc;
-    rc = host_png_encode(f.pixels, f.width, f.height, &reply->payload, &reply->payload_len);
-    free(f.pixels);
-    if (rc < 0)
-        return rc;
-    json_u64(reply->json, "width", f.width);
-    json_u64(reply->json, "height", f.height);
-    json_bool(reply->json, "blank", f.blank);
-    if (f.blank)
-        json_str(reply->json, "reason", f.reason);
-    json_str(reply->json, "format", "png");
-    return 0;
-}
-
-/* The current frame raw (XRGB8888 little-endian, width*height*4 bytes), for
- * live-view clients and harnesses that compare pixels themselves. */
-static int cmd_frame(void *opaque, const struct json_object *req,
-                     struct control_reply *reply)
-{
-    struct daemon *d = opaque;
-    (void)req;
-    struct vgpu_frame f;
-    int rc = vgpu_capture(d->vgpu, &f);
-    if (rc < 0)
-        return rc;
-    reply->payload = f.pixels;
-    reply->payload_len = (size_t)f.width * f.height * 4;
-    json_u64(reply->json, "width", f.width);
-    json_u64(reply->json, "height", f.height);
-    json_bool(reply->json, "blank", f.blank);
-    if (f.blank)
-        json_str(reply->json, "reason", f.reason);
-    json_str(reply->json, "format", "xrgb8888");
-    return 0;
-}
-
-/* {"cmd":"hotplug","connected":false} unplugs the monitor, true plugs it. */
-static int cmd_hotplug(void *opaque, const struct json_object *req,
-                       struct control_reply *reply)
-{
-    struct daemon *d = opaque;
-    const struct json_field *c = json_get(req, "connected");
-    if (!c || c->is_string)
-        return -EINVAL;
-    vgpu_set_monitor(d->vgpu, c->num != 0);
-    json_bool(reply->json, "connected", c->num != 0);
-    return 0;
-}
-
-static const struct control_command control_commands[] = {
-    { "hotplug", cmd_hotplug },
-    { "status", cmd_status },
-    { "screenshot", cmd_screenshot },
-    { "frame", cmd_frame },
-    { NULL, NULL },
-};
 
 static void on_signal(void *opaque, int signo)
 {
@@ -262,9 +118,9 @@ static int setup(struct daemon *d)
         return EXIT_XEN_SETUP;
     if (strncmp(o->control_path, XENGVT_RUN_DIR "/", strlen(XENGVT_RUN_DIR) + 1) == 0)
         mkdir(XENGVT_RUN_DIR, 0700); /* the default place; EEXIST is fine */
-    if (control_open(d->loop, o->control_path, control_commands, d, &d->control) < 0)
+    if (control_open(d->loop, o->control_path, daemon_commands, d, &d->control) < 0)
         log_warn("serving without a control socket");
-    if (o->vnc_listen && host_vnc_start(d->loop, o->vnc_listen, vnc_capture, d, &d->vnc) < 0) {
+    if (o->vnc_listen && host_vnc_start(d->loop, o->vnc_listen, daemon_vnc_capture, d, &d->vnc) < 0) {
         log_error("--vnc %s: cannot serve the live view there", o->vnc_listen);
         return EXIT_USAGE;
     }

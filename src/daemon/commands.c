@@ -1,0 +1,147 @@
+/* The control socket's commands (see xengvtd(8), CONTROL PROTOCOL). */
+#include "config.h"
+#include "daemon/daemon.h"
+#include "daemon/control.h"
+#include "evtchn/irq.h"
+#include "ioreq/server.h"
+#include "ioreq/guestmem.h"
+#include "gvt/vgpu.h"
+#include "host/png.h"
+#include "host/vnc.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void describe_frame(struct json_writer *w, const struct vgpu_frame *f,
+                           const char *format)
+{
+    json_u64(w, "width", f->width);
+    json_u64(w, "height", f->height);
+    json_bool(w, "blank", f->blank);
+    if (f->blank)
+        json_str(w, "reason", f->reason);
+    json_str(w, "format", format);
+}
+
+
+int daemon_vnc_capture(void *opaque, uint32_t **pixels, unsigned *width, unsigned *height)
+{
+    struct daemon *d = opaque;
+    struct vgpu_frame f;
+    int rc = vgpu_capture(d->vgpu, &f);
+    if (rc < 0)
+        return rc;
+    *pixels = f.pixels;
+    *width = f.width;
+    *height = f.height;
+    return 0;
+}
+
+static void sbdf_str(uint32_t sbdf, char *buf, size_t len)
+{
+    snprintf(buf, len, "%04x:%02x:%02x.%u", sbdf >> 16, (sbdf >> 8) & 0xff,
+             (sbdf >> 3) & 0x1f, sbdf & 7);
+}
+
+static int cmd_status(void *opaque, const struct json_object *req,
+                      struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    (void)req;
+    struct ioreq_stats is;
+    struct gmem_stats gs;
+    struct vgpu_stats vs;
+    ioreq_get_stats(d->srv, &is);
+    gmem_get_stats(d->gm, &gs);
+    vgpu_get_stats(d->vgpu, &vs);
+    struct json_writer *w = reply->json;
+    char sbdf[16];
+    sbdf_str(d->opt.sbdf, sbdf, sizeof(sbdf));
+    json_u64(w, "domid", d->opt.domid);
+    json_str(w, "sbdf", sbdf);
+    json_str(w, "type", d->opt.type_name);
+    json_u64(w, "vcpus", is.vcpus);
+    json_bool(w, "legacy_mapping", is.legacy_mapping);
+    json_u64(w, "ioreq_pio", is.pio);
+    json_u64(w, "ioreq_mmio", is.mmio);
+    json_u64(w, "ioreq_pci", is.pci_config);
+    json_u64(w, "ioreq_buffered", is.buffered);
+    json_u64(w, "ioreq_rejected", is.rejected);
+    json_u64(w, "msis", d->irq.msis_injected);
+    json_u64(w, "msi_failures", d->irq.msi_failures);
+    json_bool(w, "msi_enabled", vs.msi_enabled);
+    json_u64(w, "irq_events", vs.irq_events);
+    json_u64(w, "vblanks", vs.vblanks);
+    json_u64(w, "ggtt_writes", vs.ggtt_writes);
+    json_u64(w, "ggtt_invalid", vs.ggtt_invalid);
+    json_u64(w, "display_ready", vs.display_ready);
+    json_u64(w, "bar0", vs.bar0);
+    json_u64(w, "bar2", vs.bar2);
+    json_u64(w, "map_cache_hits", gs.hits);
+    json_u64(w, "map_cache_maps", gs.maps);
+    json_u64(w, "map_cache_buckets", gs.mapped_buckets);
+    json_u64(w, "guest_warnings", log_guest_warnings());
+    json_u64(w, "flips", vs.flips);
+    json_u64(w, "captures", vs.captures);
+    json_u64(w, "vnc_clients", d->vnc ? host_vnc_clients(d->vnc) : 0);
+    return 0;
+}
+
+/* The current frame as a PNG payload. */
+static int cmd_screenshot(void *opaque, const struct json_object *req,
+                          struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    (void)req;
+    struct vgpu_frame f;
+    int rc = vgpu_capture(d->vgpu, &f);
+    if (rc < 0)
+        return rc;
+    rc = host_png_encode(f.pixels, f.width, f.height, &reply->payload, &reply->payload_len);
+    free(f.pixels);
+    if (rc < 0)
+        return rc;
+    describe_frame(reply->json, &f, "png");
+    return 0;
+}
+
+/* The current frame raw (XRGB8888 little-endian, width*height*4 bytes), for
+ * live-view clients and harnesses that compare pixels themselves. */
+static int cmd_frame(void *opaque, const struct json_object *req,
+                     struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    (void)req;
+    struct vgpu_frame f;
+    int rc = vgpu_capture(d->vgpu, &f);
+    if (rc < 0)
+        return rc;
+    reply->payload = f.pixels;
+    reply->payload_len = (size_t)f.width * f.height * 4;
+    describe_frame(reply->json, &f, "xrgb8888");
+    return 0;
+}
+
+/* {"cmd":"hotplug","connected":false} unplugs the monitor, true plugs it. */
+static int cmd_hotplug(void *opaque, const struct json_object *req,
+                       struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    const struct json_field *c = json_get(req, "connected");
+    if (!c || c->is_string)
+        return -EINVAL;
+    vgpu_set_monitor(d->vgpu, c->num != 0);
+    json_bool(reply->json, "connected", c->num != 0);
+    return 0;
+}
+
+const struct control_command daemon_commands[] = {
+    { "hotplug", cmd_hotplug },
+    { "status", cmd_status },
+    { "screenshot", cmd_screenshot },
+    { "frame", cmd_frame },
+    { NULL, NULL },
+};
+

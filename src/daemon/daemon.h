@@ -1,0 +1,44 @@
+/* The daemon's parts, shared by main.c (set-up, loop, teardown) and
+ * commands.c (the control socket's commands). */
+#ifndef XENGVT_DAEMON_DAEMON_H
+#define XENGVT_DAEMON_DAEMON_H
+
+#include <xendevicemodel.h>
+#include <xenforeignmemory.h>
+
+#include "daemon/options.h"
+#include "evtchn/irq.h"
+#include "daemon/control.h"
+
+struct evt_loop;
+struct evt_ports;
+struct gmem;
+struct ioreq_server;
+struct vgpu;
+struct domain_watch;
+struct control;
+struct host_vnc;
+
+
+struct daemon {
+    struct xengvtd_options opt;
+    struct evt_loop *loop;
+    xendevicemodel_handle *dmod;
+    xenforeignmemory_handle *fmem;
+    struct evt_ports *ports;
+    struct evt_irq irq;
+    struct gmem *gm;
+    struct ioreq_server *srv;
+    struct vgpu *vgpu;
+    struct domain_watch *watch;
+    struct control *control;
+    struct host_vnc *vnc;
+};
+
+/* NULL-name terminated. */
+extern const struct control_command daemon_commands[];
+
+/* The live view's frame source. */
+int daemon_vnc_capture(void *opaque, uint32_t **pixels, unsigned *width, unsigned *height);
+
+#endif
