@@ -508,8 +508,11 @@ static void test_vblank_rate(void **state)
     struct sim *s = itest_start("vblank_rate", (struct sim_opts){ 0 });
     itest_place_bars(s, false);
     enable_msi_vblank(s, 1);
-    /* Count MSIs over one second, acknowledging each like i915 does. */
+    /* Count MSIs over one second, acknowledging each like i915 does. The
+     * frame counter must advance 60 times; MSIs may coalesce when this
+     * process is slow to acknowledge (a loaded machine), never exceed. */
     uint32_t seen = sim_msi_count(s);
+    uint32_t fc0 = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
     uint64_t t0 = sim_now_ms();
     while (sim_now_ms() - t0 < 1000) {
         if (sim_wait_msi(s, seen + 1, 50)) {
@@ -518,7 +521,10 @@ static void test_vblank_rate(void **state)
         }
     }
     uint32_t n = seen;
-    if (n < 50 || n > 70)
+    uint32_t fc = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4) - fc0;
+    if (fc < 54 || fc > 66)
+        fail_msg("%u frames in 1 s, expected ~60", fc);
+    if (n < 40 || n > 66)
         fail_msg("%u vblank MSIs in 1 s, expected ~60", n);
     /* 1080p timings at a 74.25 MHz pixel clock: 30 Hz. */
     sim_mmio_write(s, 0, REG(0x60000), 4, 2199u << 16 | 1919);
