@@ -79,6 +79,63 @@ static uint32_t to_xrgb(unsigned fmt, bool rgbx, const uint8_t *p)
     }
 }
 
+#define CUR_CTL_A 0x70080u
+#define CUR_BASE_A 0x70084u
+#define CUR_POS_A 0x70088u
+#define MCURSOR_MODE_MASK 0x27u
+
+/* The cursor plane (64/128/256 square ARGB8888, linear) blended over the
+ * frame where the guest put it. A cursor whose pages are not the guest's
+ * is left out, with a log line; the rest of the frame stands. */
+static void blend_cursor(struct vgpu *v, struct vgpu_frame *f)
+{
+    const struct gvt_regs *r = &v->regs;
+    unsigned size;
+    switch (vreg(r, CUR_CTL_A) & MCURSOR_MODE_MASK) {
+    case 0x27: size = 64; break;
+    case 0x22: size = 128; break;
+    case 0x23: size = 256; break;
+    default: return; /* off, or a mode we do not draw */
+    }
+    uint32_t pos = vreg(r, CUR_POS_A);
+    int x0 = (int)(pos & 0xfff) * ((pos & 0x8000) ? -1 : 1);
+    int y0 = (int)((pos >> 16) & 0xfff) * ((pos & 0x80000000u) ? -1 : 1);
+    uint64_t base = vreg(r, CUR_BASE_A) & ~0xfffull;
+    size_t bytes = (size_t)size * size * 4;
+    uint32_t *img = malloc(bytes);
+    if (!img)
+        return;
+    for (size_t off = 0; off < bytes; off += 4096) {
+        uint64_t gpa;
+        if (gvt_ggtt_translate(v, base + off, &gpa) < 0 ||
+            gmem_read(v->gm, gpa, (uint8_t *)img + off, 4096) < 0) {
+            log_guest("capture: cursor page %#llx has no guest memory",
+                      (unsigned long long)(base + off));
+            free(img);
+            return;
+        }
+    }
+    for (unsigned cy = 0; cy < size; cy++) {
+        int y = y0 + (int)cy;
+        if (y < 0 || (unsigned)y >= f->height)
+            continue;
+        for (unsigned cx = 0; cx < size; cx++) {
+            int x = x0 + (int)cx;
+            if (x < 0 || (unsigned)x >= f->width)
+                continue;
+            uint32_t c = img[cy * size + cx], a = c >> 24;
+            uint32_t *d = &f->pixels[(size_t)y * f->width + (unsigned)x];
+            uint32_t out = 0;
+            for (unsigned sh = 0; sh < 24; sh += 8) {
+                uint32_t fg = (c >> sh) & 0xff, bg = (*d >> sh) & 0xff;
+                out |= ((fg * a + bg * (255 - a) + 127) / 255) << sh;
+            }
+            *d = out;
+        }
+    }
+    free(img);
+}
+
 int vgpu_capture(struct vgpu *v, struct vgpu_frame *f)
 {
     const struct gvt_regs *r = &v->regs;
@@ -195,6 +252,7 @@ int vgpu_capture(struct vgpu *v, struct vgpu_frame *f)
         }
     }
     free(raw);
+    blend_cursor(v, f);
     v->stats.captures++;
     return 0;
 }

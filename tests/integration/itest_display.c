@@ -484,6 +484,57 @@ static void test_hotplug_and_custom_edid(void **state)
     unlink(path);
 }
 
+static void test_cursor(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("cursor", (struct sim_opts){ .ram_bytes = 64u << 20 });
+    itest_place_bars(s, false);
+    uint8_t *ram = sim_ram(s);
+    for (uint32_t y = 0; y < H; y++)
+        for (uint32_t x = 0; x < W; x++) {
+            uint32_t px = pattern(x, y);
+            memcpy(ram + SURF_GPA + layout(0, W * 4, x, y), &px, 4);
+        }
+    map_surface(s, (size_t)W * H * 4);
+    program_plane(s, 0, W * 4 / 64);
+    /* A 64x64 cursor: opaque red top half, half-transparent white rows
+     * 32-47, fully transparent below; 16 KiB just after the surface. */
+    const uint64_t cur_gpa = SURF_GPA + 0x800000, cur_gaddr = SURF_GADDR + 0x800000;
+    for (unsigned y = 0; y < 64; y++)
+        for (unsigned x = 0; x < 64; x++) {
+            uint32_t c = y < 32 ? 0xffff0000u : y < 48 ? 0x80ffffffu : 0;
+            memcpy(ram + cur_gpa + (y * 64 + x) * 4, &c, 4);
+        }
+    for (unsigned i = 0; i < 4; i++)
+        sim_mmio_write(s, 0, BAR0_ADDR + (8u << 20) + 8 * (cur_gaddr / 4096 + i), 8,
+                       (cur_gpa + i * 4096) | 1);
+    sim_mmio_write(s, 0, REG(0x70088), 4, 50u << 16 | 100u); /* x 100, y 50 */
+    sim_mmio_write(s, 0, REG(0x70084), 4, (uint32_t)cur_gaddr);
+    sim_mmio_write(s, 0, REG(0x70080), 4, 0x27);             /* 64x64 ARGB */
+    char line[1024];
+    void *px = NULL;
+    size_t len;
+    assert_int_equal(sim_control(s, "{\"cmd\":\"frame\"}", line, sizeof(line), &px, &len), 0);
+    const uint32_t *f = px;
+    assert_int_equal(f[60 * W + 110], 0xff0000);           /* opaque */
+    assert_int_equal(f[50 * W + 99], pattern(99, 50));     /* left of it */
+    assert_int_equal(f[100 * W + 120], pattern(120, 100)); /* transparent */
+    uint32_t bg = pattern(120, 85), got = f[85 * W + 120];
+    for (unsigned sh = 0; sh < 24; sh += 8) {              /* 50% white */
+        unsigned want = (255 * 128 + ((bg >> sh) & 0xff) * 127 + 127) / 255;
+        assert_int_equal((got >> sh) & 0xff, want);
+    }
+    free(px);
+    /* Partly off the top-left edge (negative position): still drawn. */
+    sim_mmio_write(s, 0, REG(0x70088), 4, 0x80000000u | 10u << 16 | 0x8000u | 10u);
+    assert_int_equal(sim_control(s, "{\"cmd\":\"frame\"}", line, sizeof(line), &px, &len), 0);
+    f = px;
+    assert_int_equal(f[0], 0xff0000);
+    assert_int_equal(f[30 * W + 60], pattern(60, 30));
+    free(px);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 static void ack_pipe_a(struct sim *s)
 {
     sim_mmio_write(s, 0, REG(0x44200), 4, 0);
@@ -585,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_vblank_rate),
         cmocka_unit_test(test_dp_aux_and_edid),
         cmocka_unit_test(test_hotplug_and_custom_edid),
+        cmocka_unit_test(test_cursor),
         cmocka_unit_test(test_flip_done),
     };
     return cmocka_run_group_tests_name("display", tests, NULL, NULL);
