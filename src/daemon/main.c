@@ -124,6 +124,17 @@ static int setup(struct daemon *d)
         log_error("--vnc %s: cannot serve the live view there", o->vnc_listen);
         return EXIT_USAGE;
     }
+    /* Set-up is over: from here on these handles may touch this guest
+     * only, as QEMU's under dm_restrict. Not xentoolcore_restrict_all():
+     * it would also cut the xenstore connection (libxenstore's restrict
+     * is dup2 of /dev/null over its socket) and with it the domain watch;
+     * dropping privileges will take its place. */
+    if (xendevicemodel_restrict(d->dmod, (domid_t)o->domid) < 0 ||
+        xenforeignmemory_restrict(d->fmem, (domid_t)o->domid) < 0 ||
+        xenevtchn_restrict(evt_ports_handle(d->ports), (domid_t)o->domid) < 0) {
+        log_error("restricting Xen handles to dom%u: %s", o->domid, strerror(errno));
+        return EXIT_XEN_SETUP;
+    }
     if (domain_watch_set_state(d->watch, "running") < 0)
         log_warn("could not publish state in xenstore: %s", strerror(errno));
     log_info("dom%u: serving", o->domid);

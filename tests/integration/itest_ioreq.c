@@ -516,6 +516,22 @@ static void test_usage_errors(void **state)
     sim_stop(s);
 }
 
+static void test_restricted_after_setup(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("restrict", (struct sim_opts){ 0 });
+    struct sim_shared *sh = sim_state(s);
+    /* Every handle is bound to the served guest once serving starts. */
+    assert_int_equal(sh->dm_restricted, 7);
+    assert_int_equal(sh->fm_restricted, 7);
+    assert_int_equal(sh->evt_restricted, 7);
+    /* ...and it keeps serving: BAR moves re-claim ranges, MMIO works. */
+    itest_place_bars(s, false);
+    assert_true(sim_mmio_read(s, 0, BAR0_ADDR + 0x78000, 8) == 0x4776544776544776ull);
+    assert_int_equal(sh->denied_calls, 0);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_timeoffset),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_restricted_after_setup),
     };
     return cmocka_run_group_tests_name("ioreq", tests, NULL, NULL);
 }
