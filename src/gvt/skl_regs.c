@@ -258,6 +258,11 @@ static const struct gvt_reg skl_rows[] = {
     { GEN8_VTCR, 0, 0, 0, NULL, self_clearing },
     { FPGA_DBG, 0, 0, 0, NULL, fpga_dbg_written },
     { INSTPM, REG_MASKED | REG_CMD_ACCESS, 0, 0, NULL, NULL },
+    /* Memory controller (MCHBAR mirror): two channels of one 8 GB
+     * single-rank x8 DDR4 DIMM each, for the driver's DRAM probe. */
+    { 0x145000, REG_RO, 0, 0, NULL, NULL },   /* SKL_MAD_INTER_CHANNEL: DDR4 */
+    { 0x14500c, REG_RO, 8, 0, NULL, NULL },   /* SKL_MAD_DIMM_CH0 */
+    { 0x145010, REG_RO, 8, 0, NULL, NULL },   /* SKL_MAD_DIMM_CH1 */
     /* one slice, subslices 0-2, 24 EUs: GT2 */
     { GEN8_FUSE2, REG_RO, 1u << 25 | 0x8u << 20, 0, NULL, NULL },
     { GEN9_EU_DISABLE0, REG_RO, 0, 0, NULL, NULL },

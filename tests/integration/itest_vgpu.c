@@ -336,6 +336,9 @@ static void test_probe_registers(void **state)
     assert_int_equal(rd(s, 0x4270), 0);
     wr(s, 0x42300, 0x80000000);
     assert_int_equal(rd(s, 0x42300) >> 31, 0);
+    /* Two DRAM channels of 8 GB. */
+    assert_int_equal(rd(s, 0x14500c) & 0x3f, 8);
+    assert_int_equal(rd(s, 0x145010) & 0x3f, 8);
     /* Fuses: one slice, three subslices; power-gate fuses distributed. */
     assert_int_equal(rd(s, 0x9120) >> 25 & 7, 1);
     assert_int_equal(rd(s, 0x42000) & 0x8e000000, 0x8e000000);
