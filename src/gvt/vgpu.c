@@ -342,6 +342,7 @@ void vgpu_reset(struct vgpu *v)
     gvt_ggtt_reset(v);
     gvt_display_reset(v);
     gvt_dp_reset(v);
+    v->gmbus_left = 0;
     v->io_index = 0;
     v->irq_level = false;
     v->msi_was_enabled = pci_func_msi_enabled(&v->pci);
@@ -377,6 +378,8 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
         rc = gvt_skl_regs_init(v);
     if (rc == 0)
         rc = gvt_dp_aux_init(v);
+    if (rc == 0)
+        rc = gvt_gmbus_init(v);
     if (rc == 0)
         rc = gvt_ggtt_init(v);
     if (rc == 0)

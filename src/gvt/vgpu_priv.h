@@ -79,6 +79,7 @@ struct vgpu {
     uint8_t edid_offset;       /* the DDC pointer, wraps in the block */
     uint8_t custom_edid[128];  /* --edid: served instead of the built-in */
     bool have_custom_edid;
+    unsigned gmbus_left;       /* bytes of the current GMBUS read to come */
     bool irq_level;            /* the master interrupt output, for edges */
     bool msi_was_enabled;
     struct vgpu_stats stats;
@@ -93,6 +94,7 @@ void gvt_opregion_release(struct vgpu *v);
 /* edid.c, dp_aux.c: the virtual DP monitor on port D */
 void gvt_edid_build(uint8_t out[128]);
 int gvt_dp_aux_init(struct vgpu *v);
+int gvt_gmbus_init(struct vgpu *v);
 void gvt_dp_reset(struct vgpu *v);
 
 /* vgpu.c */

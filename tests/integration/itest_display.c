@@ -422,6 +422,54 @@ static void test_dp_aux_and_edid(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* EDID over GMBUS, as i915 reads DDC: index read of 128 bytes, four bytes
+ * per data register read; other pins and addresses NAK. */
+static void test_gmbus_edid(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("gmbus", (struct sim_opts){ 0 });
+    itest_place_bars(s, false);
+    uint8_t via_aux[128], r[20];
+    static const uint8_t set_off[5] = { 0x40, 0x00, 0x50, 0, 0 };
+    static const uint8_t rd16[4] = { 0x50, 0x00, 0x50, 15 };
+    aux(s, set_off, 5, r, false);
+    for (unsigned i = 0; i < 128; i += 16) {
+        assert_int_equal(aux(s, rd16, 4, r, false), 17);
+        memcpy(via_aux + i, r + 1, 16);
+    }
+    sim_mmio_write(s, 0, REG(0xc5100), 4, 6);             /* pin pair D */
+    sim_mmio_write(s, 0, REG(0xc5104), 4, 1u << 30 | 3u << 25 | 128u << 16 |
+                                          0u << 8 | 0x50u << 1 | 1); /* index+wait read */
+    uint8_t edid[128];
+    for (unsigned i = 0; i < 128; i += 4) {
+        uint32_t st = (uint32_t)sim_mmio_read(s, 0, REG(0xc5108), 4);
+        assert_int_equal(st >> 11 & 1, 1);                /* HW_RDY */
+        assert_int_equal(st >> 10 & 1, 0);                /* no NAK */
+        uint32_t w = (uint32_t)sim_mmio_read(s, 0, REG(0xc510c), 4);
+        memcpy(edid + i, &w, 4);
+    }
+    assert_int_equal(sim_mmio_read(s, 0, REG(0xc5108), 4) >> 14 & 1, 1); /* wait phase */
+    assert_memory_equal(edid, via_aux, 128);
+    sim_mmio_write(s, 0, REG(0xc5104), 4, 1u << 30 | 4u << 25);          /* stop */
+    assert_int_equal(sim_mmio_read(s, 0, REG(0xc5108), 4) >> 9 & 1, 0);  /* idle */
+    /* Pin pair C: nobody there. Address 0x37 on D: nobody either. */
+    sim_mmio_write(s, 0, REG(0xc5100), 4, 4);
+    sim_mmio_write(s, 0, REG(0xc5104), 4, 1u << 30 | 1u << 25 | 1u << 16 | 0x50u << 1 | 1);
+    assert_int_equal(sim_mmio_read(s, 0, REG(0xc5108), 4) >> 10 & 1, 1);
+    sim_mmio_write(s, 0, REG(0xc5104), 4, 1u << 31);                     /* clear */
+    sim_mmio_write(s, 0, REG(0xc5100), 4, 6);
+    sim_mmio_write(s, 0, REG(0xc5104), 4, 1u << 30 | 1u << 25 | 1u << 16 | 0x37u << 1 | 1);
+    assert_int_equal(sim_mmio_read(s, 0, REG(0xc5108), 4) >> 10 & 1, 1);
+    /* A hostile count (511) with reads beyond it: bounded, wraps the block. */
+    sim_mmio_write(s, 0, REG(0xc5104), 4, 1u << 31);
+    sim_mmio_write(s, 0, REG(0xc5100), 4, 6);
+    sim_mmio_write(s, 0, REG(0xc5104), 4, 1u << 30 | 3u << 25 | 511u << 16 | 0x50u << 1 | 1);
+    for (unsigned i = 0; i < 200; i++)
+        sim_mmio_read(s, 0, REG(0xc510c), 4);
+    assert_true(sim_daemon_running(s));
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 static void test_hotplug_and_custom_edid(void **state)
 {
     (void)state;
@@ -635,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_vnc_live_view),
         cmocka_unit_test(test_vblank_rate),
         cmocka_unit_test(test_dp_aux_and_edid),
+        cmocka_unit_test(test_gmbus_edid),
         cmocka_unit_test(test_hotplug_and_custom_edid),
         cmocka_unit_test(test_cursor),
         cmocka_unit_test(test_flip_done),

@@ -1,0 +1,111 @@
+/* GMBUS, the PCH's I2C controller for DDC on non-DP ports. The virtual
+ * monitor answers on pin pair 6 (port D) at address 0x50 with the same
+ * EDID as over AUX; everything else NAKs, as an empty connector does. */
+#include "config.h"
+#include "gvt/vgpu_priv.h"
+#include "common/log.h"
+
+#define PCH_GMBUS0 0xc5100u
+#define PCH_GMBUS1 0xc5104u
+#define PCH_GMBUS2 0xc5108u
+#define PCH_GMBUS3 0xc510cu
+#define GMBUS_PIN_DPD 6u
+#define GMBUS_SW_CLR_INT (1u << 31)
+#define GMBUS_SW_RDY (1u << 30)
+#define GMBUS_CYCLE_MASK (7u << 25)
+#define GMBUS_CYCLE_INDEX (2u << 25)
+#define GMBUS_CYCLE_STOP (4u << 25)
+#define GMBUS_SLAVE_READ 1u
+#define GMBUS_INUSE (1u << 15)
+#define GMBUS_HW_WAIT_PHASE (1u << 14)
+#define GMBUS_HW_RDY (1u << 11)
+#define GMBUS_SATOER (1u << 10) /* NAK */
+#define GMBUS_ACTIVE (1u << 9)
+#define DDC_ADDR 0x50u
+
+static void set_status(struct vgpu *v, uint32_t st)
+{
+    vreg_set(&v->regs, PCH_GMBUS2, st);
+}
+
+static void gmbus0_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
+{
+    (void)off;
+    (void)old;
+    (void)val;
+    v->gmbus_left = 0;
+    set_status(v, GMBUS_HW_RDY);
+}
+
+static void gmbus1_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
+{
+    (void)off;
+    (void)old;
+    if (val & GMBUS_SW_CLR_INT) {
+        v->gmbus_left = 0;
+        set_status(v, 0);
+        return;
+    }
+    if (!(val & GMBUS_SW_RDY))
+        return;
+    uint32_t cycle = val & GMBUS_CYCLE_MASK;
+    unsigned count = (val >> 16) & 0x1ff, addr = (val >> 1) & 0x7f;
+    if (cycle == GMBUS_CYCLE_STOP && count == 0) {
+        v->gmbus_left = 0;
+        set_status(v, GMBUS_HW_RDY);
+        return;
+    }
+    unsigned pin = vreg(&v->regs, PCH_GMBUS0) & 0x7;
+    if (pin != GMBUS_PIN_DPD || addr != DDC_ADDR || !(vreg(&v->regs, SDEISR) & (1u << 23))) {
+        set_status(v, GMBUS_SATOER | GMBUS_HW_RDY);
+        v->gmbus_left = 0;
+        return;
+    }
+    if (cycle & GMBUS_CYCLE_INDEX)
+        v->edid_offset = (uint8_t)(val >> 8);
+    if (val & GMBUS_SLAVE_READ) {
+        v->gmbus_left = count;
+        set_status(v, GMBUS_ACTIVE | GMBUS_HW_RDY | (count ? 0 : GMBUS_HW_WAIT_PHASE));
+    } else {
+        /* A write's first bytes are already in GMBUS3: the DDC offset. */
+        if (count)
+            v->edid_offset = (uint8_t)vreg(&v->regs, PCH_GMBUS3);
+        v->gmbus_left = 0;
+        set_status(v, GMBUS_ACTIVE | GMBUS_HW_RDY | GMBUS_HW_WAIT_PHASE);
+    }
+}
+
+static uint32_t gmbus3_read(struct vgpu *v, uint32_t off, uint32_t stored)
+{
+    (void)off;
+    if (!v->gmbus_left)
+        return stored;
+    uint32_t val = 0;
+    for (unsigned i = 0; i < 4 && v->gmbus_left; i++, v->gmbus_left--)
+        val |= (uint32_t)v->edid[(v->edid_offset++) % sizeof(v->edid)] << (8 * i);
+    uint32_t st = GMBUS_ACTIVE | GMBUS_HW_RDY;
+    if (!v->gmbus_left)
+        st |= GMBUS_HW_WAIT_PHASE;
+    set_status(v, st);
+    vreg_set(&v->regs, off, val);
+    return val;
+}
+
+static void gmbus2_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
+{
+    (void)off;
+    /* INUSE is released by writing it; nothing else is the guest's. */
+    vreg_set(&v->regs, PCH_GMBUS2, (val & GMBUS_INUSE) ? old & ~GMBUS_INUSE : old);
+}
+
+static const struct gvt_reg gmbus_rows[] = {
+    { PCH_GMBUS0, 0, 0, 0, NULL, gmbus0_written },
+    { PCH_GMBUS1, 0, 0, 0, NULL, gmbus1_written },
+    { PCH_GMBUS2, 0, GMBUS_HW_RDY, 0, NULL, gmbus2_written },
+    { PCH_GMBUS3, 0, 0, 0, gmbus3_read, NULL },
+};
+
+int gvt_gmbus_init(struct vgpu *v)
+{
+    return gvt_regs_add(&v->regs, gmbus_rows, sizeof(gmbus_rows) / sizeof(gmbus_rows[0]));
+}
