@@ -80,7 +80,14 @@ static int setup(struct daemon *d)
         .type = vgpu_type_find(o->type_name),
         .device_id = o->device_id,
         .io_bar = o->io_bar,
+        .width = o->width,
+        .height = o->height,
     };
+    if (vc.width > vc.type->max_width || vc.height > vc.type->max_height) {
+        log_error("--resolution %ux%u: %s allows at most %ux%u", vc.width, vc.height,
+                  vc.type->name, vc.type->max_width, vc.type->max_height);
+        return EXIT_USAGE;
+    }
     struct host_gpu_identity host;
     if (o->host_identity && host_gpu_find_intel(&host) > 0) {
         if (!host_gpu_same_paths(host.device_id)) {

@@ -36,6 +36,8 @@ static void usage(FILE *out)
 "                         bare-metal iGPUs (GVT-g leaves it out)\n"
 "      --legacy-mapping   map the ioreq pages by gfn instead of the resource API\n"
 "      --control PATH     control socket (default " XENGVT_RUN_DIR "/domN.sock)\n"
+"      --resolution WxH   the monitor's preferred mode at 60 Hz (default\n"
+"                         1920x1080; at most the type's maximum)\n"
 "      --edid FILE        the monitor's EDID (128 bytes) instead of the\n"
 "                         built-in 1920x1080@60 one\n"
 "      --vnc ADDR:PORT    live view of the guest's screen for VNC viewers\n"
@@ -78,7 +80,7 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 }
 
 enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID,
-       OPT_CONTROL, OPT_VNC, OPT_EDID };
+       OPT_CONTROL, OPT_VNC, OPT_EDID, OPT_RESOLUTION };
 
 int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
 {
@@ -95,6 +97,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "control", required_argument, NULL, OPT_CONTROL },
         { "vnc", required_argument, NULL, OPT_VNC },
         { "edid", required_argument, NULL, OPT_EDID },
+        { "resolution", required_argument, NULL, OPT_RESOLUTION },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -155,6 +158,18 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
             }
             o->device_id = (uint16_t)v;
             break;
+        case OPT_RESOLUTION: {
+            unsigned w, h;
+            char tail;
+            if (sscanf(optarg, "%ux%u%c", &w, &h, &tail) != 2 || w < 640 || h < 480 ||
+                w > 4096 || h > 2160) {
+                fprintf(stderr, "xengvtd: --resolution: WxH between 640x480 and 4096x2160\n");
+                return -1;
+            }
+            o->width = w;
+            o->height = h;
+            break;
+        }
         case OPT_EDID:
             o->edid_path = optarg; /* read and checked at set-up */
             break;

@@ -32,6 +32,7 @@ struct xengvtd_options {
     char control_path[108];
     const char *vnc_listen; /* "ADDR:PORT" or NULL */
     const char *edid_path;  /* the monitor's EDID instead of the built-in */
+    unsigned width, height; /* --resolution */
 };
 
 /* 0 to run; otherwise the process should exit with *exit_code (help and

@@ -11,7 +11,7 @@ struct edid_timing {
     unsigned pixel_khz;
 };
 
-/* CEA-861 1920x1080@60: the one mode every sink and driver agree on. */
+/* CEA-861 1920x1080@60: the default, the mode every sink and driver agree on. */
 static const struct edid_timing mode_1080p = { 1920, 88, 44, 148, 1080, 4, 5, 36, 148500 };
 
 static void put_dtd(uint8_t *d, const struct edid_timing *t, unsigned width_mm,
@@ -52,8 +52,31 @@ static void put_text(uint8_t *d, uint8_t tag, const char *text)
         d[5 + n] = '\n';
 }
 
-void gvt_edid_build(uint8_t out[128])
+/* VESA CVT reduced blanking (v1) for any other mode: 160 pixels of
+ * horizontal blanking, at least 460 us of vertical blanking, pixel clock
+ * in 250 kHz steps. */
+static struct edid_timing cvt_rb(unsigned w, unsigned h, unsigned hz)
 {
+    struct edid_timing t = { .hactive = w, .hfront = 48, .hsync = 32, .hback = 80,
+                             .vactive = h, .vfront = 3 };
+    unsigned aspect = w * 10 / h; /* 13: 4:3, 17: 16:9, 16: 16:10, 12: 5:4 */
+    t.vsync = aspect == 13 ? 4 : aspect == 17 ? 5 : aspect == 16 ? 6 : aspect == 12 ? 7 : 10;
+    double h_period_us = (1e6 / hz - 460.0) / h;
+    unsigned vbi = (unsigned)(460.0 / h_period_us) + 1;
+    unsigned min_vbi = t.vfront + t.vsync + 6;
+    if (vbi < min_vbi)
+        vbi = min_vbi;
+    t.vback = vbi - t.vfront - t.vsync;
+    double clk_khz = (double)hz * (h + vbi) * (w + 160) / 1000.0;
+    t.pixel_khz = (unsigned)(clk_khz / 250.0) * 250;
+    return t;
+}
+
+void gvt_edid_build(uint8_t out[128], unsigned width, unsigned height)
+{
+    struct edid_timing mode = width == 1920 && height == 1080 ? mode_1080p
+                                                              : cvt_rb(width, height, 60);
+    unsigned width_mm = width * 531 / 1920, height_mm = height * 299 / 1080;
     static const uint8_t header[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0 };
     memset(out, 0, 128);
     memcpy(out, header, 8);
@@ -69,8 +92,8 @@ void gvt_edid_build(uint8_t out[128])
     out[18] = 1;         /* EDID 1.4 */
     out[19] = 4;
     out[20] = 0x80 | 0x20 | 0x05; /* digital, 8 bpc, DisplayPort */
-    out[21] = 53;        /* 53 x 30 cm */
-    out[22] = 30;
+    out[21] = (uint8_t)(width_mm / 10);
+    out[22] = (uint8_t)(height_mm / 10);
     out[23] = 120;       /* gamma 2.2 */
     out[24] = 0x06 | 0x02 << 3; /* RGB 4:4:4, preferred timing is native, sRGB */
     /* sRGB chromaticity */
@@ -82,15 +105,16 @@ void gvt_edid_build(uint8_t out[128])
         out[i] = 1; /* standard timings unused */
         out[i + 1] = 1;
     }
-    put_dtd(out + 54, &mode_1080p, 531, 299);
-    /* Range limits: 50-75 Hz vertical, 30-83 kHz horizontal, 170 MHz. */
+    put_dtd(out + 54, &mode, width_mm, height_mm);
+    /* Range limits: 50-75 Hz vertical, 30-160 kHz horizontal, and a pixel
+     * clock just above the mode's (10 MHz units). */
     uint8_t *r = out + 72;
     r[3] = 0xfd;
     r[5] = 50;
     r[6] = 75;
     r[7] = 30;
-    r[8] = 83;
-    r[9] = 17;
+    r[8] = 160;
+    r[9] = (uint8_t)((mode.pixel_khz + 9999) / 10000);
     r[10] = 0;
     r[11] = '\n';
     memset(r + 12, ' ', 6);

@@ -358,6 +358,12 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
         return -ENOMEM;
     v->cfg = *cfg;
     v->type = cfg->type ? cfg->type : vgpu_type_find("GVTg_V5_4");
+    if (cfg->width > v->type->max_width || cfg->height > v->type->max_height) {
+        log_error("%ux%u is larger than %s allows (%ux%u)", cfg->width, cfg->height,
+                  v->type->name, v->type->max_width, v->type->max_height);
+        free(v);
+        return -EINVAL;
+    }
     v->srv = srv;
     v->irq = irq;
     v->gm = gm;

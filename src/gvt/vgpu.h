@@ -33,6 +33,7 @@ struct vgpu_config {
     uint8_t revision;
     bool io_bar;            /* BAR4 MMIO index/data I/O window (bare-metal iGPUs have it) */
     uint32_t vgt_id;
+    unsigned width, height; /* the monitor's preferred mode; 0: 1920x1080 */
 };
 
 struct vgpu_stats {

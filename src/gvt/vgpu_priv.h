@@ -92,7 +92,7 @@ void gvt_opregion_swsci_written(struct vgpu *v, uint16_t old, uint16_t val);
 void gvt_opregion_release(struct vgpu *v);
 
 /* edid.c, dp_aux.c: the virtual DP monitor on port D */
-void gvt_edid_build(uint8_t out[128]);
+void gvt_edid_build(uint8_t out[128], unsigned width, unsigned height);
 int gvt_dp_aux_init(struct vgpu *v);
 int gvt_gmbus_init(struct vgpu *v);
 void gvt_dp_reset(struct vgpu *v);

@@ -470,6 +470,46 @@ static void test_gmbus_edid(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+static void test_resolution_option(void **state)
+{
+    (void)state;
+    static const char *const args[] = { "--resolution", "1280x720", NULL };
+    struct sim *s = itest_start("resolution", (struct sim_opts){ .args = args });
+    itest_place_bars(s, false);
+    uint8_t r[20], edid[128];
+    static const uint8_t set_off[5] = { 0x40, 0x00, 0x50, 0, 0 };
+    static const uint8_t rd16[4] = { 0x50, 0x00, 0x50, 15 };
+    aux(s, set_off, 5, r, false);
+    for (unsigned i = 0; i < 128; i += 16) {
+        assert_int_equal(aux(s, rd16, 4, r, false), 17);
+        memcpy(edid + i, r + 1, 16);
+    }
+    uint8_t sum = 0;
+    for (unsigned i = 0; i < 128; i++)
+        sum = (uint8_t)(sum + edid[i]);
+    assert_int_equal(sum, 0);
+    const uint8_t *d = edid + 54;
+    unsigned clk = (d[0] | d[1] << 8) * 10;
+    unsigned ha = d[2] | (d[4] >> 4) << 8, hb = d[3] | (d[4] & 0xf) << 8;
+    unsigned va = d[5] | (d[7] >> 4) << 8, vb = d[6] | (d[7] & 0xf) << 8;
+    assert_int_equal(ha, 1280);
+    assert_int_equal(va, 720);
+    assert_int_equal(hb, 160);                        /* CVT reduced blanking */
+    unsigned mhz_x100 = clk / 10;
+    unsigned hz_x10 = (unsigned)((uint64_t)clk * 10000 / ((ha + hb) * (va + vb)));
+    if (hz_x10 < 595 || hz_x10 > 605)
+        fail_msg("%u.%u Hz at %u kHz", hz_x10 / 10, hz_x10 % 10, clk);
+    (void)mhz_x100;
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+    /* More than the type allows: refused at start. */
+    static const char *const big[] = { "--resolution", "2560x1600", NULL };
+    s = sim_start(&(struct sim_opts){ .args = big, .no_wait_ready = true,
+                                      .log_path = itest_log_path("resolution_big") });
+    assert_non_null(s);
+    assert_int_equal(WEXITSTATUS(sim_wait_exit(s, 5000)), 2);
+    sim_stop(s);
+}
+
 static void test_hotplug_and_custom_edid(void **state)
 {
     (void)state;
@@ -684,6 +724,7 @@ int main(void)
         cmocka_unit_test(test_vblank_rate),
         cmocka_unit_test(test_dp_aux_and_edid),
         cmocka_unit_test(test_gmbus_edid),
+        cmocka_unit_test(test_resolution_option),
         cmocka_unit_test(test_hotplug_and_custom_edid),
         cmocka_unit_test(test_cursor),
         cmocka_unit_test(test_flip_done),
