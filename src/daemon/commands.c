@@ -76,6 +76,7 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "vblanks", vs.vblanks);
     json_u64(w, "ggtt_writes", vs.ggtt_writes);
     json_u64(w, "ggtt_invalid", vs.ggtt_invalid);
+    json_u64(w, "ggtt_dropped", vs.ggtt_dropped);
     json_u64(w, "display_ready", vs.display_ready);
     json_u64(w, "bar0", vs.bar0);
     json_u64(w, "bar2", vs.bar2);

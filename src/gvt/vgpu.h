@@ -41,6 +41,7 @@ struct vgpu_stats {
     uint64_t msis, vblanks, irq_events;
     uint64_t ggtt_writes;
     uint64_t ggtt_invalid;     /* present entries naming no guest page */
+    uint64_t ggtt_dropped;     /* writes outside the vGPU's slices */
     uint64_t swsci_requests;
     uint64_t resets, gt_resets;
     uint64_t captures, flips;
