@@ -8,6 +8,7 @@
 #include "gvt/vgpu.h"
 #include "host/png.h"
 #include "host/vnc.h"
+#include "host/kms.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -26,7 +27,7 @@ static void describe_frame(struct json_writer *w, const struct vgpu_frame *f,
 }
 
 
-int daemon_vnc_capture(void *opaque, uint32_t **pixels, unsigned *width, unsigned *height)
+int daemon_capture_frame(void *opaque, uint32_t **pixels, unsigned *width, unsigned *height)
 {
     struct daemon *d = opaque;
     struct vgpu_frame f;
@@ -87,6 +88,14 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "flips", vs.flips);
     json_u64(w, "captures", vs.captures);
     json_u64(w, "vnc_clients", d->vnc ? host_vnc_clients(d->vnc) : 0);
+    if (d->kms) {
+        struct host_kms_stats ks;
+        host_kms_get_stats(d->kms, &ks);
+        json_str(w, "kms_connector", ks.connector);
+        json_u64(w, "kms_width", ks.mode_w);
+        json_u64(w, "kms_height", ks.mode_h);
+        json_u64(w, "kms_frames", ks.frames);
+    }
     return 0;
 }
 

@@ -18,6 +18,7 @@ struct vgpu;
 struct domain_watch;
 struct control;
 struct host_vnc;
+struct host_kms;
 
 
 struct daemon {
@@ -33,12 +34,13 @@ struct daemon {
     struct domain_watch *watch;
     struct control *control;
     struct host_vnc *vnc;
+    struct host_kms *kms;
 };
 
 /* NULL-name terminated. */
 extern const struct control_command daemon_commands[];
 
-/* The live view's frame source. */
-int daemon_vnc_capture(void *opaque, uint32_t **pixels, unsigned *width, unsigned *height);
+/* The host views' frame source (VNC, KMS). */
+int daemon_capture_frame(void *opaque, uint32_t **pixels, unsigned *width, unsigned *height);
 
 #endif

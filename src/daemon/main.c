@@ -14,6 +14,7 @@
 #include "host/hostgpu.h"
 #include "daemon/control.h"
 #include "host/vnc.h"
+#include "host/kms.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -127,8 +128,14 @@ static int setup(struct daemon *d)
         mkdir(XENGVT_RUN_DIR, 0700); /* the default place; EEXIST is fine */
     if (control_open(d->loop, o->control_path, daemon_commands, d, &d->control) < 0)
         log_warn("serving without a control socket");
-    if (o->vnc_listen && host_vnc_start(d->loop, o->vnc_listen, daemon_vnc_capture, d, &d->vnc) < 0) {
+    if (o->vnc_listen &&
+        host_vnc_start(d->loop, o->vnc_listen, daemon_capture_frame, d, &d->vnc) < 0) {
         log_error("--vnc %s: cannot serve the live view there", o->vnc_listen);
+        return EXIT_USAGE;
+    }
+    if (o->kms_spec &&
+        host_kms_start(d->loop, o->kms_spec, daemon_capture_frame, d, &d->kms) < 0) {
+        log_error("--kms %s: cannot show the guest there", o->kms_spec);
         return EXIT_USAGE;
     }
     /* Set-up is over: from here on these handles may touch this guest
@@ -174,6 +181,7 @@ static void report_stats(struct daemon *d)
 static void teardown(struct daemon *d)
 {
     report_stats(d);
+    host_kms_stop(d->kms);
     host_vnc_stop(d->vnc);
     control_close(d->control);
     domain_watch_stop(d->watch);

@@ -42,6 +42,10 @@ static void usage(FILE *out)
 "                         built-in 1920x1080@60 one\n"
 "      --vnc ADDR:PORT    live view of the guest's screen for VNC viewers\n"
 "                         (e.g. 127.0.0.1:5901; no password: keep it local)\n"
+"      --kms DEV[:CONN]   show the guest's screen on a display of this host\n"
+"                         (e.g. /dev/dri/card0:HDMI-A-1; default connector:\n"
+"                         the first connected). Needs the device to be free\n"
+"                         of a display server\n"
 "      --map-cache N      guest-memory map cache size in 256 KiB buckets\n"
 "                         (default %u)\n"
 "  -l, --log-level LVL    error, warn, info (default) or debug\n"
@@ -80,7 +84,7 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 }
 
 enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID,
-       OPT_CONTROL, OPT_VNC, OPT_EDID, OPT_RESOLUTION };
+       OPT_CONTROL, OPT_VNC, OPT_EDID, OPT_RESOLUTION, OPT_KMS };
 
 int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
 {
@@ -96,6 +100,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "no-host-identity", no_argument, NULL, OPT_NO_HOST_ID },
         { "control", required_argument, NULL, OPT_CONTROL },
         { "vnc", required_argument, NULL, OPT_VNC },
+        { "kms", required_argument, NULL, OPT_KMS },
         { "edid", required_argument, NULL, OPT_EDID },
         { "resolution", required_argument, NULL, OPT_RESOLUTION },
         { "help", no_argument, NULL, 'h' },
@@ -172,6 +177,9 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         }
         case OPT_EDID:
             o->edid_path = optarg; /* read and checked at set-up */
+            break;
+        case OPT_KMS:
+            o->kms_spec = optarg; /* checked when the output starts */
             break;
         case OPT_VNC:
             o->vnc_listen = optarg; /* checked when the server starts */

@@ -31,6 +31,7 @@ struct xengvtd_options {
     unsigned map_cache_buckets;
     char control_path[108];
     const char *vnc_listen; /* "ADDR:PORT" or NULL */
+    const char *kms_spec;   /* "DEVICE[:CONNECTOR]" or NULL */
     const char *edid_path;  /* the monitor's EDID instead of the built-in */
     unsigned width, height; /* --resolution */
 };

@@ -19,7 +19,7 @@ struct host_vnc {
     rfbScreenInfoPtr screen;
     uint32_t *fb;
     unsigned width, height;
-    host_vnc_capture_fn capture;
+    host_capture_fn capture;
     void *opaque;
     unsigned clients;
     uint64_t updates;
@@ -109,7 +109,7 @@ static void tick(void *opaque, uint64_t expirations)
     rfbProcessEvents(vnc->screen, 0);
 }
 
-int host_vnc_start(struct evt_loop *loop, const char *listen, host_vnc_capture_fn capture,
+int host_vnc_start(struct evt_loop *loop, const char *listen, host_capture_fn capture,
                    void *opaque, struct host_vnc **out)
 {
     char addr[64];

@@ -6,16 +6,13 @@
 #define XENGVT_HOST_VNC_H
 
 #include <stdint.h>
+#include "host/capture.h"
 
 struct evt_loop;
 struct host_vnc;
 
-/* Fills *pixels (malloc'd XRGB8888, caller frees), *width, *height. */
-typedef int (*host_vnc_capture_fn)(void *opaque, uint32_t **pixels, unsigned *width,
-                                   unsigned *height);
-
 /* `listen` is "ADDR:PORT" (IPv4, e.g. 127.0.0.1:5901). */
-int host_vnc_start(struct evt_loop *loop, const char *listen, host_vnc_capture_fn capture,
+int host_vnc_start(struct evt_loop *loop, const char *listen, host_capture_fn capture,
                    void *opaque, struct host_vnc **out);
 void host_vnc_stop(struct host_vnc *vnc);
 unsigned host_vnc_clients(const struct host_vnc *vnc);
