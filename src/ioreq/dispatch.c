@@ -14,20 +14,39 @@ static uint64_t ones(unsigned size)
 
 static const char *const space_names[] = { "pio", "mmio", "pci" };
 
+/* The range serving [addr, addr+size) and the offset its handler gets:
+ * device ranges take offsets from their start; a write-protected page's
+ * owner gets the guest-physical address itself. */
+static const struct io_range *find(struct ioreq_dispatch *d, enum io_space space,
+                                   uint64_t addr, unsigned size, uint64_t *offset)
+{
+    const struct io_range *r = iomap_find(&d->maps[space], addr);
+    uint64_t base = r ? r->start : 0;
+    if (!r && space == IO_SPACE_MMIO) {
+        r = iomap_find(&d->maps[IO_MAP_WPAGE], addr);
+        base = 0;
+    }
+    if (!r || addr + (size - 1) > r->end || addr + (size - 1) < addr)
+        return NULL;
+    *offset = addr - base;
+    return r;
+}
+
 /* One access of `size` bytes at `addr`. Unclaimed addresses and accesses
  * running past the end of their range read as all-ones and drop writes. */
 static uint64_t device_read(struct ioreq_dispatch *d, enum io_space space,
                             uint64_t addr, unsigned size, bool *ok)
 {
-    const struct io_range *r = iomap_find(&d->maps[space], addr);
+    uint64_t off = 0;
+    const struct io_range *r = find(d, space, addr, size, &off);
     uint64_t val = ones(size);
-    if (!r || addr + (size - 1) > r->end || addr + (size - 1) < addr) {
+    if (!r) {
         log_guest("dom%u: %s read of %u bytes at %#llx: no device claims it",
                   d->domid, space_names[space], size, (unsigned long long)addr);
         *ok = false;
         return val;
     }
-    if (!r->ops->read || r->ops->read(r->opaque, addr - r->start, size, &val) < 0)
+    if (!r->ops->read || r->ops->read(r->opaque, off, size, &val) < 0)
         return ones(size);
     return val & ones(size);
 }
@@ -35,15 +54,16 @@ static uint64_t device_read(struct ioreq_dispatch *d, enum io_space space,
 static void device_write(struct ioreq_dispatch *d, enum io_space space,
                          uint64_t addr, unsigned size, uint64_t val, bool *ok)
 {
-    const struct io_range *r = iomap_find(&d->maps[space], addr);
-    if (!r || addr + (size - 1) > r->end || addr + (size - 1) < addr) {
+    uint64_t off = 0;
+    const struct io_range *r = find(d, space, addr, size, &off);
+    if (!r) {
         log_guest("dom%u: %s write of %u bytes at %#llx: no device claims it",
                   d->domid, space_names[space], size, (unsigned long long)addr);
         *ok = false;
         return;
     }
     if (r->ops->write)
-        r->ops->write(r->opaque, addr - r->start, size, val & ones(size));
+        r->ops->write(r->opaque, off, size, val & ones(size));
 }
 
 /* [base, base + step*(count-1)] stays inside 64 bits (and, for guest

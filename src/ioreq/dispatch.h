@@ -18,8 +18,13 @@
 
 struct gmem;
 
+/* The maps: one per enum io_space, then the write-protected guest pages
+ * (writes to them arrive as MMIO requests no range claims). */
+#define IO_MAP_WPAGE 3
+#define IO_MAPS 4
+
 struct ioreq_dispatch {
-    struct iomap maps[3]; /* indexed by enum io_space */
+    struct iomap maps[IO_MAPS];
     struct gmem *gm;
     struct ioreq_stats *stats;
     uint32_t domid;

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "ioreq/server.h"
 #include "ioreq/dispatch.h"
+#include "ioreq/server_priv.h"
 #include "ioreq/guestmem.h"
 #include "evtchn/ports.h"
 #include "common/log.h"
@@ -20,38 +21,7 @@
 /* One ioreq page holds this many slots; Xen 4.17 serves no more vCPUs. */
 #define IOREQ_MAX_VCPUS (XC_PAGE_SIZE / sizeof(ioreq_t))
 
-struct vcpu_slot {
-    struct ioreq_server *srv;
-    int local_port; /* -1 until bound */
-};
-
-struct ioreq_server {
-    struct ioreq_server_params params;
-    xendevicemodel_handle *dmod;
-    xenforeignmemory_handle *fmem;
-    struct evt_ports *ports;
-    ioservid_t id;
-    bool created, enabled;
-
-    /* Either one resource mapping of [bufioreq page, ioreq page] or two
-     * legacy gfn mappings. */
-    xenforeignmemory_resource_handle *res;
-    void *res_addr;
-    shared_iopage_t *iopage;
-    buffered_iopage_t *bufpage;
-    evtchn_port_t buf_remote_port;
-    int buf_local_port;
-
-    unsigned nr_vcpus;
-    struct vcpu_slot *vcpus;
-
-    struct ioreq_dispatch dispatch;
-    struct ioreq_stats stats;
-    ioreq_dead_cb dead_cb;
-    void *dead_opaque;
-};
-
-static void report_if_dead(struct ioreq_server *s, int err)
+void ioreq_report_if_dead(struct ioreq_server *s, int err)
 {
     if (err == ESRCH && s->dead_cb)
         s->dead_cb(s->dead_opaque);
@@ -127,7 +97,7 @@ int ioreq_server_create(const struct ioreq_server_params *params,
     s->dispatch.gm = gm;
     s->dispatch.stats = &s->stats;
     s->dispatch.domid = params->domid;
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < IO_MAPS; i++)
         iomap_init(&s->dispatch.maps[i]);
 
     int rc;
@@ -242,7 +212,7 @@ void ioreq_server_destroy(struct ioreq_server *s)
     unmap_pages(s);
     if (s->created)
         xendevicemodel_destroy_ioreq_server(s->dmod, domid, s->id);
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < IO_MAPS; i++)
         iomap_release(&s->dispatch.maps[i]);
     free(s->vcpus);
     free(s);
@@ -275,7 +245,7 @@ static void handle_vcpu(void *opaque, unsigned vcpu)
     if (rc < 0) {
         log_warn("dom%u: notifying vCPU %u: %s", s->params.domid, vcpu,
                  strerror(-rc));
-        report_if_dead(s, -rc);
+        ioreq_report_if_dead(s, -rc);
     }
 }
 
@@ -312,7 +282,7 @@ int ioreq_map_range(struct ioreq_server *s, enum io_space space,
     if (xrc < 0) {
         rc = -errno;
         iomap_remove(&s->dispatch.maps[space], start);
-        report_if_dead(s, -rc);
+        ioreq_report_if_dead(s, -rc);
         return rc;
     }
     log_debug("dom%u: claimed %s [%#llx, +%#llx)", domid,
@@ -347,7 +317,7 @@ int ioreq_unmap_range(struct ioreq_server *s, enum io_space space,
     iomap_remove(&s->dispatch.maps[space], start);
     if (xrc < 0) {
         int err = errno;
-        report_if_dead(s, err);
+        ioreq_report_if_dead(s, err);
         return -err;
     }
     return 0;

@@ -51,6 +51,16 @@ int ioreq_map_range(struct ioreq_server *s, enum io_space space,
 int ioreq_unmap_range(struct ioreq_server *s, enum io_space space,
                       uint64_t start);
 
+/* Write-protect guest page `gfn` (it must be plain RAM): the guest's
+ * writes to it come to `ops->write` with the guest-physical address as the
+ * offset, and the handler must store them; reads are not trapped. -EEXIST
+ * if already protected. */
+int ioreq_wp_add(struct ioreq_server *s, uint64_t gfn, const struct io_ops *ops,
+                 void *opaque);
+/* Back to plain RAM. */
+int ioreq_wp_remove(struct ioreq_server *s, uint64_t gfn);
+unsigned ioreq_wp_count(const struct ioreq_server *s);
+
 void ioreq_get_stats(const struct ioreq_server *s, struct ioreq_stats *out);
 uint32_t ioreq_server_domid(const struct ioreq_server *s);
 

@@ -269,6 +269,9 @@ int xendevicemodel_set_mem_type(xendevicemodel_handle *dmod, domid_t domid,
     struct sim_shared *sh = sim_xen();
     if (first_pfn + nr > sh->ram_bytes / 4096)
         return sim_fail(EINVAL);
+    /* Xen: only after a server claimed the type (map_mem_type_to_ioreq_server). */
+    if (mem_type == HVMMEM_ioreq_server && !sh->memtype_claimed)
+        return sim_fail(EINVAL);
     for (uint32_t i = 0; i < nr; i++) {
         uint64_t pfn = first_pfn + i;
         uint32_t j;

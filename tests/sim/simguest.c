@@ -377,6 +377,36 @@ void sim_mmio_write(struct sim *sim, unsigned vcpu, uint64_t addr, unsigned size
            IOREQ_WRITE, val);
 }
 
+bool sim_page_write_protected(struct sim *sim, uint64_t gpa)
+{
+    struct sim_shared *sh = sim->sh;
+    if (!__atomic_load_n(&sh->memtype_claimed, __ATOMIC_ACQUIRE))
+        return false;
+    uint32_t n = __atomic_load_n(&sh->memtype_count, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n && i < SIM_MAX_MEMTYPE; i++)
+        if (sh->memtype_pfn[i] == gpa >> 12)
+            return true;
+    return false;
+}
+
+void sim_ram_store(struct sim *sim, unsigned vcpu, uint64_t gpa, unsigned size, uint64_t val)
+{
+    /* Xen: a write to a p2m_ioreq_server page claimed for writes becomes
+     * an ioreq to that server, and RAM is left to the server to update. */
+    if (sim_page_write_protected(sim, gpa)) {
+        ioreq_t req = { .addr = gpa, .data = val, .count = 1, .size = size,
+                        .dir = IOREQ_WRITE, .type = IOREQ_TYPE_COPY };
+        int rc = sim_ioreq(sim, vcpu, &req, DEFAULT_TIMEOUT_MS);
+        if (rc < 0) {
+            fprintf(stderr, "simguest: write-protected store at %#llx not answered: %s\n",
+                    (unsigned long long)gpa, strerror(-rc));
+            abort();
+        }
+        return;
+    }
+    memcpy((uint8_t *)sim_ram(sim) + gpa, &val, size);
+}
+
 uint32_t sim_pio_read(struct sim *sim, unsigned vcpu, uint16_t port, unsigned size)
 {
     return (uint32_t)routed(sim, vcpu, SIM_RANGE_PIO, IOREQ_TYPE_PIO, port, port,

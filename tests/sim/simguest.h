@@ -47,6 +47,11 @@ pid_t sim_daemon_pid(const struct sim *sim);
 void sim_kill_domain(struct sim *sim);
 
 struct sim_shared *sim_state(struct sim *sim);
+/* A guest CPU store to RAM (size 1, 2, 4 or 8): plain memory, unless the
+ * daemon write-protected the page, then an MMIO write ioreq as Xen sends
+ * for p2m_ioreq_server pages. */
+void sim_ram_store(struct sim *sim, unsigned vcpu, uint64_t gpa, unsigned size, uint64_t val);
+bool sim_page_write_protected(struct sim *sim, uint64_t gpa);
 void *sim_ram(struct sim *sim);
 uint64_t sim_ram_size(const struct sim *sim);
 
