@@ -86,6 +86,17 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "map_cache_buckets", gs.mapped_buckets);
     json_u64(w, "guest_warnings", log_guest_warnings());
     json_u64(w, "flips", vs.flips);
+    json_u64(w, "elsp_submissions", vs.elsp_submissions);
+    json_u64(w, "ctx_completions", vs.ctx_completions);
+    json_u64(w, "csb_events", vs.csb_events);
+    json_u64(w, "engine_errors", vs.engine_errors);
+    json_u64(w, "cs_dwords", vs.cs_dwords);
+    json_u64(w, "cs_skipped", vs.cs_skipped);
+    json_u64(w, "blits", vs.blits);
+    json_u64(w, "ppgtt_walks", vs.ppgtt_walks);
+    json_u64(w, "ppgtt_tlb_hits", vs.ppgtt_tlb_hits);
+    json_u64(w, "wp_pages", vs.wp_pages);
+    json_u64(w, "wp_writes", vs.wp_writes);
     json_u64(w, "captures", vs.captures);
     json_u64(w, "vnc_clients", d->vnc ? host_vnc_clients(d->vnc) : 0);
     if (d->kms) {

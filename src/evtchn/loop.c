@@ -22,6 +22,7 @@ struct evt_timer {
     struct evt_loop *loop;
     int fd;
     bool armed;
+    bool periodic;
     evt_timer_cb cb;
     void *opaque;
 };
@@ -155,6 +156,8 @@ static void timer_ready(void *opaque, uint32_t events)
     uint64_t expirations = 0;
     if (read(t->fd, &expirations, sizeof(expirations)) != sizeof(expirations))
         return; /* disarmed between the wake-up and now */
+    if (!t->periodic)
+        t->armed = false; /* a one-shot has fired: the callback may re-arm it */
     t->cb(t->opaque, expirations);
 }
 
@@ -196,6 +199,7 @@ int evt_timer_arm(struct evt_timer *t, uint64_t first_ns, uint64_t period_ns)
     if (timerfd_settime(t->fd, 0, &its, NULL) < 0)
         return -errno;
     t->armed = first_ns != 0;
+    t->periodic = period_ns != 0;
     return 0;
 }
 

@@ -11,7 +11,8 @@ static void g2v_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val
     (void)off;
     (void)old;
     v->stats.g2v_last = val;
-    log_debug("dom%u: g2v notification %u", v->cfg.sbdf, val);
+    log_debug("g2v notification %u", val);
+    gvt_ppgtt_g2v(v, val);
 }
 
 static void display_ready_written(struct vgpu *v, uint32_t off, uint32_t old,

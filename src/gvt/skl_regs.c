@@ -104,6 +104,15 @@ static void gdrst_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t v
     if (val & GEN6_GRDOM_FULL) {
         log_info("guest requested a full GPU reset");
         gvt_gdrst_full(v);
+    } else {
+        uint32_t engines = 0;
+        for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
+            if (val & gvt_engine_info[i].grdom)
+                engines |= 1u << i;
+        if (engines) {
+            log_info("guest reset engines %#x", engines);
+            gvt_execlist_reset(v, engines);
+        }
     }
     /* Done at once: the driver polls for the request bits to clear. */
     vreg_set(&v->regs, off, 0);

@@ -332,6 +332,8 @@ void gvt_gdrst_full(struct vgpu *v)
     gvt_regs_reset_range(&v->regs, 0, GEN8_MASTER_IRQ);
     gvt_regs_reset_range(&v->regs, FENCE_REG_GEN6_LO(0), FENCE_REG_GEN6_LO(GVT_MAX_FENCES));
     gvt_pvinfo_reset(v);
+    gvt_execlist_reset(v, ~0u);
+    gvt_ppgtt_reset(v);
     v->stats.gt_resets++;
 }
 
@@ -340,6 +342,8 @@ void vgpu_reset(struct vgpu *v)
     gvt_regs_reset(&v->regs);
     gvt_pvinfo_reset(v);
     gvt_ggtt_reset(v);
+    gvt_execlist_reset(v, ~0u);
+    gvt_ppgtt_reset(v);
     gvt_display_reset(v);
     gvt_dp_reset(v);
     v->gmbus_left = 0;
@@ -382,6 +386,10 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
         rc = gvt_fence_init(v);
     if (rc == 0)
         rc = gvt_skl_regs_init(v);
+    if (rc == 0)
+        rc = gvt_execlist_init(v); /* after the SKL rows: its engine rows win */
+    if (rc == 0)
+        rc = gvt_ppgtt_init(v);
     if (rc == 0)
         rc = gvt_dp_aux_init(v);
     if (rc == 0)
@@ -426,6 +434,8 @@ void vgpu_destroy(struct vgpu *v)
     if (v->pci_claimed)
         ioreq_unmap_range(v->srv, IO_SPACE_PCI, v->cfg.sbdf);
     gvt_display_release(v);
+    gvt_execlist_release(v);
+    gvt_ppgtt_release(v);
     free(v->capture_stage);
     gvt_ggtt_release(v);
     gvt_regs_release(&v->regs);

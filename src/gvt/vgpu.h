@@ -49,6 +49,10 @@ struct vgpu_stats {
     uint32_t display_ready;
     uint32_t g2v_last;
     uint64_t bar0, bar2;   /* where the guest put them, or ~0 */
+    /* execlists and the command streamer, all engines */
+    uint64_t elsp_submissions, ctx_completions, csb_events, engine_errors;
+    uint64_t cs_dwords, cs_skipped, blits;
+    uint64_t ppgtt_walks, ppgtt_tlb_hits, wp_pages, wp_writes;
     bool msi_enabled;
 };
 

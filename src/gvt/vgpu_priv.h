@@ -5,6 +5,7 @@
 #include "gvt/vgpu.h"
 #include "gvt/regs.h"
 #include "pci/pcidev.h"
+#include "gvt/execlist.h"
 
 /* BAR0 ("GTTMMIO") layout on gen8+: registers, then the GGTT at 8 MiB. */
 #define GVT_BAR0_SIZE (16u << 20)
@@ -52,6 +53,7 @@
 #define GVT_MAX_FENCES 16u
 
 struct evt_timer;
+struct gvt_ppgtt;
 
 struct vgpu {
     struct vgpu_config cfg;
@@ -82,6 +84,9 @@ struct vgpu {
     unsigned gmbus_left;       /* bytes of the current GMBUS read to come */
     bool irq_level;            /* the master interrupt output, for edges */
     bool msi_was_enabled;
+    struct gvt_engine engines[GVT_NR_ENGINES];
+    struct evt_timer *exec_timer; /* runs the command streamer in slices */
+    struct gvt_ppgtt *ppgtt;      /* translation cache + trapped table pages */
     struct vgpu_stats stats;
 };
 

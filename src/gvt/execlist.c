@@ -1,0 +1,408 @@
+/* Execlist submission and context-switch reporting on the four engines.
+ *
+ * The guest writes four dwords to an engine's ELSP (element 1 high, low,
+ * element 0 high, low); the fourth submits. Work runs later, from the event
+ * loop, in bounded slices (the runner below), so that an ELSP write is
+ * answered at once and a long submission never holds up the guest's other
+ * MMIO. Every change of what the engine runs is reported as hardware does:
+ * a CSB entry in the engine's registers, mirrored into the guest's HWSP
+ * (entry first, then the write pointer the guest polls), then the
+ * context-switch interrupt. */
+#include "config.h"
+#include "gvt/vgpu_priv.h"
+#include "evtchn/loop.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const struct gvt_engine_info gvt_engine_info[GVT_NR_ENGINES] = {
+    [GVT_RCS] = { "rcs", 0x2000u, IRQ_GT0, 0, 1u << 1 },
+    [GVT_BCS] = { "bcs", 0x22000u, IRQ_GT0, 16, 1u << 3 },
+    [GVT_VCS] = { "vcs", 0x12000u, IRQ_GT1, 0, 1u << 2 },
+    [GVT_VECS] = { "vecs", 0x1a000u, IRQ_GT3, 0, 1u << 4 },
+};
+
+/* Descriptor (gen9): bit 0 valid, bits 4:3 addressing mode, bits 31:12
+ * the context's graphics address; the high dword is the context ID. */
+#define DESC_VALID 1ull
+#define DESC_MODE(d) (((d) >> 3) & 3u)
+#define DESC_MODE_LEGACY32 1u
+#define DESC_MODE_4LEVEL 3u
+#define DESC_LRCA(d) ((uint32_t)(d) & 0xfffff000u)
+#define DESC_CTX_ID(d) ((uint32_t)((d) >> 32))
+
+/* Register state: the page after the LRCA; dword indices of the values. */
+#define LRC_STATE_OFFSET 4096u
+#define CTX_RING_HEAD 5u
+#define CTX_RING_TAIL 7u
+#define CTX_RING_START 9u
+#define CTX_RING_CTL 11u
+#define CTX_PDP3_UDW 37u /* then LDW at +2, PDP2 at +4 ... PDP0_LDW at 51 */
+#define CTX_STATE_DWORDS 52u
+
+#define RING_VALID 1u
+#define RING_NR_PAGES 0x001ff000u
+#define RING_HEAD_ADDR 0x001ffffcu
+#define RING_TAIL_ADDR 0x001ffff8u
+#define ERROR_INSTRUCTION 1u
+
+static struct gvt_engine *engine_at(struct vgpu *v, uint32_t off, uint32_t reg)
+{
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
+        if (off == gvt_engine_info[i].base + reg)
+            return &v->engines[i];
+    return NULL;
+}
+
+static uint32_t ereg(const struct vgpu *v, const struct gvt_engine *e, uint32_t reg)
+{
+    return vreg(&v->regs, gvt_engine_info[e->id].base + reg);
+}
+
+static void ereg_set(struct vgpu *v, const struct gvt_engine *e, uint32_t reg, uint32_t val)
+{
+    vreg_set(&v->regs, gvt_engine_info[e->id].base + reg, val);
+}
+
+void gvt_engine_interrupt(struct vgpu *v, const struct gvt_engine *e, uint32_t bit)
+{
+    const struct gvt_engine_info *info = &gvt_engine_info[e->id];
+    gvt_irq_raise(v, (enum gvt_irq_block)info->irq_block, bit << info->irq_shift);
+}
+
+void gvt_engine_error(struct vgpu *v, struct gvt_engine *e, const char *why, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, why);
+    vsnprintf(msg, sizeof(msg), why, ap);
+    va_end(ap);
+    log_guest("%s: engine error, stopped until reset: %s", gvt_engine_info[e->id].name, msg);
+    e->hung = true;
+    e->errors++;
+    v->stats.engine_errors++;
+    /* What i915 looks at: the CS error interrupt, RING_EIR for the cause
+     * (it then resets the engine), RING_ESR still set until that reset. */
+    ereg_set(v, e, RING_ESR, ereg(v, e, RING_ESR) | ERROR_INSTRUCTION);
+    if (!(ereg(v, e, RING_EMR) & ERROR_INSTRUCTION)) {
+        ereg_set(v, e, RING_EIR, ereg(v, e, RING_EIR) | ERROR_INSTRUCTION);
+        gvt_engine_interrupt(v, e, GT_CS_MASTER_ERROR);
+    }
+}
+
+/* One CSB event: registers, then the HWSP copy (entry before pointer:
+ * the guest reads entries up to the pointer it sees), then the interrupt. */
+static void post_csb(struct vgpu *v, struct gvt_engine *e, uint32_t status, uint32_t ctx_id)
+{
+    unsigned p = e->csb_write >= CSB_ENTRIES ? 0 : (e->csb_write + 1) % CSB_ENTRIES;
+    ereg_set(v, e, RING_CONTEXT_STATUS_BUF + 8 * p, status);
+    ereg_set(v, e, RING_CONTEXT_STATUS_BUF + 8 * p + 4, ctx_id);
+    uint32_t ptr = ereg(v, e, RING_CONTEXT_STATUS_PTR);
+    ereg_set(v, e, RING_CONTEXT_STATUS_PTR, (ptr & ~7u) | p);
+    e->csb_write = p;
+
+    uint32_t hws = ereg(v, e, RING_HWS_PGA) & 0xfffff000u;
+    uint32_t entry[2] = { status, ctx_id };
+    if (gvt_gfx_write(v, NULL, false, hws + 4u * (HWSP_CSB_BUF0 + 2 * p), entry, 8) < 0 ||
+        gvt_gfx_write(v, NULL, false, hws + 4u * HWSP_CSB_WRITE, &p, 4) < 0)
+        log_guest("%s: HWSP at %#x is not the vGPU's memory: CSB not mirrored",
+                  gvt_engine_info[e->id].name, hws);
+    e->csb_events++;
+    v->stats.csb_events++;
+    gvt_engine_interrupt(v, e, GT_CONTEXT_SWITCH);
+}
+
+static void update_status(struct vgpu *v, struct gvt_engine *e)
+{
+    uint32_t lo = 0;
+    if (e->active)
+        lo |= 1u << 4 | 1u << 18; /* element 0 valid and active */
+    if (e->active && e->port[1].valid)
+        lo |= 1u << 3;
+    ereg_set(v, e, RING_EXECLIST_STATUS_LO, lo);
+    ereg_set(v, e, RING_EXECLIST_STATUS_HI, e->active ? DESC_CTX_ID(e->port[0].desc) : 0);
+}
+
+/* Both pages of the context (PPHWSP and register state) in the vGPU's
+ * memory, and an addressing mode the streamer implements. */
+static bool desc_ok(struct vgpu *v, struct gvt_engine *e, uint64_t desc, unsigned element)
+{
+    uint64_t gpa;
+    unsigned mode = DESC_MODE(desc);
+    if (mode != DESC_MODE_LEGACY32 && mode != DESC_MODE_4LEVEL) {
+        gvt_engine_error(v, e, "ELSP element %u: addressing mode %u unsupported", element,
+                         mode);
+        return false;
+    }
+    if (gvt_ggtt_translate(v, DESC_LRCA(desc), &gpa) < 0 ||
+        gvt_ggtt_translate(v, DESC_LRCA(desc) + LRC_STATE_OFFSET, &gpa) < 0) {
+        gvt_engine_error(v, e, "ELSP element %u: context at %#x is not in the vGPU's memory",
+                         element, DESC_LRCA(desc));
+        return false;
+    }
+    return true;
+}
+
+static void schedule_runner(struct vgpu *v)
+{
+    if (v->exec_timer && !evt_timer_armed(v->exec_timer))
+        evt_timer_arm(v->exec_timer, 1000, 0); /* after the ioreqs already waiting */
+}
+
+static void save_head(struct vgpu *v, struct gvt_engine *e)
+{
+    uint32_t head = e->cs.head;
+    if (gvt_gfx_write(v, NULL, false, e->cs.lrca + LRC_STATE_OFFSET + 4 * CTX_RING_HEAD,
+                      &head, 4) < 0)
+        log_guest("%s: context image at %#x went away", gvt_engine_info[e->id].name,
+                  e->cs.lrca);
+    ereg_set(v, e, RING_HEAD, head);
+}
+
+static void submit(struct vgpu *v, struct gvt_engine *e)
+{
+    uint64_t desc1 = (uint64_t)e->elsp[0] << 32 | e->elsp[1];
+    uint64_t desc0 = (uint64_t)e->elsp[2] << 32 | e->elsp[3];
+    const char *name = gvt_engine_info[e->id].name;
+    e->submissions++;
+    v->stats.elsp_submissions++;
+    if (e->hung) {
+        log_guest("%s: submission while the engine waits for a reset: dropped", name);
+        return;
+    }
+    if (!(desc0 & DESC_VALID)) {
+        gvt_engine_error(v, e, "ELSP element 0 is not valid (%#llx)",
+                         (unsigned long long)desc0);
+        return;
+    }
+    if (!desc_ok(v, e, desc0, 0) || ((desc1 & DESC_VALID) && !desc_ok(v, e, desc1, 1)))
+        return;
+    /* A hostile guest may submit twice before the runner ran: report the
+     * first event before deciding the second. */
+    if (e->pending_event) {
+        post_csb(v, e, e->pending_event, e->pending_ctx_id);
+        e->pending_event = 0;
+    }
+    if (!e->active) {
+        e->pending_event = CSB_IDLE_TO_ACTIVE;
+        e->pending_ctx_id = 0;
+        e->loaded = false;
+    } else if (DESC_LRCA(desc0) == DESC_LRCA(e->port[0].desc)) {
+        /* Lite restore: the running context again, with a new tail. */
+        e->pending_event = CSB_PREEMPTED | CSB_LITE_RESTORE;
+        e->pending_ctx_id = DESC_CTX_ID(e->port[0].desc);
+        if (e->loaded) {
+            uint32_t tail;
+            if (gvt_gfx_read(v, NULL, false, e->cs.lrca + LRC_STATE_OFFSET + 4 * CTX_RING_TAIL,
+                             &tail, 4) < 0 || (tail & RING_TAIL_ADDR) >= e->cs.ring_size) {
+                gvt_engine_error(v, e, "lite restore: ring tail %#x outside the ring", tail);
+                return;
+            }
+            e->cs.tail = tail & RING_TAIL_ADDR;
+        }
+    } else {
+        /* Preemption: the running context stops where it is. */
+        if (e->loaded)
+            save_head(v, e);
+        e->pending_event = CSB_PREEMPTED;
+        e->pending_ctx_id = DESC_CTX_ID(e->port[0].desc);
+        e->loaded = false;
+    }
+    e->active = true;
+    e->port[0] = (struct gvt_ctx_port){ true, desc0 };
+    e->port[1] = (struct gvt_ctx_port){ (desc1 & DESC_VALID) != 0, desc1 };
+    update_status(v, e);
+    schedule_runner(v);
+}
+
+static void elsp_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
+{
+    (void)old;
+    struct gvt_engine *e = engine_at(v, off, RING_ELSP);
+    vreg_set(&v->regs, off, 0); /* write-only: reads give 0 */
+    if (!e)
+        return;
+    e->elsp[e->elsp_writes++] = val;
+    if (e->elsp_writes == 4) {
+        e->elsp_writes = 0;
+        submit(v, e);
+    }
+}
+
+/* Ring state from the context image, checked: the register offsets where
+ * the image keeps them (a garbage image is refused), a valid ring inside
+ * the vGPU's memory, head and tail inside the ring. */
+static int load_context(struct vgpu *v, struct gvt_engine *e)
+{
+    uint32_t img[CTX_STATE_DWORDS];
+    uint32_t lrca = DESC_LRCA(e->port[0].desc);
+    uint32_t base = gvt_engine_info[e->id].base;
+    if (gvt_gfx_read(v, NULL, false, lrca + LRC_STATE_OFFSET, img, sizeof(img)) < 0) {
+        gvt_engine_error(v, e, "context image at %#x unreadable", lrca);
+        return -1;
+    }
+    if (img[CTX_RING_HEAD - 1] != base + RING_HEAD || img[CTX_RING_TAIL - 1] != base + RING_TAIL ||
+        img[CTX_RING_START - 1] != base + RING_START || img[CTX_RING_CTL - 1] != base + RING_CTL) {
+        gvt_engine_error(v, e, "context image at %#x is not a %s ring context", lrca,
+                         gvt_engine_info[e->id].name);
+        return -1;
+    }
+    struct gvt_cs *cs = &e->cs;
+    memset(cs, 0, sizeof(*cs));
+    cs->lrca = lrca;
+    uint32_t ctl = img[CTX_RING_CTL];
+    cs->ring_start = img[CTX_RING_START] & 0xfffff000u;
+    cs->ring_size = (ctl & RING_NR_PAGES) + 4096u;
+    cs->head = img[CTX_RING_HEAD] & RING_HEAD_ADDR;
+    cs->tail = img[CTX_RING_TAIL] & RING_TAIL_ADDR;
+    if (!(ctl & RING_VALID)) {
+        gvt_engine_error(v, e, "context %#x: ring not valid (RING_CTL %#x)", lrca, ctl);
+        return -1;
+    }
+    if (cs->head >= cs->ring_size || cs->tail >= cs->ring_size) {
+        gvt_engine_error(v, e, "context %#x: head %#x / tail %#x outside the %u-byte ring",
+                         lrca, cs->head, cs->tail, cs->ring_size);
+        return -1;
+    }
+    for (uint32_t off = 0; off < cs->ring_size; off += 4096) {
+        uint64_t gpa;
+        if ((uint64_t)cs->ring_start + off > UINT32_MAX ||
+            gvt_ggtt_translate(v, (uint64_t)cs->ring_start + off, &gpa) < 0) {
+            gvt_engine_error(v, e, "context %#x: ring at %#x+%#x is not the vGPU's memory",
+                             lrca, cs->ring_start, off);
+            return -1;
+        }
+    }
+    cs->root.four_level = DESC_MODE(e->port[0].desc) == DESC_MODE_4LEVEL;
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned udw = CTX_PDP3_UDW + 4 * (3 - i);
+        cs->root.pdp[i] = (uint64_t)img[udw] << 32 | img[udw + 2];
+    }
+    ereg_set(v, e, RING_START, cs->ring_start);
+    ereg_set(v, e, RING_CTL, ctl);
+    ereg_set(v, e, RING_TAIL, cs->tail);
+    ereg_set(v, e, RING_HEAD, cs->head);
+    e->loaded = true;
+    return 0;
+}
+
+static void complete_context(struct vgpu *v, struct gvt_engine *e)
+{
+    save_head(v, e);
+    e->completions++;
+    v->stats.ctx_completions++;
+    uint32_t done = DESC_CTX_ID(e->port[0].desc);
+    e->loaded = false;
+    if (e->port[1].valid) {
+        e->port[0] = e->port[1];
+        e->port[1].valid = false;
+        post_csb(v, e, CSB_COMPLETE | CSB_ELEMENT_SWITCH, done);
+    } else {
+        e->port[0].valid = false;
+        e->active = false;
+        post_csb(v, e, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE, done);
+    }
+    update_status(v, e);
+}
+
+/* Runs `e` until its work is done, the budget is spent, or it fails. */
+static void run_engine(struct vgpu *v, struct gvt_engine *e, unsigned *budget)
+{
+    if (e->pending_event) {
+        post_csb(v, e, e->pending_event, e->pending_ctx_id);
+        e->pending_event = 0;
+    }
+    while (e->active && !e->hung && *budget > 0) {
+        if (!e->loaded && load_context(v, e) < 0)
+            return;
+        int rc = gvt_cs_run(v, e, budget);
+        ereg_set(v, e, RING_HEAD, e->cs.head);
+        if (rc <= 0)
+            return; /* out of budget, or stopped on an error */
+        complete_context(v, e);
+    }
+}
+
+static void exec_tick(void *opaque, uint64_t expirations)
+{
+    struct vgpu *v = opaque;
+    (void)expirations;
+    unsigned budget = CS_SLICE_DWORDS;
+    bool more = false;
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
+        struct gvt_engine *e = &v->engines[i];
+        if (e->active && !e->hung) {
+            unsigned share = budget; /* each engine gets a full slice */
+            run_engine(v, e, &share);
+        }
+        more |= (e->active && !e->hung) || e->pending_event;
+    }
+    if (more)
+        schedule_runner(v);
+}
+
+void gvt_execlist_reset(struct vgpu *v, uint32_t engine_mask)
+{
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
+        if (!(engine_mask & (1u << i)))
+            continue;
+        struct gvt_engine *e = &v->engines[i];
+        uint64_t keep[5] = { e->submissions, e->completions, e->csb_events, e->errors,
+                             e->dwords };
+        memset(e, 0, sizeof(*e));
+        e->id = (enum gvt_engine_id)i;
+        e->submissions = keep[0];
+        e->completions = keep[1];
+        e->csb_events = keep[2];
+        e->errors = keep[3];
+        e->dwords = keep[4];
+        e->csb_write = CSB_PTR_RESET;
+        uint32_t ptr = ereg(v, e, RING_CONTEXT_STATUS_PTR);
+        ereg_set(v, e, RING_CONTEXT_STATUS_PTR, (ptr & ~7u) | CSB_PTR_RESET);
+        ereg_set(v, e, RING_ESR, 0);
+        ereg_set(v, e, RING_EIR, 0);
+        update_status(v, e);
+    }
+}
+
+/* The CSB buffers: hardware writes them, the guest only reads. */
+#define CSB_ROW(b, d) { (b) + RING_CONTEXT_STATUS_BUF + 4 * (d), REG_RO, 0, 0, NULL, NULL }
+
+#define ENGINE_EXECLIST_ROWS(b)                                                   \
+    { (b) + RING_ELSP, 0, 0, 0, NULL, elsp_written },                             \
+    { (b) + RING_EXECLIST_STATUS_LO, REG_RO, 0, 0, NULL, NULL },                  \
+    { (b) + RING_EXECLIST_STATUS_HI, REG_RO, 0, 0, NULL, NULL },                  \
+    { (b) + RING_CONTEXT_STATUS_PTR, REG_MASKED, 0x0707u, 0x0007u, NULL, NULL },  \
+    { (b) + RING_EIR, REG_W1C, 0, 0, NULL, NULL },                                \
+    { (b) + RING_EMR, 0, 0xffffffffu, 0, NULL, NULL },                            \
+    { (b) + RING_ESR, REG_RO, 0, 0, NULL, NULL },                                 \
+    CSB_ROW(b, 0), CSB_ROW(b, 1), CSB_ROW(b, 2), CSB_ROW(b, 3), CSB_ROW(b, 4),     \
+    CSB_ROW(b, 5), CSB_ROW(b, 6), CSB_ROW(b, 7), CSB_ROW(b, 8), CSB_ROW(b, 9),     \
+    CSB_ROW(b, 10), CSB_ROW(b, 11)
+
+static const struct gvt_reg execlist_rows[] = {
+    ENGINE_EXECLIST_ROWS(0x2000u),
+    ENGINE_EXECLIST_ROWS(0x22000u),
+    ENGINE_EXECLIST_ROWS(0x12000u),
+    ENGINE_EXECLIST_ROWS(0x1a000u),
+};
+
+int gvt_execlist_init(struct vgpu *v)
+{
+    int rc = gvt_regs_add(&v->regs, execlist_rows,
+                          sizeof(execlist_rows) / sizeof(execlist_rows[0]));
+    if (rc == 0 && v->loop)
+        rc = evt_timer_new(v->loop, exec_tick, v, &v->exec_timer);
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
+        v->engines[i].id = (enum gvt_engine_id)i;
+    return rc;
+}
+
+void gvt_execlist_release(struct vgpu *v)
+{
+    evt_timer_free(v->exec_timer);
+    v->exec_timer = NULL;
+}
