@@ -201,6 +201,194 @@ static void test_ppgtt_batch(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* The blitter: a fill and two copies on linear 32-bpp surfaces in the
+ * PPGTT, checked pixel by pixel, then a flush with a post-sync store. */
+#define SURF_W 64u
+#define SURF_H 32u
+#define SURF_PITCH (SURF_W * 4u)
+#define XY_COLOR_BLT ((2u << 29) | (0x50u << 22) | (3u << 20) | 5u)
+#define XY_SRC_COPY_BLT ((2u << 29) | (0x53u << 22) | (3u << 20) | 8u)
+#define XY_FAST_COPY_BLT ((2u << 29) | (0x42u << 22) | 8u)
+
+static uint32_t surf_px(struct gg *g, unsigned surf, unsigned x, unsigned y)
+{
+    return *(uint32_t *)gg_gpa(g, GG_PPGTT_GPA + 0x10000u * surf + y * SURF_PITCH + x * 4);
+}
+
+static void test_blits(void **state)
+{
+    (void)state;
+    struct gg g;
+    struct sim *s = start("el_blit", &g);
+    /* Surface 1 starts with a gradient; 0 and 2 with zeros. */
+    for (unsigned y = 0; y < SURF_H; y++)
+        for (unsigned x = 0; x < SURF_W; x++)
+            *(uint32_t *)gg_gpa(&g, GG_PPGTT_GPA + 0x10000 + y * SURF_PITCH + x * 4) =
+                y << 8 | x;
+    const uint32_t va0 = (uint32_t)GG_PPGTT_VA, va1 = va0 + 0x10000, va2 = va0 + 0x20000;
+    const uint32_t cmds[] = {
+        /* fill (4,2)-(20,10) of surface 0 with red */
+        XY_COLOR_BLT, 3u << 24 | 0xf0u << 16 | SURF_PITCH, 2u << 16 | 4, 10u << 16 | 20,
+        va0, 0, 0x00ff0000u,
+        /* copy (0,0)-(16,8) of surface 1 to (30,20) of surface 0 */
+        XY_SRC_COPY_BLT, 3u << 24 | 0xccu << 16 | SURF_PITCH, 20u << 16 | 30,
+        28u << 16 | 46, va0, 0, 0, SURF_PITCH, va1, 0,
+        /* fast copy all of surface 1 to surface 2 */
+        XY_FAST_COPY_BLT, 3u << 24 | SURF_PITCH, 0, SURF_H << 16 | SURF_W, va2, 0, 0,
+        SURF_PITCH, va1, 0,
+        MI_FLUSH_DW_STORE, GG_SEQNO | 4u /* GGTT */, 0, 0x5151,
+        MI_USER_INTERRUPT,
+    };
+    run_ring(&g, GG_BCS, 0, cmds, sizeof(cmds) / 4, 3);
+    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
+    const uint32_t id[] = { 0, 3 };
+    expect_events(&g, GG_BCS, 2, st, id);
+    size_t bad = 0;
+    for (unsigned y = 0; y < SURF_H; y++)
+        for (unsigned x = 0; x < SURF_W; x++) {
+            uint32_t want = 0;
+            if (x >= 4 && x < 20 && y >= 2 && y < 10)
+                want = 0x00ff0000u;
+            if (x >= 30 && x < 46 && y >= 20 && y < 28)
+                want = (y - 20) << 8 | (x - 30);
+            bad += surf_px(&g, 0, x, y) != want;
+            bad += surf_px(&g, 2, x, y) != (y << 8 | x);
+        }
+    assert_int_equal(bad, 0);
+    assert_int_equal(gg_ga(&g, GG_SEQNO)[0], 0x5151);
+    assert_int_equal(gg_iir(&g, GG_BCS) & 0x101u, 0x101u);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+/* Each hostile submission: an engine error (CS error interrupt, RING_EIR),
+ * no completion, a log line; the guest resets the engine through GDRST and
+ * it runs again; meanwhile the other engines keep working. */
+static void expect_engine_error(struct gg *g, unsigned e, const char *log, const char *needle)
+{
+    uint64_t t0 = sim_now_ms();
+    while (!(gg_iir(g, e) & (1u << 3)) && sim_now_ms() - t0 < 5000)
+        usleep(500);
+    if (!(gg_iir(g, e) & (1u << 3)))
+        fail_msg("engine %u: no CS error interrupt (IIR %#x)", e, gg_iir(g, e));
+    assert_int_equal(gg_read(g, gg_base[e] + 0xb0) & 1, 1); /* RING_EIR */
+    assert_int_equal(gg_read(g, gg_base[e] + 0xb8) & 1, 1); /* RING_ESR */
+    if (!itest_log_contains(log, needle))
+        fail_msg("daemon log has no '%s'", needle);
+    /* No completion was reported: only idle->active. */
+    uint32_t st[1], id[1];
+    assert_true(gg_wait_csb(g, e, 1, st, id, 5000));
+    assert_int_equal(st[0], CSB_IDLE_TO_ACTIVE);
+    usleep(20000);
+    assert_int_equal(gg_csb_write_ptr(g, e), (g->csb_seen[e] - 1) % 6);
+    /* i915's recovery: ack, engine reset through GDRST, resume. */
+    gg_write(g, gg_base[e] + 0xb0, ~0u);
+    gg_ack(g, e);
+    static const uint32_t grdom[4] = { 1u << 1, 1u << 3, 1u << 2, 1u << 4 };
+    gg_write(g, 0x941c, grdom[e]);
+    assert_int_equal(gg_read(g, 0x941c), 0);
+    assert_int_equal(gg_read(g, gg_base[e] + 0xb8), 0);
+    assert_int_equal(gg_read(g, gg_base[e] + 0x3a0) & 7, 7);
+    g->csb_seen[e] = 0;
+}
+
+/* What i915 does before reusing an engine whose CSB it stops tracking. */
+static void reset_engine(struct gg *g, unsigned e)
+{
+    static const uint32_t grdom[4] = { 1u << 1, 1u << 3, 1u << 2, 1u << 4 };
+    gg_write(g, 0x941c, grdom[e]);
+    g->csb_seen[e] = 0;
+}
+
+static void expect_engine_works(struct gg *g, unsigned e, uint32_t value)
+{
+    const uint32_t cmds[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO + 0x100 + 4 * e, 0, value };
+    run_ring(g, e, 3, cmds, 4, 0x99);
+    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
+    const uint32_t id[] = { 0, 0x99 };
+    expect_events(g, e, 2, st, id);
+    assert_int_equal(gg_ga(g, GG_SEQNO + 0x100 + 4 * e)[0], value);
+}
+
+static void test_hostile_submissions(void **state)
+{
+    (void)state;
+    struct gg g;
+    const char *log = itest_log_path("el_hostile");
+    struct sim *s = itest_start("el_hostile", (struct sim_opts){ .ram_bytes = 64u << 20,
+                                                                 .log_path = log });
+    gg_init(&g, s);
+    gg_ppgtt_build(&g);
+
+    /* 1. A batch that starts itself: an endless chain. */
+    uint32_t *loop = gg_ga(&g, GG_BATCH);
+    loop[0] = MI_NOOP;
+    loop[1] = MI_BB_START_GGTT;
+    loop[2] = GG_BATCH;
+    loop[3] = 0;
+    const uint32_t c1[] = { MI_BB_START_GGTT, GG_BATCH, 0, MI_NOOP };
+    run_ring(&g, GG_RCS, 0, c1, 4, 1);
+    /* The copy engine is served while the render engine is stuck. */
+    expect_engine_works(&g, GG_BCS, 0xb1);
+    expect_engine_error(&g, GG_RCS, log, "a loop?");
+    expect_engine_works(&g, GG_RCS, 0xa1);
+
+    /* 2. A batch in graphics memory that is not the vGPU's. */
+    reset_engine(&g, GG_RCS);
+    const uint32_t c2[] = { MI_BB_START_GGTT, 0xf0000000u, 0, MI_NOOP };
+    run_ring(&g, GG_RCS, 0, c2, 4, 2);
+    expect_engine_error(&g, GG_RCS, log, "not in the vGPU's memory");
+    expect_engine_works(&g, GG_RCS, 0xa2);
+
+    /* 3. LRI to a register no command may write (GDRST, a plane). */
+    reset_engine(&g, GG_RCS);
+    uint32_t plane_before = gg_read(&g, 0x70180);
+    const uint32_t c3[] = { MI_LRI(2), 0x2000 + 0x9c, 0x00010001u, 0x70180, 0x80000000u };
+    run_ring(&g, GG_RCS, 0, c3, 5, 3);
+    expect_engine_error(&g, GG_RCS, log, "register 0x70180, not allowed");
+    assert_int_equal(gg_read(&g, 0x70180), plane_before);
+    expect_engine_works(&g, GG_RCS, 0xa3);
+
+    /* 4. A command header no engine knows. */
+    reset_engine(&g, GG_RCS);
+    const uint32_t c4[] = { 0xe0000000u, MI_NOOP };
+    run_ring(&g, GG_RCS, 0, c4, 2, 4);
+    expect_engine_error(&g, GG_RCS, log, "malformed command header 0xe0000000");
+    expect_engine_works(&g, GG_RCS, 0xa4);
+
+    /* 5. Ring tail outside the ring. */
+    reset_engine(&g, GG_RCS);
+    gg_ctx_init(&g, GG_VCS, GG_CTX(GG_VCS, 0), GG_RING(GG_VCS, 0), 0, 0x10000);
+    gg_submit(&g, GG_VCS, gg_desc(GG_CTX(GG_VCS, 0), 5), 0);
+    expect_engine_error(&g, GG_VCS, log, "outside the 16384-byte ring");
+    expect_engine_works(&g, GG_VCS, 0xc5);
+
+    /* 6. An unprivileged (PPGTT) batch writing through the GGTT. */
+    uint32_t *pb = gg_gpa(&g, GG_PPGTT_GPA + 0x8000);
+    pb[0] = MI_STORE_DWORD_IMM_GGTT;
+    pb[1] = GG_SEQNO;
+    pb[2] = 0;
+    pb[3] = 0xdead;
+    pb[4] = MI_BATCH_BUFFER_END;
+    gg_ga(&g, GG_SEQNO)[0] = 0;
+    const uint32_t c6[] = { MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA + 0x8000, 0, MI_NOOP };
+    run_ring(&g, GG_VECS, 0, c6, 4, 6);
+    expect_engine_error(&g, GG_VECS, log, "GGTT store from an unprivileged batch");
+    assert_int_equal(gg_ga(&g, GG_SEQNO)[0], 0);
+    expect_engine_works(&g, GG_VECS, 0xd6);
+
+    /* 7. A context descriptor pointing outside the vGPU's memory. */
+    gg_submit(&g, GG_RCS, (3u << 3) | 1u | 0xf0000000u, 0);
+    uint64_t t0 = sim_now_ms();
+    while (!(gg_iir(&g, GG_RCS) & (1u << 3)) && sim_now_ms() - t0 < 5000)
+        usleep(500);
+    assert_true(itest_log_contains(log, "is not in the vGPU's memory"));
+
+    char line[4096];
+    assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"engine_errors\":7"));
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +396,8 @@ int main(void)
         cmocka_unit_test(test_two_elements),
         cmocka_unit_test(test_lite_restore),
         cmocka_unit_test(test_ppgtt_batch),
+        cmocka_unit_test(test_blits),
+        cmocka_unit_test(test_hostile_submissions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
