@@ -8,6 +8,8 @@
 
 #include "itest.h"
 
+#include <sched.h>
+
 #define GG_REG(off) (BAR0_ADDR + (off))
 #define GG_GGTT_GPA 0x100000ull   /* graphics address g is guest-physical g + this */
 #define GG_GGTT_SIZE (8u << 20)
@@ -54,6 +56,7 @@ struct gg {
     struct sim *s;
     uint8_t *ram;
     unsigned csb_seen[4]; /* CSB events consumed per engine */
+    unsigned poll_us;     /* between HWSP polls; 0 spins (benchmarks) */
 };
 
 static inline void *gg_gpa(struct gg *g, uint64_t gpa) { return g->ram + gpa; }
@@ -78,6 +81,7 @@ static inline void gg_init(struct gg *g, struct sim *s)
 {
     memset(g, 0, sizeof(*g));
     g->s = s;
+    g->poll_us = 500;
     g->ram = sim_ram(s);
     itest_place_bars(s, false);
     for (uint32_t i = 0; i < GG_GGTT_SIZE / 4096; i++)
@@ -195,7 +199,10 @@ static inline bool gg_wait_csb(struct gg *g, unsigned e, unsigned n, uint32_t *s
         }
         if (sim_now_ms() - t0 > (uint64_t)timeout_ms)
             return false;
-        usleep(500);
+        if (g->poll_us)
+            usleep(g->poll_us);
+        else
+            sched_yield();
     }
 }
 
