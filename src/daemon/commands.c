@@ -158,7 +158,58 @@ static int cmd_hotplug(void *opaque, const struct json_object *req,
     return 0;
 }
 
+/* {"cmd":"pause"} / {"cmd":"resume"}: quiesce the vGPU (no vblanks, no
+ * command execution) while the toolstack suspends or saves the domain. */
+static int cmd_pause(void *opaque, const struct json_object *req, struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    (void)req;
+    vgpu_pause(d->vgpu, true);
+    json_bool(reply->json, "paused", true);
+    return 0;
+}
+
+static int cmd_resume(void *opaque, const struct json_object *req, struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    (void)req;
+    vgpu_pause(d->vgpu, false);
+    json_bool(reply->json, "paused", false);
+    return 0;
+}
+
+/* {"cmd":"save"}: quiesce and return the device state as the payload;
+ * with "path":"/abs/file" write it there instead (atomically: a temporary
+ * file renamed into place). The vGPU stays paused until "resume". */
+static int cmd_save(void *opaque, const struct json_object *req, struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    const struct json_field *path = json_get(req, "path");
+    if (path && (!path->is_string || path->str[0] != '/'))
+        return -EINVAL;
+    vgpu_pause(d->vgpu, true);
+    uint8_t *blob;
+    size_t len;
+    int rc = vgpu_save(d->vgpu, &blob, &len);
+    if (rc < 0)
+        return rc;
+    json_u64(reply->json, "state_bytes", len);
+    if (!path) {
+        reply->payload = blob;
+        reply->payload_len = len;
+        return 0;
+    }
+    rc = daemon_write_file(path->str, blob, len);
+    free(blob);
+    if (rc == 0)
+        json_str(reply->json, "path", path->str);
+    return rc;
+}
+
 const struct control_command daemon_commands[] = {
+    { "pause", cmd_pause },
+    { "resume", cmd_resume },
+    { "save", cmd_save },
     { "hotplug", cmd_hotplug },
     { "status", cmd_status },
     { "screenshot", cmd_screenshot },

@@ -35,7 +35,15 @@ struct daemon {
     struct control *control;
     struct host_vnc *vnc;
     struct host_kms *kms;
+    uint8_t *restore_blob; /* --restore, checked, until applied */
+    size_t restore_len;
 };
+
+/* Writes `data` to `path` through a temporary file in the same directory
+ * and a rename, so readers never see half a file. 0 or -errno. */
+int daemon_write_file(const char *path, const void *data, size_t len);
+/* Reads a whole file of at most `max` bytes; *data malloc'd. 0 or -errno. */
+int daemon_read_file(const char *path, size_t max, uint8_t **data, size_t *len);
 
 /* NULL-name terminated. */
 extern const struct control_command daemon_commands[];

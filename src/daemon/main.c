@@ -41,9 +41,72 @@ static void on_domain_gone(void *opaque)
     evt_loop_stop(d->loop, EXIT_OK);
 }
 
+/* The vGPU as the command line and the host describe it. */
+static int vgpu_config_from(const struct xengvtd_options *o, struct vgpu_config *out)
+{
+    struct vgpu_config vc = {
+        .sbdf = o->sbdf,
+        .type = vgpu_type_find(o->type_name),
+        .device_id = o->device_id,
+        .io_bar = o->io_bar,
+        .width = o->width,
+        .height = o->height,
+    };
+    if (vc.width > vc.type->max_width || vc.height > vc.type->max_height) {
+        log_error("--resolution %ux%u: %s allows at most %ux%u", vc.width, vc.height,
+                  vc.type->name, vc.type->max_width, vc.type->max_height);
+        return EXIT_USAGE;
+    }
+    struct host_gpu_identity host;
+    if (o->host_identity && host_gpu_find_intel(&host) > 0) {
+        if (!host_gpu_same_paths(host.device_id)) {
+            log_info("host Intel GPU %04x is not gen9: presenting Skylake GT2",
+                     host.device_id);
+        } else {
+            log_info("host Intel GPU %04x (rev %02x) at %02x:%02x.%u: presenting "
+                     "its identity", host.device_id, host.revision, host.bus,
+                     host.dev, host.fn);
+            vc.device_id = host.device_id;
+            vc.revision = host.revision;
+            vc.subsys_vendor = host.subsys_vendor;
+            vc.subsys_id = host.subsys_id;
+        }
+    }
+    if (o->device_id)
+        vc.device_id = o->device_id; /* the command line has the last word */
+    *out = vc;
+    return EXIT_OK;
+}
+
+/* --restore: the whole file checked against this vGPU before anything
+ * touches the domain; a refused file ends the daemon with its own code. */
+static int load_restore_file(struct daemon *d, const struct vgpu_config *vc)
+{
+    const char *path = d->opt.restore_path;
+    size_t len;
+    int rc = daemon_read_file(path, 64u << 20, &d->restore_blob, &len);
+    if (rc < 0) {
+        log_error("--restore %s: %s", path, strerror(-rc));
+        return EXIT_BAD_STATE;
+    }
+    d->restore_len = len;
+    const char *why = "?";
+    if (vgpu_state_check(vc, d->restore_blob, len, &why) < 0) {
+        log_error("--restore %s: refused: %s; the domain was not touched", path, why);
+        return EXIT_BAD_STATE;
+    }
+    return EXIT_OK;
+}
+
 static int setup(struct daemon *d)
 {
     const struct xengvtd_options *o = &d->opt;
+    struct vgpu_config vc;
+    int code = vgpu_config_from(o, &vc);
+    if (code != EXIT_OK)
+        return code;
+    if (o->restore_path && (code = load_restore_file(d, &vc)) != EXIT_OK)
+        return code;
     int rc = domain_alive(o->domid);
     if (rc <= 0) {
         log_error("dom%u: %s", o->domid, rc == 0 ? "no such domain" : strerror(-rc));
@@ -76,38 +139,17 @@ static int setup(struct daemon *d)
         return EXIT_XEN_SETUP;
     ioreq_server_on_domain_dead(d->srv, on_domain_gone, d);
 
-    struct vgpu_config vc = {
-        .sbdf = o->sbdf,
-        .type = vgpu_type_find(o->type_name),
-        .device_id = o->device_id,
-        .io_bar = o->io_bar,
-        .width = o->width,
-        .height = o->height,
-    };
-    if (vc.width > vc.type->max_width || vc.height > vc.type->max_height) {
-        log_error("--resolution %ux%u: %s allows at most %ux%u", vc.width, vc.height,
-                  vc.type->name, vc.type->max_width, vc.type->max_height);
-        return EXIT_USAGE;
-    }
-    struct host_gpu_identity host;
-    if (o->host_identity && host_gpu_find_intel(&host) > 0) {
-        if (!host_gpu_same_paths(host.device_id)) {
-            log_info("host Intel GPU %04x is not gen9: presenting Skylake GT2",
-                     host.device_id);
-        } else {
-            log_info("host Intel GPU %04x (rev %02x) at %02x:%02x.%u: presenting "
-                     "its identity", host.device_id, host.revision, host.bus,
-                     host.dev, host.fn);
-            vc.device_id = host.device_id;
-            vc.revision = host.revision;
-            vc.subsys_vendor = host.subsys_vendor;
-            vc.subsys_id = host.subsys_id;
-        }
-    }
-    if (o->device_id)
-        vc.device_id = o->device_id; /* the command line has the last word */
     if (vgpu_create(&vc, d->srv, &d->irq, d->gm, d->loop, &d->vgpu) < 0)
         return EXIT_XEN_SETUP;
+    if (d->restore_blob) {
+        const char *why = "?";
+        if (vgpu_restore(d->vgpu, d->restore_blob, d->restore_len, &why) < 0) {
+            log_error("--restore %s: refused: %s", o->restore_path, why);
+            return EXIT_BAD_STATE;
+        }
+        free(d->restore_blob);
+        d->restore_blob = NULL;
+    }
     if (o->edid_path) {
         uint8_t edid[256];
         FILE *f = fopen(o->edid_path, "rb");
@@ -194,6 +236,7 @@ static void teardown(struct daemon *d)
     if (d->dmod)
         xendevicemodel_close(d->dmod);
     evt_loop_free(d->loop);
+    free(d->restore_blob);
 }
 
 int main(int argc, char **argv)

@@ -46,6 +46,9 @@ static void usage(FILE *out)
 "                         (e.g. /dev/dri/card0:HDMI-A-1; default connector:\n"
 "                         the first connected). Needs the device to be free\n"
 "                         of a display server\n"
+"      --restore FILE     start from a device state saved by the control\n"
+"                         socket's \"save\" (same type, PCI address, ids);\n"
+"                         a refused file exits 5 before touching the domain\n"
 "      --map-cache N      guest-memory map cache size in 256 KiB buckets\n"
 "                         (default %u)\n"
 "  -l, --log-level LVL    error, warn, info (default) or debug\n"
@@ -53,7 +56,8 @@ static void usage(FILE *out)
 "  -V, --version          version\n"
 "\n"
 "Exit status: 0 stopped by signal or domain gone; 1 runtime error; 2 usage;\n"
-"3 domain not found; 4 Xen refused a set-up step. See xengvtd(8).\n",
+"3 domain not found; 4 Xen refused a set-up step; 5 --restore file refused.\n"
+"See xengvtd(8).\n",
             GMEM_DEFAULT_MAX_BUCKETS);
 }
 
@@ -84,7 +88,8 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 }
 
 enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID,
-       OPT_CONTROL, OPT_VNC, OPT_EDID, OPT_RESOLUTION, OPT_KMS };
+       OPT_CONTROL, OPT_VNC, OPT_EDID, OPT_RESOLUTION, OPT_KMS,
+       OPT_RESTORE };
 
 int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
 {
@@ -101,6 +106,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "control", required_argument, NULL, OPT_CONTROL },
         { "vnc", required_argument, NULL, OPT_VNC },
         { "kms", required_argument, NULL, OPT_KMS },
+        { "restore", required_argument, NULL, OPT_RESTORE },
         { "edid", required_argument, NULL, OPT_EDID },
         { "resolution", required_argument, NULL, OPT_RESOLUTION },
         { "help", no_argument, NULL, 'h' },
@@ -177,6 +183,9 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         }
         case OPT_EDID:
             o->edid_path = optarg; /* read and checked at set-up */
+            break;
+        case OPT_RESTORE:
+            o->restore_path = optarg; /* read and checked at set-up */
             break;
         case OPT_KMS:
             o->kms_spec = optarg; /* checked when the output starts */

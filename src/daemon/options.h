@@ -16,6 +16,7 @@ enum xengvtd_exit {
     EXIT_USAGE = 2,         /* bad command line */
     EXIT_NO_DOMAIN = 3,     /* the domain does not exist at start */
     EXIT_XEN_SETUP = 4,     /* Xen refused a set-up step (handles, server, ports) */
+    EXIT_BAD_STATE = 5,     /* --restore: the state file was refused */
 };
 
 struct xengvtd_options {
@@ -32,6 +33,7 @@ struct xengvtd_options {
     char control_path[108];
     const char *vnc_listen; /* "ADDR:PORT" or NULL */
     const char *kms_spec;   /* "DEVICE[:CONNECTOR]" or NULL */
+    const char *restore_path; /* --restore FILE */
     const char *edid_path;  /* the monitor's EDID instead of the built-in */
     unsigned width, height; /* --resolution */
 };

@@ -134,6 +134,12 @@ void gvt_display_release(struct vgpu *v)
     v->vblank_timer = NULL;
 }
 
+void gvt_display_resync(struct vgpu *v)
+{
+    v->refresh_hz = 0;
+    apply_transconf(v);
+}
+
 void gvt_display_reset(struct vgpu *v)
 {
     v->flip_pending = false;

@@ -148,7 +148,7 @@ static bool desc_ok(struct vgpu *v, struct gvt_engine *e, uint64_t desc, unsigne
 
 static void schedule_runner(struct vgpu *v)
 {
-    if (v->exec_timer && !evt_timer_armed(v->exec_timer))
+    if (v->exec_timer && !v->exec_paused && !evt_timer_armed(v->exec_timer))
         evt_timer_arm(v->exec_timer, 1000, 0); /* after the ioreqs already waiting */
 }
 
@@ -399,6 +399,19 @@ int gvt_execlist_init(struct vgpu *v)
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
         v->engines[i].id = (enum gvt_engine_id)i;
     return rc;
+}
+
+void gvt_execlist_pause(struct vgpu *v, bool paused)
+{
+    v->exec_paused = paused;
+    if (paused) {
+        if (v->exec_timer)
+            evt_timer_disarm(v->exec_timer);
+        return;
+    }
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
+        if ((v->engines[i].active && !v->engines[i].hung) || v->engines[i].pending_event)
+            schedule_runner(v);
 }
 
 void gvt_execlist_release(struct vgpu *v)

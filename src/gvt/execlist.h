@@ -109,6 +109,8 @@ extern const struct gvt_engine_info gvt_engine_info[GVT_NR_ENGINES];
 int gvt_execlist_init(struct vgpu *v);
 void gvt_execlist_release(struct vgpu *v);
 void gvt_execlist_reset(struct vgpu *v, uint32_t engine_mask);
+/* Stop or restart the runner (quiesce for save; resume). */
+void gvt_execlist_pause(struct vgpu *v, bool paused);
 /* An engine error the guest can see: RING_EIR, the CS error interrupt, and
  * the engine stops until reset. */
 void gvt_engine_error(struct vgpu *v, struct gvt_engine *e, const char *why, ...)

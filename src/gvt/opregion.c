@@ -194,6 +194,23 @@ void gvt_opregion_asls_written(struct vgpu *v, uint32_t asls)
     log_info("OpRegion served at %#x", asls);
 }
 
+void gvt_opregion_restore(struct vgpu *v, uint64_t gpa, bool served)
+{
+    unclaim(v);
+    if (!gpa)
+        return;
+    v->opregion_gpa = gpa;
+    /* In guest RAM it travelled with the guest's memory: leave it be. */
+    if (!served)
+        return;
+    int rc = ioreq_map_range(v->srv, IO_SPACE_MMIO, gpa, GVT_OPREGION_SIZE, &opregion_ops, v);
+    if (rc < 0)
+        log_warn("OpRegion at %#llx could not be claimed again: %s",
+                 (unsigned long long)gpa, strerror(-rc));
+    else
+        v->opregion_claimed = gpa;
+}
+
 /* Access to the SWSCI mailbox wherever the OpRegion lives. */
 static int mailbox_rw(struct vgpu *v, unsigned off, uint32_t *val, bool write)
 {

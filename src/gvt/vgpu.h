@@ -78,6 +78,19 @@ struct vgpu_frame {
 };
 int vgpu_capture(struct vgpu *v, struct vgpu_frame *f);
 
+/* Device state for save/restore/migration: the whole vGPU as a versioned,
+ * checksummed blob (common/stateblob.h). Restore checks all of it before
+ * applying any; on refusal *why says why and the vGPU is unchanged. The
+ * restoring vGPU must have the same type, PCI address and device id. */
+int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len);
+int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **why);
+/* The same checks without a vGPU: whether a blob would restore into one
+ * configured so (before anything touches the domain). */
+int vgpu_state_check(const struct vgpu_config *cfg, const uint8_t *blob, size_t len,
+                     const char **why);
+/* Quiesce (no vblanks, no command execution) or resume. */
+void vgpu_pause(struct vgpu *v, bool paused);
+
 /* The virtual monitor: plug or unplug it (a hotplug event for the guest),
  * or serve a given EDID (128 bytes, header and checksum checked). */
 void vgpu_set_monitor(struct vgpu *v, bool connected);

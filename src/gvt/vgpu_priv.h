@@ -86,6 +86,8 @@ struct vgpu {
     bool msi_was_enabled;
     struct gvt_engine engines[GVT_NR_ENGINES];
     struct evt_timer *exec_timer; /* runs the command streamer in slices */
+    bool exec_paused;             /* quiesced for a save */
+    bool paused;                  /* vgpu_pause: no timers run */
     struct gvt_ppgtt *ppgtt;      /* translation cache + trapped table pages */
     struct vgpu_stats stats;
 };
@@ -95,6 +97,8 @@ void gvt_opregion_build(uint8_t *buf);
 void gvt_opregion_asls_written(struct vgpu *v, uint32_t asls);
 void gvt_opregion_swsci_written(struct vgpu *v, uint16_t old, uint16_t val);
 void gvt_opregion_release(struct vgpu *v);
+/* After a restore: the OpRegion at `gpa`, served from the MMIO hole or not. */
+void gvt_opregion_restore(struct vgpu *v, uint64_t gpa, bool served);
 
 /* edid.c, dp_aux.c: the virtual DP monitor on port D */
 void gvt_edid_build(uint8_t out[128], unsigned width, unsigned height);
@@ -147,6 +151,8 @@ bool gvt_pvinfo_write_allowed(uint32_t off);
 int gvt_display_init(struct vgpu *v);
 void gvt_display_release(struct vgpu *v);
 void gvt_display_reset(struct vgpu *v);
+/* After a restore: timers follow the restored registers. */
+void gvt_display_resync(struct vgpu *v);
 
 /* ggtt.c */
 int gvt_ggtt_init(struct vgpu *v);

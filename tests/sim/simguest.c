@@ -164,6 +164,9 @@ struct sim *sim_start(const struct sim_opts *opts)
         sim->ram = NULL;
         goto fail;
     }
+    if (o.ram_image)
+        memcpy(sim->ram, o.ram_image,
+               o.ram_image_len < sim->ram_bytes ? o.ram_image_len : sim->ram_bytes);
     struct sim_shared *sh = sim->sh;
     sh->magic = SIM_SHM_MAGIC;
     sh->version = SIM_SHM_VERSION;

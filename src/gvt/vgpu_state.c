@@ -1,0 +1,371 @@
+/* The vGPU's complete state as sections of a device-state file (see
+ * common/stateblob.h): identity, config space, register file, GGTT, the
+ * rest of the device (OpRegion, monitor, interrupt line), and the engines'
+ * execlist and command-streamer state. Restoring validates every section
+ * into a staging copy first and applies only when all of it is good: a
+ * refused file leaves the vGPU exactly as it was. */
+#include "config.h"
+#include "gvt/vgpu_priv.h"
+#include "common/stateblob.h"
+#include "common/log.h"
+#include "evtchn/loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SECTION_VERSION 1u
+
+static void save_identity(struct vgpu *v, struct state_buf *b)
+{
+    char type[16] = { 0 };
+    strncpy(type, v->type->name, sizeof(type) - 1);
+    state_put_bytes(b, type, sizeof(type));
+    state_put32(b, v->cfg.sbdf);
+    state_put32(b, v->cfg.device_id);
+    state_put32(b, v->cfg.io_bar);
+}
+
+static void save_misc(struct vgpu *v, struct state_buf *b)
+{
+    state_put32(b, v->io_index);
+    state_put32(b, v->swsci);
+    state_put64(b, v->opregion_gpa);
+    state_put8(b, v->opregion_claimed != PCI_BAR_UNMAPPED);
+    state_put_bytes(b, v->opregion, sizeof(v->opregion));
+    state_put_bytes(b, v->dpcd, sizeof(v->dpcd));
+    state_put_bytes(b, v->edid, sizeof(v->edid));
+    state_put8(b, v->edid_offset);
+    state_put8(b, v->have_custom_edid);
+    state_put_bytes(b, v->custom_edid, sizeof(v->custom_edid));
+    state_put32(b, v->gmbus_left);
+    state_put8(b, v->irq_level);
+    state_put8(b, v->msi_was_enabled);
+    state_put8(b, v->flip_pending);
+}
+
+static void save_engine(const struct gvt_engine *e, struct state_buf *b)
+{
+    for (unsigned i = 0; i < 4; i++)
+        state_put32(b, e->elsp[i]);
+    state_put32(b, e->elsp_writes);
+    for (unsigned i = 0; i < 2; i++) {
+        state_put8(b, e->port[i].valid);
+        state_put64(b, e->port[i].desc);
+    }
+    state_put8(b, e->active);
+    state_put8(b, e->loaded);
+    state_put32(b, e->pending_event);
+    state_put32(b, e->pending_ctx_id);
+    state_put32(b, e->csb_write);
+    state_put8(b, e->hung);
+    const struct gvt_cs *cs = &e->cs;
+    state_put32(b, cs->ring_start);
+    state_put32(b, cs->ring_size);
+    state_put32(b, cs->head);
+    state_put32(b, cs->tail);
+    state_put32(b, cs->depth);
+    for (unsigned i = 0; i <= CS_MAX_DEPTH; i++) {
+        state_put64(b, cs->bb[i].ip);
+        state_put8(b, cs->bb[i].ppgtt);
+        state_put32(b, cs->bb[i].chain);
+    }
+    state_put8(b, cs->root.four_level);
+    for (unsigned i = 0; i < 4; i++)
+        state_put64(b, cs->root.pdp[i]);
+    state_put32(b, cs->lrca);
+    state_put64(b, cs->dwords);
+}
+
+int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
+{
+    struct stateblob_writer w;
+    stateblob_writer_init(&w);
+    struct state_buf b = { 0 };
+
+    save_identity(v, &b);
+    stateblob_add(&w, "identity", SECTION_VERSION, b.p, b.len);
+    b.len = 0;
+    stateblob_add(&w, "pcicfg", SECTION_VERSION, v->pci.cfg, sizeof(v->pci.cfg));
+    stateblob_add(&w, "regs", SECTION_VERSION, v->regs.mem, GVT_MMIO_SIZE);
+    /* The GGTT sparsely: most of 4 GiB is never mapped. */
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < GVT_GGTT_ENTRIES; i++)
+        n += v->ggtt[i] != 0;
+    state_put32(&b, n);
+    for (uint32_t i = 0; i < GVT_GGTT_ENTRIES; i++) {
+        if (v->ggtt[i]) {
+            state_put32(&b, i);
+            state_put64(&b, v->ggtt[i]);
+        }
+    }
+    stateblob_add(&w, "ggtt", SECTION_VERSION, b.p, b.len);
+    b.len = 0;
+    save_misc(v, &b);
+    stateblob_add(&w, "device", SECTION_VERSION, b.p, b.len);
+    b.len = 0;
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
+        save_engine(&v->engines[i], &b);
+    stateblob_add(&w, "engines", SECTION_VERSION, b.p, b.len);
+    int err = b.error;
+    state_buf_free(&b);
+    if (err) {
+        free(w.buf);
+        return err;
+    }
+    return stateblob_finish(&w, blob, len);
+}
+
+/* --- restore ------------------------------------------------------------ */
+
+struct staged {
+    const uint8_t *cfg, *regs;
+    uint32_t ggtt_count;
+    struct state_reader ggtt;
+    uint32_t io_index, swsci, gmbus_left;
+    uint64_t opregion_gpa;
+    bool opregion_served, have_custom_edid, irq_level, msi_was_enabled, flip_pending;
+    uint8_t opregion[GVT_OPREGION_SIZE], dpcd[0x1000], edid[128], custom_edid[128];
+    uint8_t edid_offset;
+    struct gvt_engine engines[GVT_NR_ENGINES];
+};
+
+static const struct stateblob_section *section(const struct stateblob *sb, const char *tag,
+                                               const char **why)
+{
+    const struct stateblob_section *s = stateblob_find(sb, tag);
+    if (!s)
+        *why = "a required section is missing";
+    else if (s->version != SECTION_VERSION)
+        *why = "a section has an unknown version";
+    return s && s->version == SECTION_VERSION ? s : NULL;
+}
+
+static int stage_identity(const struct vgpu_config *cfg, const struct vgpu_type *type,
+                          const struct stateblob_section *s, const char **why)
+{
+    struct state_reader r;
+    state_reader_init(&r, s);
+    char type_name[17] = { 0 };
+    state_get_bytes(&r, type_name, 16);
+    uint32_t sbdf = state_get32(&r), device_id = state_get32(&r), io_bar = state_get32(&r);
+    if (r.bad || r.left) {
+        *why = "identity section malformed";
+        return -EINVAL;
+    }
+    if (strcmp(type_name, type->name) != 0) {
+        *why = "saved from a vGPU of another type";
+        return -EINVAL;
+    }
+    if (sbdf != cfg->sbdf || device_id != cfg->device_id || io_bar != (uint32_t)cfg->io_bar) {
+        *why = "saved from a vGPU with another PCI address, device id or BAR layout";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static bool stage_engine(struct state_reader *r, struct gvt_engine *e, unsigned id)
+{
+    memset(e, 0, sizeof(*e));
+    e->id = (enum gvt_engine_id)id;
+    for (unsigned i = 0; i < 4; i++)
+        e->elsp[i] = state_get32(r);
+    e->elsp_writes = state_get32(r);
+    for (unsigned i = 0; i < 2; i++) {
+        e->port[i].valid = state_get8(r);
+        e->port[i].desc = state_get64(r);
+    }
+    e->active = state_get8(r);
+    e->loaded = state_get8(r);
+    e->pending_event = state_get32(r);
+    e->pending_ctx_id = state_get32(r);
+    e->csb_write = state_get32(r);
+    e->hung = state_get8(r);
+    struct gvt_cs *cs = &e->cs;
+    cs->ring_start = state_get32(r);
+    cs->ring_size = state_get32(r);
+    cs->head = state_get32(r);
+    cs->tail = state_get32(r);
+    cs->depth = state_get32(r);
+    for (unsigned i = 0; i <= CS_MAX_DEPTH; i++) {
+        cs->bb[i].ip = state_get64(r);
+        cs->bb[i].ppgtt = state_get8(r);
+        cs->bb[i].chain = state_get32(r);
+    }
+    cs->root.four_level = state_get8(r);
+    for (unsigned i = 0; i < 4; i++)
+        cs->root.pdp[i] = state_get64(r);
+    cs->lrca = state_get32(r);
+    cs->dwords = state_get64(r);
+    /* Values the streamer relies on: a file is input like any other. */
+    bool ring_ok = !e->loaded ||
+                   (cs->ring_size >= 4096 && cs->ring_size <= (2u << 20) &&
+                    cs->head < cs->ring_size && cs->tail < cs->ring_size);
+    return !r->bad && e->elsp_writes < 4 && e->csb_write <= CSB_PTR_RESET &&
+           (e->csb_write < CSB_ENTRIES || e->csb_write == CSB_PTR_RESET) &&
+           cs->depth <= CS_MAX_DEPTH && ring_ok && cs->dwords <= CS_MAX_SUBMIT_DWORDS &&
+           (!e->active || e->port[0].valid);
+}
+
+static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
+                 const struct stateblob *sb, struct staged *st, const char **why)
+{
+    const struct stateblob_section *id = section(sb, "identity", why),
+                                   *pcicfg = section(sb, "pcicfg", why),
+                                   *regs = section(sb, "regs", why),
+                                   *ggtt = section(sb, "ggtt", why),
+                                   *dev = section(sb, "device", why),
+                                   *eng = section(sb, "engines", why);
+    if (!id || !pcicfg || !regs || !ggtt || !dev || !eng)
+        return -EINVAL;
+    if (stage_identity(cfg, type, id, why) < 0)
+        return -EINVAL;
+    if (pcicfg->len != PCI_CFG_SIZE || regs->len != GVT_MMIO_SIZE) {
+        *why = "config space or register file of the wrong size";
+        return -EINVAL;
+    }
+    st->cfg = pcicfg->data;
+    st->regs = regs->data;
+
+    state_reader_init(&st->ggtt, ggtt);
+    st->ggtt_count = state_get32(&st->ggtt);
+    if (st->ggtt.bad || st->ggtt_count > GVT_GGTT_ENTRIES ||
+        (uint64_t)st->ggtt_count * 12 != st->ggtt.left) {
+        *why = "GGTT section malformed";
+        return -EINVAL;
+    }
+    struct state_reader check = st->ggtt;
+    for (uint32_t i = 0; i < st->ggtt_count; i++) {
+        uint32_t idx = state_get32(&check);
+        (void)state_get64(&check);
+        if (idx >= GVT_GGTT_ENTRIES) {
+            *why = "GGTT entry index out of range";
+            return -EINVAL;
+        }
+    }
+
+    struct state_reader r;
+    state_reader_init(&r, dev);
+    st->io_index = state_get32(&r);
+    st->swsci = state_get32(&r);
+    st->opregion_gpa = state_get64(&r);
+    st->opregion_served = state_get8(&r);
+    state_get_bytes(&r, st->opregion, sizeof(st->opregion));
+    state_get_bytes(&r, st->dpcd, sizeof(st->dpcd));
+    state_get_bytes(&r, st->edid, sizeof(st->edid));
+    st->edid_offset = state_get8(&r);
+    st->have_custom_edid = state_get8(&r);
+    state_get_bytes(&r, st->custom_edid, sizeof(st->custom_edid));
+    st->gmbus_left = state_get32(&r);
+    st->irq_level = state_get8(&r);
+    st->msi_was_enabled = state_get8(&r);
+    st->flip_pending = state_get8(&r);
+    if (r.bad || r.left || st->gmbus_left > 256 || (st->opregion_gpa & 0xfff) ||
+        st->opregion_gpa > UINT32_MAX || st->edid_offset >= sizeof(st->edid)) {
+        *why = "device section malformed";
+        return -EINVAL;
+    }
+
+    state_reader_init(&r, eng);
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
+        if (!stage_engine(&r, &st->engines[i], i)) {
+            *why = "engine section malformed";
+            return -EINVAL;
+        }
+    }
+    if (r.left) {
+        *why = "engine section malformed";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static void apply(struct vgpu *v, struct staged *st)
+{
+    pci_func_unmap_all(&v->pci);
+    memcpy(v->pci.cfg, st->cfg, PCI_CFG_SIZE);
+    memcpy(v->regs.mem, st->regs, GVT_MMIO_SIZE);
+    memset(v->ggtt, 0, GVT_GGTT_ENTRIES * sizeof(uint64_t));
+    for (uint32_t i = 0; i < st->ggtt_count; i++) {
+        uint32_t idx = state_get32(&st->ggtt);
+        v->ggtt[idx] = state_get64(&st->ggtt);
+    }
+    v->io_index = st->io_index;
+    v->swsci = (uint16_t)st->swsci;
+    memcpy(v->opregion, st->opregion, sizeof(v->opregion));
+    memcpy(v->dpcd, st->dpcd, sizeof(v->dpcd));
+    memcpy(v->edid, st->edid, sizeof(v->edid));
+    v->edid_offset = st->edid_offset;
+    v->have_custom_edid = st->have_custom_edid;
+    memcpy(v->custom_edid, st->custom_edid, sizeof(v->custom_edid));
+    v->gmbus_left = st->gmbus_left;
+    v->irq_level = st->irq_level;
+    v->msi_was_enabled = st->msi_was_enabled;
+    gvt_ppgtt_reset(v); /* translations are rebuilt, table pages re-trapped */
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
+        struct gvt_engine *e = &v->engines[i];
+        uint64_t keep[5] = { e->submissions, e->completions, e->csb_events, e->errors,
+                             e->dwords };
+        *e = st->engines[i];
+        e->submissions = keep[0];
+        e->completions = keep[1];
+        e->csb_events = keep[2];
+        e->errors = keep[3];
+        e->dwords = keep[4];
+    }
+    /* Everything derived from that state follows: BAR claims, the
+     * OpRegion, vblank timer, interrupt line, the engines' runner. */
+    pci_func_update_mappings(&v->pci);
+    gvt_opregion_restore(v, st->opregion_gpa, st->opregion_served);
+    gvt_display_resync(v);
+    v->flip_pending = st->flip_pending;
+    gvt_execlist_pause(v, v->paused);
+}
+
+static int check_and_stage(const struct vgpu_config *cfg, const uint8_t *blob, size_t len,
+                           struct staged **out, const char **why)
+{
+    const struct vgpu_type *type = cfg->type ? cfg->type : vgpu_type_find("GVTg_V5_4");
+    struct stateblob sb;
+    if (stateblob_parse(blob, len, &sb, why) < 0)
+        return -EINVAL;
+    struct staged *st = calloc(1, sizeof(*st));
+    if (!st) {
+        *why = "out of memory";
+        return -ENOMEM;
+    }
+    int rc = stage(cfg, type, &sb, st, why);
+    if (rc < 0 || !out)
+        free(st);
+    else
+        *out = st;
+    return rc;
+}
+
+int vgpu_state_check(const struct vgpu_config *cfg, const uint8_t *blob, size_t len,
+                     const char **why)
+{
+    return check_and_stage(cfg, blob, len, NULL, why);
+}
+
+int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **why)
+{
+    struct staged *st = NULL;
+    int rc = check_and_stage(&v->cfg, blob, len, &st, why);
+    if (rc < 0)
+        return rc;
+    apply(v, st);
+    free(st);
+    log_info("vGPU state restored (%zu bytes)", len);
+    return 0;
+}
+
+void vgpu_pause(struct vgpu *v, bool paused)
+{
+    v->paused = paused;
+    gvt_execlist_pause(v, paused);
+    if (paused)
+        evt_timer_disarm(v->vblank_timer);
+    else
+        gvt_display_resync(v);
+}
