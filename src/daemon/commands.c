@@ -72,6 +72,7 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "ioreq_rejected", is.rejected);
     json_u64(w, "msis", d->irq.msis_injected);
     json_u64(w, "msi_failures", d->irq.msi_failures);
+    json_u64(w, "msi_retries", vs.msi_retries);
     json_bool(w, "msi_enabled", vs.msi_enabled);
     json_u64(w, "irq_events", vs.irq_events);
     json_u64(w, "vblanks", vs.vblanks);

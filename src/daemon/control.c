@@ -86,7 +86,8 @@ static void handle_line(struct client *cl, const char *text, size_t len)
     struct control *c = cl->ctl;
     struct json_object req;
     if (json_parse_flat(text, len, &req) < 0) {
-        log_warn("control: malformed request dropped");
+        static struct log_ratelimit rl = LOG_RATELIMIT_INIT;
+        log_ratelimited(&rl, "control: malformed request dropped");
         answer_error(cl, "malformed request: one flat JSON object per line");
         return;
     }
@@ -124,6 +125,8 @@ static void handle_line(struct client *cl, const char *text, size_t len)
     client_send(cl, line, (size_t)n, reply.payload, reply.payload_len);
 }
 
+static void client_read_line(struct client *cl);
+
 static void client_ready(void *opaque, uint32_t events)
 {
     struct client *cl = opaque;
@@ -153,6 +156,9 @@ static void client_ready(void *opaque, uint32_t events)
             cl->out = NULL;
             cl->payload = NULL;
             evt_loop_set_events(cl->ctl->loop, cl->fd, EPOLLIN);
+            /* A pipelining client may have sent its next request already. */
+            if (memchr(cl->in, '\n', cl->in_len))
+                client_read_line(cl);
         }
         return;
     }
@@ -164,6 +170,12 @@ static void client_ready(void *opaque, uint32_t events)
     if (n < 0)
         return;
     cl->in_len += (size_t)n;
+    client_read_line(cl);
+}
+
+/* Answers the first complete request line in the buffer, if any. */
+static void client_read_line(struct client *cl)
+{
     char *nl = memchr(cl->in, '\n', cl->in_len);
     if (!nl) {
         if (cl->in_len == sizeof(cl->in)) {
@@ -172,11 +184,14 @@ static void client_ready(void *opaque, uint32_t events)
         }
         return;
     }
-    /* One request at a time: the rest waits until the answer is out. */
+    /* One request at a time: the rest waits until the answer is out. The
+     * line is taken out first: answering may close (free) the client. */
+    char line[CONTROL_MAX_LINE];
     size_t line_len = (size_t)(nl - cl->in);
-    handle_line(cl, cl->in, line_len);
+    memcpy(line, cl->in, line_len);
     memmove(cl->in, nl + 1, cl->in_len - line_len - 1);
     cl->in_len -= line_len + 1;
+    handle_line(cl, line, line_len);
 }
 
 static void listener_ready(void *opaque, uint32_t events)

@@ -98,6 +98,12 @@ static int load_restore_file(struct daemon *d, const struct vgpu_config *vc)
     return EXIT_OK;
 }
 
+static void on_event_channels_failed(void *opaque)
+{
+    struct daemon *d = opaque;
+    evt_loop_stop(d->loop, EXIT_RUNTIME);
+}
+
 static int setup(struct daemon *d)
 {
     const struct xengvtd_options *o = &d->opt;
@@ -129,6 +135,7 @@ static int setup(struct daemon *d)
     if (evt_ports_open(d->loop, &d->ports) < 0)
         return EXIT_XEN_SETUP;
     evt_ports_on_domain_dead(d->ports, on_domain_gone, d);
+    evt_ports_on_fatal(d->ports, on_event_channels_failed, d);
     evt_irq_init(&d->irq, d->dmod, o->domid);
     if (gmem_new(d->fmem, o->domid, o->map_cache_buckets, &d->gm) < 0)
         return EXIT_RUNTIME;

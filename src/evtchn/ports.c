@@ -26,7 +26,29 @@ struct evt_ports {
     uint64_t delivered;
     evt_ports_dead_cb dead_cb;
     void *dead_opaque;
+    evt_ports_fatal_cb fatal_cb;
+    void *fatal_opaque;
+    unsigned pending_failures; /* consecutive xenevtchn_pending errors */
+    /* Notifications Xen refused: retried from a timer, so that a vCPU
+     * whose answer is ready is not left blocked by a transient error. */
+    struct evt_timer *retry_timer;
+    uint32_t *retry;
+    unsigned nr_retry, cap_retry;
+    uint64_t retry_since_ns;
 };
+
+/* A failing event-channel device makes no progress: past these, give up
+ * loudly rather than spin or leave a vCPU blocked while we live. */
+#define PENDING_FAILURES_MAX 1000u
+#define NOTIFY_RETRY_NS 1000000ull            /* 1 ms between attempts */
+#define NOTIFY_GIVE_UP_NS 2000000000ull       /* 2 s of refusals */
+
+static void fatal(struct evt_ports *ports, const char *what)
+{
+    log_error("event channels: %s; stopping so the toolstack can act", what);
+    if (ports->fatal_cb)
+        ports->fatal_cb(ports->fatal_opaque);
+}
 
 static void ports_ready(void *opaque, uint32_t events)
 {
@@ -38,11 +60,17 @@ static void ports_ready(void *opaque, uint32_t events)
     if (port < 0) {
         if (errno == EAGAIN || errno == EINTR)
             return;
-        log_error("xenevtchn_pending: %s", strerror(errno));
-        if (errno == ESRCH && ports->dead_cb)
+        if (errno == ESRCH && ports->dead_cb) {
             ports->dead_cb(ports->dead_opaque);
+            return;
+        }
+        if (ports->pending_failures++ == 0)
+            log_warn("xenevtchn_pending: %s (retrying)", strerror(errno));
+        if (ports->pending_failures == PENDING_FAILURES_MAX)
+            fatal(ports, "xenevtchn_pending keeps failing");
         return;
     }
+    ports->pending_failures = 0;
     /* Unmask first: an event raised while the callback runs must not be
      * lost, and callbacks re-check shared state anyway. */
     if (xenevtchn_unmask(ports->xce, (uint32_t)port) < 0)
@@ -88,6 +116,8 @@ void evt_ports_close(struct evt_ports *ports)
         if (ports->slots[p].cb)
             xenevtchn_unbind(ports->xce, p);
     evt_loop_del_fd(ports->loop, ports->fd);
+    evt_timer_free(ports->retry_timer);
+    free(ports->retry);
     xenevtchn_close(ports->xce);
     free(ports->slots);
     free(ports);
@@ -138,15 +168,79 @@ void evt_ports_unbind(struct evt_ports *ports, uint32_t local_port)
     xenevtchn_unbind(ports->xce, local_port);
 }
 
+static void retry_notifies(void *opaque, uint64_t expirations)
+{
+    struct evt_ports *ports = opaque;
+    (void)expirations;
+    unsigned kept = 0;
+    for (unsigned i = 0; i < ports->nr_retry; i++) {
+        if (xenevtchn_notify(ports->xce, ports->retry[i]) < 0) {
+            if (errno == ESRCH && ports->dead_cb) {
+                ports->dead_cb(ports->dead_opaque);
+                return;
+            }
+            ports->retry[kept++] = ports->retry[i];
+        }
+    }
+    if (kept && ports->nr_retry != kept)
+        ports->retry_since_ns = clock_now_ns(); /* progress: keep trying */
+    ports->nr_retry = kept;
+    if (!kept) {
+        log_info("event channels: delayed notifications delivered");
+        return;
+    }
+    if (clock_now_ns() - ports->retry_since_ns > NOTIFY_GIVE_UP_NS) {
+        fatal(ports, "Xen refuses to notify a waiting vCPU");
+        return;
+    }
+    evt_timer_arm(ports->retry_timer, NOTIFY_RETRY_NS, 0);
+}
+
+static void queue_retry(struct evt_ports *ports, uint32_t local_port)
+{
+    for (unsigned i = 0; i < ports->nr_retry; i++)
+        if (ports->retry[i] == local_port)
+            return;
+    if (ports->nr_retry == ports->cap_retry) {
+        unsigned cap = ports->cap_retry ? 2 * ports->cap_retry : 8;
+        uint32_t *n = realloc(ports->retry, cap * sizeof(*n));
+        if (!n) {
+            fatal(ports, "out of memory queueing a notification");
+            return;
+        }
+        ports->retry = n;
+        ports->cap_retry = cap;
+    }
+    if (ports->nr_retry == 0)
+        ports->retry_since_ns = clock_now_ns();
+    ports->retry[ports->nr_retry++] = local_port;
+    if (!ports->retry_timer && evt_timer_new(ports->loop, retry_notifies, ports,
+                                             &ports->retry_timer) < 0) {
+        fatal(ports, "no timer to retry a notification");
+        return;
+    }
+    if (!evt_timer_armed(ports->retry_timer))
+        evt_timer_arm(ports->retry_timer, NOTIFY_RETRY_NS, 0);
+}
+
 int evt_ports_notify(struct evt_ports *ports, uint32_t local_port)
 {
     if (xenevtchn_notify(ports->xce, local_port) < 0) {
         int err = -errno;
-        if (errno == ESRCH && ports->dead_cb)
+        if (errno == ESRCH && ports->dead_cb) {
             ports->dead_cb(ports->dead_opaque);
+            return err;
+        }
+        queue_retry(ports, local_port);
         return err;
     }
     return 0;
+}
+
+void evt_ports_on_fatal(struct evt_ports *ports, evt_ports_fatal_cb cb, void *opaque)
+{
+    ports->fatal_cb = cb;
+    ports->fatal_opaque = opaque;
 }
 
 uint64_t evt_ports_delivered(const struct evt_ports *ports) { return ports->delivered; }

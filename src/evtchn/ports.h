@@ -22,7 +22,15 @@ int evt_ports_bind(struct evt_ports *ports, uint32_t domid,
                    uint32_t remote_port, evt_port_cb cb, void *opaque,
                    unsigned arg);
 void evt_ports_unbind(struct evt_ports *ports, uint32_t local_port);
+/* Notify the guest side of `local_port`. A refusal other than ESRCH is
+ * retried from a timer until it goes through; if Xen keeps refusing for
+ * seconds, the fatal callback runs. Returns the first attempt's result. */
 int evt_ports_notify(struct evt_ports *ports, uint32_t local_port);
+
+/* The event-channel device cannot be used any more (persistent errors):
+ * the daemon should exit with an error rather than serve half. */
+typedef void (*evt_ports_fatal_cb)(void *opaque);
+void evt_ports_on_fatal(struct evt_ports *ports, evt_ports_fatal_cb cb, void *opaque);
 
 /* Count of notifications delivered to callbacks, for stats. */
 uint64_t evt_ports_delivered(const struct evt_ports *ports);

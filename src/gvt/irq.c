@@ -4,6 +4,7 @@
 #include "config.h"
 #include "gvt/vgpu_priv.h"
 #include "common/log.h"
+#include "evtchn/loop.h"
 
 #include <errno.h>
 
@@ -57,11 +58,33 @@ void gvt_irq_update(struct vgpu *v)
     bool rising = level && !v->irq_level;
     v->irq_level = level;
     if (pci_func_msi_enabled(&v->pci)) {
-        if (rising && pci_func_msi_notify(&v->pci) == 0)
+        if (!rising)
+            return;
+        if (pci_func_msi_notify(&v->pci) == 0) {
             v->stats.msis++;
+            return;
+        }
+        /* Xen refused the MSI: the edge is not spent. Try again shortly,
+         * or the guest would wait for an interrupt that never comes. */
+        v->irq_level = false;
+        v->stats.msi_retries++;
+        if (v->irq_retry_timer && !evt_timer_armed(v->irq_retry_timer))
+            evt_timer_arm(v->irq_retry_timer, 10u * 1000 * 1000, 0);
         return;
     }
     pci_func_set_intx(&v->pci, level);
+}
+
+static void irq_retry(void *opaque, uint64_t expirations)
+{
+    (void)expirations;
+    gvt_irq_update(opaque);
+}
+
+void gvt_irq_release(struct vgpu *v)
+{
+    evt_timer_free(v->irq_retry_timer);
+    v->irq_retry_timer = NULL;
 }
 
 void gvt_irq_raise(struct vgpu *v, enum gvt_irq_block b, uint32_t bit)
@@ -105,5 +128,8 @@ static const struct gvt_reg irq_rows[] = {
 
 int gvt_irq_init(struct vgpu *v)
 {
-    return gvt_regs_add(&v->regs, irq_rows, sizeof(irq_rows) / sizeof(irq_rows[0]));
+    int rc = gvt_regs_add(&v->regs, irq_rows, sizeof(irq_rows) / sizeof(irq_rows[0]));
+    if (rc == 0 && v->loop)
+        rc = evt_timer_new(v->loop, irq_retry, v, &v->irq_retry_timer);
+    return rc;
 }

@@ -435,6 +435,7 @@ void vgpu_destroy(struct vgpu *v)
         ioreq_unmap_range(v->srv, IO_SPACE_PCI, v->cfg.sbdf);
     gvt_display_release(v);
     gvt_execlist_release(v);
+    gvt_irq_release(v);
     gvt_ppgtt_release(v);
     free(v->capture_stage);
     gvt_ggtt_release(v);

@@ -38,7 +38,7 @@ struct vgpu_config {
 
 struct vgpu_stats {
     uint64_t mmio_reads, mmio_writes;
-    uint64_t msis, vblanks, irq_events;
+    uint64_t msis, vblanks, irq_events, msi_retries;
     uint64_t ggtt_writes;
     uint64_t ggtt_invalid;     /* present entries naming no guest page */
     uint64_t ggtt_dropped;     /* writes outside the vGPU's slices */

@@ -83,6 +83,7 @@ struct vgpu {
     bool have_custom_edid;
     unsigned gmbus_left;       /* bytes of the current GMBUS read to come */
     bool irq_level;            /* the master interrupt output, for edges */
+    struct evt_timer *irq_retry_timer; /* an MSI Xen refused, tried again */
     bool msi_was_enabled;
     struct gvt_engine engines[GVT_NR_ENGINES];
     struct evt_timer *exec_timer; /* runs the command streamer in slices */
@@ -133,6 +134,7 @@ enum gvt_irq_block {
 #define SDEISR 0xc4000u
 #define GEN8_PIPE_VBLANK (1u << 0)
 int gvt_irq_init(struct vgpu *v);
+void gvt_irq_release(struct vgpu *v);
 /* An event: sets IIR (if unmasked) and re-evaluates the MSI/INTx line. */
 void gvt_irq_raise(struct vgpu *v, enum gvt_irq_block block, uint32_t bit);
 void gvt_irq_update(struct vgpu *v);

@@ -29,6 +29,20 @@ __attribute__((constructor)) static void sim_attach(void)
 
 struct sim_shared *sim_xen(void) { return shared; }
 
+void sim_domain_dies(void)
+{
+    struct sim_shared *sh = shared;
+    if (!__atomic_exchange_n(&sh->alive, 0u, __ATOMIC_ACQ_REL))
+        return;
+    /* @releaseDomain fires for a watcher, as xenstored does. */
+    if (__atomic_load_n(&sh->xs_watching, __ATOMIC_ACQUIRE)) {
+        uint64_t one = 1;
+        __atomic_fetch_add(&sh->xs_release_events, 1, __ATOMIC_ACQ_REL);
+        if (write(sh->xs_efd, &one, sizeof(one)) != sizeof(one))
+            abort();
+    }
+}
+
 int sim_check_domain(int32_t restricted, uint32_t domid)
 {
     struct sim_shared *sh = shared;
@@ -40,6 +54,9 @@ int sim_check_domain(int32_t restricted, uint32_t domid)
         __atomic_fetch_add(&sh->denied_calls, 1, __ATOMIC_RELAXED);
         return sim_fail(EPERM);
     }
+    if (sh->die_after_calls &&
+        __atomic_add_fetch(&sh->calls_about_domain, 1, __ATOMIC_ACQ_REL) >= sh->die_after_calls)
+        sim_domain_dies();
     if (domid != sh->domid || !__atomic_load_n(&sh->alive, __ATOMIC_ACQUIRE))
         return sim_fail(ESRCH);
     return 0;

@@ -108,6 +108,10 @@ int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
     uint32_t v = port - SIM_LOCAL_PORT_BASE;
     if (port < SIM_LOCAL_PORT_BASE || v > SIM_MAX_VCPUS)
         return sim_fail(EINVAL);
+    if (__atomic_load_n(&sh->fail_notify_count, __ATOMIC_ACQUIRE)) {
+        __atomic_fetch_sub(&sh->fail_notify_count, 1, __ATOMIC_ACQ_REL);
+        return sim_fail(EIO);
+    }
     __atomic_fetch_add(&sh->notifies, 1, __ATOMIC_RELAXED);
     if (v == SIM_MAX_VCPUS)
         return 0; /* the buffered port has no waiter */
@@ -119,6 +123,10 @@ int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
 xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
 {
     struct sim_shared *sh = sim_xen();
+    if (__atomic_load_n(&sh->fail_pending_count, __ATOMIC_ACQUIRE)) {
+        __atomic_fetch_sub(&sh->fail_pending_count, 1, __ATOMIC_ACQ_REL);
+        return sim_fail(EIO); /* the event stays pending: the fd stays readable */
+    }
     uint64_t count;
     if (read(sh->daemon_efd, &count, sizeof(count)) != sizeof(count))
         return -1; /* errno from read: EAGAIN when nothing is pending */

@@ -58,6 +58,10 @@ struct sim_shared {
     uint32_t refuse_resource_api; /* map_resource fails with EOPNOTSUPP */
     uint32_t fail_inject_msi;     /* inject_msi fails with EINVAL */
     uint32_t fail_map_count;      /* next N foreign maps fail (ENOMEM) */
+    uint32_t fail_notify_count;   /* next N evtchn notifies fail (EIO) */
+    uint32_t fail_pending_count;  /* next N xenevtchn_pending calls fail (EIO) */
+    uint32_t die_after_calls;     /* the domain dies at the Nth call about it (0: never) */
+    uint32_t calls_about_domain;  /* calls counted for die_after_calls */
 
     /* What restrict calls did (domid restricted to, or -1). */
     int32_t dm_restricted, fm_restricted, evt_restricted, toolcore_restricted;

@@ -181,6 +181,7 @@ struct sim *sim_start(const struct sim_opts *opts)
     sh->xs_efd = sim->xs_efd;
     sh->alive = 1;
     sh->refuse_resource_api = o.refuse_resource_api;
+    sh->die_after_calls = o.die_after_calls;
     sh->dm_restricted = sh->fm_restricted = sh->evt_restricted = -1;
     sh->toolcore_restricted = -1;
 
@@ -302,13 +303,16 @@ int sim_ioreq(struct sim *sim, unsigned vcpu, ioreq_t *req, int timeout_ms)
     slot->data_is_ptr = req->data_is_ptr;
     slot->type = req->type;
     __atomic_thread_fence(__ATOMIC_RELEASE);
+    /* As in Xen, the vCPU runs again only when the server notifies it: an
+     * answer written without a notification leaves it blocked. */
+    uint32_t posted = __atomic_load_n(&sh->vcpu_wake[vcpu], __ATOMIC_ACQUIRE);
     slot->state = STATE_IOREQ_READY;
     notify_daemon(sim, vcpu);
 
     uint64_t deadline = sim_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
         uint32_t seen = __atomic_load_n(&sh->vcpu_wake[vcpu], __ATOMIC_ACQUIRE);
-        if (slot->state == STATE_IORESP_READY)
+        if (slot->state == STATE_IORESP_READY && seen != posted)
             break;
         uint64_t now = sim_now_ms();
         if (now >= deadline) {
