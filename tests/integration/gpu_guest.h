@@ -96,6 +96,9 @@ static inline void gg_init(struct gg *g, struct sim *s)
         gg_write(g, isr + 4, gg_read(g, isr + 4) & ~(bits << gg_shift[e])); /* IMR */
         gg_write(g, isr + 12, gg_read(g, isr + 12) | bits << gg_shift[e]);  /* IER */
         gg_write(g, gg_base[e] + 0x80, GG_HWSP(e));                         /* HWS_PGA */
+        /* i915's reset_csb_pointers: the HWSP write pointer at the last
+         * entry, so the first event (entry 0) is new. */
+        gg_ga(g, GG_HWSP(e))[0x1f] = 5;
         gg_write(g, gg_base[e] + 0x29c, 0x80008000u);    /* GFX_MODE: run list on */
         gg_write(g, gg_base[e] + 0xb4, ~1u);             /* EMR: instruction errors */
         gg_write(g, gg_base[e] + 0x9c, 0x01000000u);     /* MI_MODE: STOP_RING off */

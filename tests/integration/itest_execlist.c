@@ -289,6 +289,7 @@ static void expect_engine_error(struct gg *g, unsigned e, const char *log, const
     assert_int_equal(gg_read(g, gg_base[e] + 0xb8), 0);
     assert_int_equal(gg_read(g, gg_base[e] + 0x3a0) & 7, 7);
     g->csb_seen[e] = 0;
+    gg_ga(g, GG_HWSP(e))[0x1f] = 5;
 }
 
 /* What i915 does before reusing an engine whose CSB it stops tracking. */
@@ -297,6 +298,7 @@ static void reset_engine(struct gg *g, unsigned e)
     static const uint32_t grdom[4] = { 1u << 1, 1u << 3, 1u << 2, 1u << 4 };
     gg_write(g, 0x941c, grdom[e]);
     g->csb_seen[e] = 0;
+    gg_ga(g, GG_HWSP(e))[0x1f] = 5;
 }
 
 static void expect_engine_works(struct gg *g, unsigned e, uint32_t value)

@@ -43,6 +43,8 @@ static void test_foreign_map_refused(void **state)
     gg_write(&g, gg_base[GG_RCS] + 0xb0, ~0u);
     gg_ack(&g, GG_RCS);
     gg_write(&g, 0x941c, 1u << 1);
+    gg_ga(&g, GG_HWSP(GG_RCS))[0x1f] = 5;
+    g.csb_seen[GG_RCS] = 0;
     gg_ctx_init(&g, GG_RCS, GG_CTX(GG_RCS, 0), GG_RING(GG_RCS, 0), 0, sizeof(cmds));
     gg_submit(&g, GG_RCS, gg_desc(GG_CTX(GG_RCS, 0), 2), 0);
     uint32_t st[2], id[2];
