@@ -4,6 +4,7 @@
 #include "daemon/options.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,10 @@ static void usage(FILE *out)
 "Commands:\n"
 "  status             print the daemon's state and counters (one JSON line)\n"
 "  screenshot FILE    write the guest's current screen to FILE as PNG\n"
+"  save FILE          quiesce the vGPU and write its device state to FILE\n"
+"                     (for xengvtd --restore); it stays paused until resume\n"
+"  pause              quiesce the vGPU (no vblanks, no command execution)\n"
+"  resume             undo pause or save\n"
 "\n"
 "Options:\n"
 "  -d, --domid N      the guest (socket " XENGVT_RUN_DIR "/domN.sock)\n"
@@ -83,13 +88,15 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[optind];
     const char *file = NULL;
-    if (strcmp(cmd, "screenshot") == 0) {
+    bool wants_file = strcmp(cmd, "screenshot") == 0 || strcmp(cmd, "save") == 0;
+    if (wants_file) {
         if (optind + 1 >= argc) {
-            fprintf(stderr, "xengvt: screenshot needs an output file\n");
+            fprintf(stderr, "xengvt: %s needs an output file\n", cmd);
             return CLI_USAGE;
         }
         file = argv[optind + 1];
-    } else if (strcmp(cmd, "status") != 0) {
+    } else if (strcmp(cmd, "status") != 0 && strcmp(cmd, "pause") != 0 &&
+               strcmp(cmd, "resume") != 0) {
         fprintf(stderr, "xengvt: unknown command '%s'\n", cmd);
         return CLI_USAGE;
     }
@@ -122,13 +129,13 @@ int main(int argc, char **argv)
     size_t len = b ? strtoull(b + 8, NULL, 10) : 0;
     char *png = len && len < (1u << 30) ? malloc(len) : NULL;
     if (!png) {
-        fprintf(stderr, "xengvt: no image in the answer\n");
+        fprintf(stderr, "xengvt: no data in the answer\n");
         return CLI_FAILED;
     }
     for (size_t got = 0; got < len;) {
         ssize_t r = read(fd, png + got, len - got);
         if (r <= 0) {
-            fprintf(stderr, "xengvt: image cut short\n");
+            fprintf(stderr, "xengvt: answer cut short\n");
             return CLI_FAILED;
         }
         got += (size_t)r;
