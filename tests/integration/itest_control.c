@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static int connect_to(struct sim *s)
@@ -76,11 +77,55 @@ static void test_bad_clients(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* The xengvt client, run as an admin would. */
+static int cli(struct sim *s, const char *cmd, const char *arg)
+{
+    const char *bin = getenv("XENGVT_CLI");
+    assert_non_null(bin);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        execl(bin, bin, "--socket", s ? sim_control_path(s) : "/nonexistent/x.sock", cmd, arg,
+              (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_cli_state_commands(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("control_cli", (struct sim_opts){ 0 });
+    itest_place_bars(s, false);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/cli.state",
+             getenv("XENGVT_TEST_LOGDIR") ? getenv("XENGVT_TEST_LOGDIR") : "/tmp");
+    unlink(path);
+    assert_int_equal(cli(s, "save", path), 0);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char magic[8];
+    assert_int_equal(fread(magic, 1, 8, f), 8);
+    fclose(f);
+    assert_memory_equal(magic, "XGVTSTAT", 8);
+    assert_int_equal(cli(s, "pause", NULL), 0);
+    assert_int_equal(cli(s, "resume", NULL), 0);
+    assert_int_equal(cli(s, "status", NULL), 0);
+    assert_int_equal(cli(s, "reboot", NULL), 2);
+    assert_int_equal(cli(s, "save", NULL), 2);
+    assert_int_equal(cli(NULL, "status", NULL), 3);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_bad_clients),
+        cmocka_unit_test(test_cli_state_commands),
     };
     return cmocka_run_group_tests_name("control", tests, NULL, NULL);
 }
