@@ -148,24 +148,14 @@ static int write_post_sync(struct vgpu *v, struct gvt_engine *e, bool ggtt, bool
     return gvt_gfx_write(v, cs, !ggtt, addr, data, len);
 }
 
-/* The register a command names is ours to write on the guest's behalf:
- * inside the register file and marked command-accessible. */
-static bool reg_loadable(struct vgpu *v, uint32_t reg)
+static bool reg_loadable(struct vgpu *v, const struct gvt_cs *cs, uint32_t reg)
 {
-    if (reg >= GVT_MMIO_SIZE)
-        return false;
-    const struct gvt_reg *row = gvt_regs_lookup(&v->regs, reg);
-    return row && (row->flags & REG_CMD_ACCESS);
+    return gvt_cmd_reg_loadable(v, reg, privileged(cs));
 }
 
 static int exec_lri(struct vgpu *v, struct gvt_engine *e, const uint32_t *cmd, uint32_t len)
 {
     char at[96];
-    if (!privileged(&e->cs)) {
-        gvt_engine_error(v, e, "MI_LOAD_REGISTER_IMM in an unprivileged batch at %s",
-                         where(&e->cs, at, sizeof(at)));
-        return -1;
-    }
     if (len % 2 == 0) {
         gvt_engine_error(v, e, "MI_LOAD_REGISTER_IMM of %u dwords at %s", len,
                          where(&e->cs, at, sizeof(at)));
@@ -174,7 +164,7 @@ static int exec_lri(struct vgpu *v, struct gvt_engine *e, const uint32_t *cmd, u
     /* All or nothing: check every register before writing any. */
     for (uint32_t i = 1; i < len; i += 2) {
         uint32_t reg = cmd[i] & MI_LRI_REG_MASK;
-        if (!reg_loadable(v, reg)) {
+        if (!reg_loadable(v, &e->cs, reg)) {
             gvt_engine_error(v, e, "MI_LOAD_REGISTER_IMM to register %#x, not allowed, at %s",
                              reg, where(&e->cs, at, sizeof(at)));
             return -1;
@@ -317,8 +307,8 @@ static int exec_register_mem(struct vgpu *v, struct gvt_engine *e, const uint32_
     bool ggtt = cmd[0] & MI_USE_GGTT;
     uint32_t reg = cmd[1] & MI_LRI_REG_MASK;
     uint64_t addr = (cmd[2] & ~3u) | (uint64_t)(cmd[3] & 0xffffu) << 32;
-    if (len != 4 || (ggtt && !privileged(&e->cs)) || (load && !privileged(&e->cs)) ||
-        (load ? !reg_loadable(v, reg) : reg >= GVT_MMIO_SIZE)) {
+    if (len != 4 || (ggtt && !privileged(&e->cs)) ||
+        (load ? !reg_loadable(v, &e->cs, reg) : reg >= GVT_MMIO_SIZE)) {
         gvt_engine_error(v, e, "%s register %#x / %s address %#llx refused at %s",
                          load ? "MI_LOAD_REGISTER_MEM" : "MI_STORE_REGISTER_MEM", reg,
                          ggtt ? "GGTT" : "PPGTT", (unsigned long long)addr,
@@ -402,7 +392,7 @@ static int exec_mi(struct vgpu *v, struct gvt_engine *e, const uint32_t *cmd, ui
         return exec_register_mem(v, e, cmd, len, true);
     case MI_LOAD_REGISTER_REG: {
         uint32_t src = cmd[1] & MI_LRI_REG_MASK, dst = len == 3 ? cmd[2] & MI_LRI_REG_MASK : 0;
-        if (len != 3 || !privileged(cs) || src >= GVT_MMIO_SIZE || !reg_loadable(v, dst)) {
+        if (len != 3 || src >= GVT_MMIO_SIZE || !reg_loadable(v, cs, dst)) {
             gvt_engine_error(v, e, "MI_LOAD_REGISTER_REG %#x -> %#x refused at %s", src, dst,
                              where(cs, at, sizeof(at)));
             return -1;

@@ -129,6 +129,11 @@ int gvt_gfx_read(struct vgpu *v, const struct gvt_cs *cs, bool ppgtt, uint64_t a
 int gvt_gfx_write(struct vgpu *v, const struct gvt_cs *cs, bool ppgtt, uint64_t addr,
                   const void *buf, uint32_t len);
 
+/* cmd_regs.c: may a command (LRI/LRM/LRR) load register `off`, from a
+ * privileged (ring, GGTT batch) or unprivileged (PPGTT batch) context? */
+bool gvt_cmd_reg_loadable(struct vgpu *v, uint32_t off, bool privileged);
+int gvt_cmd_regs_init(struct vgpu *v);
+
 /* ppgtt.c */
 int gvt_ppgtt_init(struct vgpu *v);
 void gvt_ppgtt_release(struct vgpu *v);

@@ -260,6 +260,48 @@ static void test_blits(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* Register loads as i915 and its userspace issue them: the kernel's ring
+ * loads its context workarounds; a user (PPGTT) batch loads the registers
+ * user batches may (CS GPRs, 3DPRIM), and not a kernel-only one. */
+static void test_register_loads(void **state)
+{
+    (void)state;
+    struct gg g;
+    const char *log = itest_log_path("el_lri");
+    struct sim *s = itest_start("el_lri", (struct sim_opts){ .ram_bytes = 64u << 20,
+                                                             .log_path = log });
+    gg_init(&g, s);
+    gg_ppgtt_build(&g);
+    uint32_t *pb = gg_gpa(&g, GG_PPGTT_GPA + 0x8000);
+    const uint32_t user[] = { MI_LRI(2), 0x2600, 0x11, 0x2434, 0x22, MI_BATCH_BUFFER_END };
+    memcpy(pb, user, sizeof(user));
+    const uint32_t ring[] = {
+        MI_LRI(4), 0x7014, 0x00200020u, 0xe4f0, 0x01000100u, 0x2580, 0x00060000u,
+        0x7300, 0x00300030u,
+        MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA + 0x8000, 0, MI_NOOP,
+    };
+    run_ring(&g, GG_RCS, 0, ring, sizeof(ring) / 4, 1);
+    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
+    const uint32_t id[] = { 0, 1 };
+    expect_events(&g, GG_RCS, 2, st, id);
+    assert_int_equal(gg_read(&g, 0x7014), 0x20u); /* masked: enable bits applied */
+    assert_int_equal(gg_read(&g, 0x2600), 0x11u);
+    assert_int_equal(gg_read(&g, 0x2434), 0x22u);
+    /* A user batch loading a kernel-only register. */
+    pb[0] = MI_LRI(1);
+    pb[1] = 0x7014;
+    pb[2] = 0xffff0000u;
+    pb[3] = MI_BATCH_BUFFER_END;
+    const uint32_t ring2[] = { MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA + 0x8000, 0, MI_NOOP };
+    run_ring(&g, GG_RCS, 1, ring2, 4, 2);
+    uint64_t t0 = sim_now_ms();
+    while (!(gg_iir(&g, GG_RCS) & (1u << 3)) && sim_now_ms() - t0 < 5000)
+        usleep(500);
+    assert_true(itest_log_contains(log, "register 0x7014, not allowed"));
+    assert_int_equal(gg_read(&g, 0x7014), 0x20u);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 /* Each hostile submission: an engine error (CS error interrupt, RING_EIR),
  * no completion, a log line; the guest resets the engine through GDRST and
  * it runs again; meanwhile the other engines keep working. */
@@ -400,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_ppgtt_batch),
         cmocka_unit_test(test_blits),
         cmocka_unit_test(test_hostile_submissions),
+        cmocka_unit_test(test_register_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
