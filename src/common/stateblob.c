@@ -9,6 +9,11 @@ static const char magic[8] = { 'X', 'G', 'V', 'T', 'S', 'T', 'A', 'T' };
 
 uint32_t stateblob_crc32(const void *data, size_t len)
 {
+    return stateblob_crc32_update(0, data, len);
+}
+
+uint32_t stateblob_crc32_update(uint32_t crc_so_far, const void *data, size_t len)
+{
     /* CRC-32 (IEEE 802.3), bitwise per byte through a small table. */
     static uint32_t table[256];
     static int ready;
@@ -22,7 +27,7 @@ uint32_t stateblob_crc32(const void *data, size_t len)
         ready = 1;
     }
     const uint8_t *p = data;
-    uint32_t crc = 0xffffffffu;
+    uint32_t crc = crc_so_far ^ 0xffffffffu;
     for (size_t i = 0; i < len; i++)
         crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
     return crc ^ 0xffffffffu;

@@ -55,6 +55,8 @@ int stateblob_parse(const uint8_t *blob, size_t len, struct stateblob *out,
 const struct stateblob_section *stateblob_find(const struct stateblob *b, const char *tag);
 
 uint32_t stateblob_crc32(const void *data, size_t len);
+/* Incrementally: start from 0, feed the pieces in order. */
+uint32_t stateblob_crc32_update(uint32_t crc_so_far, const void *data, size_t len);
 
 /* A cursor for reading a section's fields in order, bounds-checked: a read
  * past the end sets `bad` and yields zeros. */

@@ -110,6 +110,12 @@ static void exec_daemon(struct sim *sim, const struct sim_opts *o,
     char pre[PATH_MAX * 2];
     snprintf(pre, sizeof(pre), "%s%s%s", old ? old : "", old ? ":" : "", preload);
     setenv("LD_PRELOAD", pre, 1);
+    if (o->exec_argv) {
+        setenv("XENGVTD", daemon, 1);
+        execv(o->exec_argv[0], (char *const *)o->exec_argv);
+        fprintf(stderr, "simguest: exec %s: %s\n", o->exec_argv[0], strerror(errno));
+        _exit(127);
+    }
     const char *argv[64];
     unsigned n = 0;
     argv[n++] = daemon;

@@ -30,6 +30,9 @@ struct sim_opts {
     bool no_wait_ready;        /* return right after spawning */
     int ready_timeout_ms;      /* default 10000 */
     const char *control_path;  /* default: a fresh socket under /tmp */
+    /* Run this program (argv, NULL-terminated) in the daemon's place, with
+     * the daemon's environment: a launcher that starts xengvtd itself. */
+    const char *const *exec_argv;
     uint32_t die_after_calls;  /* the domain dies at the Nth Xen call about it */
     const void *ram_image;     /* copied into guest RAM before the daemon starts */
     size_t ram_image_len;      /* (a migrated guest's memory) */

@@ -1,0 +1,286 @@
+/* xl-vgpu against the real xengvtd under the simulator, with a stand-in xl
+ * that records what it is asked: the order create -p / daemons ready /
+ * unpause, the daemons' options from xl.cfg, failures cleaned up (guest
+ * destroyed, no daemon left), destroy, save and restore into another
+ * domain, refused save files, and a migration whose far side fails. */
+#include "itest.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+static char dir[256], xl_log[300];
+
+/* A clean run directory: daemons an earlier, failed run left behind (they
+ * are detached, as in production) are stopped first. */
+static void clean_dir(void)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd),
+             "for f in '%s'/dom*.vgpu; do [ -f \"$f\" ] && awk '/^vgpu /{print $2}' \"$f\" | "
+             "xargs -r kill -9 2>/dev/null; done; rm -rf '%s'", dir, dir);
+    if (system(cmd) != 0)
+        fail_msg("cannot clean %s", dir);
+}
+
+static void setup_env(const char *name, unsigned domid)
+{
+    const char *logdir = getenv("XENGVT_TEST_LOGDIR");
+    snprintf(dir, sizeof(dir), "%s/xlvgpu-%s", logdir ? logdir : "/tmp", name);
+    clean_dir();
+    mkdir(dir, 0700);
+    snprintf(xl_log, sizeof(xl_log), "%s/xl.log", dir);
+    unlink(xl_log);
+    char xl[512], dom[16];
+    snprintf(xl, sizeof(xl), "%s/fake-xl", getenv("XENGVT_TEST_SRCDIR"));
+    snprintf(dom, sizeof(dom), "%u", domid);
+    setenv("XL", xl, 1);
+    setenv("FAKE_XL_LOG", xl_log, 1);
+    setenv("FAKE_XL_NAME", name, 1);
+    setenv("FAKE_XL_DOMID", dom, 1);
+    setenv("XENGVT_RUN_DIR", dir, 1);
+    unsetenv("FAKE_XL_FAIL");
+}
+
+static const char *write_cfg(const char *name, const char *vgpu)
+{
+    static char path[320];
+    snprintf(path, sizeof(path), "%s/%s.cfg", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "name = \"%s\"\ntype = \"hvm\"\nmemory = 512\nvgpu = [ %s ]\n", name, vgpu);
+    fclose(f);
+    return path;
+}
+
+static char *slurp(const char *path)
+{
+    static char buf[8192];
+    buf[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        buf[n] = 0;
+        fclose(f);
+    }
+    return buf;
+}
+
+/* xl-vgpu ARGS as a sim's launcher: its daemons serve that sim's domain. */
+static struct sim *launch(const char *log, const char *const *argv, unsigned domid,
+                          const void *ram, int *status)
+{
+    struct sim *s = sim_start(&(struct sim_opts){ .exec_argv = argv, .no_wait_ready = true,
+                                                  .log_path = log, .domid = domid,
+                                                  .ram_bytes = 64u << 20, .ram_image = ram,
+                                                  .ram_image_len = ram ? 64u << 20 : 0 });
+    assert_non_null(s);
+    *status = sim_wait_exit(s, 60000);
+    return s;
+}
+
+/* xl-vgpu ARGS run directly (commands that need no simulated domain). */
+static int run(const char *const *argv, char *out, size_t cap)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        dup2(p[1], 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(p[0], out + n, cap - 1 - n)) > 0 && n + 1 < cap)
+        n += (size_t)r;
+    out[n] = 0;
+    close(p[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static pid_t daemon_pid(unsigned domid)
+{
+    char path[320];
+    snprintf(path, sizeof(path), "%s/dom%u.vgpu", dir, domid);
+    const char *rec = slurp(path);
+    const char *v = strstr(rec, "vgpu ");
+    return v ? (pid_t)atoi(v + 5) : -1;
+}
+
+static void test_create_list_destroy(void **state)
+{
+    (void)state;
+    setup_env("g1", 7);
+    const char *bin = getenv("XL_VGPU");
+    const char *cfg = write_cfg("g1", "\"type=GVTg_V5_2,resolution=1280x720,log_level=debug\"");
+    const char *argv[] = { bin, "create", cfg, NULL };
+    int status;
+    struct sim *s = launch(itest_log_path("xlvgpu_create"), argv, 7, NULL, &status);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* xl was asked in this order; the daemon serves the guest. */
+    char want[1024];
+    snprintf(want, sizeof(want), "create -p %s\ndomid g1\nunpause g1\n", cfg);
+    assert_string_equal(slurp(xl_log), want);
+    pid_t pid = daemon_pid(7);
+    assert_true(pid > 0 && kill(pid, 0) == 0);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0, 4), 0x19128086);
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    FILE *f = fopen(path, "r");
+    char cmdline[1024] = "";
+    size_t n = fread(cmdline, 1, sizeof(cmdline) - 1, f);
+    fclose(f);
+    for (size_t i = 0; i < n; i++)
+        if (!cmdline[i])
+            cmdline[i] = ' ';
+    assert_non_null(strstr(cmdline, "--domid 7"));
+    assert_non_null(strstr(cmdline, "--type GVTg_V5_2"));
+    assert_non_null(strstr(cmdline, "--resolution 1280x720"));
+    char out[4096];
+    const char *list[] = { bin, "list", NULL };
+    assert_int_equal(run(list, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "g1"));
+    assert_non_null(strstr(out, "serving"));
+    const char *destroy[] = { bin, "destroy", "g1", NULL };
+    assert_int_equal(run(destroy, out, sizeof(out)), 0);
+    assert_non_null(strstr(slurp(xl_log), "destroy g1\n"));
+    usleep(100 * 1000);
+    assert_true(kill(pid, 0) != 0);
+    assert_int_equal(daemon_pid(7), -1);
+    sim_stop(s);
+}
+
+static void test_create_failures(void **state)
+{
+    (void)state;
+    setup_env("g2", 7);
+    const char *bin = getenv("XL_VGPU");
+    /* A configuration error: nothing is asked of xl. */
+    const char *bad = write_cfg("g2", "\"type=GVTg_V5_4,shape=round\"");
+    char out[4096];
+    const char *argv_bad[] = { bin, "create", bad, NULL };
+    assert_int_equal(run(argv_bad, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "entry 0: unknown key 'shape'"));
+    assert_string_equal(slurp(xl_log), "");
+    /* The daemon refuses to start (its EDID file is missing): the guest is
+     * destroyed, no daemon remains, the reason is said. */
+    const char *cfg = write_cfg("g2", "\"edid=/nonexistent/monitor.bin\"");
+    const char *argv[] = { bin, "create", cfg, NULL };
+    const char *log = itest_log_path("xlvgpu_fail");
+    int status;
+    struct sim *s = launch(log, argv, 7, NULL, &status);
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_non_null(strstr(slurp(xl_log), "destroy g2\n"));
+    assert_null(strstr(slurp(xl_log), "unpause"));
+    assert_true(itest_log_contains(log, "xengvtd exited with status 2"));
+    assert_int_equal(daemon_pid(7), -1);
+    sim_stop(s);
+}
+
+static void test_save_restore(void **state)
+{
+    (void)state;
+    setup_env("g3", 7);
+    const char *bin = getenv("XL_VGPU");
+    const char *cfg = write_cfg("g3", "\"type=GVTg_V5_4\"");
+    const char *argv[] = { bin, "create", cfg, NULL };
+    int status;
+    struct sim *s = launch(itest_log_path("xlvgpu_save_create"), argv, 7, NULL, &status);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    itest_place_bars(s, false);
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x4f000, 4, 0xabc);
+    pid_t pid = daemon_pid(7);
+    char file[320], out[4096];
+    snprintf(file, sizeof(file), "%s/g3.save", dir);
+    const char *save[] = { bin, "save", "g3", file, NULL };
+    assert_int_equal(run(save, out, sizeof(out)), 0);
+    assert_non_null(strstr(slurp(xl_log), "pause g3\nsave g3 "));
+    usleep(100 * 1000);
+    assert_true(kill(pid, 0) != 0); /* its domain is gone: so is it */
+    void *ram = malloc(64u << 20);
+    memcpy(ram, sim_ram(s), 64u << 20);
+    sim_stop(s);
+
+    /* Restored into another domain; the register the guest wrote is back. */
+    setenv("FAKE_XL_DOMID", "9", 1);
+    const char *restore[] = { bin, "restore", file, NULL };
+    struct sim *d = launch(itest_log_path("xlvgpu_restore"), restore, 9, ram, &status);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_non_null(strstr(slurp(xl_log), "restore -p "));
+    assert_non_null(strstr(slurp(xl_log), "unpause g3\n"));
+    assert_int_equal((uint32_t)sim_mmio_read(d, 0, BAR0_ADDR + 0x4f000, 4), 0xabc);
+    const char *destroy[] = { bin, "destroy", "g3", NULL };
+    assert_int_equal(run(destroy, out, sizeof(out)), 0);
+    sim_stop(d);
+
+    /* A damaged save file: refused before xl is asked anything. */
+    int fd = open(file, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "X", 1, 100), 1);
+    close(fd);
+    unlink(xl_log);
+    char bad_log[512];
+    snprintf(bad_log, sizeof(bad_log), "%s", itest_log_path("xlvgpu_restore_bad"));
+    struct sim *x = launch(bad_log, restore, 9, ram, &status);
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_true(itest_log_contains(bad_log, "refused: checksum mismatch"));
+    assert_string_equal(slurp(xl_log), "");
+    sim_stop(x);
+    free(ram);
+}
+
+/* Migration to a host that cannot take the guest: it comes back here. */
+static void test_migrate_failure_restores_locally(void **state)
+{
+    (void)state;
+    setup_env("g4", 7);
+    const char *bin = getenv("XL_VGPU");
+    const char *cfg = write_cfg("g4", "\"type=GVTg_V5_4\"");
+    const char *argv[] = { bin, "create", cfg, NULL };
+    int status;
+    struct sim *s = launch(itest_log_path("xlvgpu_mig_create"), argv, 7, NULL, &status);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    itest_place_bars(s, false);
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x4f000, 4, 0x4444);
+    assert_int_equal((uint32_t)sim_mmio_read(s, 0, BAR0_ADDR + 0x4f000, 4), 0x4444);
+    char ssh[512];
+    snprintf(ssh, sizeof(ssh), "%s/fake-ssh", getenv("XENGVT_TEST_SRCDIR"));
+    setenv("SSH", ssh, 1);
+    setenv("FAKE_SSH_FAIL", "1", 1);
+    /* The migrating xl-vgpu runs in a second simulated domain: the guest's
+     * new home when it is restored. */
+    const char *mig[] = { bin, "migrate", "g4", "far-away", NULL };
+    void *ram = malloc(64u << 20);
+    memcpy(ram, sim_ram(s), 64u << 20);
+    char mig_log[512];
+    snprintf(mig_log, sizeof(mig_log), "%s", itest_log_path("xlvgpu_migrate"));
+    struct sim *d = launch(mig_log, mig, 7, ram, &status);
+    free(ram);
+    assert_int_equal(WEXITSTATUS(status), 1); /* the migration failed ... */
+    assert_true(itest_log_contains(mig_log, "restoring the guest here"));
+    /* ... and the guest is back, with its state. */
+    assert_non_null(strstr(slurp(xl_log), "restore -p "));
+    assert_int_equal((uint32_t)sim_mmio_read(d, 0, BAR0_ADDR + 0x4f000, 4), 0x4444);
+    unsetenv("FAKE_SSH_FAIL");
+    char out[4096];
+    const char *destroy[] = { bin, "destroy", "g4", NULL };
+    assert_int_equal(run(destroy, out, sizeof(out)), 0);
+    sim_stop(d);
+    sim_stop(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create_list_destroy),
+        cmocka_unit_test(test_create_failures),
+        cmocka_unit_test(test_save_restore),
+        cmocka_unit_test(test_migrate_failure_restores_locally),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,237 @@
+#include "config.h"
+#include "launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef XENGVT_SBINDIR
+#define XENGVT_SBINDIR "/usr/local/sbin"
+#endif
+
+const char *launch_run_dir(void)
+{
+    const char *d = getenv("XENGVT_RUN_DIR");
+    return d && d[0] == '/' ? d : "/run/xengvt";
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int launch_xl(char *out, size_t out_len, const char *const *args)
+{
+    const char *xl = getenv("XL");
+    if (!xl || !xl[0])
+        xl = "xl";
+    const char *argv[32];
+    unsigned n = 0;
+    argv[n++] = xl;
+    for (const char *const *a = args; *a && n < 31; a++)
+        argv[n++] = *a;
+    argv[n] = NULL;
+    int pipefd[2] = { -1, -1 };
+    if (out && pipe2(pipefd, O_CLOEXEC) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (out)
+            dup2(pipefd[1], 1);
+        execvp(xl, (char *const *)argv);
+        fprintf(stderr, "xl-vgpu: cannot run %s: %s\n", xl, strerror(errno));
+        _exit(127);
+    }
+    if (out) {
+        close(pipefd[1]);
+        size_t got = 0;
+        ssize_t r;
+        while ((r = read(pipefd[0], out + got, out_len - 1 - got)) > 0 && got + 1 < out_len)
+            got += (size_t)r;
+        out[got] = 0;
+        char sink[256];
+        while (read(pipefd[0], sink, sizeof(sink)) > 0)
+            ; /* drain: xl must not block on a full pipe */
+        close(pipefd[0]);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+long launch_domid(const char *dom)
+{
+    char *end;
+    long v = strtol(dom, &end, 10);
+    if (*dom && !*end && v > 0 && v < 0x7ff0)
+        return v;
+    char out[64];
+    const char *args[] = { "domid", dom, NULL };
+    if (launch_xl(out, sizeof(out), args) != 0)
+        return -1;
+    v = strtol(out, &end, 10);
+    return end != out && (*end == '\n' || !*end) && v > 0 && v < 0x7ff0 ? v : -1;
+}
+
+pid_t launch_daemon(const char *const *argv, const char *log_path)
+{
+    const char *daemon = getenv("XENGVTD");
+    if (!daemon || !daemon[0])
+        daemon = XENGVT_SBINDIR "/xengvtd";
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    /* Its own session: the daemon outlives xl-vgpu and its terminal. */
+    setsid();
+    int null = open("/dev/null", O_RDONLY);
+    int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (null >= 0)
+        dup2(null, 0);
+    if (log >= 0) {
+        dup2(log, 1);
+        dup2(log, 2);
+    }
+    const char *args[64];
+    unsigned n = 0;
+    args[n++] = daemon;
+    for (const char *const *a = argv + 1; *a && n < 63; a++)
+        args[n++] = *a;
+    args[n] = NULL;
+    execv(daemon, (char *const *)args);
+    fprintf(stderr, "xl-vgpu: cannot run %s: %s\n", daemon, strerror(errno));
+    _exit(127);
+}
+
+bool launch_alive(pid_t pid)
+{
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid)
+        return false; /* our child, and it ended */
+    return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+int launch_wait_ready(pid_t pid, const char *sock, int timeout_ms, int *status)
+{
+    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        int st;
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid) {
+            *status = st;
+            return -ESRCH;
+        }
+        char line[512];
+        if (launch_control(sock, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL) == 0 &&
+            strstr(line, "\"ok\":true"))
+            return 0;
+        if (now_ms() > deadline)
+            return -ETIMEDOUT;
+        usleep(50 * 1000);
+    }
+}
+
+void launch_stop(pid_t pid, int timeout_ms)
+{
+    if (pid <= 0 || !launch_alive(pid))
+        return;
+    kill(pid, SIGTERM);
+    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    while (launch_alive(pid) && now_ms() < deadline)
+        usleep(20 * 1000);
+    if (launch_alive(pid)) {
+        kill(pid, SIGKILL);
+        for (int i = 0; i < 50 && launch_alive(pid); i++)
+            usleep(20 * 1000);
+    }
+}
+
+static int read_line(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        char ch;
+        ssize_t r = read(fd, &ch, 1);
+        if (r <= 0)
+            return -EPIPE;
+        if (ch == '\n')
+            break;
+        if (n + 1 < cap)
+            buf[n++] = ch;
+    }
+    buf[n] = 0;
+    return 0;
+}
+
+int launch_control(const char *sock, const char *request, char *line, size_t cap,
+                   uint8_t **payload, size_t *payload_len)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    if (strlen(sock) >= sizeof(addr.sun_path))
+        return -ENAMETOOLONG;
+    strcpy(addr.sun_path, sock);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct timeval tv = { .tv_sec = 60 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    int rc = 0;
+    size_t len = strlen(request);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+        rc = -errno;
+    else if (write(fd, request, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
+             read_line(fd, line, cap) < 0)
+        rc = -EPIPE;
+    if (rc == 0 && payload) {
+        const char *b = strstr(line, "\"bytes\":");
+        size_t n = b ? strtoull(b + 8, NULL, 10) : 0;
+        *payload = NULL;
+        *payload_len = 0;
+        if (n && n < (1u << 30)) {
+            uint8_t *p = malloc(n);
+            size_t got = 0;
+            while (p && got < n) {
+                ssize_t r = read(fd, p + got, n - got);
+                if (r <= 0)
+                    break;
+                got += (size_t)r;
+            }
+            if (!p || got != n) {
+                free(p);
+                rc = -EPIPE;
+            } else {
+                *payload = p;
+                *payload_len = n;
+            }
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+void launch_log_tail(const char *log_path, char *out, size_t cap)
+{
+    out[0] = 0;
+    FILE *f = fopen(log_path, "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof(line), f))
+        if (strstr(line, "error") || strstr(line, "warn") || !out[0])
+            snprintf(out, cap, "%s", line);
+    fclose(f);
+    out[strcspn(out, "\n")] = 0;
+}
