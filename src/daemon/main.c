@@ -5,6 +5,7 @@
 #include "daemon/options.h"
 #include "daemon/daemon.h"
 #include "daemon/domain.h"
+#include "daemon/sdnotify.h"
 #include "evtchn/loop.h"
 #include "evtchn/ports.h"
 #include "evtchn/irq.h"
@@ -200,6 +201,11 @@ static int setup(struct daemon *d)
     }
     if (domain_watch_set_state(d->watch, "running") < 0)
         log_warn("could not publish state in xenstore: %s", strerror(errno));
+    char ready[96];
+    snprintf(ready, sizeof(ready), "READY=1\nSTATUS=serving dom%u", o->domid);
+    int nrc = sd_notify_send(ready);
+    if (nrc < 0)
+        log_warn("could not tell systemd we are ready: %s", strerror(-nrc));
     log_info("dom%u: serving", o->domid);
     return EXIT_OK;
 }

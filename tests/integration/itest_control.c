@@ -120,12 +120,43 @@ static void test_cli_state_commands(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* Under systemd (Type=notify): READY=1 once the guest is served. */
+static void test_sd_notify(void **state)
+{
+    (void)state;
+    char path[100];
+    snprintf(path, sizeof(path), "%.80s/notify.sock",
+             getenv("XENGVT_TEST_LOGDIR") ? getenv("XENGVT_TEST_LOGDIR") : "/tmp");
+    unlink(path);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    setenv("NOTIFY_SOCKET", path, 1);
+    struct sim *s = itest_start("control_notify", (struct sim_opts){ 0 });
+    unsetenv("NOTIFY_SOCKET");
+    char msg[256] = "";
+    struct timeval tv = { .tv_sec = 5 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ssize_t n = recv(fd, msg, sizeof(msg) - 1, 0);
+    assert_true(n > 0);
+    msg[n] = 0;
+    assert_non_null(strstr(msg, "READY=1"));
+    assert_non_null(strstr(msg, "STATUS=serving dom7"));
+    /* By then the guest is served. */
+    assert_true(sim_claimed(s, SIM_RANGE_PCI, VGPU_SBDF));
+    close(fd);
+    unlink(path);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_bad_clients),
         cmocka_unit_test(test_cli_state_commands),
+        cmocka_unit_test(test_sd_notify),
     };
     return cmocka_run_group_tests_name("control", tests, NULL, NULL);
 }
