@@ -9,6 +9,7 @@
 #include "daemon/options.h"
 #include "evtchn/irq.h"
 #include "daemon/control.h"
+#include "daemon/sandbox.h"
 
 struct evt_loop;
 struct evt_ports;
@@ -16,6 +17,7 @@ struct gmem;
 struct ioreq_server;
 struct vgpu;
 struct domain_watch;
+struct domain_liveness;
 struct control;
 struct host_vnc;
 struct host_kms;
@@ -32,9 +34,11 @@ struct daemon {
     struct ioreq_server *srv;
     struct vgpu *vgpu;
     struct domain_watch *watch;
+    struct domain_liveness *liveness;
     struct control *control;
     struct host_vnc *vnc;
     struct host_kms *kms;
+    struct sandbox_ids ids; /* whom to become after set-up */
     uint8_t *restore_blob; /* --restore, checked, until applied */
     size_t restore_len;
 };

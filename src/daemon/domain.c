@@ -9,6 +9,7 @@
 #include <string.h>
 #include <xenctrl.h>
 #include <xenstore.h>
+#include <xendevicemodel.h>
 
 #define WATCH_TOKEN "xengvt-release"
 
@@ -113,4 +114,53 @@ void domain_watch_stop(struct domain_watch *w)
     }
     xs_close(w->xs);
     free(w);
+}
+
+struct domain_liveness {
+    struct evt_timer *timer;
+    xendevicemodel_handle *dmod;
+    uint32_t domid;
+    domain_gone_cb cb;
+    void *opaque;
+};
+
+#define LIVENESS_PERIOD_NS 1000000000ull
+
+static void liveness_tick(void *opaque, uint64_t expirations)
+{
+    struct domain_liveness *l = opaque;
+    (void)expirations;
+    unsigned vcpus;
+    if (xendevicemodel_nr_vcpus(l->dmod, (domid_t)l->domid, &vcpus) < 0 && errno == ESRCH) {
+        log_info("dom%u is gone", l->domid);
+        evt_timer_disarm(l->timer);
+        l->cb(l->opaque);
+    }
+}
+
+int domain_liveness_start(struct evt_loop *loop, struct xendevicemodel_handle *dmod,
+                          uint32_t domid, domain_gone_cb cb, void *opaque,
+                          struct domain_liveness **out)
+{
+    struct domain_liveness *l = calloc(1, sizeof(*l));
+    if (!l)
+        return -ENOMEM;
+    *l = (struct domain_liveness){ .dmod = dmod, .domid = domid, .cb = cb, .opaque = opaque };
+    int rc = evt_timer_new(loop, liveness_tick, l, &l->timer);
+    if (rc == 0)
+        rc = evt_timer_arm(l->timer, LIVENESS_PERIOD_NS, LIVENESS_PERIOD_NS);
+    if (rc < 0) {
+        domain_liveness_stop(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}
+
+void domain_liveness_stop(struct domain_liveness *l)
+{
+    if (!l)
+        return;
+    evt_timer_free(l->timer);
+    free(l);
 }

@@ -6,6 +6,7 @@
 #include "daemon/daemon.h"
 #include "daemon/domain.h"
 #include "daemon/sdnotify.h"
+#include "daemon/sandbox.h"
 #include "evtchn/loop.h"
 #include "evtchn/ports.h"
 #include "evtchn/irq.h"
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <xendevicemodel.h>
 #include <xenforeignmemory.h>
 
@@ -112,6 +114,9 @@ static int setup(struct daemon *d)
     int code = vgpu_config_from(o, &vc);
     if (code != EXIT_OK)
         return code;
+    /* Users and groups are looked up while /etc is reachable. */
+    if (o->sandbox && sandbox_resolve(o->runas, &d->ids) < 0)
+        return EXIT_USAGE;
     if (o->restore_path && (code = load_restore_file(d, &vc)) != EXIT_OK)
         return code;
     int rc = domain_alive(o->domid);
@@ -188,19 +193,29 @@ static int setup(struct daemon *d)
         log_error("--kms %s: cannot show the guest there", o->kms_spec);
         return EXIT_USAGE;
     }
-    /* Set-up is over: from here on these handles may touch this guest
-     * only, as QEMU's under dm_restrict. Not xentoolcore_restrict_all():
-     * it would also cut the xenstore connection (libxenstore's restrict
-     * is dup2 of /dev/null over its socket) and with it the domain watch;
-     * dropping privileges will take its place. */
-    if (xendevicemodel_restrict(d->dmod, (domid_t)o->domid) < 0 ||
-        xenforeignmemory_restrict(d->fmem, (domid_t)o->domid) < 0 ||
-        xenevtchn_restrict(evt_ports_handle(d->ports), (domid_t)o->domid) < 0) {
-        log_error("restricting Xen handles to dom%u: %s", o->domid, strerror(errno));
-        return EXIT_XEN_SETUP;
-    }
     if (domain_watch_set_state(d->watch, "running") < 0)
         log_warn("could not publish state in xenstore: %s", strerror(errno));
+    /* The socket file belongs to whom the daemon becomes, so that it can
+     * remove it at exit (in a sticky directory such as /tmp). */
+    if (o->sandbox && d->ids.change && d->control &&
+        chown(o->control_path, d->ids.uid, d->ids.gid) < 0)
+        log_debug("chown %s: %s", o->control_path, strerror(errno));
+    if (o->sandbox) {
+        /* Set-up is over. xentoolcore_restrict_all also cuts xenstore
+         * (libxenstore's restrict puts /dev/null over its socket): the
+         * watch goes first, and Xen itself tells us of the domain's end. */
+        domain_watch_stop(d->watch);
+    domain_liveness_stop(d->liveness);
+        d->watch = NULL;
+        if (domain_liveness_start(d->loop, d->dmod, o->domid, on_domain_gone, d,
+                                  &d->liveness) < 0 ||
+            sandbox_enter(o->domid, &d->ids, o->chroot_dir) < 0)
+            return EXIT_SANDBOX;
+    } else {
+        log_warn("SANDBOX OFF (--no-sandbox): Xen handles unrestricted, running as uid %u, "
+                 "no seccomp. For debugging only: a compromised daemon owns dom0.",
+                 (unsigned)geteuid());
+    }
     char ready[96];
     snprintf(ready, sizeof(ready), "READY=1\nSTATUS=serving dom%u", o->domid);
     int nrc = sd_notify_send(ready);

@@ -49,6 +49,11 @@ static void usage(FILE *out)
 "      --restore FILE     start from a device state saved by the control\n"
 "                         socket's \"save\" (same type, PCI address, ids);\n"
 "                         a refused file exits 5 before touching the domain\n"
+"      --runas USER[:GROUP]  after set-up, run as this user (default when\n"
+"                         started as root: " "nobody" ")\n"
+"      --chroot DIR       after set-up, chroot into DIR\n"
+"      --no-sandbox       keep root, unrestricted Xen handles and no seccomp\n"
+"                         (debugging only; logged as a warning)\n"
 "      --map-cache N      guest-memory map cache size in 256 KiB buckets\n"
 "                         (default %u)\n"
 "  -l, --log-level LVL    error, warn, info (default) or debug\n"
@@ -56,7 +61,8 @@ static void usage(FILE *out)
 "  -V, --version          version\n"
 "\n"
 "Exit status: 0 stopped by signal or domain gone; 1 runtime error; 2 usage;\n"
-"3 domain not found; 4 Xen refused a set-up step; 5 --restore file refused.\n"
+"3 domain not found; 4 Xen refused a set-up step; 5 --restore file refused;\n"
+"6 the sandbox could not be entered.\n"
 "See xengvtd(8).\n",
             GMEM_DEFAULT_MAX_BUCKETS);
 }
@@ -89,7 +95,7 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 
 enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID,
        OPT_CONTROL, OPT_VNC, OPT_EDID, OPT_RESOLUTION, OPT_KMS,
-       OPT_RESTORE };
+       OPT_RESTORE, OPT_RUNAS, OPT_CHROOT, OPT_NO_SANDBOX };
 
 int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
 {
@@ -107,6 +113,9 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "vnc", required_argument, NULL, OPT_VNC },
         { "kms", required_argument, NULL, OPT_KMS },
         { "restore", required_argument, NULL, OPT_RESTORE },
+        { "runas", required_argument, NULL, OPT_RUNAS },
+        { "chroot", required_argument, NULL, OPT_CHROOT },
+        { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
         { "edid", required_argument, NULL, OPT_EDID },
         { "resolution", required_argument, NULL, OPT_RESOLUTION },
         { "help", no_argument, NULL, 'h' },
@@ -119,6 +128,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
     o->log_level = LOGL_INFO;
     o->map_cache_buckets = GMEM_DEFAULT_MAX_BUCKETS;
     o->host_identity = true;
+    o->sandbox = true;
     *exit_code = EXIT_USAGE;
     optind = 1;
     int c;
@@ -183,6 +193,19 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         }
         case OPT_EDID:
             o->edid_path = optarg; /* read and checked at set-up */
+            break;
+        case OPT_RUNAS:
+            o->runas = optarg; /* resolved at set-up */
+            break;
+        case OPT_CHROOT:
+            if (optarg[0] != '/') {
+                fprintf(stderr, "xengvtd: --chroot: an absolute directory\n");
+                return -1;
+            }
+            o->chroot_dir = optarg;
+            break;
+        case OPT_NO_SANDBOX:
+            o->sandbox = false;
             break;
         case OPT_RESTORE:
             o->restore_path = optarg; /* read and checked at set-up */

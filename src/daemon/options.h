@@ -17,6 +17,7 @@ enum xengvtd_exit {
     EXIT_NO_DOMAIN = 3,     /* the domain does not exist at start */
     EXIT_XEN_SETUP = 4,     /* Xen refused a set-up step (handles, server, ports) */
     EXIT_BAD_STATE = 5,     /* --restore: the state file was refused */
+    EXIT_SANDBOX = 6,       /* the sandbox could not be entered */
 };
 
 struct xengvtd_options {
@@ -34,6 +35,9 @@ struct xengvtd_options {
     const char *vnc_listen; /* "ADDR:PORT" or NULL */
     const char *kms_spec;   /* "DEVICE[:CONNECTOR]" or NULL */
     const char *restore_path; /* --restore FILE */
+    bool sandbox;           /* on unless --no-sandbox */
+    const char *runas;      /* --runas USER[:GROUP] */
+    const char *chroot_dir; /* --chroot DIR */
     const char *edid_path;  /* the monitor's EDID instead of the built-in */
     unsigned width, height; /* --resolution */
 };

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int connect_to(struct sim *s)
@@ -132,6 +133,7 @@ static void test_sd_notify(void **state)
     struct sockaddr_un a = { .sun_family = AF_UNIX };
     snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    chmod(path, 0777); /* as systemd's: the daemon no longer runs as root */
     setenv("NOTIFY_SOCKET", path, 1);
     struct sim *s = itest_start("control_notify", (struct sim_opts){ 0 });
     unsetenv("NOTIFY_SOCKET");

@@ -21,6 +21,8 @@ struct xenforeignmemory_resource_handle {
     size_t pages;
 };
 
+xenforeignmemory_handle *sim_last_fmem;
+
 xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *logger,
                                                unsigned int open_flags)
 {
@@ -29,6 +31,7 @@ xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *logger,
     xenforeignmemory_handle *h = calloc(1, sizeof(*h));
     if (h)
         h->restricted = -1;
+    sim_last_fmem = h;
     return h;
 }
 

@@ -62,6 +62,12 @@ struct sim_shared {
     uint32_t fail_pending_count;  /* next N xenevtchn_pending calls fail (EIO) */
     uint32_t die_after_calls;     /* the domain dies at the Nth call about it (0: never) */
     uint32_t calls_about_domain;  /* calls counted for die_after_calls */
+    int32_t harness_pid;          /* the test: when it is gone, so is the domain */
+    /* Set by a test: once the daemon is restricted, the preload tries,
+     * with the daemon's own handles, what a compromised daemon would:
+     * map another domain's memory, create a server for it. Errnos here. */
+    uint32_t probe_other_domain;
+    int32_t probe_map_errno, probe_create_errno;
 
     /* What restrict calls did (domid restricted to, or -1). */
     int32_t dm_restricted, fm_restricted, evt_restricted, toolcore_restricted;

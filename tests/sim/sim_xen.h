@@ -16,6 +16,12 @@ struct sim_shared *sim_xen(void);
 /* Xen's answer to a call about `domid`: 0, or -1 with errno set (EPERM for
  * a handle restricted to another domain, ESRCH for a dead or unknown one). */
 int sim_check_domain(int32_t restricted, uint32_t domid);
+struct xendevicemodel_handle;
+struct xenforeignmemory_handle;
+/* The handles the daemon opened last (for the restriction probe). */
+extern struct xendevicemodel_handle *sim_last_dmod;
+extern struct xenforeignmemory_handle *sim_last_fmem;
+
 /* The domain dies now (a fault a test injected). */
 void sim_domain_dies(void);
 

@@ -91,6 +91,14 @@ static void exec_daemon(struct sim *sim, const struct sim_opts *o,
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() == 1)
         _exit(127);
+    /* Never the test's stdout: a daemon outliving a failed test must not
+     * hold the TAP pipe open. */
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) {
+        dup2(devnull, 1);
+        close(devnull);
+    }
+
     int fds[] = { sim->shm_fd, sim->ram_fd, sim->daemon_efd, sim->xs_efd };
     for (unsigned i = 0; i < 4; i++)
         fcntl(fds[i], F_SETFD, 0); /* inherited across exec */
@@ -188,6 +196,7 @@ struct sim *sim_start(const struct sim_opts *opts)
     sh->alive = 1;
     sh->refuse_resource_api = o.refuse_resource_api;
     sh->die_after_calls = o.die_after_calls;
+    sh->harness_pid = getpid();
     sh->dm_restricted = sh->fm_restricted = sh->evt_restricted = -1;
     sh->toolcore_restricted = -1;
 
