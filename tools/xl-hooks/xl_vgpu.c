@@ -18,6 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Save-file section tags are "vgpuN.state": N must stay one digit. */
+_Static_assert(VGPU_CFG_MAX <= 10, "save-file tags hold a one-digit vGPU index");
+
 enum { XV_OK = 0, XV_FAILED = 1, XV_USAGE = 2 };
 #define READY_TIMEOUT_MS 30000
 #define STOP_TIMEOUT_MS 5000
@@ -376,10 +379,11 @@ static int save_to_fd(const char *dom, int out_fd)
             break;
         }
         struct savefile_section *spec = &sf.s[sf.count++], *st = &sf.s[sf.count++];
-        snprintf(spec->tag, sizeof(spec->tag), "vgpu%u.spec", i);
+        /* i < VGPU_CFG_MAX (4): one digit, so the tag always fits. */
+        snprintf(spec->tag, sizeof(spec->tag), "vgpu%u.spec", i % 10u);
         spec->data = (uint8_t *)sv.spec[i];
         spec->len = strlen(sv.spec[i]);
-        snprintf(st->tag, sizeof(st->tag), "vgpu%u.state", i);
+        snprintf(st->tag, sizeof(st->tag), "vgpu%u.state", i % 10u);
         st->data = blobs[i];
         st->len = len;
     }
