@@ -118,13 +118,15 @@ static void test_create_list_destroy(void **state)
     setup_env("g1", 7);
     const char *bin = getenv("XL_VGPU");
     const char *cfg = write_cfg("g1", "\"type=GVTg_V5_2,resolution=1280x720,log_level=debug\"");
-    const char *argv[] = { bin, "create", cfg, NULL };
+    /* KEY=VALUE overrides reach xl create as given. */
+    const char *argv[] = { bin, "create", cfg, "memory=512", "extra=\"a b\"", NULL };
     int status;
     struct sim *s = launch(itest_log_path("xlvgpu_create"), argv, 7, NULL, &status);
     assert_int_equal(WEXITSTATUS(status), 0);
     /* xl was asked in this order; the daemon serves the guest. */
     char want[1024];
-    snprintf(want, sizeof(want), "create -p %s\ndomid g1\nunpause g1\n", cfg);
+    snprintf(want, sizeof(want), "create -p %s memory=512 extra=\"a b\"\ndomid g1\nunpause g1\n",
+             cfg);
     assert_string_equal(slurp(xl_log), want);
     pid_t pid = daemon_pid(7);
     assert_true(pid > 0 && kill(pid, 0) == 0);
@@ -166,6 +168,16 @@ static void test_create_failures(void **state)
     const char *argv_bad[] = { bin, "create", bad, NULL };
     assert_int_equal(run(argv_bad, out, sizeof(out)), 2);
     assert_non_null(strstr(out, "entry 0: unknown key 'shape'"));
+    assert_string_equal(slurp(xl_log), "");
+    /* Overrides xl-vgpu could not follow are refused before xl is asked. */
+    const char *good = write_cfg("g2", "\"type=GVTg_V5_4\"");
+    const char *argv_vgpu[] = { bin, "create", good, "vgpu=[\"type=GVTg_V5_8\"]", NULL };
+    assert_int_equal(run(argv_vgpu, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "override 'vgpu="));
+    const char *argv_name[] = { bin, "create", good, "name=other", NULL };
+    assert_int_equal(run(argv_name, out, sizeof(out)), 2);
+    const char *argv_noeq[] = { bin, "create", good, "memory", NULL };
+    assert_int_equal(run(argv_noeq, out, sizeof(out)), 2);
     assert_string_equal(slurp(xl_log), "");
     /* The daemon refuses to start (its EDID file is missing): the guest is
      * destroyed, no daemon remains, the reason is said. */

@@ -34,7 +34,9 @@ static void usage(FILE *out)
 "one xengvtd per vGPU, started, stopped, saved and restored with the guest.\n"
 "\n"
 "Commands:\n"
-"  create CFG          xl create -p, start the vGPUs' daemons, wait until they\n"
+"  create CFG [KEY=VALUE...]\n"
+"                      xl create -p (KEY=VALUE overrides go to xl, as with\n"
+"                      xl create), start the vGPUs' daemons, wait until they\n"
 "                      serve, unpause; on any failure the guest is destroyed\n"
 "  destroy DOM         destroy the guest and stop its daemons\n"
 "  list                guests with vGPUs, their daemons and state\n"
@@ -217,19 +219,42 @@ static int start_daemons(long domid, const char *name, const struct vgpu_entry *
     return 0;
 }
 
-static int cmd_create(const char *cfg_path)
+#define CREATE_OVERRIDES_MAX 16
+
+static int cmd_create(const char *cfg_path, int n_overrides, char **overrides)
 {
     struct vgpu_cfg cfg;
     char err[VGPU_CFG_ERR_MAX];
+    if (n_overrides > CREATE_OVERRIDES_MAX) {
+        say("at most %d KEY=VALUE overrides", CREATE_OVERRIDES_MAX);
+        return XV_USAGE;
+    }
+    for (int i = 0; i < n_overrides; i++) {
+        /* The daemons are started from the file's entries: an override xl
+         * would apply but xl-vgpu could not see is refused, not ignored. */
+        if (!strchr(overrides[i], '=') || strncmp(overrides[i], "vgpu", 4) == 0 ||
+            strncmp(overrides[i], "name", 4) == 0) {
+            say("override '%s' refused: KEY=VALUE, and name and vgpu come from %s", overrides[i],
+                cfg_path);
+            return XV_USAGE;
+        }
+    }
     if (vgpu_cfg_read(cfg_path, &cfg, err, sizeof(err)) < 0) {
         say("%s", err);
         return XV_USAGE;
     }
+    const char *create[4 + CREATE_OVERRIDES_MAX] = { "create", "-p", cfg_path };
+    unsigned n = 3;
     if (cfg.count == 0) {
         say("%s has no vgpu entries: plain xl create", cfg_path);
-        return xl1("create", cfg_path) == 0 ? XV_OK : XV_FAILED;
+        n = 1;
+        create[n++] = cfg_path;
     }
-    const char *create[] = { "create", "-p", cfg_path, NULL };
+    for (int i = 0; i < n_overrides; i++)
+        create[n++] = overrides[i];
+    create[n] = NULL;
+    if (cfg.count == 0)
+        return launch_xl(NULL, 0, create) == 0 ? XV_OK : XV_FAILED;
     if (launch_xl(NULL, 0, create) != 0) {
         say("xl create -p %s failed", cfg_path);
         return XV_FAILED;
@@ -593,8 +618,8 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     int n = argc - 2;
-    if (strcmp(cmd, "create") == 0 && n == 1)
-        return cmd_create(argv[2]);
+    if (strcmp(cmd, "create") == 0 && n >= 1)
+        return cmd_create(argv[2], n - 1, argv + 3);
     if (strcmp(cmd, "destroy") == 0 && n == 1)
         return cmd_destroy(argv[2]);
     if (strcmp(cmd, "list") == 0 && n == 0)
