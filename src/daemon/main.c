@@ -205,7 +205,6 @@ static int setup(struct daemon *d)
          * (libxenstore's restrict puts /dev/null over its socket): the
          * watch goes first, and Xen itself tells us of the domain's end. */
         domain_watch_stop(d->watch);
-    domain_liveness_stop(d->liveness);
         d->watch = NULL;
         if (domain_liveness_start(d->loop, d->dmod, o->domid, on_domain_gone, d,
                                   &d->liveness) < 0 ||
@@ -255,6 +254,7 @@ static void teardown(struct daemon *d)
     host_vnc_stop(d->vnc);
     control_close(d->control);
     domain_watch_stop(d->watch);
+    domain_liveness_stop(d->liveness);
     vgpu_destroy(d->vgpu);
     ioreq_server_destroy(d->srv);
     gmem_free(d->gm);

@@ -105,7 +105,7 @@ static const int allowed[] = {
  * /proc to report leaks at exit: allowed in those builds only. */
 static const int sanitizer_extra[] = {
     SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(ptrace), SCMP_SYS(wait4),
-    SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(getdents64), SCMP_SYS(prctl),
+    SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(getdents), SCMP_SYS(getdents64), SCMP_SYS(prctl),
     SCMP_SYS(sched_getaffinity), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
     SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(dup), SCMP_SYS(dup2),
     SCMP_SYS(pipe2), SCMP_SYS(munlock), SCMP_SYS(mlock), SCMP_SYS(getrlimit),

@@ -1,10 +1,10 @@
 #!/bin/bash
 # Assemble the dom0 and guest initramfs images for the e2e run from the
 # cache (fetch.sh) and the host's packages, with the just-built daemon.
-# usage: mkimages.sh XENGVTD XENGVT OUTDIR
+# usage: mkimages.sh XENGVTD XENGVT XL_VGPU OUTDIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-XENGVTD=$1 XENGVT=$2 OUT=$3
+XENGVTD=$1 XENGVT=$2 XL_VGPU=$3 OUT=$4
 CACHE=${XENGVT_E2E_CACHE:-/var/cache/xengvt-e2e}
 KDIR=$(readlink -f "$CACHE/kernel")
 KVER=$(ls "$KDIR/lib/modules" | head -1)
@@ -50,8 +50,13 @@ copy $B/xen-init-dom0 $B/xl $B/xenstored $B/xenconsoled $B/libxl-save-helper \
      /usr/bin/xenstore-read /usr/bin/xenstore-write /usr/bin/xenstore-ls \
      /usr/libexec/xen-qemu-system-i386
 mkdir -p "$dom0/usr/sbin" "$dom0/usr/bin"
-copy "$XENGVTD" "$XENGVT"
+copy "$XENGVTD" "$XENGVT" "$XL_VGPU"
 cp -L "$XENGVTD" "$dom0/usr/sbin/xengvtd"; cp -L "$XENGVT" "$dom0/usr/bin/xengvt"
+cp -L "$XL_VGPU" "$dom0/usr/sbin/xl-vgpu"
+# xengvtd drops to "nobody" once set up (its default --runas).
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+    > "$dom0/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$dom0/etc/group"
 cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$dom0/lib/x86_64-linux-gnu/"
 touch "$dom0/etc/xen/xl.conf"
 cp -a /etc/xen/scripts "$dom0/etc/xen/" 2>/dev/null || true
