@@ -219,24 +219,32 @@ void evt_timer_free(struct evt_timer *t)
     free(t);
 }
 
-int evt_loop_run(struct evt_loop *loop)
+int evt_loop_run_once(struct evt_loop *loop, int timeout_ms)
 {
     struct epoll_event events[16];
+    int n = epoll_wait(loop->epfd, events, 16, timeout_ms);
+    if (n < 0) {
+        if (errno == EINTR)
+            return 0;
+        log_error("epoll_wait: %s", strerror(errno));
+        return -errno;
+    }
+    for (int i = 0; i < n && !loop->stopping; i++) {
+        struct evt_watch *w = events[i].data.ptr;
+        if (w->cb) /* NULL: removed earlier in this batch */
+            w->cb(w->opaque, events[i].events);
+    }
+    free_watch_list(loop->retired);
+    loop->retired = NULL;
+    return n;
+}
+
+int evt_loop_run(struct evt_loop *loop)
+{
     while (!loop->stopping) {
-        int n = epoll_wait(loop->epfd, events, 16, -1);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            log_error("epoll_wait: %s", strerror(errno));
-            return -errno;
-        }
-        for (int i = 0; i < n && !loop->stopping; i++) {
-            struct evt_watch *w = events[i].data.ptr;
-            if (w->cb) /* NULL: removed earlier in this batch */
-                w->cb(w->opaque, events[i].events);
-        }
-        free_watch_list(loop->retired);
-        loop->retired = NULL;
+        int rc = evt_loop_run_once(loop, -1);
+        if (rc < 0)
+            return rc;
     }
     return loop->exit_code;
 }

@@ -38,6 +38,9 @@ void evt_timer_disarm(struct evt_timer *t);
 bool evt_timer_armed(const struct evt_timer *t);
 void evt_timer_free(struct evt_timer *t);
 
+/* One round: waits up to timeout_ms (-1: forever, 0: not at all) and runs
+ * the callbacks of what is ready. Events handled, or -errno. */
+int evt_loop_run_once(struct evt_loop *loop, int timeout_ms);
 /* Run until evt_loop_stop(); returns the code passed to it. */
 int evt_loop_run(struct evt_loop *loop);
 void evt_loop_stop(struct evt_loop *loop, int code);

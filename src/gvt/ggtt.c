@@ -46,7 +46,21 @@ void gvt_ggtt_release(struct vgpu *v)
 
 void gvt_ggtt_reset(struct vgpu *v)
 {
-    memset(v->ggtt, 0, GVT_GGTT_ENTRIES * sizeof(uint64_t));
+    if (v->ggtt_hi > v->ggtt_lo)
+        memset(v->ggtt + v->ggtt_lo, 0, (v->ggtt_hi - v->ggtt_lo) * sizeof(uint64_t));
+    v->ggtt_lo = GVT_GGTT_ENTRIES;
+    v->ggtt_hi = 0;
+}
+
+/* The only writer of the shadow: keeps the touched range. idx is checked
+ * by the caller. */
+void gvt_ggtt_set(struct vgpu *v, uint32_t idx, uint64_t entry)
+{
+    v->ggtt[idx] = entry;
+    if (idx < v->ggtt_lo)
+        v->ggtt_lo = idx;
+    if (idx >= v->ggtt_hi)
+        v->ggtt_hi = idx + 1;
 }
 
 int gvt_ggtt_read(struct vgpu *v, uint32_t off, unsigned size, uint64_t *val)
@@ -78,7 +92,7 @@ int gvt_ggtt_write(struct vgpu *v, uint32_t off, unsigned size, uint64_t val)
         e = (e & 0xffffffffull) | val << 32;
     else
         e = (e & ~0xffffffffull) | (uint32_t)val;
-    v->ggtt[idx] = e;
+    gvt_ggtt_set(v, idx, e);
     v->stats.ggtt_writes++;
     /* Judge an entry once it is whole: an 8-byte write, or the high half
      * (the low half comes first when a 64-bit write is split). */

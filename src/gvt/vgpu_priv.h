@@ -66,6 +66,9 @@ struct vgpu {
     bool pci_claimed;
     struct gvt_regs regs;
     uint64_t *ggtt;
+    /* Entries [lo, hi) may be non-zero: a reset clears only them, so an
+     * untouched shadow stays zero pages that cost no memory. */
+    uint32_t ggtt_lo, ggtt_hi;
     uint32_t io_index; /* BAR4 MMIO_INDEX */
     struct evt_timer *vblank_timer;
     unsigned refresh_hz;
@@ -157,6 +160,7 @@ void gvt_display_reset(struct vgpu *v);
 void gvt_display_resync(struct vgpu *v);
 
 /* ggtt.c */
+void gvt_ggtt_set(struct vgpu *v, uint32_t idx, uint64_t entry);
 int gvt_ggtt_init(struct vgpu *v);
 void gvt_ggtt_release(struct vgpu *v);
 void gvt_ggtt_reset(struct vgpu *v);

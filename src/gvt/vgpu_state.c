@@ -90,10 +90,10 @@ int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
     stateblob_add(&w, "regs", SECTION_VERSION, v->regs.mem, GVT_MMIO_SIZE);
     /* The GGTT sparsely: most of 4 GiB is never mapped. */
     uint32_t n = 0;
-    for (uint32_t i = 0; i < GVT_GGTT_ENTRIES; i++)
+    for (uint32_t i = v->ggtt_lo; i < v->ggtt_hi; i++)
         n += v->ggtt[i] != 0;
     state_put32(&b, n);
-    for (uint32_t i = 0; i < GVT_GGTT_ENTRIES; i++) {
+    for (uint32_t i = v->ggtt_lo; i < v->ggtt_hi; i++) {
         if (v->ggtt[i]) {
             state_put32(&b, i);
             state_put64(&b, v->ggtt[i]);
@@ -285,10 +285,10 @@ static void apply(struct vgpu *v, struct staged *st)
     pci_func_unmap_all(&v->pci);
     memcpy(v->pci.cfg, st->cfg, PCI_CFG_SIZE);
     memcpy(v->regs.mem, st->regs, GVT_MMIO_SIZE);
-    memset(v->ggtt, 0, GVT_GGTT_ENTRIES * sizeof(uint64_t));
+    gvt_ggtt_reset(v);
     for (uint32_t i = 0; i < st->ggtt_count; i++) {
         uint32_t idx = state_get32(&st->ggtt);
-        v->ggtt[idx] = state_get64(&st->ggtt);
+        gvt_ggtt_set(v, idx, state_get64(&st->ggtt));
     }
     v->io_index = st->io_index;
     v->swsci = (uint16_t)st->swsci;

@@ -1,0 +1,53 @@
+/* A vGPU served by the daemon's own modules inside the fuzz process, and
+ * the guest's side of it: ioreqs posted in the shared page and signalled
+ * as Xen would, buffered writes, guest RAM, timers. */
+#ifndef XENGVT_TESTS_FUZZ_DEV_H
+#define XENGVT_TESTS_FUZZ_DEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuzz_xen.h"
+#include "evtchn/irq.h"
+
+#define FUZZ_DOMID 7u
+#define FUZZ_SBDF 0x10u             /* 0000:00:02.0 */
+#define FUZZ_BAR0 0xe0000000ull
+#define FUZZ_BAR2 0xc0000000ull
+
+struct fuzz_dev {
+    struct evt_loop *loop;
+    struct evt_ports *ports;
+    struct evt_irq irq;
+    struct gmem *gm;
+    struct ioreq_server *srv;
+    struct vgpu *vgpu;
+};
+
+/* Fresh RAM, a fresh daemon-side vGPU of type `type` (NULL: default).
+ * Aborts if set-up fails: that is a harness bug, not a finding. */
+void fuzz_dev_start(struct fuzz_dev *d, const char *type);
+void fuzz_dev_stop(struct fuzz_dev *d);
+
+/* Posts `req` on `vcpu`'s slot, signals its port and lets the daemon run.
+ * The access must be answered (a hung vCPU aborts: a finding). Returns the
+ * data the daemon put in the slot. */
+uint64_t fuzz_ioreq(struct fuzz_dev *d, unsigned vcpu, const ioreq_t *req);
+uint64_t fuzz_mmio(struct fuzz_dev *d, uint64_t addr, unsigned size, int write, uint64_t val);
+uint64_t fuzz_cfg(struct fuzz_dev *d, uint32_t reg, unsigned size, int write, uint64_t val);
+/* Puts `n` raw slots in the buffered ring from write_pointer on, with
+ * `write_ptr_skew` added to the pointer Xen publishes (hostile pointers),
+ * and signals the buffered port. */
+void fuzz_buffered(struct fuzz_dev *d, const buf_ioreq_t *slots, unsigned n,
+                   uint32_t write_ptr_skew);
+/* Runs what is due (timers, queued work) for up to `rounds` loop rounds. */
+void fuzz_run(struct fuzz_dev *d, unsigned rounds);
+/* BAR0/BAR2 where the BIOS would put them, memory decoding and bus
+ * mastering on, MSI enabled. */
+void fuzz_place_bars(struct fuzz_dev *d);
+
+/* Reads a little-endian value of `n` bytes (n <= 8) from *p, advancing;
+ * zero past the end. */
+uint64_t fuzz_take(const uint8_t **p, const uint8_t *end, unsigned n);
+
+#endif

@@ -1,0 +1,336 @@
+/* An in-process hypervisor for the fuzz targets: the libxen* calls the
+ * daemon's modules make, answered from this process, so a fuzz input runs
+ * the daemon's own ioreq, vGPU and guest-memory code without a simulator
+ * process or a real Xen.
+ *
+ * Guest RAM is a memfd; a foreign mapping is a reservation with RAM pages
+ * mapped over it MAP_SHARED (the daemon's view and the harness's alias), and
+ * a page outside RAM is refused as Xen refuses it. Event channels are one
+ * eventfd with a queue of pending ports. The ioreq pages are plain memory
+ * the harness writes requests into. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include "fuzz_xen.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xendevicemodel.h>
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+
+#define PAGE 4096u
+
+struct fuzz_xen fx;
+
+static char handle_token;
+
+void fuzz_xen_init(void)
+{
+    if (fx.ram)
+        return;
+    fx.ram_fd = memfd_create("fuzz-guest-ram", MFD_CLOEXEC);
+    if (fx.ram_fd < 0 || ftruncate(fx.ram_fd, FUZZ_RAM_BYTES) < 0)
+        abort();
+    fx.ram = mmap(NULL, FUZZ_RAM_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fx.ram_fd, 0);
+    fx.ioreq_pages = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                          -1, 0);
+    fx.evt_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fx.ram == MAP_FAILED || fx.ioreq_pages == MAP_FAILED || fx.evt_fd < 0)
+        abort();
+}
+
+void fuzz_xen_reset(void)
+{
+    /* Fresh RAM (punched to zero) and ioreq pages for the next input. */
+    fallocate(fx.ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, FUZZ_RAM_BYTES);
+    memset(fx.ioreq_pages, 0, 2 * PAGE);
+    fx.npending = 0;
+    fx.msis = 0;
+    fx.notifies = 0;
+    uint64_t drain;
+    while (read(fx.evt_fd, &drain, sizeof(drain)) == sizeof(drain))
+        ;
+}
+
+void fuzz_xen_raise(uint32_t local_port)
+{
+    if (fx.npending < FUZZ_MAX_PENDING)
+        fx.pending[fx.npending++] = local_port;
+    uint64_t one = 1;
+    if (write(fx.evt_fd, &one, sizeof(one)) < 0)
+        abort();
+}
+
+/* --- libxenforeignmemory ---------------------------------------------- */
+
+xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *l, unsigned f)
+{
+    (void)l, (void)f;
+    return (xenforeignmemory_handle *)&handle_token;
+}
+
+int xenforeignmemory_close(xenforeignmemory_handle *h)
+{
+    (void)h;
+    return 0;
+}
+
+void *xenforeignmemory_map(xenforeignmemory_handle *h, uint32_t dom, int prot, size_t pages,
+                           const xen_pfn_t arr[], int err[])
+{
+    (void)h, (void)dom;
+    if (pages == 0 || pages > (1u << 20)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    uint8_t *va = mmap(NULL, pages * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (va == MAP_FAILED)
+        return NULL;
+    bool any_bad = false;
+    for (size_t i = 0; i < pages; i++) {
+        bool ok = arr[i] < FUZZ_RAM_BYTES / PAGE;
+        if (ok && mmap(va + i * PAGE, PAGE, prot, MAP_SHARED | MAP_FIXED, fx.ram_fd,
+                       (off_t)(arr[i] * PAGE)) == MAP_FAILED)
+            abort();
+        if (err)
+            err[i] = ok ? 0 : -EINVAL;
+        any_bad |= !ok;
+    }
+    if (any_bad && !err) {
+        munmap(va, pages * PAGE);
+        errno = EINVAL;
+        return NULL;
+    }
+    fx.maps++;
+    return va;
+}
+
+int xenforeignmemory_unmap(xenforeignmemory_handle *h, void *addr, size_t pages)
+{
+    (void)h;
+    return munmap(addr, pages * PAGE);
+}
+
+struct xenforeignmemory_resource_handle {
+    void *addr;
+};
+
+xenforeignmemory_resource_handle *xenforeignmemory_map_resource(
+    xenforeignmemory_handle *fmem, domid_t domid, unsigned int type, unsigned int id,
+    unsigned long frame, unsigned long nr_frames, void **paddr, int prot, int flags)
+{
+    (void)fmem, (void)domid, (void)type, (void)id, (void)prot, (void)flags;
+    if (frame != 0 || nr_frames != 2) {
+        errno = EOPNOTSUPP;
+        return NULL;
+    }
+    static struct xenforeignmemory_resource_handle res;
+    res.addr = fx.ioreq_pages;
+    *paddr = fx.ioreq_pages;
+    /* Xen fills in each vCPU's port when the server is created. */
+    shared_iopage_t *iop = (shared_iopage_t *)((uint8_t *)fx.ioreq_pages + PAGE);
+    for (unsigned i = 0; i < FUZZ_VCPUS; i++)
+        iop->vcpu_ioreq[i].vp_eport = FUZZ_VCPU_PORT + i;
+    return &res;
+}
+
+int xenforeignmemory_unmap_resource(xenforeignmemory_handle *fmem,
+                                    xenforeignmemory_resource_handle *fres)
+{
+    (void)fmem, (void)fres;
+    return 0;
+}
+
+/* --- libxendevicemodel ------------------------------------------------- */
+
+xendevicemodel_handle *xendevicemodel_open(struct xentoollog_logger *l, unsigned f)
+{
+    (void)l, (void)f;
+    return (xendevicemodel_handle *)&handle_token;
+}
+
+int xendevicemodel_close(xendevicemodel_handle *h)
+{
+    (void)h;
+    return 0;
+}
+
+int xendevicemodel_nr_vcpus(xendevicemodel_handle *h, domid_t d, unsigned int *vcpus)
+{
+    (void)h, (void)d;
+    *vcpus = FUZZ_VCPUS;
+    return 0;
+}
+
+int xendevicemodel_create_ioreq_server(xendevicemodel_handle *h, domid_t d, int handle_bufioreq,
+                                       ioservid_t *id)
+{
+    (void)h, (void)d, (void)handle_bufioreq;
+    *id = 1;
+    return 0;
+}
+
+int xendevicemodel_get_ioreq_server_info(xendevicemodel_handle *h, domid_t d, ioservid_t id,
+                                         xen_pfn_t *ioreq_gfn, xen_pfn_t *bufioreq_gfn,
+                                         evtchn_port_t *bufioreq_port)
+{
+    (void)h, (void)d, (void)id;
+    if (ioreq_gfn || bufioreq_gfn) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
+    if (bufioreq_port)
+        *bufioreq_port = FUZZ_BUF_PORT;
+    return 0;
+}
+
+int xendevicemodel_set_ioreq_server_state(xendevicemodel_handle *h, domid_t d, ioservid_t id,
+                                          int enabled)
+{
+    (void)h, (void)d, (void)id, (void)enabled;
+    return 0;
+}
+
+int xendevicemodel_destroy_ioreq_server(xendevicemodel_handle *h, domid_t d, ioservid_t id)
+{
+    (void)h, (void)d, (void)id;
+    return 0;
+}
+
+int xendevicemodel_map_io_range_to_ioreq_server(xendevicemodel_handle *h, domid_t d,
+                                                ioservid_t id, int is_mmio, uint64_t start,
+                                                uint64_t end)
+{
+    (void)h, (void)d, (void)id, (void)is_mmio, (void)start, (void)end;
+    return 0;
+}
+
+int xendevicemodel_unmap_io_range_from_ioreq_server(xendevicemodel_handle *h, domid_t d,
+                                                    ioservid_t id, int is_mmio, uint64_t start,
+                                                    uint64_t end)
+{
+    (void)h, (void)d, (void)id, (void)is_mmio, (void)start, (void)end;
+    return 0;
+}
+
+int xendevicemodel_map_pcidev_to_ioreq_server(xendevicemodel_handle *h, domid_t d,
+                                              ioservid_t id, uint16_t seg, uint8_t bus,
+                                              uint8_t dev, uint8_t fn)
+{
+    (void)h, (void)d, (void)id, (void)seg, (void)bus, (void)dev, (void)fn;
+    return 0;
+}
+
+int xendevicemodel_unmap_pcidev_from_ioreq_server(xendevicemodel_handle *h, domid_t d,
+                                                  ioservid_t id, uint16_t seg, uint8_t bus,
+                                                  uint8_t dev, uint8_t fn)
+{
+    (void)h, (void)d, (void)id, (void)seg, (void)bus, (void)dev, (void)fn;
+    return 0;
+}
+
+int xendevicemodel_map_mem_type_to_ioreq_server(xendevicemodel_handle *h, domid_t d,
+                                                ioservid_t id, uint16_t type, uint32_t flags)
+{
+    (void)h, (void)d, (void)id, (void)type, (void)flags;
+    return 0;
+}
+
+int xendevicemodel_set_mem_type(xendevicemodel_handle *h, domid_t d, hvmmem_type_t mem_type,
+                                uint64_t first_pfn, uint32_t nr)
+{
+    (void)h, (void)d, (void)mem_type;
+    /* Xen refuses types on frames the guest does not have. */
+    if (first_pfn >= FUZZ_RAM_BYTES / PAGE || nr > FUZZ_RAM_BYTES / PAGE - first_pfn) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+int xendevicemodel_inject_msi(xendevicemodel_handle *h, domid_t d, uint64_t addr, uint32_t data)
+{
+    (void)h, (void)d, (void)addr, (void)data;
+    fx.msis++;
+    return 0;
+}
+
+int xendevicemodel_set_pci_intx_level(xendevicemodel_handle *h, domid_t d, uint16_t seg,
+                                      uint8_t bus, uint8_t dev, uint8_t intx, unsigned int level)
+{
+    (void)h, (void)d, (void)seg, (void)bus, (void)dev, (void)intx, (void)level;
+    return 0;
+}
+
+/* --- libxenevtchn ------------------------------------------------------ */
+
+xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *l, unsigned f)
+{
+    (void)l, (void)f;
+    return (xenevtchn_handle *)&handle_token;
+}
+
+int xenevtchn_close(xenevtchn_handle *xce)
+{
+    (void)xce;
+    return 0;
+}
+
+int xenevtchn_fd(xenevtchn_handle *xce)
+{
+    (void)xce;
+    return fx.evt_fd;
+}
+
+xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint32_t domid,
+                                                     evtchn_port_t remote_port)
+{
+    (void)xce, (void)domid;
+    return (xenevtchn_port_or_error_t)(remote_port + FUZZ_LOCAL_OFFSET);
+}
+
+int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
+{
+    (void)xce, (void)port;
+    return 0;
+}
+
+int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
+{
+    (void)xce, (void)port;
+    fx.notifies++;
+    return 0;
+}
+
+xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
+{
+    (void)xce;
+    if (fx.npending == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    evtchn_port_t p = fx.pending[0];
+    memmove(fx.pending, fx.pending + 1, --fx.npending * sizeof(fx.pending[0]));
+    if (fx.npending == 0) {
+        uint64_t drain;
+        if (read(fx.evt_fd, &drain, sizeof(drain)) < 0 && errno != EAGAIN)
+            abort();
+    }
+    return (xenevtchn_port_or_error_t)p;
+}
+
+int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
+{
+    (void)xce, (void)port;
+    return 0;
+}

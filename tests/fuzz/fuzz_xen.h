@@ -1,0 +1,35 @@
+/* The fuzz targets' in-process hypervisor (fuzz_xen.c): state the harness
+ * reads and drives. */
+#ifndef XENGVT_TESTS_FUZZ_XEN_H
+#define XENGVT_TESTS_FUZZ_XEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xen/xen.h>
+#include <xen/hvm/ioreq.h>
+
+#define FUZZ_RAM_BYTES (64ull << 20) /* the guest's RAM: [0, 64 MiB) */
+#define FUZZ_VCPUS 2u
+#define FUZZ_VCPU_PORT 10u          /* Xen's port for vCPU i: this + i */
+#define FUZZ_BUF_PORT 9u
+#define FUZZ_LOCAL_OFFSET 100u      /* our local port = remote + this */
+#define FUZZ_MAX_PENDING 16
+
+struct fuzz_xen {
+    int ram_fd;
+    uint8_t *ram;           /* the harness's view of guest RAM */
+    void *ioreq_pages;      /* buffered page, then the sync ioreq page */
+    int evt_fd;
+    uint32_t pending[FUZZ_MAX_PENDING];
+    unsigned npending;
+    uint64_t msis, notifies, maps;
+};
+
+extern struct fuzz_xen fx;
+
+void fuzz_xen_init(void);
+void fuzz_xen_reset(void);
+/* Xen signals `local_port` (as the guest's access would). */
+void fuzz_xen_raise(uint32_t local_port);
+
+#endif

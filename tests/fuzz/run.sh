@@ -1,0 +1,80 @@
+#!/bin/bash
+# make fuzz: build the libFuzzer targets with clang
+# (-fsanitize=fuzzer,address,undefined) and run each for a bounded time
+# from its seed corpus in tests/fuzz/corpus/<target>/.
+#
+# usage: run.sh [SECONDS_PER_TARGET] [TARGET...]
+# Environment (set by make): FUZZ_SRCDIR, FUZZ_BUILDDIR, FUZZ_GVT_SRC and
+# FUZZ_HOOKS_SRC (source lists), FUZZ_CPPFLAGS, FUZZ_LIBS; CC (clang).
+# A crash leaves its input in $FUZZ_BUILDDIR/fuzz/artifacts/<target>/:
+# reproduce with build-fuzz/<target> that-file, then add it to the corpus
+# and a regression test. Ends with one line "N passed, N failed".
+set -uo pipefail
+secs=${1:-60}
+shift || true
+src=${FUZZ_SRCDIR:?run through make fuzz}
+out=${FUZZ_BUILDDIR:?}/fuzz
+CC=${FUZZ_CC:-clang}
+all_targets="fuzz_ioreq fuzz_pci fuzz_bar0 fuzz_display fuzz_cmd fuzz_state fuzz_savefile fuzz_vgpu_entry"
+targets=${*:-$all_targets}
+mkdir -p "$out/obj" "$out/artifacts"
+flags="-g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers -fno-omit-frame-pointer -fsanitize=address,undefined
+       -fno-sanitize-recover=undefined -D__XEN_TOOLS__ -D_GNU_SOURCE -I$src/src
+       -I$src/tools/xl-hooks -I$src/tests/fuzz -I${FUZZ_BUILDDIR} $FUZZ_CPPFLAGS"
+
+build_lib() { # build_lib NAME SOURCES... : objects with fuzzer coverage into an archive
+    local name=$1; shift
+    local objs=()
+    for f in "$@"; do
+        case $f in *.c) ;; *) continue ;; esac
+        local o="$out/obj/$name-$(echo "$f" | tr / _).o"
+        if [ ! -f "$o" ] || [ "$src/$f" -nt "$o" ]; then
+            $CC $flags -fsanitize=fuzzer-no-link -c "$src/$f" -o "$o" || return 1
+        fi
+        objs+=("$o")
+    done
+    rm -f "$out/lib$name.a"
+    ar rcs "$out/lib$name.a" "${objs[@]}"
+}
+
+echo "== building fuzz targets with $CC"
+build_lib gvt $FUZZ_GVT_SRC tests/fuzz/fuzz_xen.c tests/fuzz/fuzz_dev.c || exit 1
+build_lib hooks $FUZZ_HOOKS_SRC || exit 1
+built=()
+for t in $targets; do
+    case $t in
+    fuzz_display) main=fuzz_bar0.c; extra=-DFOCUS_DISPLAY ;;
+    *) main=$t.c; extra= ;;
+    esac
+    case $t in
+    fuzz_savefile|fuzz_vgpu_entry) libs="$out/libhooks.a $out/libgvt.a $FUZZ_LIBS" ;;
+    *) libs="$out/libgvt.a $FUZZ_LIBS" ;;
+    esac
+    $CC $flags $extra -fsanitize=fuzzer "$src/tests/fuzz/$main" $libs -o "$out/$t" || exit 1
+    built+=("$t")
+done
+[ "$secs" = 0 ] && { echo "built: ${built[*]}"; exit 0; }
+
+pass=0 fail=0
+for t in "${built[@]}"; do
+    corpus=$out/corpus/$t
+    mkdir -p "$corpus" "$out/artifacts/$t"
+    # The repo's seeds stay as they are; what the run finds goes here.
+    seeds=$src/tests/fuzz/corpus/$t
+    echo "== $t for ${secs}s"
+    if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+       "$out/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+           -print_final_stats=1 -artifact_prefix="$out/artifacts/$t/" \
+           "$corpus" "$seeds" > "$out/$t.log" 2>&1; then
+        echo "PASS: $t ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/$t.log" |
+                          grep -o '[0-9]*$') runs)"
+        pass=$((pass + 1))
+    else
+        echo "FAIL: $t (log $out/$t.log, input in $out/artifacts/$t/)"
+        tail -40 "$out/$t.log"
+        fail=$((fail + 1))
+    fi
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
