@@ -22,13 +22,21 @@ flags="-g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers -
        -fno-sanitize-recover=undefined -D__XEN_TOOLS__ -D_GNU_SOURCE -I$src/src
        -I$src/tools/xl-hooks -I$src/tests/fuzz -I${FUZZ_BUILDDIR} $FUZZ_CPPFLAGS"
 
+# An object is rebuilt when its source or any header is newer (a struct
+# changed in a header must not leave objects disagreeing on its layout).
+newest_header=$(find "$src/src" "$src/tools" "$src/tests/fuzz" -name '*.h' -printf '%T@\n' |
+                sort -n | tail -1 | cut -d. -f1)
+stale() { # stale OBJ SRC
+    [ ! -f "$1" ] || [ "$2" -nt "$1" ] || [ "$(stat -c %Y "$1")" -le "${newest_header:-0}" ]
+}
+
 build_lib() { # build_lib NAME SOURCES... : objects with fuzzer coverage into an archive
     local name=$1; shift
     local objs=()
     for f in "$@"; do
         case $f in *.c) ;; *) continue ;; esac
         local o="$out/obj/$name-$(echo "$f" | tr / _).o"
-        if [ ! -f "$o" ] || [ "$src/$f" -nt "$o" ]; then
+        if stale "$o" "$src/$f"; then
             $CC $flags -fsanitize=fuzzer-no-link -c "$src/$f" -o "$o" || return 1
         fi
         objs+=("$o")
