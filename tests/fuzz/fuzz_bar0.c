@@ -9,6 +9,7 @@
 #include "fuzz_dev.h"
 #include "gvt/vgpu.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,8 +84,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     struct vgpu_frame fr;
-    if (vgpu_capture(d.vgpu, &fr) == 0)
+    if (vgpu_capture(d.vgpu, &fr) == 0) {
+        if (getenv("FUZZ_LOG")) {
+            struct vgpu_stats vs;
+            vgpu_get_stats(d.vgpu, &vs);
+            fprintf(stderr, "fuzz_bar0: %llu GGTT writes, %llu AUX, %llu flips, frame %ux%u %s%s\n",
+                    (unsigned long long)vs.ggtt_writes, (unsigned long long)vs.aux_transactions,
+                    (unsigned long long)vs.flips, fr.width, fr.height,
+                    fr.blank ? "blank: " : "shown", fr.blank && fr.reason ? fr.reason : "");
+        }
         free(fr.pixels);
+    }
     fuzz_dev_stop(&d);
     return 0;
 }

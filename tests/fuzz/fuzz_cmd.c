@@ -9,7 +9,10 @@
  * Input: engine (1) | flags (1) | head (2) | tail (2) | ring (16 KiB) |
  * the rest of graphics memory from 0x40000 on. */
 #include "fuzz_dev.h"
+#include "gvt/vgpu.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define GGTT_GPA 0x100000u   /* graphics address g is guest-physical g + this */
@@ -87,8 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         st[0x26 + 4 * i] = b + 0x270 + 8 * n;
         st[0x27 + 4 * i] = GGTT_GPA + FREE_GA + 0x1000u * n; /* PML4 / PDPs */
     }
-    /* Descriptor: valid, privileged (GGTT) or PPGTT, legacy or 4-level. */
-    uint32_t addressing = (flags >> 2) & 3;
+    /* Descriptor: valid, 4-level (i915's choice) or legacy 3-level PPGTT;
+     * with flag 8 any of the four addressing modes, unsupported ones too. */
+    uint32_t addressing = (flags & 8) ? (flags >> 2) & 3 : (flags & 4) ? 1 : 3;
     uint64_t desc = (uint64_t)(0x10 + e) << 32 | CTX(e) | addressing << 3 | 1u << 8 | 1u;
     uint64_t desc1 = (flags & 0x20) ? desc + (1ull << 32) : 0;
     uint32_t elsp = b + 0x230;
@@ -110,6 +114,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_mmio(&d, FUZZ_BAR0 + b + 0x234, 4, 0, 0);  /* EXECLIST_STATUS */
     fuzz_mmio(&d, FUZZ_BAR0 + b + 0x3a0, 4, 0, 0);  /* CSB pointers */
     fuzz_mmio(&d, FUZZ_BAR0 + b + 0xb0, 4, 0, 0);   /* EIR */
+    if (getenv("FUZZ_LOG")) {
+        struct vgpu_stats vs;
+        vgpu_get_stats(d.vgpu, &vs);
+        fprintf(stderr, "fuzz_cmd: engine %u: %llu submissions, %llu completions, %llu CS "
+                "dwords, %llu engine errors, %llu MSIs\n", e,
+                (unsigned long long)vs.elsp_submissions, (unsigned long long)vs.ctx_completions,
+                (unsigned long long)vs.cs_dwords, (unsigned long long)vs.engine_errors,
+                (unsigned long long)fx.msis);
+    }
     reg_write(&d, 0x941c, 1u << (e == 0 ? 1 : e == 1 ? 3 : e == 2 ? 2 : 4));
     fuzz_run(&d, 4);
     fuzz_dev_stop(&d);

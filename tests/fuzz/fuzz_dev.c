@@ -59,8 +59,11 @@ void fuzz_dev_stop(struct fuzz_dev *d)
 
 void fuzz_run(struct fuzz_dev *d, unsigned rounds)
 {
+    /* Work the daemon queued runs on a timer a microsecond out ("after the
+     * ioreqs already waiting"): an idle round waits a millisecond once
+     * before deciding nothing is left. */
     for (unsigned i = 0; i < rounds; i++)
-        if (evt_loop_run_once(d->loop, 0) <= 0)
+        if (evt_loop_run_once(d->loop, 0) <= 0 && evt_loop_run_once(d->loop, 1) <= 0)
             break;
 }
 

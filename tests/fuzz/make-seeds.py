@@ -74,17 +74,21 @@ put("fuzz_bar0", "gdrst", rec(6, W, 2, 0x941c, 1) + rec(6, R, 2, 0x941c))
 put("fuzz_bar0", "ticks", rec(0, TICK, 0, 0) * 4)
 aux_native_read = (0x9 << 28) | (0 << 8) | 15   # native read, DPCD 0, 16 bytes
 put("fuzz_display", "aux-dpcd",
-    rec(0, W, 2, 0x14, aux_native_read << 0) + rec(0, W, 2, 0x10, 0x80000000 | 5 << 20) +
+    rec(0, W, 2, 0x14, aux_native_read << 0) + rec(0, W, 2, 0x10, 0x80000000 | 4 << 20) +
     rec(0, R, 2, 0x10) + rec(0, R, 2, 0x14))
 put("fuzz_display", "gmbus-edid",
     rec(1, W, 2, 0x00, 5) + rec(1, W, 2, 0x04, 0x42000000 | 128 << 16 | 0x50 << 1 | 1) +
     rec(1, R, 2, 0x08) + rec(1, R, 2, 0x0c) * 4)
-plane = (rec(5, W, 3, 0, 0x100001) + rec(2, W, 2, 0x08, 0x80000000) +
-         rec(2, W, 2, 0x180, 0x84000000) + rec(2, W, 2, 0x188, 0x78) +
-         rec(2, W, 2, 0x190, (1079 << 16) | 1919) + rec(2, W, 2, 0x19c, 0) +
-         rec(0, RAM, 0, 0x20000, 0x00ff00ff00ff00ff) + rec(0, TICK, 0, 0))
+# A 64x64 XRGB8888 linear plane at graphics address 0, its four pages
+# mapped to guest-physical 0x100000.., a pattern in them, a flip, a vblank.
+plane = b"".join(rec(5, W, 3, 8 * i, (0x100000 + 0x1000 * i) | 1) for i in range(4))
+plane += (rec(3, W, 2, 0x1c, (63 << 16) | 63) + rec(2, W, 2, 0x08, 0x80000000) +
+          rec(2, W, 2, 0x180, 0x84000000) + rec(2, W, 2, 0x188, 4) +
+          rec(2, W, 2, 0x190, (63 << 16) | 63) + rec(2, W, 2, 0x19c, 0))
+plane += b"".join(rec(0, RAM, 0, (0x100000 >> 3) + 64 * i, 0x00ff00ff00ff00ff) for i in range(8))
+plane += rec(0, TICK, 0, 0)
 put("fuzz_display", "plane-linear", plane)
-put("fuzz_display", "cursor", plane + rec(2, W, 2, 0x80, 0x27) + rec(2, W, 2, 0x88, 0x100000) +
+put("fuzz_display", "cursor", plane + rec(2, W, 2, 0x80, 0x27) + rec(2, W, 2, 0x88, 0x1000) +
     rec(2, W, 2, 0x84, 0) + rec(0, TICK, 0, 0))
 
 # fuzz_cmd: engine (1) | flags (1) | head/4 (2) | tail/4 (2) | ring | memory at 0x40000
@@ -98,7 +102,7 @@ BB_START = (0x31 << 23) | 1
 LRI1 = (0x22 << 23) | 1
 PIPE_CONTROL = 0x7a000000 | 4
 ring = dw(SDI_GGTT, 0x3000, 0, 0x1234, MI_USER_INTERRUPT, BB_START, 0x40000, 0, MI_NOOP)
-batch = dw(SDI_GGTT, 0x3004, 0, 0x5678, LRI1, 0x2000 + 0x1c0, 0, PIPE_CONTROL,
+batch = dw(SDI_GGTT, 0x3004, 0, 0x5678, LRI1, 0x2000 + 0x600, 0, PIPE_CONTROL,
            (1 << 14) | (1 << 24) | (1 << 8), 0x3008, 0, 1, 0, MI_BBE)
 pad = lambda b, n: b + bytes(n - len(b))
 put("fuzz_cmd", "rcs-store-batch", bytes([0, 0]) + struct.pack("<HH", 0, len(ring) // 4) +
@@ -107,7 +111,12 @@ put("fuzz_cmd", "bcs-two-elements", bytes([1, 0x20]) + struct.pack("<HH", 0, 4) 
     pad(dw(MI_NOOP, MI_NOOP, MI_USER_INTERRUPT, MI_NOOP), 0x4000))
 put("fuzz_cmd", "ppgtt-lite-restore", bytes([2, 0x10 | 3 << 2]) + struct.pack("<HH", 0, 8) +
     pad(dw(0x20 << 23 | 2, 0x1000, 0, 7, MI_USER_INTERRUPT, MI_NOOP, MI_NOOP, MI_NOOP), 0x4000) +
-    struct.pack("<Q", 0x141003) + bytes(0xff8) + struct.pack("<Q", 0x142003))
+    # 4-level tables from graphics address 0x40000 (guest-physical 0x140000):
+    # PML4, PDP, PD, PT, then the page VA 0x1000 maps to.
+    struct.pack("<Q", 0x141003).ljust(0x1000, b"\0") +
+    struct.pack("<Q", 0x142003).ljust(0x1000, b"\0") +
+    struct.pack("<Q", 0x143003).ljust(0x1000, b"\0") +
+    (bytes(8) + struct.pack("<Q", 0x144003)).ljust(0x1000, b"\0"))
 put("fuzz_cmd", "self-loop", bytes([0, 0]) + struct.pack("<HH", 0, 4) +
     pad(dw(BB_START, 0x40000, 0, MI_NOOP), 0x4000) + dw(BB_START, 0x40000, 0))
 
