@@ -14,6 +14,7 @@ int gvt_regs_init(struct gvt_regs *r)
         gvt_regs_release(r);
         return -ENOMEM;
     }
+    r->pristine = true;
     return 0;
 }
 
@@ -63,7 +64,11 @@ void gvt_regs_reset_range(struct gvt_regs *r, uint32_t start, uint32_t end)
         end = GVT_MMIO_SIZE;
     if (start >= end)
         return;
-    memset(&r->mem[start >> 2], 0, end - start);
+    /* The first reset of fresh storage only sets the tracked registers: a
+     * zeroed 2 MiB need not be zeroed again (nor made resident). */
+    if (!r->pristine)
+        memset(&r->mem[start >> 2], 0, end - start);
+    r->pristine = false;
     for (unsigned i = 0; i < r->count; i++) {
         uint32_t off = r->table[i]->offset;
         if (off >= start && off < end)

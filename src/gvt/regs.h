@@ -4,6 +4,7 @@
 #ifndef XENGVT_GVT_REGS_H
 #define XENGVT_GVT_REGS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define GVT_MMIO_SIZE (2u << 20)
@@ -37,6 +38,7 @@ struct gvt_regs {
     uint16_t *index;    /* per dword: 0 untracked, else table index + 1 */
     const struct gvt_reg **table;
     unsigned count, capacity;
+    bool pristine;      /* mem as calloc left it: all zero, pages untouched */
 };
 
 int gvt_regs_init(struct gvt_regs *r);
