@@ -41,8 +41,8 @@ static void usage(FILE *out)
 "  destroy DOM         destroy the guest and stop its daemons\n"
 "  list                guests with vGPUs, their daemons and state\n"
 "  screenshot DOM FILE the first vGPU's screen as PNG\n"
-"  save DOM FILE       pause, save each vGPU's state and xl's image into FILE\n"
-"                      (the guest is gone afterwards, as with xl save)\n"
+"  save DOM FILE       quiesce the vGPUs, xl save -p, each vGPU's state, all\n"
+"                      in FILE; then the guest is destroyed (as with xl save)\n"
 "  restore FILE        xl restore -p, daemons from the saved state, unpause;\n"
 "                      FILE '-' reads standard input\n"
 "  migrate DOM HOST    save, send to HOST over ssh, restore there (not live);\n"
@@ -367,14 +367,30 @@ static int cmd_screenshot(const char *dom, const char *file)
 }
 
 /* Puts back a guest whose save did not happen: daemons resumed, unpaused. */
-static void undo_pause(const char *dom, struct served *sv)
+/* Each daemon's control `cmd`; 0 if all said ok. */
+static int control_all(struct served *sv, const char *cmd)
 {
-    char line[512];
+    char req[64], line[512];
+    int rc = 0;
+    snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
     for (unsigned i = 0; i < sv->count; i++)
-        launch_control(sv->sock[i], "{\"cmd\":\"resume\"}", line, sizeof(line), NULL, NULL);
-    xl1("unpause", dom);
+        if (launch_control(sv->sock[i], req, line, sizeof(line), NULL, NULL) < 0 ||
+            !strstr(line, "\"ok\":true")) {
+            say("vGPU %u would not %s: %s", i, cmd, line);
+            rc = -1;
+        }
+    return rc;
 }
 
+/* The order matters, and is QEMU's under xl save:
+ *  1. the daemons quiesce (no execution, no vblanks) but keep answering the
+ *     guest's accesses -- a vCPU with an access in flight cannot suspend
+ *     until it is answered (so no `xl pause` first: a paused vCPU never
+ *     completes its access and xl's suspend times out);
+ *  2. `xl save -p` suspends the guest, writes its memory, leaves it paused;
+ *  3. the daemons' state, now final, is taken;
+ *  4. only then is the guest destroyed.
+ * A failure before 4 leaves the guest running as it was. */
 static int save_to_fd(const char *dom, int out_fd)
 {
     long domid = launch_domid(dom);
@@ -383,8 +399,18 @@ static int save_to_fd(const char *dom, int out_fd)
         say("no vGPU for %s: use xl save", dom);
         return XV_FAILED;
     }
-    if (xl1("pause", dom) != 0) {
-        say("xl pause %s failed", dom);
+    char xl_image[200];
+    snprintf(xl_image, sizeof(xl_image), "%s/dom%ld.xlsave", launch_run_dir(), domid);
+    if (control_all(&sv, "pause") < 0) {
+        control_all(&sv, "resume");
+        return XV_FAILED;
+    }
+    const char *save_args[] = { "save", "-p", dom, xl_image, NULL };
+    if (launch_xl(NULL, 0, save_args) != 0) {
+        /* xl resumes a guest whose save failed. */
+        say("xl save %s failed: the guest continues", dom);
+        unlink(xl_image);
+        control_all(&sv, "resume");
         return XV_FAILED;
     }
     struct savefile sf = { 0 };
@@ -412,31 +438,28 @@ static int save_to_fd(const char *dom, int out_fd)
         st->data = blobs[i];
         st->len = len;
     }
-    char xl_image[200];
-    snprintf(xl_image, sizeof(xl_image), "%s/dom%ld.xlsave", launch_run_dir(), domid);
     if (rc == XV_OK) {
-        /* xl save writes the paused guest's memory and destroys it. */
-        const char *args[] = { "save", dom, xl_image, NULL };
-        if (launch_xl(NULL, 0, args) != 0) {
-            say("xl save %s failed: the guest continues", dom);
-            rc = XV_FAILED;
-        }
-    }
-    if (rc != XV_OK) {
-        undo_pause(dom, &sv);
-    } else {
-        stop_all(&sv); /* their domain is gone */
-        record_remove(domid);
         struct savefile_section *x = &sf.s[sf.count++];
         snprintf(x->tag, sizeof(x->tag), "xl");
         x->path = xl_image;
         if (savefile_write(out_fd, &sf) < 0) {
-            say("writing the save file failed; xl's image is kept in %s", xl_image);
+            say("writing the save file failed");
             rc = XV_FAILED;
-        } else {
-            unlink(xl_image);
         }
     }
+    if (rc == XV_OK) {
+        /* Everything is in the file: the guest and its daemons go. */
+        if (xl1("destroy", dom) != 0)
+            say("warning: xl destroy %s failed after the save", dom);
+        stop_all(&sv);
+        record_remove(domid);
+    } else {
+        /* xl save -p left the guest paused and whole: it continues. */
+        say("%s continues where it was", dom);
+        control_all(&sv, "resume");
+        xl1("unpause", dom);
+    }
+    unlink(xl_image);
     for (unsigned i = 0; i < VGPU_CFG_MAX; i++)
         free(blobs[i]);
     return rc;
