@@ -263,7 +263,7 @@ static void test_save_restore(void **state)
 }
 
 /* Migration to a host that cannot take the guest: it comes back here. */
-static void test_migrate_failure_restores_locally(void **state)
+static void test_migrate_failure_keeps_the_guest(void **state)
 {
     (void)state;
     setup_env("g4", 7);
@@ -290,12 +290,20 @@ static void test_migrate_failure_restores_locally(void **state)
     struct sim *d = launch(mig_log, mig, 7, ram, &status);
     free(ram);
     assert_int_equal(WEXITSTATUS(status), 1); /* the migration failed ... */
-    assert_true(itest_log_contains(mig_log, "restoring the guest here"));
-    /* ... and the guest is back, with its state. */
-    assert_non_null(strstr(slurp(xl_log), "restore -p "));
-    assert_int_equal((uint32_t)sim_mmio_read(d, 0, BAR0_ADDR + 0x4f000, 4), 0x4444);
+    assert_true(itest_log_contains(mig_log, "restoring on far-away failed"));
+    /* ... and the guest never left: saved with -p, kept paused, resumed;
+     * never destroyed, nothing restored; its daemon serves its state. */
+    const char *calls = slurp(xl_log);
+    assert_non_null(strstr(calls, "save -p g4 "));
+    assert_non_null(strstr(calls, "unpause g4\n"));
+    assert_null(strstr(calls, "destroy"));
+    assert_null(strstr(calls, "restore"));
+    assert_int_equal((uint32_t)sim_mmio_read(s, 0, BAR0_ADDR + 0x4f000, 4), 0x4444);
     unsetenv("FAKE_SSH_FAIL");
     char out[4096];
+    const char *list[] = { bin, "list", NULL };
+    assert_int_equal(run(list, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "serving"));
     const char *destroy[] = { bin, "destroy", "g4", NULL };
     assert_int_equal(run(destroy, out, sizeof(out)), 0);
     sim_stop(d);
@@ -308,7 +316,7 @@ int main(void)
         cmocka_unit_test(test_create_list_destroy),
         cmocka_unit_test(test_create_failures),
         cmocka_unit_test(test_save_restore),
-        cmocka_unit_test(test_migrate_failure_restores_locally),
+        cmocka_unit_test(test_migrate_failure_keeps_the_guest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,8 +45,9 @@ static void usage(FILE *out)
 "                      in FILE; then the guest is destroyed (as with xl save)\n"
 "  restore FILE        xl restore -p, daemons from the saved state, unpause;\n"
 "                      FILE '-' reads standard input\n"
-"  migrate DOM HOST    save, send to HOST over ssh, restore there (not live);\n"
-"                      if the far side fails, the guest is restored here\n"
+"  migrate DOM HOST    save (keeping the guest here, paused), restore on HOST\n"
+"                      over ssh, then destroy it here; if the far side fails\n"
+"                      the guest continues here (not live)\n"
 "\n"
 "Environment: XL (the xl command), XENGVTD (the daemon), XENGVT_RUN_DIR\n"
 "(default /run/xengvt: sockets, logs, records), SSH (the ssh command).\n"
@@ -391,7 +392,28 @@ static int control_all(struct served *sv, const char *cmd)
  *  3. the daemons' state, now final, is taken;
  *  4. only then is the guest destroyed.
  * A failure before 4 leaves the guest running as it was. */
-static int save_to_fd(const char *dom, int out_fd)
+/* What save_to_fd does with the guest once the file is complete. */
+enum after_save { DESTROY_GUEST, KEEP_GUEST_PAUSED };
+
+/* The guest a save kept (KEEP_GUEST_PAUSED): destroyed once the copy is safe
+ * elsewhere, or resumed where it was. */
+static void saved_guest_destroy(const char *dom, long domid, struct served *sv)
+{
+    if (xl1("destroy", dom) != 0)
+        say("warning: xl destroy %s failed after the save", dom);
+    stop_all(sv);
+    record_remove(domid);
+}
+
+static void saved_guest_resume(const char *dom, struct served *sv)
+{
+    say("%s continues where it was", dom);
+    control_all(sv, "resume");
+    xl1("unpause", dom);
+}
+
+static int save_to_fd(const char *dom, int out_fd, enum after_save after, long *domid_out,
+                      struct served *sv_out)
 {
     long domid = launch_domid(dom);
     struct served sv;
@@ -447,18 +469,14 @@ static int save_to_fd(const char *dom, int out_fd)
             rc = XV_FAILED;
         }
     }
-    if (rc == XV_OK) {
-        /* Everything is in the file: the guest and its daemons go. */
-        if (xl1("destroy", dom) != 0)
-            say("warning: xl destroy %s failed after the save", dom);
-        stop_all(&sv);
-        record_remove(domid);
-    } else {
-        /* xl save -p left the guest paused and whole: it continues. */
-        say("%s continues where it was", dom);
-        control_all(&sv, "resume");
-        xl1("unpause", dom);
-    }
+    if (rc != XV_OK)
+        saved_guest_resume(dom, &sv); /* xl save -p left it paused and whole */
+    else if (after == DESTROY_GUEST)
+        saved_guest_destroy(dom, domid, &sv); /* everything is in the file */
+    if (domid_out)
+        *domid_out = domid;
+    if (sv_out)
+        *sv_out = sv;
     unlink(xl_image);
     for (unsigned i = 0; i < VGPU_CFG_MAX; i++)
         free(blobs[i]);
@@ -474,7 +492,7 @@ static int cmd_save(const char *dom, const char *file)
         say("%s: %s", tmp, strerror(errno));
         return XV_FAILED;
     }
-    int rc = save_to_fd(dom, fd);
+    int rc = save_to_fd(dom, fd, DESTROY_GUEST, NULL, NULL);
     if (close(fd) != 0 && rc == XV_OK)
         rc = XV_FAILED;
     if (rc == XV_OK && rename(tmp, file) < 0)
@@ -595,14 +613,31 @@ static int cmd_restore(const char *file)
 
 /* Not live: the guest is saved here, the file goes to HOST over ssh and
  * is restored there. If the far side fails, the guest comes back here. */
+/* Not live: the guest is saved (and kept here, paused) into a file, the
+ * file is restored on `host` over ssh, and only when the far side says it
+ * runs the guest is the copy here destroyed; otherwise it continues here. */
 static int cmd_migrate(const char *dom, const char *host)
 {
     char file[200];
     snprintf(file, sizeof(file), "%s/migrate-%d.save", launch_run_dir(), (int)getpid());
     mkdir(launch_run_dir(), 0700);
-    int rc = cmd_save(dom, file);
-    if (rc != XV_OK)
+    int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        say("%s: %s", file, strerror(errno));
+        return XV_FAILED;
+    }
+    long domid = -1;
+    struct served sv;
+    int rc = save_to_fd(dom, fd, KEEP_GUEST_PAUSED, &domid, &sv);
+    if (close(fd) != 0 && rc == XV_OK) {
+        say("%s: %s", file, strerror(errno));
+        saved_guest_resume(dom, &sv);
+        rc = XV_FAILED;
+    }
+    if (rc != XV_OK) {
+        unlink(file);
         return rc;
+    }
     const char *ssh = getenv("SSH");
     if (!ssh || !ssh[0])
         ssh = "ssh";
@@ -619,17 +654,14 @@ static int cmd_migrate(const char *dom, const char *host)
     if (pid > 0)
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
+    unlink(file);
     if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        unlink(file);
+        saved_guest_destroy(dom, domid, &sv);
         printf("%s: migrated to %s\n", dom, host);
         return XV_OK;
     }
-    say("restoring on %s failed: restoring the guest here", host);
-    rc = cmd_restore(file);
-    if (rc == XV_OK)
-        unlink(file);
-    else
-        say("the guest's save file is kept in %s", file);
+    say("restoring on %s failed", host);
+    saved_guest_resume(dom, &sv);
     return XV_FAILED;
 }
 
