@@ -233,8 +233,12 @@ static int cmd_create(const char *cfg_path, int n_overrides, char **overrides)
     for (int i = 0; i < n_overrides; i++) {
         /* The daemons are started from the file's entries: an override xl
          * would apply but xl-vgpu could not see is refused, not ignored. */
-        if (!strchr(overrides[i], '=') || strncmp(overrides[i], "vgpu", 4) == 0 ||
-            strncmp(overrides[i], "name", 4) == 0) {
+        const char *eq = strchr(overrides[i], '=');
+        size_t key_len = eq ? (size_t)(eq - overrides[i]) : 0;
+        while (key_len > 0 && overrides[i][key_len - 1] == ' ')
+            key_len--;
+        if (key_len == 0 || (key_len == 4 && (strncmp(overrides[i], "vgpu", 4) == 0 ||
+                                              strncmp(overrides[i], "name", 4) == 0))) {
             say("override '%s' refused: KEY=VALUE, and name and vgpu come from %s", overrides[i],
                 cfg_path);
             return XV_USAGE;
@@ -244,18 +248,21 @@ static int cmd_create(const char *cfg_path, int n_overrides, char **overrides)
         say("%s", err);
         return XV_USAGE;
     }
-    const char *create[4 + CREATE_OVERRIDES_MAX] = { "create", "-p", cfg_path };
-    unsigned n = 3;
-    if (cfg.count == 0) {
-        say("%s has no vgpu entries: plain xl create", cfg_path);
-        n = 1;
-        create[n++] = cfg_path;
-    }
+    /* Without vGPUs this is plain `xl create`; with them the guest starts
+     * paused until its daemons serve. */
+    const char *create[4 + CREATE_OVERRIDES_MAX];
+    unsigned n = 0;
+    create[n++] = "create";
+    if (cfg.count > 0)
+        create[n++] = "-p";
+    create[n++] = cfg_path;
     for (int i = 0; i < n_overrides; i++)
         create[n++] = overrides[i];
     create[n] = NULL;
-    if (cfg.count == 0)
+    if (cfg.count == 0) {
+        say("%s has no vgpu entries: plain xl create", cfg_path);
         return launch_xl(NULL, 0, create) == 0 ? XV_OK : XV_FAILED;
+    }
     if (launch_xl(NULL, 0, create) != 0) {
         say("xl create -p %s failed", cfg_path);
         return XV_FAILED;
@@ -367,7 +374,6 @@ static int cmd_screenshot(const char *dom, const char *file)
     return XV_OK;
 }
 
-/* Puts back a guest whose save did not happen: daemons resumed, unpaused. */
 /* Each daemon's control `cmd`; 0 if all said ok. */
 static int control_all(struct served *sv, const char *cmd)
 {
@@ -383,15 +389,6 @@ static int control_all(struct served *sv, const char *cmd)
     return rc;
 }
 
-/* The order matters, and is QEMU's under xl save:
- *  1. the daemons quiesce (no execution, no vblanks) but keep answering the
- *     guest's accesses -- a vCPU with an access in flight cannot suspend
- *     until it is answered (so no `xl pause` first: a paused vCPU never
- *     completes its access and xl's suspend times out);
- *  2. `xl save -p` suspends the guest, writes its memory, leaves it paused;
- *  3. the daemons' state, now final, is taken;
- *  4. only then is the guest destroyed.
- * A failure before 4 leaves the guest running as it was. */
 /* What save_to_fd does with the guest once the file is complete. */
 enum after_save { DESTROY_GUEST, KEEP_GUEST_PAUSED };
 
@@ -412,6 +409,16 @@ static void saved_guest_resume(const char *dom, struct served *sv)
     xl1("unpause", dom);
 }
 
+/* The order matters, and is QEMU's under xl save:
+ *  1. the daemons quiesce (no execution, no vblanks) but keep answering the
+ *     guest's accesses -- a vCPU with an access in flight cannot suspend
+ *     until it is answered (so no `xl pause` first: a paused vCPU never
+ *     completes its access and xl's suspend times out);
+ *  2. `xl save -p` suspends the guest, writes its memory, leaves it paused;
+ *  3. the daemons' state, now final, is taken;
+ *  4. only then is the guest destroyed (DESTROY_GUEST), or it is left paused
+ *     for the caller to destroy or resume (KEEP_GUEST_PAUSED, migration).
+ * A failure before 4 leaves the guest running as it was. */
 static int save_to_fd(const char *dom, int out_fd, enum after_save after, long *domid_out,
                       struct served *sv_out)
 {
