@@ -8,8 +8,13 @@
 #include "evtchn/loop.h"
 #include "common/log.h"
 
+#include <time.h>
+
 #define TRANS_HTOTAL_A 0x60000u
 #define TRANS_VTOTAL_A 0x6000cu
+#define TRANS_VBLANK_A 0x60010u
+#define PIPEDSL_A 0x70000u
+#define PIPEDSL_LINE_MASK 0x1fffu
 #define PIPE_DATA_M1_A 0x60030u
 #define PIPE_LINK_M1_A 0x60040u
 #define PIPE_LINK_N1_A 0x60044u
@@ -37,6 +42,39 @@ static unsigned refresh_hz(const struct vgpu *v)
         return DEFAULT_HZ;
     uint64_t hz = (LS_CLK_KHZ * 1000 * m / n + htotal * vtotal / 2) / (htotal * vtotal);
     return hz >= 24 && hz <= 240 ? (unsigned)hz : DEFAULT_HZ;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* PIPEDSL, the scanline counter, follows the vblank timer: the timer fires
+ * at the start of vertical blank (line vblank_start), so the line now is
+ * vblank_start plus the lines the frame's elapsed time covers. i915 reads
+ * it for vblank timestamps and vblank evasion, and re-reads a 0 up to 100
+ * times with interrupts off (on DDI platforms a 0 can be a counter that
+ * has not started): a counter that never moves costs it a trap storm per
+ * query. The hardware counts one line behind the line i915 means (its
+ * scanline_offset is 1 for DP), hence the -1. Off: 0, as on hardware. */
+static uint32_t pipedsl_read(struct vgpu *v, uint32_t off, uint32_t stored)
+{
+    (void)off;
+    (void)stored;
+    if (!(vreg(&v->regs, TRANSCONF_A) & TRANSCONF_ENABLE) || !v->refresh_hz)
+        return 0;
+    uint32_t vtotal = ((vreg(&v->regs, TRANS_VTOTAL_A) >> 16) & 0x1fff) + 1;
+    uint32_t vblank_start = (vreg(&v->regs, TRANS_VBLANK_A) & 0x1fff) + 1;
+    if (vblank_start >= vtotal)
+        vblank_start = (vreg(&v->regs, TRANS_VTOTAL_A) & 0x1fff) + 1;
+    if (vblank_start >= vtotal)
+        vblank_start = 0;
+    uint64_t period = 1000000000ull / v->refresh_hz;
+    uint64_t into_frame = (now_ns() - v->frame_epoch_ns) % period;
+    uint32_t line = (uint32_t)(into_frame * vtotal / period);
+    return (vblank_start + line + vtotal - 1) % vtotal & PIPEDSL_LINE_MASK;
 }
 
 static void latch_flip(struct vgpu *v)
@@ -73,6 +111,7 @@ static void apply_transconf(struct vgpu *v)
         if (!evt_timer_armed(v->vblank_timer) || hz != v->refresh_hz) {
             uint64_t period = 1000000000ull / hz;
             evt_timer_arm(v->vblank_timer, period, period);
+            v->frame_epoch_ns = now_ns(); /* vblanks at epoch + k * period */
             if (hz != v->refresh_hz)
                 log_info("pipe A on at %u Hz", hz);
             v->refresh_hz = hz;
@@ -113,6 +152,7 @@ static const struct gvt_reg display_rows[] = {
     { TRANSCONF_A, 0, TRANSCONF_ENABLE | TRANSCONF_STATE, TRANSCONF_STATE, NULL,
       transconf_written },
     { PIPE_FRMCOUNT_A, REG_RO, 0, 0, NULL, NULL },
+    { PIPEDSL_A, REG_RO, 0, 0, pipedsl_read, NULL },
     { PIPE_FLIPCOUNT_A, REG_RO, 0, 0, NULL, NULL },
     { PLANE_SURF_1_A, 0, 0, 0xfffu, NULL, surf_written },
     { PLANE_SURFLIVE_1_A, REG_RO, 0, 0, NULL, NULL },

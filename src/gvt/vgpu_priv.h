@@ -72,6 +72,7 @@ struct vgpu {
     uint32_t io_index; /* BAR4 MMIO_INDEX */
     struct evt_timer *vblank_timer;
     unsigned refresh_hz;
+    uint64_t frame_epoch_ns;   /* CLOCK_MONOTONIC of a vblank start */
     uint8_t *capture_stage; /* surface copy, kept between captures */
     size_t capture_stage_size;
     bool flip_pending;

@@ -4,6 +4,7 @@
  * blank frame and a logged refusal. The tiled layouts are written here
  * from the hardware documentation, independently of the daemon's code. */
 #include "itest.h"
+#include <time.h>
 #include "rfb_client.h"
 #include "sim_kms.h"
 
@@ -690,6 +691,67 @@ static void test_vblank_rate(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* PIPEDSL follows time through the frame at the mode's line rate (1125
+ * lines at 60 Hz: 67.5 lines a millisecond), one line behind (i915's
+ * scanline_offset), from the vblank start (line 1080) on; 0 with the pipe
+ * off. A counter stuck at 0 sends i915 into 100 re-reads with interrupts
+ * off on every vblank timestamp. */
+static void test_scanline_counter(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("scanline", (struct sim_opts){ 0 });
+    itest_place_bars(s, false);
+    const uint32_t vtotal = 1125;
+    unsigned judged = 0;
+    for (int i = 0; i < 60 && judged < 20; i++) {
+        uint64_t b1 = mono_us();
+        uint32_t d1 = (uint32_t)sim_mmio_read(s, 0, REG(0x70000), 4);
+        uint64_t a1 = mono_us();
+        usleep(4000);
+        uint64_t b2 = mono_us();
+        uint32_t d2 = (uint32_t)sim_mmio_read(s, 0, REG(0x70000), 4);
+        uint64_t a2 = mono_us();
+        assert_true(d1 < vtotal && d2 < vtotal);
+        if (a2 - b1 > 12000)
+            continue; /* too slow a round to bound the line count (loaded machine) */
+        uint32_t moved = (d2 + vtotal - d1) % vtotal;
+        uint32_t lo = (uint32_t)((b2 - a1) * vtotal * 60 / 1000000), hi = (uint32_t)((a2 - b1) * vtotal * 60 / 1000000);
+        if (moved + 2 < lo || moved > hi + 2)
+            fail_msg("the scanline moved %u lines in %llu..%llu us (expected %u..%u)", moved,
+                     (unsigned long long)(b2 - a1), (unsigned long long)(a2 - b1), lo, hi);
+        judged++;
+    }
+    assert_true(judged >= 5);
+    /* At the vblank the frame counter ticks, the line is the vblank start. */
+    uint32_t fc = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
+    unsigned near = 0, tries = 0;
+    while (near < 3 && tries++ < 200) {
+        uint64_t b = mono_us();
+        uint32_t f = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
+        uint32_t d = (uint32_t)sim_mmio_read(s, 0, REG(0x70000), 4);
+        uint64_t a = mono_us();
+        if (f != fc && a - b < 1000) {
+            /* the counter ticked at most ~1 ms (68 lines) before these reads */
+            uint32_t since = (d + vtotal - 1079) % vtotal;
+            if (since > (uint32_t)((a - b) * vtotal * 60 / 1000000) + 80 && since < vtotal - 80)
+                fail_msg("line %u right after the frame counter ticked", d);
+            near++;
+        }
+        fc = f;
+        usleep(300);
+    }
+    sim_mmio_write(s, 0, REG(0x70008), 4, 0);
+    assert_int_equal(sim_mmio_read(s, 0, REG(0x70000), 4), 0);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 static void test_flip_done(void **state)
 {
     (void)state;
@@ -922,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_vnc_live_view),
         cmocka_unit_test(test_vblank_rate),
+        cmocka_unit_test(test_scanline_counter),
         cmocka_unit_test(test_dp_aux_and_edid),
         cmocka_unit_test(test_gmbus_edid),
         cmocka_unit_test(test_resolution_option),
