@@ -79,6 +79,15 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "ggtt_writes", vs.ggtt_writes);
     json_u64(w, "ggtt_invalid", vs.ggtt_invalid);
     json_u64(w, "ggtt_dropped", vs.ggtt_dropped);
+    json_bool(w, "ggtt_in_ram", vs.ggtt_in_ram);
+    json_u64(w, "ggtt_ram_gfn", vs.gsm_gfn);
+    json_u64(w, "ggtt_ram_moves", vs.gsm_relocations);
+    /* Trapped accesses by kind: what the guest paid an ioreq for. */
+    json_u64(w, "trap_config", is.pci_config);
+    json_u64(w, "trap_regs", vs.trap_regs);
+    json_u64(w, "trap_pvinfo", vs.trap_pvinfo);
+    json_u64(w, "trap_ggtt", vs.trap_ggtt);
+    json_u64(w, "trap_aperture", vs.trap_aperture);
     json_u64(w, "display_ready", vs.display_ready);
     json_u64(w, "bar0", vs.bar0);
     json_u64(w, "bar2", vs.bar2);

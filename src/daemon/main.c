@@ -13,6 +13,7 @@
 #include "ioreq/server.h"
 #include "ioreq/guestmem.h"
 #include "gvt/vgpu.h"
+#include "ioreq/ramrange.h"
 #include "host/hostgpu.h"
 #include "daemon/control.h"
 #include "host/vnc.h"
@@ -107,6 +108,38 @@ static void on_event_channels_failed(void *opaque)
     evt_loop_stop(d->loop, EXIT_RUNTIME);
 }
 
+/* The GGTT as guest RAM behind BAR0 + 8 MiB (ramrange.h): populated now,
+ * while privcmd is unrestricted, or found where a restored guest has it. A
+ * guest that cannot be given the RAM keeps a trapped GGTT (slow, correct). */
+static int setup_ggtt_ram(struct daemon *d)
+{
+    const struct xengvtd_options *o = &d->opt;
+    struct ram_range *gsm = NULL;
+    uint64_t gfn, park;
+    int rc;
+    if (vgpu_gsm_restored_at(d->vgpu, &gfn, &park)) {
+        rc = ramrange_adopt(d->dmod, d->fmem, o->domid, gfn, park, vgpu_gsm_pages(), &gsm);
+        if (rc < 0) {
+            log_error("--restore %s: the guest's GGTT RAM at gfn %#llx cannot be mapped: %s "
+                      "(restore the guest's memory first, as xl restore does)",
+                      o->restore_path, (unsigned long long)gfn, strerror(-rc));
+            return EXIT_BAD_STATE;
+        }
+    } else if (o->trap_ggtt) {
+        log_info("GGTT trapped (--trap-ggtt): every entry store is an ioreq");
+        return EXIT_OK;
+    } else if ((rc = ramrange_populate(d->dmod, d->fmem, o->domid, vgpu_gsm_pages(), &gsm)) < 0) {
+        log_warn("GGTT trapped: 8 MiB of RAM could not be added to dom%u (%s); every entry "
+                 "store will be an ioreq", o->domid, strerror(-rc));
+        return EXIT_OK;
+    }
+    if (vgpu_attach_gsm(d->vgpu, gsm) < 0) {
+        ramrange_free(gsm);
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}
+
 static int setup(struct daemon *d)
 {
     const struct xengvtd_options *o = &d->opt;
@@ -163,6 +196,8 @@ static int setup(struct daemon *d)
         free(d->restore_blob);
         d->restore_blob = NULL;
     }
+    if ((code = setup_ggtt_ram(d)) != EXIT_OK)
+        return code;
     if (o->edid_path) {
         uint8_t edid[256];
         FILE *f = fopen(o->edid_path, "rb");

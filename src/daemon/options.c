@@ -35,6 +35,8 @@ static void usage(FILE *out)
 "      --io-bar           also expose BAR4, the MMIO index/data I/O window of\n"
 "                         bare-metal iGPUs (GVT-g leaves it out)\n"
 "      --legacy-mapping   map the ioreq pages by gfn instead of the resource API\n"
+"      --trap-ggtt        keep the GGTT trapped (one ioreq per entry store)\n"
+"                         instead of adding 8 MiB of guest RAM behind BAR0\n"
 "      --control PATH     control socket (default " XENGVT_RUN_DIR "/domN.sock)\n"
 "      --resolution WxH   the monitor's preferred mode at 60 Hz (default\n"
 "                         1920x1080; at most the type's maximum)\n"
@@ -95,7 +97,7 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 
 enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID,
        OPT_CONTROL, OPT_VNC, OPT_EDID, OPT_RESOLUTION, OPT_KMS,
-       OPT_RESTORE, OPT_RUNAS, OPT_CHROOT, OPT_NO_SANDBOX };
+       OPT_RESTORE, OPT_RUNAS, OPT_CHROOT, OPT_NO_SANDBOX, OPT_TRAP_GGTT };
 
 int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
 {
@@ -105,6 +107,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "type", required_argument, NULL, 't' },
         { "log-level", required_argument, NULL, 'l' },
         { "legacy-mapping", no_argument, NULL, OPT_LEGACY },
+        { "trap-ggtt", no_argument, NULL, OPT_TRAP_GGTT },
         { "io-bar", no_argument, NULL, OPT_IO_BAR },
         { "device-id", required_argument, NULL, OPT_DEVICE_ID },
         { "map-cache", required_argument, NULL, OPT_MAP_CACHE },
@@ -168,6 +171,9 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
             break;
         case OPT_LEGACY:
             o->legacy_mapping = true;
+            break;
+        case OPT_TRAP_GGTT:
+            o->trap_ggtt = true;
             break;
         case OPT_IO_BAR:
             o->io_bar = true;

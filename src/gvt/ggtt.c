@@ -40,35 +40,59 @@ int gvt_ggtt_init(struct vgpu *v)
 
 void gvt_ggtt_release(struct vgpu *v)
 {
-    free(v->ggtt);
+    if (!v->gsm)
+        free(v->ggtt);
     v->ggtt = NULL;
+}
+
+/* The guest may store to the table at any moment (it is its RAM): every
+ * entry is loaded once, whole, and only that value is judged and used. */
+static uint64_t entry_load(const struct vgpu *v, uint32_t idx)
+{
+    return __atomic_load_n(&v->ggtt[idx], __ATOMIC_RELAXED);
+}
+
+static void entry_store(struct vgpu *v, uint32_t idx, uint64_t e)
+{
+    __atomic_store_n(&v->ggtt[idx], e, __ATOMIC_RELAXED);
 }
 
 void gvt_ggtt_reset(struct vgpu *v)
 {
+    if (v->gsm) {
+        memset(v->ggtt, 0, (size_t)GVT_GGTT_ENTRIES * sizeof(uint64_t));
+        return;
+    }
     if (v->ggtt_hi > v->ggtt_lo)
         memset(v->ggtt + v->ggtt_lo, 0, (v->ggtt_hi - v->ggtt_lo) * sizeof(uint64_t));
     v->ggtt_lo = GVT_GGTT_ENTRIES;
     v->ggtt_hi = 0;
 }
 
-/* The only writer of the shadow: keeps the touched range. idx is checked
- * by the caller. */
+/* The only writer of the table besides the guest: keeps the touched range
+ * of a daemon-side table. idx is checked by the caller. */
 void gvt_ggtt_set(struct vgpu *v, uint32_t idx, uint64_t entry)
 {
-    v->ggtt[idx] = entry;
+    entry_store(v, idx, entry);
     if (idx < v->ggtt_lo)
         v->ggtt_lo = idx;
     if (idx >= v->ggtt_hi)
         v->ggtt_hi = idx + 1;
 }
 
+uint64_t gvt_ggtt_entry(const struct vgpu *v, uint32_t idx)
+{
+    return idx < GVT_GGTT_ENTRIES ? entry_load(v, idx) : 0;
+}
+
+/* Trapped accesses: the table is not RAM-backed (or its relocation
+ * failed), so the guest's stores arrive here one by one. */
 int gvt_ggtt_read(struct vgpu *v, uint32_t off, unsigned size, uint64_t *val)
 {
     uint32_t idx = off >> 3;
     if (idx >= GVT_GGTT_ENTRIES || (size != 4 && size != 8) || (off & (size - 1)))
         return -EINVAL;
-    uint64_t e = v->ggtt[idx];
+    uint64_t e = entry_load(v, idx);
     *val = size == 8 ? e : (off & 4) ? e >> 32 : (uint32_t)e;
     return 0;
 }
@@ -85,7 +109,7 @@ int gvt_ggtt_write(struct vgpu *v, uint32_t off, unsigned size, uint64_t val)
         log_debug("GGTT write to entry %#x outside the vGPU's slices dropped", idx);
         return -EPERM;
     }
-    uint64_t e = v->ggtt[idx];
+    uint64_t e = entry_load(v, idx);
     if (size == 8)
         e = val;
     else if (off & 4)
@@ -104,16 +128,17 @@ int gvt_ggtt_write(struct vgpu *v, uint32_t off, unsigned size, uint64_t val)
     return 0;
 }
 
-/* The guest keeps reading back what it wrote (its view of the table);
- * what an entry maps to is decided here, at use: anything that is not a
- * present entry inside the vGPU's slices is the scratch page, and so is a
- * frame the guest does not have (gmem refuses it later). */
+/* What an entry maps to is decided here, at use, from one load of it:
+ * anything that is not a present entry inside the vGPU's slices is the
+ * scratch page, and so is a frame the guest does not have (gmem refuses
+ * it when the caller touches it: the guest can only name its own
+ * memory). */
 int gvt_ggtt_translate(struct vgpu *v, uint64_t gaddr, uint64_t *gpa)
 {
     uint64_t idx = gaddr >> GVT_PAGE_SHIFT;
     if (idx >= GVT_GGTT_ENTRIES || !index_owned(v, (uint32_t)idx))
         return -EFAULT;
-    uint64_t e = v->ggtt[idx];
+    uint64_t e = entry_load(v, (uint32_t)idx);
     if (!(e & GEN8_PTE_PRESENT))
         return -EFAULT;
     *gpa = (e & GEN8_PTE_ADDR_MASK) | (gaddr & ((1u << GVT_PAGE_SHIFT) - 1));

@@ -5,6 +5,7 @@
 #include "gvt/vgpu_priv.h"
 #include "ioreq/guestmem.h"
 #include "ioreq/server.h"
+#include "ioreq/ramrange.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -100,12 +101,24 @@ static int regs_write(struct vgpu *v, uint32_t off, unsigned size, uint64_t val)
     return 0;
 }
 
+/* Trapped accesses by kind, for `xengvt status` and the e2e's report. */
+static void count_trap(struct vgpu *v, uint32_t off)
+{
+    if (off >= GVT_GGTT_OFFSET)
+        v->stats.trap_ggtt++;
+    else if (off >= VGT_PVINFO_PAGE && off < VGT_PVINFO_PAGE + VGT_PVINFO_SIZE)
+        v->stats.trap_pvinfo++;
+    else
+        v->stats.trap_regs++;
+}
+
 static int bar0_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
 {
     struct vgpu *v = opaque;
     uint32_t off = (uint32_t)offset;
     int rc;
     v->stats.mmio_reads++;
+    count_trap(v, off);
     if (off < GVT_MMIO_SIZE)
         rc = regs_read(v, off, size, val);
     else if (off >= GVT_GGTT_OFFSET)
@@ -125,6 +138,7 @@ static int bar0_write(void *opaque, uint64_t offset, unsigned size, uint64_t val
     uint32_t off = (uint32_t)offset;
     int rc = 0;
     v->stats.mmio_writes++;
+    count_trap(v, off);
     if (off < GVT_MMIO_SIZE)
         rc = regs_write(v, off, size, val);
     else if (off >= GVT_GGTT_OFFSET)
@@ -145,6 +159,7 @@ static int aperture_read(void *opaque, uint64_t offset, unsigned size, uint64_t 
     struct vgpu *v = opaque;
     uint64_t gpa;
     *val = 0;
+    v->stats.trap_aperture++;
     if (offset & (size - 1))
         return -EINVAL;
     if (gvt_ggtt_translate(v, offset, &gpa) < 0 || gmem_read(v->gm, gpa, val, size) < 0) {
@@ -159,6 +174,7 @@ static int aperture_write(void *opaque, uint64_t offset, unsigned size, uint64_t
 {
     struct vgpu *v = opaque;
     uint64_t gpa;
+    v->stats.trap_aperture++;
     if (offset & (size - 1))
         return -EINVAL;
     if (gvt_ggtt_translate(v, offset, &gpa) < 0 || gmem_write(v->gm, gpa, &val, size) < 0)
@@ -213,9 +229,63 @@ static const struct io_ops io_bar_ops = { io_read, io_write };
 
 /* --- config space -------------------------------------------------------- */
 
+/* The GGTT's RAM follows BAR0: at BAR0 + 8 MiB whenever BAR0 decodes.
+ * With decode off (or mid-sizing) the frames stay where they are; only a
+ * new address moves them. If Xen refuses the move, the table's half of
+ * BAR0 is claimed again and its stores trap into the same frames. */
+static void gsm_follow_bar0(struct vgpu *v)
+{
+    uint64_t bar = v->pci.bars[0].mapped_addr;
+    if (!v->gsm || bar == PCI_BAR_UNMAPPED)
+        return;
+    int rc = ramrange_place(v->gsm, (bar + GVT_GGTT_OFFSET) >> GVT_PAGE_SHIFT);
+    gmem_invalidate(v->gm); /* the guest's physmap changed under the map cache */
+    bool trap = rc < 0;
+    if (trap != v->gsm_trapped) {
+        v->gsm_trapped = trap;
+        pci_func_set_bar_claim(&v->pci, 0, trap ? 0 : GVT_GGTT_OFFSET);
+        if (trap)
+            log_warn("GGTT RAM could not follow BAR0 to %#llx (%s): its stores trap",
+                     (unsigned long long)bar, strerror(-rc));
+        else
+            log_info("GGTT RAM at BAR0 + 8 MiB again: stores at memory speed");
+    }
+}
+
+int vgpu_attach_gsm(struct vgpu *v, struct ram_range *gsm)
+{
+    if (v->gsm || !gsm || ramrange_pages(gsm) != GVT_GGTT_PAGES)
+        return -EINVAL;
+    uint64_t *ram = ramrange_ptr(gsm);
+    /* Entries a daemon-side table already holds (a state saved with a
+     * trapped GGTT) move into the RAM; a restored RAM table is kept. */
+    for (uint32_t i = v->ggtt_lo; i < v->ggtt_hi; i++)
+        if (v->ggtt[i])
+            __atomic_store_n(&ram[i], v->ggtt[i], __ATOMIC_RELAXED);
+    free(v->ggtt);
+    v->ggtt = ram;
+    v->gsm = gsm;
+    v->ggtt_lo = GVT_GGTT_ENTRIES;
+    v->ggtt_hi = 0;
+    pci_func_set_bar_claim(&v->pci, 0, GVT_GGTT_OFFSET);
+    gsm_follow_bar0(v);
+    return 0;
+}
+
+bool vgpu_gsm_restored_at(const struct vgpu *v, uint64_t *gfn, uint64_t *park)
+{
+    *gfn = v->restored_gsm_gfn;
+    *park = v->restored_gsm_park;
+    return v->restored_gsm_gfn != 0;
+}
+
+size_t vgpu_gsm_pages(void) { return GVT_GGTT_PAGES; }
+
 static void bar_moved(void *opaque, unsigned bar, uint64_t addr)
 {
     struct vgpu *v = opaque;
+    if (bar == 0)
+        gsm_follow_bar0(v);
     if (bar == 0)
         v->stats.bar0 = addr;
     else if (bar == 2)
@@ -441,6 +511,7 @@ void vgpu_destroy(struct vgpu *v)
     gvt_ppgtt_release(v);
     free(v->capture_stage);
     gvt_ggtt_release(v);
+    ramrange_free(v->gsm);
     gvt_regs_release(&v->regs);
     free(v);
 }
@@ -449,4 +520,11 @@ void vgpu_get_stats(const struct vgpu *v, struct vgpu_stats *out)
 {
     *out = v->stats;
     out->msi_enabled = pci_func_msi_enabled(&v->pci);
+    if (v->gsm) {
+        struct ram_range_stats rs;
+        ramrange_get_stats(v->gsm, &rs);
+        out->ggtt_in_ram = !v->gsm_trapped;
+        out->gsm_gfn = rs.gfn;
+        out->gsm_relocations = rs.relocations;
+    }
 }

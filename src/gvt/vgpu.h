@@ -54,12 +54,28 @@ struct vgpu_stats {
     uint64_t cs_dwords, cs_skipped, blits;
     uint64_t ppgtt_walks, ppgtt_tlb_hits, wp_pages, wp_writes;
     bool msi_enabled;
+    /* Trapped accesses by kind (config space is the ioreq layer's count). */
+    uint64_t trap_regs, trap_pvinfo, trap_ggtt, trap_aperture;
+    /* The GGTT's RAM: in use (stores at memory speed), where, moves. */
+    bool ggtt_in_ram;
+    uint64_t gsm_gfn, gsm_relocations;
 };
 
 int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
                 struct evt_irq *irq, struct gmem *gm, struct evt_loop *loop,
                 struct vgpu **out);
 void vgpu_destroy(struct vgpu *v);
+
+/* The GGTT in guest RAM (see ramrange.h): `gsm` holds vgpu_gsm_pages()
+ * frames; the vGPU takes it over, claims only BAR0's register half and
+ * keeps the frames at BAR0 + 8 MiB as the guest moves BAR0. Entries are
+ * read when used, never trusted before. */
+struct ram_range;
+int vgpu_attach_gsm(struct vgpu *v, struct ram_range *gsm);
+size_t vgpu_gsm_pages(void);
+/* After vgpu_restore: where the saved guest had the GGTT's RAM (first
+ * frame, parking place). false: the state had a daemon-side GGTT. */
+bool vgpu_gsm_restored_at(const struct vgpu *v, uint64_t *gfn, uint64_t *park);
 void vgpu_get_stats(const struct vgpu *v, struct vgpu_stats *out);
 /* Back to the state at creation (GGTT, registers, PVINFO, display), as a
  * device-level reset does; config space keeps the BARs the firmware set. */

@@ -11,6 +11,7 @@
 #define GVT_BAR0_SIZE (16u << 20)
 #define GVT_GGTT_OFFSET (8u << 20)
 #define GVT_GGTT_ENTRIES (1u << 20) /* 8 MiB of 8-byte entries: 4 GiB GGTT */
+#define GVT_GGTT_PAGES (GVT_GGTT_ENTRIES * 8u / 4096u)
 #define GVT_APERTURE_BAR_SIZE (256u << 20)
 #define GVT_IO_BAR_SIZE 64u
 #define GVT_PAGE_SHIFT 12
@@ -54,6 +55,7 @@
 
 struct evt_timer;
 struct gvt_ppgtt;
+struct ram_range;
 
 struct vgpu {
     struct vgpu_config cfg;
@@ -65,9 +67,15 @@ struct vgpu {
     struct pci_func pci;
     bool pci_claimed;
     struct gvt_regs regs;
+    /* The GGTT: the guest's own RAM behind BAR0 + 8 MiB once `gsm` is
+     * attached (the guest stores at memory speed, we load at use), else a
+     * daemon-side table fed by trapped stores. */
     uint64_t *ggtt;
-    /* Entries [lo, hi) may be non-zero: a reset clears only them, so an
-     * untouched shadow stays zero pages that cost no memory. */
+    struct ram_range *gsm;
+    bool gsm_trapped;          /* the RAM could not be placed: stores trap */
+    uint64_t restored_gsm_gfn, restored_gsm_park; /* from a saved state; 0: none */
+    /* Daemon-side table: entries [lo, hi) may be non-zero: a reset clears
+     * only them, so an untouched table stays zero pages that cost no memory. */
     uint32_t ggtt_lo, ggtt_hi;
     uint32_t io_index; /* BAR4 MMIO_INDEX */
     struct evt_timer *vblank_timer;
@@ -166,6 +174,8 @@ int gvt_ggtt_init(struct vgpu *v);
 void gvt_ggtt_release(struct vgpu *v);
 void gvt_ggtt_reset(struct vgpu *v);
 int gvt_ggtt_read(struct vgpu *v, uint32_t off, unsigned size, uint64_t *val);
+/* One load of entry idx (0 past the end). */
+uint64_t gvt_ggtt_entry(const struct vgpu *v, uint32_t idx);
 int gvt_ggtt_write(struct vgpu *v, uint32_t off, unsigned size, uint64_t val);
 /* Graphics address -> guest-physical address; -EFAULT if not present or
  * outside the vGPU's ranges. */

@@ -8,6 +8,7 @@
 #include "gvt/vgpu_priv.h"
 #include "common/stateblob.h"
 #include "common/log.h"
+#include "ioreq/ramrange.h"
 #include "evtchn/loop.h"
 
 #include <errno.h>
@@ -88,19 +89,29 @@ int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
     b.len = 0;
     stateblob_add(&w, "pcicfg", SECTION_VERSION, v->pci.cfg, sizeof(v->pci.cfg));
     stateblob_add(&w, "regs", SECTION_VERSION, v->regs.mem, GVT_MMIO_SIZE);
-    /* The GGTT sparsely: most of 4 GiB is never mapped. */
+    /* The GGTT sparsely: most of 4 GiB is never mapped. A table in guest
+     * RAM travels with the guest's memory: only where it is goes here. */
     uint32_t n = 0;
-    for (uint32_t i = v->ggtt_lo; i < v->ggtt_hi; i++)
-        n += v->ggtt[i] != 0;
+    if (!v->gsm)
+        for (uint32_t i = v->ggtt_lo; i < v->ggtt_hi; i++)
+            n += gvt_ggtt_entry(v, i) != 0;
     state_put32(&b, n);
-    for (uint32_t i = v->ggtt_lo; i < v->ggtt_hi; i++) {
-        if (v->ggtt[i]) {
+    for (uint32_t i = v->ggtt_lo; n && i < v->ggtt_hi; i++) {
+        uint64_t e = gvt_ggtt_entry(v, i);
+        if (e) {
             state_put32(&b, i);
-            state_put64(&b, v->ggtt[i]);
+            state_put64(&b, e);
         }
     }
     stateblob_add(&w, "ggtt", SECTION_VERSION, b.p, b.len);
     b.len = 0;
+    if (v->gsm) {
+        state_put64(&b, ramrange_gfn(v->gsm));
+        state_put64(&b, ramrange_park_gfn(v->gsm));
+        state_put32(&b, (uint32_t)ramrange_pages(v->gsm));
+        stateblob_add(&w, "gsm", SECTION_VERSION, b.p, b.len);
+        b.len = 0;
+    }
     save_misc(v, &b);
     stateblob_add(&w, "device", SECTION_VERSION, b.p, b.len);
     b.len = 0;
@@ -122,6 +133,7 @@ struct staged {
     const uint8_t *cfg, *regs;
     uint32_t ggtt_count;
     struct state_reader ggtt;
+    uint64_t gsm_gfn, gsm_park; /* 0: no GGTT RAM in the saved guest */
     uint32_t io_index, swsci, gmbus_left;
     uint64_t opregion_gpa;
     bool opregion_served, have_custom_edid, irq_level, msi_was_enabled, flip_pending;
@@ -245,6 +257,21 @@ static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
     }
 
     struct state_reader r;
+    const struct stateblob_section *gsm = stateblob_find(sb, "gsm");
+    if (gsm) {
+        state_reader_init(&r, gsm);
+        st->gsm_gfn = state_get64(&r);
+        st->gsm_park = state_get64(&r);
+        uint32_t pages = state_get32(&r);
+        /* Frames a guest can have: below 2^40 (52-bit addresses). */
+        if (gsm->version != SECTION_VERSION || r.bad || r.left || pages != GVT_GGTT_PAGES ||
+            st->gsm_gfn == 0 || st->gsm_gfn >= (1ull << 40) || st->gsm_park >= (1ull << 40) ||
+            st->ggtt_count != 0) {
+            *why = "GGTT RAM section malformed";
+            return -EINVAL;
+        }
+    }
+
     state_reader_init(&r, dev);
     st->io_index = state_get32(&r);
     st->swsci = state_get32(&r);
@@ -285,11 +312,15 @@ static void apply(struct vgpu *v, struct staged *st)
     pci_func_unmap_all(&v->pci);
     memcpy(v->pci.cfg, st->cfg, PCI_CFG_SIZE);
     memcpy(v->regs.mem, st->regs, GVT_MMIO_SIZE);
-    gvt_ggtt_reset(v);
-    for (uint32_t i = 0; i < st->ggtt_count; i++) {
-        uint32_t idx = state_get32(&st->ggtt);
-        gvt_ggtt_set(v, idx, state_get64(&st->ggtt));
+    if (!v->gsm) {
+        gvt_ggtt_reset(v);
+        for (uint32_t i = 0; i < st->ggtt_count; i++) {
+            uint32_t idx = state_get32(&st->ggtt);
+            gvt_ggtt_set(v, idx, state_get64(&st->ggtt));
+        }
     }
+    v->restored_gsm_gfn = st->gsm_gfn;
+    v->restored_gsm_park = st->gsm_park;
     v->io_index = st->io_index;
     v->swsci = (uint16_t)st->swsci;
     memcpy(v->opregion, st->opregion, sizeof(v->opregion));

@@ -204,7 +204,8 @@ static void bar_set_mapping(struct pci_func *f, unsigned idx, uint64_t wanted)
         ioreq_unmap_range(f->srv, space, b->mapped_addr);
     b->mapped_addr = PCI_BAR_UNMAPPED;
     if (wanted != PCI_BAR_UNMAPPED) {
-        int rc = f->srv ? ioreq_map_range(f->srv, space, wanted, b->size, b->ops, b->opaque) : 0;
+        uint64_t claim = b->claim ? b->claim : b->size;
+        int rc = f->srv ? ioreq_map_range(f->srv, space, wanted, claim, b->ops, b->opaque) : 0;
         if (rc < 0)
             log_guest("PCI %#x: BAR%u at %#llx (+%#llx) not claimed: %s", f->sbdf, idx,
                       (unsigned long long)wanted, (unsigned long long)b->size,
@@ -215,6 +216,31 @@ static void bar_set_mapping(struct pci_func *f, unsigned idx, uint64_t wanted)
     f->bar_moves++;
     if (f->hooks.bar_moved)
         f->hooks.bar_moved(f->hooks_opaque, idx, b->mapped_addr);
+}
+
+int pci_func_set_bar_claim(struct pci_func *f, unsigned idx, uint64_t bytes)
+{
+    if (idx >= PCI_NUM_BARS || !f->bars[idx].kind || bytes > f->bars[idx].size)
+        return -EINVAL;
+    struct pci_bar *b = &f->bars[idx];
+    if ((b->claim ? b->claim : b->size) == (bytes ? bytes : b->size)) {
+        b->claim = bytes;
+        return 0;
+    }
+    enum io_space space = b->kind == PCI_BAR_IO ? IO_SPACE_PIO : IO_SPACE_MMIO;
+    uint64_t at = b->mapped_addr;
+    if (at != PCI_BAR_UNMAPPED && f->srv)
+        ioreq_unmap_range(f->srv, space, at);
+    b->claim = bytes;
+    if (at == PCI_BAR_UNMAPPED || !f->srv)
+        return 0;
+    int rc = ioreq_map_range(f->srv, space, at, bytes ? bytes : b->size, b->ops, b->opaque);
+    if (rc < 0) {
+        log_warn("PCI %#x: BAR%u at %#llx not re-claimed: %s", f->sbdf, idx,
+                 (unsigned long long)at, strerror(-rc));
+        b->mapped_addr = PCI_BAR_UNMAPPED;
+    }
+    return rc;
 }
 
 void pci_func_update_mappings(struct pci_func *f)

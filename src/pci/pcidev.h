@@ -54,6 +54,8 @@ struct pci_bar {
     bool prefetchable;
     uint64_t size;        /* power of two */
     uint64_t mapped_addr; /* where Xen routes it to us, or PCI_BAR_UNMAPPED */
+    uint64_t claim;       /* bytes from the start routed to us; 0: all. The
+                           * rest is the device's RAM in the guest's physmap */
     const struct io_ops *ops;
     void *opaque;
 };
@@ -106,6 +108,11 @@ int pci_func_add_cap(struct pci_func *f, uint8_t id, uint8_t offset,
                      uint8_t len);
 /* MSI capability: single vector, 32-bit or 64-bit address, no masking. */
 int pci_func_add_msi(struct pci_func *f, uint8_t offset, bool addr64);
+
+/* Route only the first `bytes` of BAR `idx` to us (0: all of it), e.g.
+ * when the rest of the BAR is backed by guest RAM; a mapped BAR is
+ * re-claimed at once. No bar_moved hook runs. 0 or -errno. */
+int pci_func_set_bar_claim(struct pci_func *f, unsigned idx, uint64_t bytes);
 
 /* Claim the ranges of BARs that are currently valid (e.g. after restore). */
 void pci_func_update_mappings(struct pci_func *f);

@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <xenctrl.h>
 #include <xendevicemodel.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
@@ -333,4 +334,58 @@ int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
 {
     (void)xce, (void)port;
     return 0;
+}
+
+/* --- the physmap beyond RAM -------------------------------------------- */
+/* This hypervisor has no frames to give a device model: populating is
+ * refused as a Xen with no room refuses it, so the fuzzed vGPU keeps its
+ * GGTT trapped and every entry store reaches the code under test. */
+
+xc_interface *xc_interface_open(xentoollog_logger *l, xentoollog_logger *dl, unsigned f)
+{
+    (void)l, (void)dl, (void)f;
+    return (xc_interface *)&handle_token;
+}
+
+int xc_interface_close(xc_interface *xch)
+{
+    (void)xch;
+    return 0;
+}
+
+int xc_domain_getinfolist(xc_interface *xch, uint32_t first, unsigned n, xc_domaininfo_t *info)
+{
+    (void)xch, (void)first, (void)n, (void)info;
+    errno = ESRCH;
+    return -1;
+}
+
+int xc_domain_maximum_gpfn(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
+{
+    (void)xch, (void)domid;
+    *gpfns = FUZZ_RAM_BYTES / PAGE - 1;
+    return 0;
+}
+
+int xc_domain_setmaxmem(xc_interface *xch, uint32_t domid, uint64_t kb)
+{
+    (void)xch, (void)domid, (void)kb;
+    errno = EPERM;
+    return -1;
+}
+
+int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid, unsigned long nr,
+                                     unsigned int order, unsigned int flags, xen_pfn_t *pfns)
+{
+    (void)xch, (void)domid, (void)nr, (void)order, (void)flags, (void)pfns;
+    errno = ENOMEM;
+    return -1;
+}
+
+int xendevicemodel_relocate_memory(xendevicemodel_handle *h, domid_t d, uint32_t size,
+                                   uint64_t src, uint64_t dst)
+{
+    (void)h, (void)d, (void)size, (void)src, (void)dst;
+    errno = EINVAL;
+    return -1;
 }

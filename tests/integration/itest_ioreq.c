@@ -52,8 +52,12 @@ static void test_bar_sizing_and_pvinfo(void **state)
 
     itest_place_bars(s, false);
     assert_true(sim_claimed(s, SIM_RANGE_MMIO, BAR0_ADDR));
-    assert_true(sim_claimed(s, SIM_RANGE_MMIO, BAR0_ADDR + (16u << 20) - 1));
-    assert_false(sim_claimed(s, SIM_RANGE_MMIO, BAR0_ADDR + (16u << 20)));
+    /* BAR0's register half traps; its GGTT half is the vGPU's RAM. */
+    assert_true(sim_claimed(s, SIM_RANGE_MMIO, BAR0_ADDR + (8u << 20) - 1));
+    assert_false(sim_claimed(s, SIM_RANGE_MMIO, BAR0_ADDR + (8u << 20)));
+    assert_non_null(sim_phys(s, BAR0_ADDR + (8u << 20)));
+    assert_non_null(sim_phys(s, BAR0_ADDR + (16u << 20) - 1));
+    assert_null(sim_phys(s, BAR0_ADDR + (16u << 20)));
     assert_true(sim_claimed(s, SIM_RANGE_MMIO, BAR2_ADDR));
 
     /* The i915 probe: magic as one 8-byte read, version 16-bit, caps 32. */

@@ -107,6 +107,10 @@ static void test_save_restore_migrate(void **state)
     /* The source goes away hard; its memory travels with the guest. */
     void *ram = malloc(64u << 20);
     memcpy(ram, g.ram, 64u << 20);
+    void *physmap = NULL; /* the GGTT's RAM is guest memory too */
+    size_t physmap_len = 0;
+    assert_int_equal(sim_physmap_save(s, &physmap, &physmap_len), 0);
+    assert_true(physmap_len > 8u << 20);
     kill(sim_daemon_pid(s), SIGKILL);
     sim_stop(s);
 
@@ -116,8 +120,11 @@ static void test_save_restore_migrate(void **state)
     struct sim *d = itest_start("state_dst", (struct sim_opts){ .ram_bytes = 64u << 20,
                                                                 .domid = 9, .args = args,
                                                                 .ram_image = ram,
-                                                                .ram_image_len = 64u << 20 });
+                                                                .ram_image_len = 64u << 20,
+                                                                .physmap_image = physmap,
+                                                                .physmap_image_len = physmap_len });
     free(ram);
+    free(physmap);
     struct gg h = g;
     h.s = d;
     h.ram = sim_ram(d);
@@ -127,6 +134,11 @@ static void test_save_restore_migrate(void **state)
     assert_int_equal(gg_read(&h, 0x4f000), 0x12345678u);
     assert_int_equal(gg_read(&h, 0x2000 + 0x3a0), ptr);
     assert_int_equal(sim_mmio_read(d, 0, BAR0_ADDR + (8u << 20) + 8 * 5, 8), ggtt5);
+    /* The GGTT's RAM came with the guest's memory: found where the guest
+     * left it, not populated a second time, still memory. */
+    assert_int_equal(sim_state(d)->populate_calls, 0);
+    assert_int_equal(sim_state(d)->relocations, 0);
+    assert_false(sim_claimed(d, SIM_RANGE_MMIO, BAR0_ADDR + (8u << 20)));
     size_t flen2;
     void *after = frame(d, &flen2);
     assert_int_equal(flen2, flen);

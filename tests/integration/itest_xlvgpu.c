@@ -66,14 +66,39 @@ static char *slurp(const char *path)
     return buf;
 }
 
+/* A guest's memory as xl's image carries it: RAM and the frames beyond. */
+struct guest_mem {
+    void *ram, *physmap;
+    size_t physmap_len;
+};
+
+static struct guest_mem *guest_mem_take(struct sim *s)
+{
+    struct guest_mem *m = calloc(1, sizeof(*m));
+    m->ram = malloc(64u << 20);
+    memcpy(m->ram, sim_ram(s), 64u << 20);
+    assert_int_equal(sim_physmap_save(s, &m->physmap, &m->physmap_len), 0);
+    return m;
+}
+
+static void guest_mem_free(struct guest_mem *m)
+{
+    free(m->ram);
+    free(m->physmap);
+    free(m);
+}
+
 /* xl-vgpu ARGS as a sim's launcher: its daemons serve that sim's domain. */
 static struct sim *launch(const char *log, const char *const *argv, unsigned domid,
-                          const void *ram, int *status)
+                          const struct guest_mem *m, int *status)
 {
     struct sim *s = sim_start(&(struct sim_opts){ .exec_argv = argv, .no_wait_ready = true,
                                                   .log_path = log, .domid = domid,
-                                                  .ram_bytes = 64u << 20, .ram_image = ram,
-                                                  .ram_image_len = ram ? 64u << 20 : 0 });
+                                                  .ram_bytes = 64u << 20,
+                                                  .ram_image = m ? m->ram : NULL,
+                                                  .ram_image_len = m ? 64u << 20 : 0,
+                                                  .physmap_image = m ? m->physmap : NULL,
+                                                  .physmap_image_len = m ? m->physmap_len : 0 });
     assert_non_null(s);
     *status = sim_wait_exit(s, 60000);
     return s;
@@ -230,8 +255,7 @@ static void test_save_restore(void **state)
     assert_string_equal(slurp(xl_log), want);
     usleep(100 * 1000);
     assert_true(kill(pid, 0) != 0); /* its domain is gone: so is it */
-    void *ram = malloc(64u << 20);
-    memcpy(ram, sim_ram(s), 64u << 20);
+    struct guest_mem *ram = guest_mem_take(s);
     sim_stop(s);
 
     /* Restored into another domain; the register the guest wrote is back. */
@@ -259,7 +283,7 @@ static void test_save_restore(void **state)
     assert_true(itest_log_contains(bad_log, "refused: checksum mismatch"));
     assert_string_equal(slurp(xl_log), "");
     sim_stop(x);
-    free(ram);
+    guest_mem_free(ram);
 }
 
 /* Migration to a host that cannot take the guest: it comes back here. */
@@ -283,12 +307,11 @@ static void test_migrate_failure_keeps_the_guest(void **state)
     /* The migrating xl-vgpu runs in a second simulated domain: the guest's
      * new home when it is restored. */
     const char *mig[] = { bin, "migrate", "g4", "far-away", NULL };
-    void *ram = malloc(64u << 20);
-    memcpy(ram, sim_ram(s), 64u << 20);
+    struct guest_mem *ram = guest_mem_take(s);
     char mig_log[512];
     snprintf(mig_log, sizeof(mig_log), "%s", itest_log_path("xlvgpu_migrate"));
     struct sim *d = launch(mig_log, mig, 7, ram, &status);
-    free(ram);
+    guest_mem_free(ram);
     assert_int_equal(WEXITSTATUS(status), 1); /* the migration failed ... */
     assert_true(itest_log_contains(mig_log, "restoring on far-away failed"));
     /* ... and the guest never left: saved with -p, kept paused, resumed;

@@ -43,7 +43,9 @@ int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
     info->domain = (domid_t)sh->domid;
     info->flags = XEN_DOMINF_hvm_guest;
     info->max_vcpu_id = sh->nr_vcpus - 1;
-    info->tot_pages = sh->ram_bytes / 4096;
+    info->tot_pages = sh->ram_bytes / 4096 + sh->pool_live;
+    info->max_pages = sh->max_pages ? sh->max_pages
+                                    : sh->ram_bytes / 4096 + SIM_MAXMEM_SLACK_PAGES;
     return 1;
 }
 

@@ -48,6 +48,11 @@ static int check(xendevicemodel_handle *h, domid_t domid)
     return sim_check_domain(h->restricted, domid);
 }
 
+int sim_dm_check(struct xendevicemodel_handle *h, uint32_t domid)
+{
+    return check(h, (domid_t)domid);
+}
+
 static int check_server(xendevicemodel_handle *h, domid_t domid, ioservid_t id)
 {
     if (check(h, domid) < 0)

@@ -56,6 +56,10 @@ static int map_frame(void *at, xen_pfn_t pfn, int prot)
     if (pfn < sh->ram_bytes / PAGE) {
         fd = sh->ram_fd;
         off = (off_t)pfn * PAGE;
+    } else if (sim_pool_find(sh, pfn) >= 0) {
+        /* The frame, not the gfn: it stays mapped wherever it moves. */
+        fd = sh->ram_fd;
+        off = (off_t)sh->ram_bytes + (off_t)sim_pool_find(sh, pfn) * PAGE;
     } else if (pfn == SIM_LEGACY_IOREQ_GFN && sh->server_created) {
         fd = sh->shm_fd;
         off = (off_t)offsetof(struct sim_shared, ioreq_page);

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define SIM_SHM_MAGIC 0x58475653u /* "SVGX" */
-#define SIM_SHM_VERSION 1u
+#define SIM_SHM_VERSION 2u
 #define SIM_ENV_FD "XENGVT_SIM_FD"
 
 #define SIM_MAX_VCPUS 8
@@ -24,6 +24,15 @@
  * special pages do. */
 #define SIM_LEGACY_IOREQ_GFN 0xfeff0u
 #define SIM_LEGACY_BUFIOREQ_GFN 0xfeff1u
+
+/* Frames a device model may populate beyond guest RAM (Xen's
+ * XENMEM_populate_physmap): a pool in the RAM memfd after the guest's RAM,
+ * frame i at ram_bytes + 4 KiB * i, each at a gfn of the guest's physmap
+ * that relocation can change. */
+#define SIM_POOL_FRAMES 4096u
+#define SIM_GFN_NONE UINT64_MAX
+/* Xen's slack above an HVM guest's target (LIBXL_MAXMEM_CONSTANT, 1 MiB). */
+#define SIM_MAXMEM_SLACK_PAGES 256u
 
 enum sim_range_type { SIM_RANGE_PIO = 0, SIM_RANGE_MMIO = 1, SIM_RANGE_PCI = 2 };
 
@@ -95,6 +104,17 @@ struct sim_shared {
     uint64_t memtype_pfn[SIM_MAX_MEMTYPE];
     uint32_t memtype_claimed; /* map_mem_type_to_ioreq_server done */
 
+    /* The physmap beyond RAM: populated frames, their gfns, the limit. */
+    uint64_t max_pages;
+    uint32_t pool_used;                     /* frames handed out so far */
+    uint32_t pool_live;                     /* of which still in the physmap */
+    uint64_t pool_gfn[SIM_POOL_FRAMES];     /* SIM_GFN_NONE: freed */
+    uint32_t populate_calls, relocations, relocated_frames;
+    uint32_t refuse_populate;               /* populate fails (ENOMEM) */
+    uint32_t refuse_relocate;               /* relocate_memory fails (EPERM) */
+    uint64_t max_gpfn_seen;                 /* highest gfn ever in the physmap */
+    uint64_t ram_stores;                    /* guest stores to populated frames */
+
     uint32_t xs_release_events; /* @releaseDomain watch events not yet read */
     uint32_t xs_watching;
     uint32_t xs_count;
@@ -104,5 +124,15 @@ struct sim_shared {
     uint8_t bufioreq_page[4096] __attribute__((aligned(4096)));
     uint8_t ioreq_page[4096] __attribute__((aligned(4096)));
 };
+
+/* The pool frame at `gfn`, or -1. */
+static inline int sim_pool_find(const struct sim_shared *sh, uint64_t gfn)
+{
+    uint32_t n = __atomic_load_n(&sh->pool_used, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n && i < SIM_POOL_FRAMES; i++)
+        if (__atomic_load_n(&sh->pool_gfn[i], __ATOMIC_RELAXED) == gfn)
+            return (int)i;
+    return -1;
+}
 
 #endif

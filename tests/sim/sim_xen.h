@@ -22,6 +22,9 @@ struct xenforeignmemory_handle;
 extern struct xendevicemodel_handle *sim_last_dmod;
 extern struct xenforeignmemory_handle *sim_last_fmem;
 
+/* sim_check_domain for a devicemodel handle. */
+int sim_dm_check(struct xendevicemodel_handle *h, uint32_t domid);
+
 /* The domain dies now (a fault a test injected). */
 void sim_domain_dies(void);
 

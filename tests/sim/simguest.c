@@ -58,7 +58,7 @@ static void close_fds(struct sim *sim)
 static void release(struct sim *sim)
 {
     if (sim->ram)
-        munmap(sim->ram, sim->ram_bytes);
+        munmap(sim->ram, sim->ram_bytes + (uint64_t)SIM_POOL_FRAMES * 4096u);
     if (sim->sh)
         munmap(sim->sh, sizeof(*sim->sh));
     close_fds(sim);
@@ -139,6 +139,8 @@ static void exec_daemon(struct sim *sim, const struct sim_opts *o,
     _exit(127);
 }
 
+static int physmap_load(struct sim *sim, const void *img, size_t len);
+
 struct sim *sim_start(const struct sim_opts *opts)
 {
     struct sim_opts o = opts ? *opts : (struct sim_opts){ 0 };
@@ -167,12 +169,12 @@ struct sim *sim_start(const struct sim_opts *opts)
     sim->xs_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
     if (sim->shm_fd < 0 || sim->ram_fd < 0 || sim->daemon_efd < 0 ||
         sim->xs_efd < 0 || ftruncate(sim->shm_fd, sizeof(struct sim_shared)) < 0 ||
-        ftruncate(sim->ram_fd, (off_t)sim->ram_bytes) < 0)
+        ftruncate(sim->ram_fd, (off_t)(sim->ram_bytes + (uint64_t)SIM_POOL_FRAMES * 4096u)) < 0)
         goto fail;
     sim->sh = mmap(NULL, sizeof(struct sim_shared), PROT_READ | PROT_WRITE,
                    MAP_SHARED, sim->shm_fd, 0);
-    sim->ram = mmap(NULL, sim->ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-                    sim->ram_fd, 0);
+    sim->ram = mmap(NULL, sim->ram_bytes + (uint64_t)SIM_POOL_FRAMES * 4096u,
+                    PROT_READ | PROT_WRITE, MAP_SHARED, sim->ram_fd, 0);
     if (sim->sh == MAP_FAILED || sim->ram == MAP_FAILED) {
         sim->sh = NULL;
         sim->ram = NULL;
@@ -190,11 +192,16 @@ struct sim *sim_start(const struct sim_opts *opts)
         goto fail;
     sh->ram_bytes = sim->ram_bytes;
     sh->ram_fd = sim->ram_fd;
+    for (unsigned i = 0; i < SIM_POOL_FRAMES; i++)
+        sh->pool_gfn[i] = SIM_GFN_NONE;
+    if (o.physmap_image && physmap_load(sim, o.physmap_image, o.physmap_image_len) < 0)
+        goto fail;
     sh->shm_fd = sim->shm_fd;
     sh->daemon_efd = sim->daemon_efd;
     sh->xs_efd = sim->xs_efd;
     sh->alive = 1;
     sh->refuse_resource_api = o.refuse_resource_api;
+    sh->refuse_populate = o.refuse_populate;
     sh->die_after_calls = o.die_after_calls;
     sh->harness_pid = getpid();
     sh->dm_restricted = sh->fm_restricted = sh->evt_restricted = -1;
@@ -300,6 +307,64 @@ static void notify_daemon(struct sim *sim, unsigned idx)
     }
 }
 
+/* A physmap image: u32 count, then per frame u64 gfn and 4 KiB. */
+static int physmap_load(struct sim *sim, const void *img, size_t len)
+{
+    const uint8_t *p = img;
+    uint32_t n;
+    if (len < 4)
+        return -EINVAL;
+    memcpy(&n, p, 4);
+    if (n > SIM_POOL_FRAMES || len != 4 + (size_t)n * (8 + 4096))
+        return -EINVAL;
+    struct sim_shared *sh = sim->sh;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *f = p + 4 + (size_t)i * (8 + 4096);
+        uint64_t gfn;
+        memcpy(&gfn, f, 8);
+        sh->pool_gfn[i] = gfn;
+        if (gfn > sh->max_gpfn_seen)
+            sh->max_gpfn_seen = gfn;
+        memcpy((uint8_t *)sim->ram + sim->ram_bytes + (size_t)i * 4096, f + 8, 4096);
+    }
+    sh->pool_used = sh->pool_live = n;
+    return 0;
+}
+
+int sim_physmap_save(struct sim *sim, void **img, size_t *len)
+{
+    struct sim_shared *sh = sim->sh;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < sh->pool_used; i++)
+        n += sh->pool_gfn[i] != SIM_GFN_NONE;
+    *len = 4 + (size_t)n * (8 + 4096);
+    uint8_t *p = malloc(*len);
+    if (!p)
+        return -ENOMEM;
+    memcpy(p, &n, 4);
+    uint8_t *f = p + 4;
+    for (uint32_t i = 0; i < sh->pool_used; i++) {
+        uint64_t gfn = sh->pool_gfn[i];
+        if (gfn == SIM_GFN_NONE)
+            continue;
+        memcpy(f, &gfn, 8);
+        memcpy(f + 8, (uint8_t *)sim->ram + sim->ram_bytes + (size_t)i * 4096, 4096);
+        f += 8 + 4096;
+    }
+    *img = p;
+    return 0;
+}
+
+void *sim_phys(struct sim *sim, uint64_t gpa)
+{
+    if (gpa < sim->ram_bytes)
+        return (uint8_t *)sim->ram + gpa;
+    int i = sim_pool_find(sim->sh, gpa >> 12);
+    if (i < 0)
+        return NULL;
+    return (uint8_t *)sim->ram + sim->ram_bytes + (size_t)i * 4096 + (gpa & 0xfff);
+}
+
 int sim_ioreq(struct sim *sim, unsigned vcpu, ioreq_t *req, int timeout_ms)
 {
     struct sim_shared *sh = sim->sh;
@@ -370,6 +435,19 @@ static uint64_t routed(struct sim *sim, unsigned vcpu, enum sim_range_type type,
                        uint8_t ioreq_type, uint64_t addr, uint64_t claim_key,
                        unsigned size, int dir, uint64_t val)
 {
+    /* RAM in the physmap (a populated frame) is memory, whoever claims
+     * the range: no ioreq, as with Xen's p2m. */
+    if (type == SIM_RANGE_MMIO && addr >= sim->ram_bytes && sim_pool_find(sim->sh, addr >> 12) >= 0) {
+        uint8_t *p = sim_phys(sim, addr);
+        uint64_t v = 0;
+        if (dir == IOREQ_READ) {
+            memcpy(&v, p, size);
+            return v;
+        }
+        memcpy(p, &val, size);
+        __atomic_fetch_add(&sim->sh->ram_stores, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
     if (!sim_claimed(sim, type, claim_key)) {
         __atomic_fetch_add(&sim->sh->unclaimed, 1, __ATOMIC_RELAXED);
         return ones(size);

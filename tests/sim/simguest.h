@@ -25,6 +25,7 @@ struct sim_opts {
     unsigned nr_vcpus;         /* default 1 */
     uint64_t ram_bytes;        /* default 256 MiB */
     bool refuse_resource_api;  /* force the legacy mapping path */
+    bool refuse_populate;      /* Xen has no frames for the device model */
     const char *const *args;   /* extra daemon arguments, NULL-terminated */
     const char *log_path;      /* daemon stderr; default: inherit */
     bool no_wait_ready;        /* return right after spawning */
@@ -36,6 +37,8 @@ struct sim_opts {
     uint32_t die_after_calls;  /* the domain dies at the Nth Xen call about it */
     const void *ram_image;     /* copied into guest RAM before the daemon starts */
     size_t ram_image_len;      /* (a migrated guest's memory) */
+    const void *physmap_image; /* frames beyond RAM (sim_physmap_save) */
+    size_t physmap_image_len;
 };
 
 /* NULL on failure (reason printed on stderr). */
@@ -53,6 +56,13 @@ pid_t sim_daemon_pid(const struct sim *sim);
 void sim_kill_domain(struct sim *sim);
 
 struct sim_shared *sim_state(struct sim *sim);
+/* The frames a device model populated beyond RAM, with their gfns and
+ * contents (malloc'd), for sim_opts.physmap_image: the part of a saved
+ * guest's memory that is not its RAM. */
+int sim_physmap_save(struct sim *sim, void **img, size_t *len);
+/* Where guest-physical `gpa` is in this process: RAM or a populated
+ * frame; NULL if nothing is there. */
+void *sim_phys(struct sim *sim, uint64_t gpa);
 /* A guest CPU store to RAM (size 1, 2, 4 or 8): plain memory, unless the
  * daemon write-protected the page, then an MMIO write ioreq as Xen sends
  * for p2m_ioreq_server pages. */

@@ -1,0 +1,152 @@
+/* The guest's physmap beyond its RAM, simulated as Xen 4.17 keeps it:
+ * XENMEM_populate_physmap for the device model (charged to the guest,
+ * refused over its limit, refused once xencall is restricted), the domain's
+ * limit (setmaxmem) and highest gfn, and XEN_DMOP_relocate_memory (frame by
+ * frame: a frame moved onto a populated one frees that one, as
+ * add_to_physmap does). Frames keep their machine page (pool slot), so a
+ * foreign mapping taken before a move stays valid after it. */
+#include "sim_xen.h"
+
+#include <stdio.h>
+#include <xenctrl.h>
+#include <xendevicemodel.h>
+
+#define PAGE 4096u
+
+static uint64_t ram_frames(const struct sim_shared *sh) { return sh->ram_bytes / PAGE; }
+
+static uint64_t limit(const struct sim_shared *sh)
+{
+    return sh->max_pages ? sh->max_pages : ram_frames(sh) + SIM_MAXMEM_SLACK_PAGES;
+}
+
+static bool xencall_usable(void)
+{
+    /* xentoolcore_restrict_all puts /dev/null over privcmd's fd. */
+    return sim_xen()->toolcore_restricted < 0;
+}
+
+static int alive(uint32_t domid)
+{
+    struct sim_shared *sh = sim_xen();
+    if (domid != sh->domid || !__atomic_load_n(&sh->alive, __ATOMIC_ACQUIRE)) {
+        errno = ESRCH;
+        return -1;
+    }
+    return 0;
+}
+
+int xc_domain_setmaxmem(xc_interface *xch, uint32_t domid, uint64_t max_memkb)
+{
+    (void)xch;
+    if (!xencall_usable()) {
+        errno = EPERM;
+        return -1;
+    }
+    if (alive(domid) < 0)
+        return -1;
+    sim_xen()->max_pages = max_memkb / 4;
+    return 0;
+}
+
+int xc_domain_maximum_gpfn(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
+{
+    (void)xch;
+    if (!xencall_usable()) {
+        errno = EPERM;
+        return -1;
+    }
+    if (alive(domid) < 0)
+        return -1;
+    struct sim_shared *sh = sim_xen();
+    /* RAM, then Xen's special pages just below 4 GiB, then what was added. */
+    uint64_t max = SIM_LEGACY_BUFIOREQ_GFN;
+    if (ram_frames(sh) - 1 > max)
+        max = ram_frames(sh) - 1;
+    if (sh->max_gpfn_seen > max)
+        max = sh->max_gpfn_seen;
+    *gpfns = (xen_pfn_t)max;
+    return 0;
+}
+
+int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid,
+                                     unsigned long nr_extents, unsigned int extent_order,
+                                     unsigned int mem_flags, xen_pfn_t *extent_start)
+{
+    (void)xch;
+    (void)mem_flags;
+    if (!xencall_usable()) {
+        errno = EPERM;
+        return -1;
+    }
+    if (alive(domid) < 0)
+        return -1;
+    struct sim_shared *sh = sim_xen();
+    if (extent_order != 0) {
+        errno = EINVAL; /* the simulation hands out 4 KiB frames only */
+        return -1;
+    }
+    sh->populate_calls++;
+    uint64_t tot = ram_frames(sh) + sh->pool_live;
+    if (sh->refuse_populate || tot + nr_extents > limit(sh) ||
+        sh->pool_used + nr_extents > SIM_POOL_FRAMES) {
+        fprintf(stderr, "sim: populate of %lu frames refused (tot %llu, max %llu)\n",
+                nr_extents, (unsigned long long)tot, (unsigned long long)limit(sh));
+        errno = ENOMEM;
+        return -1;
+    }
+    for (unsigned long i = 0; i < nr_extents; i++) {
+        uint64_t gfn = extent_start[i];
+        if (gfn < ram_frames(sh) || sim_pool_find(sh, gfn) >= 0) {
+            errno = EBUSY;
+            return -1;
+        }
+    }
+    for (unsigned long i = 0; i < nr_extents; i++) {
+        __atomic_store_n(&sh->pool_gfn[sh->pool_used], extent_start[i], __ATOMIC_RELAXED);
+        __atomic_store_n(&sh->pool_used, sh->pool_used + 1, __ATOMIC_RELEASE);
+        sh->pool_live++;
+        if (extent_start[i] > sh->max_gpfn_seen)
+            sh->max_gpfn_seen = extent_start[i];
+    }
+    return 0;
+}
+
+int xendevicemodel_relocate_memory(xendevicemodel_handle *dmod, domid_t domid,
+                                   uint32_t size, uint64_t src_gfn, uint64_t dst_gfn)
+{
+    if (sim_dm_check(dmod, domid) < 0)
+        return -1;
+    struct sim_shared *sh = sim_xen();
+    if (sh->refuse_relocate) {
+        errno = EPERM;
+        return -1;
+    }
+    for (uint32_t i = 0; i < size; i++) {
+        int src = sim_pool_find(sh, src_gfn + i);
+        if (src < 0) {
+            /* Xen: the source must be mapped (else -EXDEV/-EINVAL). Moving
+             * the guest's own RAM is not modelled. */
+            errno = src_gfn + i < ram_frames(sh) ? EOPNOTSUPP : EINVAL;
+            return -1;
+        }
+        uint64_t dst = dst_gfn + i;
+        if (dst < ram_frames(sh)) {
+            fprintf(stderr, "sim: relocating onto guest RAM (gfn %#llx) is not modelled\n",
+                    (unsigned long long)dst);
+            errno = EOPNOTSUPP;
+            return -1;
+        }
+        int victim = sim_pool_find(sh, dst);
+        if (victim >= 0 && victim != src) {
+            __atomic_store_n(&sh->pool_gfn[victim], SIM_GFN_NONE, __ATOMIC_RELAXED);
+            sh->pool_live--;
+        }
+        __atomic_store_n(&sh->pool_gfn[src], dst, __ATOMIC_RELEASE);
+        if (dst > sh->max_gpfn_seen)
+            sh->max_gpfn_seen = dst;
+        sh->relocated_frames++;
+    }
+    sh->relocations++;
+    return 0;
+}
