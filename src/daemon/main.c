@@ -55,7 +55,13 @@ static int vgpu_config_from(const struct xengvtd_options *o, struct vgpu_config 
         .io_bar = o->io_bar,
         .width = o->width,
         .height = o->height,
+        .aperture_mb = o->aperture_mb,
     };
+    if (vc.aperture_mb > vc.type->aperture_mb) {
+        log_error("--aperture %u: %s's aperture slice is at most %u MiB", vc.aperture_mb,
+                  vc.type->name, vc.type->aperture_mb);
+        return EXIT_USAGE;
+    }
     if (vc.width > vc.type->max_width || vc.height > vc.type->max_height) {
         log_error("--resolution %ux%u: %s allows at most %ux%u", vc.width, vc.height,
                   vc.type->name, vc.type->max_width, vc.type->max_height);

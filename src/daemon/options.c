@@ -35,6 +35,11 @@ static void usage(FILE *out)
 "      --io-bar           also expose BAR4, the MMIO index/data I/O window of\n"
 "                         bare-metal iGPUs (GVT-g leaves it out)\n"
 "      --legacy-mapping   map the ioreq pages by gfn instead of the resource API\n"
+"      --aperture MIB     the guest's aperture slice in MiB (default: the\n"
+"                         type's). Smaller than the console's framebuffer\n"
+"                         (8 MiB at 1080p), it puts i915's fbdev in plain\n"
+"                         RAM instead of the trapped aperture: a fast console\n"
+"                         but no GTT mmaps of that size\n"
 "      --trap-ggtt        keep the GGTT trapped (one ioreq per entry store)\n"
 "                         instead of adding 8 MiB of guest RAM behind BAR0\n"
 "      --control PATH     control socket (default " XENGVT_RUN_DIR "/domN.sock)\n"
@@ -97,7 +102,7 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 
 enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID,
        OPT_CONTROL, OPT_VNC, OPT_EDID, OPT_RESOLUTION, OPT_KMS,
-       OPT_RESTORE, OPT_RUNAS, OPT_CHROOT, OPT_NO_SANDBOX, OPT_TRAP_GGTT };
+       OPT_RESTORE, OPT_RUNAS, OPT_CHROOT, OPT_NO_SANDBOX, OPT_TRAP_GGTT, OPT_APERTURE };
 
 int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
 {
@@ -108,6 +113,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "log-level", required_argument, NULL, 'l' },
         { "legacy-mapping", no_argument, NULL, OPT_LEGACY },
         { "trap-ggtt", no_argument, NULL, OPT_TRAP_GGTT },
+        { "aperture", required_argument, NULL, OPT_APERTURE },
         { "io-bar", no_argument, NULL, OPT_IO_BAR },
         { "device-id", required_argument, NULL, OPT_DEVICE_ID },
         { "map-cache", required_argument, NULL, OPT_MAP_CACHE },
@@ -174,6 +180,12 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
             break;
         case OPT_TRAP_GGTT:
             o->trap_ggtt = true;
+            break;
+        case OPT_APERTURE:
+            if (parse_u32(optarg, 4096, &o->aperture_mb) < 0 || o->aperture_mb == 0) {
+                fprintf(stderr, "xengvtd: --aperture: a slice in MiB, 1 to the type's\n");
+                return -1;
+            }
             break;
         case OPT_IO_BAR:
             o->io_bar = true;

@@ -27,7 +27,8 @@ struct xengvtd_options {
     const char *type_name;
     enum log_level log_level;
     bool legacy_mapping;
-    bool trap_ggtt;          /* no GGTT RAM: every entry store traps */
+    bool trap_ggtt;
+    uint32_t aperture_mb;    /* 0: the type's mappable slice */          /* no GGTT RAM: every entry store traps */
     bool io_bar;
     uint16_t device_id;     /* 0: the host's Intel GPU's, else 0x1912 */
     bool host_identity;     /* look for the host's Intel GPU */

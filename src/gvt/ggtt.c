@@ -22,7 +22,7 @@ static uint64_t owned_end(const struct vgpu *v)
 static bool index_owned(const struct vgpu *v, uint32_t idx)
 {
     uint64_t gaddr = (uint64_t)idx << GVT_PAGE_SHIFT;
-    uint64_t ap = (uint64_t)v->type->aperture_mb << 20;
+    uint64_t ap = (uint64_t)v->mappable_mb << 20;
     return gaddr < ap || (gaddr >= v->pci.bars[2].size && gaddr < owned_end(v));
 }
 

@@ -50,7 +50,7 @@ void gvt_pvinfo_reset(struct vgpu *v)
              VGT_CAPS_FULL_PPGTT | VGT_CAPS_HWSP_EMULATION | VGT_CAPS_HUGE_GTT);
     /* Single guest: its aperture slice is [0, M), its hidden slice follows. */
     vreg_set(r, vgtif_reg(PVINFO_MAPPABLE_BASE), 0);
-    vreg_set(r, vgtif_reg(PVINFO_MAPPABLE_SIZE), t->aperture_mb << 20);
+    vreg_set(r, vgtif_reg(PVINFO_MAPPABLE_SIZE), v->mappable_mb << 20);
     /* The hidden slice starts where the aperture BAR ends: the guest refuses
      * a non-mappable base inside its mappable range. */
     vreg_set(r, vgtif_reg(PVINFO_NONMAPPABLE_BASE), (uint32_t)v->pci.bars[2].size);

@@ -438,6 +438,13 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
         free(v);
         return -EINVAL;
     }
+    v->mappable_mb = cfg->aperture_mb ? cfg->aperture_mb : v->type->aperture_mb;
+    if (v->mappable_mb > v->type->aperture_mb) {
+        log_error("an aperture slice of %u MiB is larger than %s's %u MiB", v->mappable_mb,
+                  v->type->name, v->type->aperture_mb);
+        free(v);
+        return -EINVAL;
+    }
     v->srv = srv;
     v->irq = irq;
     v->gm = gm;
@@ -487,7 +494,7 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
              "hidden %u MiB, %u fences", v->type->name, INTEL_VENDOR_ID,
              cfg->device_id ? cfg->device_id : SKL_GT2_DEVICE_ID, cfg->sbdf >> 16,
              (cfg->sbdf >> 8) & 0xff, (cfg->sbdf >> 3) & 0x1f, cfg->sbdf & 7,
-             v->type->aperture_mb, v->type->hidden_mb, v->type->fences);
+             v->mappable_mb, v->type->hidden_mb, v->type->fences);
     *out = v;
     return 0;
 

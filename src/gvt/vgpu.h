@@ -33,6 +33,9 @@ struct vgpu_config {
     uint8_t revision;
     bool io_bar;            /* BAR4 MMIO index/data I/O window (bare-metal iGPUs have it) */
     uint32_t vgt_id;
+    uint32_t aperture_mb;   /* the mappable slice; 0: the type's. Smaller than
+                             * the console's framebuffer, it moves i915's fbdev
+                             * off the (trapped) aperture onto plain RAM */
     unsigned width, height; /* the monitor's preferred mode; 0: 1920x1080 */
 };
 

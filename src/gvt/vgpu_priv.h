@@ -60,6 +60,7 @@ struct ram_range;
 struct vgpu {
     struct vgpu_config cfg;
     const struct vgpu_type *type;
+    uint32_t mappable_mb;      /* the guest's aperture slice [0, this) */
     struct ioreq_server *srv;
     struct evt_irq *irq;
     struct gmem *gm;

@@ -25,6 +25,7 @@ static void save_identity(struct vgpu *v, struct state_buf *b)
     state_put32(b, v->cfg.sbdf);
     state_put32(b, v->cfg.device_id);
     state_put32(b, v->cfg.io_bar);
+    state_put32(b, v->mappable_mb);
 }
 
 static void save_misc(struct vgpu *v, struct state_buf *b)
@@ -161,6 +162,9 @@ static int stage_identity(const struct vgpu_config *cfg, const struct vgpu_type 
     char type_name[17] = { 0 };
     state_get_bytes(&r, type_name, 16);
     uint32_t sbdf = state_get32(&r), device_id = state_get32(&r), io_bar = state_get32(&r);
+    /* The slice came later: a state without it had the type's. */
+    uint32_t mappable = r.left ? state_get32(&r) : type->aperture_mb;
+    uint32_t want = cfg->aperture_mb ? cfg->aperture_mb : type->aperture_mb;
     if (r.bad || r.left) {
         *why = "identity section malformed";
         return -EINVAL;
@@ -171,6 +175,10 @@ static int stage_identity(const struct vgpu_config *cfg, const struct vgpu_type 
     }
     if (sbdf != cfg->sbdf || device_id != cfg->device_id || io_bar != (uint32_t)cfg->io_bar) {
         *why = "saved from a vGPU with another PCI address, device id or BAR layout";
+        return -EINVAL;
+    }
+    if (mappable != want) {
+        *why = "saved from a vGPU with another aperture slice";
         return -EINVAL;
     }
     return 0;

@@ -52,6 +52,23 @@ static void test_types(void **state)
     assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x48, 4), 256u << 20);
     assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x4c, 4), 384u << 20);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+    /* A smaller aperture slice (--aperture): PVINFO says so, the BAR and
+     * the hidden slice stay, and the rest of the slice is not the guest's. */
+    static const char *const small[] = { "--aperture", "4", NULL };
+    s = itest_start("type_small_aperture", (struct sim_opts){ .args = small });
+    itest_place_bars(s, false);
+    assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x44, 4), 4u << 20);
+    assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x48, 4), 256u << 20);
+    memcpy((uint8_t *)sim_ram(s) + 0x101000, "in-slice", 8);
+    sim_mmio_write(s, 0, GGTT + 8 * 1, 8, 0x101000 | 1);
+    sim_mmio_write(s, 0, GGTT + 8 * 1024, 8, 0x101000 | 1); /* 4 MiB: outside */
+    assert_true(sim_mmio_read(s, 0, BAR2_ADDR + 4096, 8) == *(uint64_t *)"in-slice");
+    assert_int_equal(sim_mmio_read(s, 0, BAR2_ADDR + (4u << 20), 8), 0);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+    static const char *const too_big[] = { "--aperture", "129", NULL };
+    s = itest_start("type_big_aperture", (struct sim_opts){ .args = too_big, .no_wait_ready = true });
+    assert_int_equal(WEXITSTATUS(sim_wait_exit(s, 10000)), 2);
+    sim_stop(s);
     /* V5_1 needs a 512 MiB aperture BAR. */
     static const char *const v51[] = { "--type", "GVTg_V5_1", NULL };
     s = itest_start("type_v5_1", (struct sim_opts){ .args = v51 });

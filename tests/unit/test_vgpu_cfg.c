@@ -24,7 +24,7 @@ static void test_valid_two_vgpus(void **state)
         "name = \"win10\"\n"
         "memory = 4096\n"
         "vgpu = [ \"type=GVTg_V5_2,sbdf=0000:00:02.0,resolution=1280x720,vnc=127.0.0.1:5901\",\n"
-        "         \"sbdf=00:03.0,device_id=0x591b,io_bar=1,log_level=debug,edid=/etc/e.bin\" ]\n";
+        "         \"sbdf=00:03.0,device_id=0x591b,io_bar=1,log_level=debug,edid=/etc/e.bin,aperture=4\" ]\n";
     assert_int_equal(parse(text, &c, err), 0);
     assert_string_equal(c.name, "win10");
     assert_int_equal(c.count, 2);
@@ -42,8 +42,8 @@ static void test_valid_two_vgpus(void **state)
     int n = vgpu_entry_args(&c.entries[1], argv, 32, buf, sizeof(buf));
     assert_true(n > 0);
     const char *want[] = { "--type", "GVTg_V5_4", "--sbdf", "0000:00:03.0", "--device-id",
-                           "0x591b", "--edid", "/etc/e.bin", "--io-bar", "--log-level",
-                           "debug" };
+                           "0x591b", "--edid", "/etc/e.bin", "--io-bar", "--aperture", "4",
+                           "--log-level", "debug" };
     assert_int_equal(n, sizeof(want) / sizeof(want[0]));
     for (int i = 0; i < n; i++)
         assert_string_equal(argv[i], want[i]);
@@ -83,6 +83,9 @@ static void test_invalid_entries(void **state)
     expect_error("name=\"g\"\nvgpu = [ \"type=GVTg_V5_8,resolution=3840x2160\" ]\n",
                  "larger than GVTg_V5_8 allows");
     expect_error("name=\"g\"\nvgpu = [ \"type=GVTg_V5_4,type=GVTg_V5_8\" ]\n", "given twice");
+    expect_error("name=\"g\"\nvgpu = [ \"aperture=0\" ]\n", "aperture: '0'");
+    expect_error("name=\"g\"\nvgpu = [ \"type=GVTg_V5_8,aperture=128\" ]\n",
+                 "larger than GVTg_V5_8's slice");
     expect_error("name=\"g\"\nvgpu = [ \"type=GVTg_V5_4,\" ]\n", "trailing comma");
     expect_error("name=\"g\"\nvgpu = [ \"vnc=nowhere\" ]\n", "vnc:");
     expect_error("name=\"g\"\nvgpu = [ \"edid=relative.bin\" ]\n", "edid:");

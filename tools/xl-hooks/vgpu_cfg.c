@@ -42,9 +42,10 @@ static bool parse_u(const char *s, unsigned long max, unsigned long *out)
 }
 
 enum key { K_TYPE, K_SBDF, K_DEVICE_ID, K_EDID, K_RESOLUTION, K_VNC, K_KMS, K_IO_BAR,
-           K_LOG_LEVEL, K_COUNT };
+           K_LOG_LEVEL, K_APERTURE, K_COUNT };
 static const char *const key_names[K_COUNT] = {
     "type", "sbdf", "device_id", "edid", "resolution", "vnc", "kms", "io_bar", "log_level",
+    "aperture",
 };
 
 static int set_key(struct vgpu_entry *e, enum key k, const char *val, char *err, size_t len)
@@ -103,6 +104,11 @@ static int set_key(struct vgpu_entry *e, enum key k, const char *val, char *err,
         copy(e->log_level, sizeof(e->log_level), val, n);
         return 0;
     }
+    case K_APERTURE:
+        if (!parse_u(val, 4096, &u) || u == 0)
+            return fail(err, len, "aperture: '%s' is not a slice in MiB", val);
+        e->aperture_mb = (uint32_t)u;
+        return 0;
     default:
         return fail(err, len, "internal: key %d", (int)k);
     }
@@ -135,7 +141,7 @@ int vgpu_entry_parse(const char *spec, struct vgpu_entry *out, char *err, size_t
             ;
         if (k == K_COUNT)
             return fail(err, err_len, "unknown key '%s' (known: type, sbdf, device_id, edid, "
-                        "resolution, vnc, kms, io_bar, log_level)", item);
+                        "resolution, vnc, kms, io_bar, log_level, aperture)", item);
         if (seen[k])
             return fail(err, err_len, "key '%s' given twice", item);
         seen[k] = true;
@@ -151,6 +157,9 @@ int vgpu_entry_parse(const char *spec, struct vgpu_entry *out, char *err, size_t
         return fail(err, err_len, "resolution: %ux%u is larger than %s allows (%ux%u)",
                     out->width, out->height, vc.type->name, vc.type->max_width,
                     vc.type->max_height);
+    if (out->aperture_mb > vc.type->aperture_mb)
+        return fail(err, err_len, "aperture: %u MiB is larger than %s's slice (%u MiB)",
+                    out->aperture_mb, vc.type->name, vc.type->aperture_mb);
     return 0;
 }
 
@@ -287,6 +296,10 @@ int vgpu_entry_args(const struct vgpu_entry *e, const char **argv, unsigned max,
     }
     if (e->io_bar)
         ARG("--io-bar");
+    if (e->aperture_mb) {
+        ARG("--aperture");
+        FMT("%u", e->aperture_mb);
+    }
     if (e->log_level[0]) {
         ARG("--log-level");
         ARG(e->log_level);

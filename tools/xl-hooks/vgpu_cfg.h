@@ -23,6 +23,7 @@ struct vgpu_entry {
     char vnc[64];               /* ADDR:PORT */
     char kms[VGPU_CFG_PATH_MAX];
     bool io_bar;
+    uint32_t aperture_mb;       /* 0: the type's slice */
     char log_level[8];
     char spec[512];             /* the entry as written, for save files */
 };
