@@ -42,15 +42,21 @@ static void setup_env(const char *name, unsigned domid)
     unsetenv("FAKE_XL_FAIL");
 }
 
-static const char *write_cfg(const char *name, const char *vgpu)
+static const char *write_cfg_with(const char *name, const char *vgpu, const char *more)
 {
     static char path[320];
     snprintf(path, sizeof(path), "%s/%s.cfg", dir, name);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "name = \"%s\"\ntype = \"hvm\"\nmemory = 512\nvgpu = [ %s ]\n", name, vgpu);
+    fprintf(f, "name = \"%s\"\ntype = \"hvm\"\nmemory = 512\nvgpu = [ %s ]\n%s", name, vgpu,
+            more);
     fclose(f);
     return path;
+}
+
+static const char *write_cfg(const char *name, const char *vgpu)
+{
+    return write_cfg_with(name, vgpu, "");
 }
 
 static char *slurp(const char *path)
@@ -224,11 +230,16 @@ static void test_save_restore(void **state)
     (void)state;
     setup_env("g3", 7);
     const char *bin = getenv("XL_VGPU");
-    const char *cfg = write_cfg("g3", "\"type=GVTg_V5_4\"");
+    const char *cfg = write_cfg_with("g3", "\"type=GVTg_V5_4\"", "vga = \"none\"\nvideoram = 2\n");
     const char *argv[] = { bin, "create", cfg, NULL };
     int status;
     struct sim *s = launch(itest_log_path("xlvgpu_save_create"), argv, 7, NULL, &status);
     assert_int_equal(WEXITSTATUS(status), 0);
+    /* The vGPU's 8 MiB of RAM budgeted as video RAM, the guest's own RAM
+     * (memory - videoram) unchanged: xl restore has room for it too. */
+    char want_create[600];
+    snprintf(want_create, sizeof(want_create), "create -p %s memory=520 videoram=10\n", cfg);
+    assert_non_null(strstr(slurp(xl_log), want_create));
     itest_place_bars(s, false);
     sim_mmio_write(s, 0, BAR0_ADDR + 0x4f000, 4, 0xabc);
     pid_t pid = daemon_pid(7);

@@ -172,6 +172,14 @@ static int from_config(const char *path, XLU_Config *cfg, struct vgpu_cfg *out, 
             return fail(err, err_len, "%s: name longer than %zu bytes", path,
                         sizeof(out->name) - 1);
     }
+    /* The memory keys, for the vGPU's own RAM budget (see vgpu_cfg.h). */
+    long l;
+    out->memory_mb = xlu_cfg_get_long(cfg, "memory", &l, 1) == 0 ? l : -1;
+    out->videoram_mb = xlu_cfg_get_long(cfg, "videoram", &l, 1) == 0 ? l : -1;
+    out->maxmem_mb = xlu_cfg_get_long(cfg, "maxmem", &l, 1) == 0 ? l : -1;
+    const char *vga = NULL;
+    out->vga_none = xlu_cfg_get_string(cfg, "vga", &vga, 1) == 0 && vga &&
+                    strcmp(vga, "none") == 0;
     XLU_ConfigList *list = NULL;
     int n = 0;
     int rc = xlu_cfg_get_list(cfg, "vgpu", &list, &n, 1);

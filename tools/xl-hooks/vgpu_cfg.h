@@ -32,7 +32,14 @@ struct vgpu_cfg {
     char name[64];              /* the guest's name (xl.cfg "name") */
     unsigned count;
     struct vgpu_entry entries[VGPU_CFG_MAX];
+    /* memory, videoram, maxmem in MiB (-1: not set), vga = "none". Each
+     * vGPU adds 8 MiB of its own RAM to the guest (the GGTT behind BAR0):
+     * with QEMU's VGA off, xl-vgpu counts it as the guest's video RAM, as
+     * libxl counts QEMU's VRAM, so that xl save/restore has room for it. */
+    long memory_mb, videoram_mb, maxmem_mb;
+    bool vga_none;
 };
+#define VGPU_RAM_MB 8
 
 /* One entry string. 0, or -EINVAL with a message in err naming the key. */
 int vgpu_entry_parse(const char *spec, struct vgpu_entry *out, char *err, size_t err_len);

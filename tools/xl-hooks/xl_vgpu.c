@@ -222,6 +222,43 @@ static int start_daemons(long domid, const char *name, const struct vgpu_entry *
 
 #define CREATE_OVERRIDES_MAX 16
 
+static bool overridden(const char *key, int n, char **overrides)
+{
+    size_t len = strlen(key);
+    for (int i = 0; i < n; i++)
+        if (strncmp(overrides[i], key, len) == 0 &&
+            (overrides[i][len] == '=' || overrides[i][len] == ' '))
+            return true;
+    return false;
+}
+
+/* Each vGPU puts 8 MiB of RAM into the guest's physmap (its GGTT). With
+ * QEMU's VGA off, xl-vgpu gives libxl that room as video RAM, the way it
+ * budgets QEMU's VRAM: memory and videoram both grow by it, so the guest's
+ * own RAM (memory - videoram) is unchanged and its limit has the room, now
+ * and when xl restore rebuilds it from the saved config. Returns how many
+ * KEY=VALUE overrides it wrote into out. */
+static int ram_budget(const struct vgpu_cfg *cfg, int n_overrides, char **overrides,
+                      char out[2][32])
+{
+    if (cfg->count == 0)
+        return 0;
+    long add = (long)cfg->count * VGPU_RAM_MB;
+    if (!cfg->vga_none || cfg->memory_mb < 0 || cfg->maxmem_mb >= 0 ||
+        overridden("memory", n_overrides, overrides) ||
+        overridden("videoram", n_overrides, overrides)) {
+        say("note: the guest's vGPU RAM (%ld MiB) is not budgeted in its config (that needs "
+            "vga=\"none\", memory set, no maxmem and no memory/videoram override): the "
+            "daemon raises the limit itself, and xl restore of this guest may refuse it",
+            add);
+        return 0;
+    }
+    long video = cfg->videoram_mb > 0 ? cfg->videoram_mb : 0;
+    snprintf(out[0], sizeof(out[0]), "memory=%ld", cfg->memory_mb + add);
+    snprintf(out[1], sizeof(out[1]), "videoram=%ld", video + add);
+    return 2;
+}
+
 static int cmd_create(const char *cfg_path, int n_overrides, char **overrides)
 {
     struct vgpu_cfg cfg;
@@ -250,7 +287,9 @@ static int cmd_create(const char *cfg_path, int n_overrides, char **overrides)
     }
     /* Without vGPUs this is plain `xl create`; with them the guest starts
      * paused until its daemons serve. */
-    const char *create[4 + CREATE_OVERRIDES_MAX];
+    const char *create[6 + CREATE_OVERRIDES_MAX];
+    char budget[2][32];
+    int n_budget = ram_budget(&cfg, n_overrides, overrides, budget);
     unsigned n = 0;
     create[n++] = "create";
     if (cfg.count > 0)
@@ -258,6 +297,8 @@ static int cmd_create(const char *cfg_path, int n_overrides, char **overrides)
     create[n++] = cfg_path;
     for (int i = 0; i < n_overrides; i++)
         create[n++] = overrides[i];
+    for (int i = 0; i < n_budget; i++)
+        create[n++] = budget[i];
     create[n] = NULL;
     if (cfg.count == 0) {
         say("%s has no vgpu entries: plain xl create", cfg_path);
