@@ -26,6 +26,8 @@ static void usage(FILE *out)
 "Commands:\n"
 "  status             print the daemon's state and counters (one JSON line)\n"
 "  screenshot FILE    write the guest's current screen to FILE as PNG\n"
+"  frame FILE         the same raw: width*height XRGB8888 pixels (little-endian)\n"
+"  edid FILE          the 128-byte EDID the guest reads from its monitor\n"
 "  save FILE          quiesce the vGPU and write its device state to FILE\n"
 "                     (for xengvtd --restore); it stays paused until resume\n"
 "  pause              quiesce the vGPU (no vblanks, no command execution)\n"
@@ -88,7 +90,8 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[optind];
     const char *file = NULL;
-    bool wants_file = strcmp(cmd, "screenshot") == 0 || strcmp(cmd, "save") == 0;
+    bool wants_file = strcmp(cmd, "screenshot") == 0 || strcmp(cmd, "save") == 0 ||
+                      strcmp(cmd, "frame") == 0 || strcmp(cmd, "edid") == 0;
     if (wants_file) {
         if (optind + 1 >= argc) {
             fprintf(stderr, "xengvt: %s needs an output file\n", cmd);

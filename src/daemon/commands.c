@@ -120,6 +120,20 @@ static int cmd_status(void *opaque, const struct json_object *req,
     return 0;
 }
 
+/* The monitor's EDID as the guest reads it (128 bytes). */
+static int cmd_edid(void *opaque, const struct json_object *req, struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    (void)req;
+    uint8_t *edid = malloc(128);
+    if (!edid)
+        return -ENOMEM;
+    vgpu_get_edid(d->vgpu, edid);
+    reply->payload = edid;
+    reply->payload_len = 128;
+    return 0;
+}
+
 /* The current frame as a PNG payload. */
 static int cmd_screenshot(void *opaque, const struct json_object *req,
                           struct control_reply *reply)
@@ -224,6 +238,7 @@ const struct control_command daemon_commands[] = {
     { "status", cmd_status },
     { "screenshot", cmd_screenshot },
     { "frame", cmd_frame },
+    { "edid", cmd_edid },
     { NULL, NULL },
 };
 

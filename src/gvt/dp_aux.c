@@ -77,6 +77,11 @@ int vgpu_set_edid(struct vgpu *v, const uint8_t *edid, size_t len)
     return 0;
 }
 
+void vgpu_get_edid(const struct vgpu *v, uint8_t out[128])
+{
+    memcpy(out, v->edid, 128);
+}
+
 void gvt_dp_reset(struct vgpu *v)
 {
     uint8_t *d = v->dpcd;

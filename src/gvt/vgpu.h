@@ -114,5 +114,7 @@ void vgpu_pause(struct vgpu *v, bool paused);
  * or serve a given EDID (128 bytes, header and checksum checked). */
 void vgpu_set_monitor(struct vgpu *v, bool connected);
 int vgpu_set_edid(struct vgpu *v, const uint8_t *edid, size_t len);
+/* The 128 bytes the guest reads over DDC/AUX now. */
+void vgpu_get_edid(const struct vgpu *v, uint8_t out[128]);
 
 #endif

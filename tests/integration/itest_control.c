@@ -112,6 +112,25 @@ static void test_cli_state_commands(void **state)
     assert_int_equal(fread(magic, 1, 8, f), 8);
     fclose(f);
     assert_memory_equal(magic, "XGVTSTAT", 8);
+    /* The EDID the guest reads, and the raw frame (the pipe's 1080p). */
+    snprintf(path, sizeof(path), "%s/cli.edid",
+             getenv("XENGVT_TEST_LOGDIR") ? getenv("XENGVT_TEST_LOGDIR") : "/tmp");
+    assert_int_equal(cli(s, "edid", path), 0);
+    uint8_t edid[200];
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(edid, 1, sizeof(edid), f), 128);
+    fclose(f);
+    static const uint8_t hdr[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0 };
+    assert_memory_equal(edid, hdr, 8);
+    assert_int_equal(edid[0x38] | (edid[0x3a] & 0xf0) << 4, 1920); /* first timing */
+    snprintf(path, sizeof(path), "%s/cli.frame",
+             getenv("XENGVT_TEST_LOGDIR") ? getenv("XENGVT_TEST_LOGDIR") : "/tmp");
+    assert_int_equal(cli(s, "frame", path), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size > 0 && st.st_size % 4 == 0);
+    assert_int_equal(cli(s, "edid", NULL), 2);
     assert_int_equal(cli(s, "pause", NULL), 0);
     assert_int_equal(cli(s, "resume", NULL), 0);
     assert_int_equal(cli(s, "status", NULL), 0);
