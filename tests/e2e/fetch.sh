@@ -20,11 +20,15 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# The newest Debian 6.1 kernel image the archive offers.
+# The newest Debian 6.1 kernel image the archive offers (dom0 and the first
+# guest), and the newest 6.12 built for Debian 12 (the second guest).
 kpkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' |
        awk '{print $1}' | sort -V | tail -1)
 [ -n "$kpkg" ] || { echo "e2e: no linux-image-6.1.0-*-amd64-unsigned in the archive" >&2; exit 1; }
-for p in xen-hypervisor-4.17-amd64 "$kpkg"; do
+k612=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' |
+       awk '{print $1}' | sort -V | tail -1)
+[ -n "$k612" ] || { echo "e2e: no linux-image-6.12.*+deb12-amd64-unsigned in the archive" >&2; exit 1; }
+for p in xen-hypervisor-4.17-amd64 "$kpkg" "$k612"; do
     if [ ! -f "$CACHE/$p.done" ]; then
         echo "e2e: fetching $p"
         (cd "$CACHE" && rm -f "${p}"_*.deb && apt-get download -q "$p" >/dev/null)
@@ -34,9 +38,10 @@ for p in xen-hypervisor-4.17-amd64 "$kpkg"; do
     fi
 done
 ln -sfn "$kpkg" "$CACHE/kernel"
+ln -sfn "$k612" "$CACHE/kernel-6.12"
 ln -sfn xen-hypervisor-4.17-amd64 "$CACHE/xen"
 xen_gz=$(ls "$CACHE"/xen/boot/xen-4.17*-amd64.gz 2>/dev/null | head -1)
 [ -n "$xen_gz" ] || xen_gz=$(ls "$CACHE"/xen/boot/xen-*.gz | head -1)
 # QEMU's -kernel takes the multiboot ELF, not the gzip.
 [ -f "$CACHE/xen.elf" ] || gunzip -c "$xen_gz" > "$CACHE/xen.elf"
-echo "e2e: cache ready in $CACHE ($kpkg)"
+echo "e2e: cache ready in $CACHE ($kpkg, $k612)"

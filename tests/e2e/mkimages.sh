@@ -10,29 +10,51 @@ KDIR=$(readlink -f "$CACHE/kernel")
 KVER=$(ls "$KDIR/lib/modules" | head -1)
 MODS=$KDIR/lib/modules/$KVER
 mkdir -p "$OUT"
+# Guest kernels: label=cache link. E2E_KERNELS picks (default both).
+KERNELS=${E2E_KERNELS:-6.1 6.12}
 
-# Module dependencies: depmod into the cache once (the .deb ships none).
-[ -f "$MODS/modules.dep" ] || depmod -b "$KDIR" "$KVER"
+# The guest's own programs: static, so the busybox image needs no libc.
+gcc -O2 -Wall -Wextra -Werror -static -I/usr/include/libdrm -o "$OUT/gpu-client" \
+    "$here/gpu-client.c"
+gcc -O2 -Wall -Wextra -Werror -static -o "$OUT/fbpattern" "$here/fbpattern.c"
 
-# i915 and what it needs, dependencies first.
-deps_of() { # prints the dependency closure of $1 (relative paths), deps first
-    local m=$1 line
-    line=$(grep "^$m:" "$MODS/modules.dep" | cut -d: -f2)
-    for d in $line; do deps_of "$d"; done
-    echo "$m"
+deps_of() { # deps_of MODS MODULE: the dependency closure (relative paths), deps first
+    local line
+    line=$(grep "^$2:" "$1/modules.dep" | cut -d: -f2)
+    for d in $line; do deps_of "$1" "$d"; done
+    echo "$2"
 }
 
-guest=$OUT/guestroot; rm -rf "$guest"
-mkdir -p "$guest"/{bin,proc,sys,dev,mods,tmp}
-cp /bin/busybox "$guest/bin/"
-cp "$here/guest-init" "$guest/init"; chmod +x "$guest/init"
-i915=$(grep -o '^kernel/drivers/gpu/drm/i915/i915.ko[^:]*' "$MODS/modules.dep")
-: > "$guest/mods/order"
-for m in $(deps_of "$i915" | awk '!seen[$0]++'); do
-    cp "$MODS/$m" "$guest/mods/"
-    echo "${m##*/}" >> "$guest/mods/order"
+guest_image() { # guest_image LABEL KERNEL_DIR: $OUT/guest-LABEL/{vmlinuz,initrd.gz}
+    local label=$1 kdir=$2 kver mods guest i915
+    kver=$(ls "$kdir/lib/modules" | head -1)
+    mods=$kdir/lib/modules/$kver
+    # Module dependencies: depmod into the cache once (the .deb ships none).
+    [ -f "$mods/modules.dep" ] || depmod -b "$kdir" "$kver"
+    guest=$OUT/guestroot-$label; rm -rf "$guest"
+    mkdir -p "$guest"/{bin,proc,sys,dev,mods,tmp}
+    cp /bin/busybox "$guest/bin/"
+    cp "$here/guest-init" "$guest/init"; chmod +x "$guest/init"
+    cp "$OUT/gpu-client" "$OUT/fbpattern" "$guest/"
+    i915=$(grep -o '^kernel/drivers/gpu/drm/i915/i915.ko[^:]*' "$mods/modules.dep")
+    : > "$guest/mods/order"
+    for m in $(deps_of "$mods" "$i915" | awk '!seen[$0]++'); do
+        cp "$mods/$m" "$guest/mods/"
+        echo "${m##*/}" >> "$guest/mods/order"
+    done
+    mkdir -p "$OUT/guest-$label"
+    (cd "$guest" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT/guest-$label/initrd.gz")
+    cp "$kdir/boot/vmlinuz-$kver" "$OUT/guest-$label/vmlinuz"
+    echo "e2e: guest $label: kernel $kver, $(wc -l < "$guest/mods/order") modules"
+    rm -rf "$guest"
+}
+for k in $KERNELS; do
+    case $k in
+    6.1) guest_image 6.1 "$KDIR" ;;
+    6.12) guest_image 6.12 "$(readlink -f "$CACHE/kernel-6.12")" ;;
+    *) echo "e2e: unknown guest kernel '$k' (6.1, 6.12)" >&2; exit 1 ;;
+    esac
 done
-(cd "$guest" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT/guest-initrd.gz")
 
 dom0=$OUT/dom0root; rm -rf "$dom0"
 mkdir -p "$dom0"/{bin,sbin,proc,sys,dev,tmp,run,var/run/xen,var/lib/xen,var/log/xen,etc/xen,lib64,mods,guest,root}
@@ -67,10 +89,10 @@ cp -a /usr/share/qemu/keymaps "$dom0/usr/share/qemu/" 2>/dev/null || true
 for m in xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs; do
     find "$MODS" -name "$m.ko" -exec cp {} "$dom0/mods/" \;
 done
-cp "$KDIR/boot/vmlinuz-$KVER" "$dom0/guest/vmlinuz"
-cp "$OUT/guest-initrd.gz" "$dom0/guest/initrd.gz"
+for k in $KERNELS; do cp -r "$OUT/guest-$k" "$dom0/guest/$k"; done
+echo "$KERNELS" > "$dom0/guest/kernels"
 cp "$here/guest.cfg" "$dom0/guest/guest.cfg"
 cp "$here/dom0-init" "$dom0/init"; chmod +x "$dom0/init"
 (cd "$dom0" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT/dom0-initrd.gz")
 cp "$KDIR/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
-echo "e2e: images in $OUT (kernel $KVER, $(wc -l < "$guest/mods/order") guest modules)"
+echo "e2e: images in $OUT (dom0 kernel $KVER, guests: $KERNELS)"

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Judge an e2e console log: one line per check, per guest kernel.
+
+usage: judge.py CONSOLE_LOG OUTDIR KERNEL...
+
+Screenshots arrive as base64 "E2E-PNG:<name>:" lines; they are written to
+OUTDIR/<name>.png and decoded here (zlib + PNG filters, no extra modules).
+Prints PASS:/FAIL:/XFAIL: lines; the caller counts them.
+"""
+import base64
+import hashlib
+import re
+import struct
+import sys
+import zlib
+
+# i915 lines a healthy vGPU probe still prints, each with why it is fine.
+ALLOWED = [
+    # No DMC firmware in the guest image: i915 runs without runtime PM.
+    r"firmware: failed to load i915/skl_dmc",
+    r"Direct firmware load for i915/skl_dmc",
+    r"Failed to load DMC firmware",
+    r"DMC firmware homepage",
+    # In a Xen guest i915 always believes VT-d is on (i915_vtd_active).
+    r"VT-d active for gfx access",
+    r"Disabling framebuffer compression \(FBC\) to prevent screen flicker with VT-d",
+]
+BAD = re.compile(r"\*ERROR\*|WARNING|WARN_ON|Call Trace|BUG|GPU HANG|hang|wedged|timed out|"
+                 r"[Ff]ailed|[Ee]rror|Tainted", re.I)
+
+
+def png_decode(data):
+    """(width, height, rows of RGB tuples) for 8-bit RGB/RGBA PNGs."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    pos, idat, w = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, colour = struct.unpack(">IIBB", body[:10])
+            if depth != 8 or colour not in (2, 6):
+                raise ValueError("PNG depth %d colour %d" % (depth, colour))
+            bpp = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    rows, prev = [], bytearray(stride)
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return w, h, rows, bpp
+
+
+def text_rows(rows, bpp):
+    """Rows that differ from the frame's most common row colour."""
+    bg = rows[-1][:bpp]
+    return sum(1 for r in rows if any(r[i:i + bpp] != bg for i in range(0, len(r), bpp * 4)))
+
+
+def main():
+    log_path, outdir, kernels = sys.argv[1], sys.argv[2], sys.argv[3:]
+    log = open(log_path, "rb").read().decode("utf-8", "replace").splitlines()
+    pngs = {}
+    for line in log:
+        if line.startswith("E2E-PNG:"):
+            _, name, b64 = line.split(":", 2)
+            pngs.setdefault(name, []).append(b64.strip())
+    images = {}
+    for name, parts in pngs.items():
+        try:
+            data = base64.b64decode("".join(parts))
+            open("%s/%s.png" % (outdir, name), "wb").write(data)
+            images[name] = png_decode(data)
+        except Exception as e:  # a damaged image is a failed check, not a crash
+            images[name] = e
+
+    def check(name, ok, detail=""):
+        print("%s: %s%s" % ("PASS" if ok else "FAIL", name, (" (%s)" % detail) if detail else ""))
+
+    text = "\n".join(log)
+    for k in kernels:
+        tag = "[%s] " % k
+        mine = [l for l in log if l.startswith(tag) or ("E2E-DOM0:" in l and tag in l)]
+        g = "\n".join(mine)
+
+        def has(pat):
+            return re.search(pat, g) is not None
+
+        check(tag + "dom0: xl-vgpu create starts the guest and its xengvtd",
+              has(r"xengvtd state=running"))
+        check(tag + "guest lists 8086:1912 class VGA at 00:02.0",
+              has(r"E2E-PCI: 0000:00:02.0 0x8086 0x1912 0x030000"))
+        check(tag + "PVINFO magic and version through /dev/mem",
+              has(r"E2E-PVINFO: magic=0x4776544776544776 version=0x0001.0x0000"))
+        check(tag + "i915 detects the GVT-g virtual GPU", has(r"Virtual GPU for Intel GVT-g detected"))
+        check(tag + "i915 balloons the GGTT", has(r"VGT balloon successfully"))
+        check(tag + "i915 initialises (no wedged GT)",
+              has(r"\[drm\] Initialized i915") and not has(r"wedged|-EIO"))
+        m = re.search(r"E2E-CONNECTOR: (card0-DP-\d+) connected (\S*)", g)
+        check(tag + "the DP connector is connected with 1920x1080",
+              m is not None and m.group(2) == "1920x1080", m.group(0) if m else "no connected DP")
+        ge = re.search(r"E2E-EDID-MD5: ([0-9a-f]{32}) \((\d+) bytes", g)
+        de = re.search(r"E2E-DAEMON-EDID-MD5: ([0-9a-f]{32})", g)
+        check(tag + "the EDID i915 read equals the daemon's, byte for byte",
+              ge is not None and de is not None and ge.group(1) == de.group(1),
+              "guest %s, daemon %s" % (ge and ge.group(1), de and de.group(1)))
+        check(tag + "fbcon takes over the vGPU", has(r"fb0: i915drmfb"))
+        img = images.get(k + "-console")
+        ok = isinstance(img, tuple) and img[0] == 1920 and img[1] == 1080 and \
+            text_rows(img[2], img[3]) >= 200
+        check(tag + "console screenshot: 1920x1080 with text", ok,
+              "%dx%d, %d rows differ from the background" % (img[0], img[1], text_rows(img[2], img[3]))
+              if isinstance(img, tuple) else repr(img))
+        gp = re.search(r"E2E-STEP: fb-pattern md5=([0-9a-f]{32})", g)
+        dp = re.search(r"E2E-FRAME-MD5: ([0-9a-f]{32})", g)
+        check(tag + "fb0 pattern: the scanout matches it pixel for pixel",
+              gp is not None and dp is not None and gp.group(1) == dp.group(1),
+              "guest %s, frame %s" % (gp and gp.group(1), dp and dp.group(1)))
+        check(tag + "GPU work: a store on rcs0 and a fill on bcs0 through EXECBUFFER2",
+              has(r"E2E-GPU: all ok"), "; ".join(re.findall(r"E2E-GPU: [^\n]*", g))[:300])
+        check(tag + "xl-vgpu save after fbcon", has(r"E2E-SAVE: ok"))
+        check(tag + "xl-vgpu restore: a new domain and xengvtd", has(r"E2E-RESTORE: ok .*state=running"))
+        after = images.get(k + "-after-restore")
+        before = images.get(k + "-console")
+        ok = isinstance(after, tuple) and isinstance(before, tuple) and after[2] != before[2] and \
+            text_rows(after[2], after[3]) >= 200
+        check(tag + "after the restore the console still updates (new screenshot)", ok)
+        dmesg = [l for l in mine if "E2E-DMESG:" in l]
+        bad = [l for l in dmesg if BAD.search(l) and not any(re.search(a, l) for a in ALLOWED)]
+        check(tag + "no i915 error, WARN, taint or hang in dmesg (allow-list: DMC firmware, VT-d)",
+              not bad and has(r"E2E-TAINTED: 0\b"), "; ".join(bad)[:400])
+        check(tag + "xl-vgpu destroy", has(r"E2E-DESTROY: ok"))
+        t = re.search(r"E2E-FBCON-SEEN at (\d+)s", g)
+        st = re.search(r"E2E-PROBE-STATUS: (\{.*\})", g)
+        if t:
+            print("INFO: %sunpause to fbcon: %ss" % (tag, t.group(1)))
+        if st:
+            kinds = re.findall(r'"(trap_\w+)":(\d+)', st.group(1))
+            print("INFO: %strapped accesses from start to fbcon: %s" % (tag, ", ".join("%s=%s" % kv for kv in kinds)))
+    del text
+
+
+if __name__ == "__main__":
+    main()
