@@ -146,6 +146,8 @@ static bool desc_ok(struct vgpu *v, struct gvt_engine *e, uint64_t desc, unsigne
     return true;
 }
 
+static void run_engine(struct vgpu *v, struct gvt_engine *e, unsigned *budget);
+
 static void schedule_runner(struct vgpu *v)
 {
     if (v->exec_timer && !v->exec_paused && !evt_timer_armed(v->exec_timer))
@@ -215,7 +217,17 @@ static void submit(struct vgpu *v, struct gvt_engine *e)
     e->port[0] = (struct gvt_ctx_port){ true, desc0 };
     e->port[1] = (struct gvt_ctx_port){ (desc1 & DESC_VALID) != 0, desc1 };
     update_status(v, e);
-    schedule_runner(v);
+    /* Short work completes inside the ELSP write that submits it: the
+     * breadcrumb and the CSB events are in the guest's memory before its
+     * vCPU runs again, so i915 finds its request done without waiting for
+     * an interrupt (its idle waits at load are 200 ms of guest time, and an
+     * interrupt costs it several traps). Longer work continues in slices. */
+    if (!v->exec_paused) {
+        unsigned budget = CS_SYNC_DWORDS;
+        run_engine(v, e, &budget);
+    }
+    if ((e->active && !e->hung) || e->pending_event)
+        schedule_runner(v);
 }
 
 static void elsp_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)

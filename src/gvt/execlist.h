@@ -52,6 +52,7 @@ enum gvt_engine_id { GVT_RCS, GVT_BCS, GVT_VCS, GVT_VECS, GVT_NR_ENGINES };
 #define CS_MAX_CHAIN 1024u        /* batch starts without return, per level */
 #define CS_MAX_SUBMIT_DWORDS (16u << 20)
 #define CS_SLICE_DWORDS 16384u    /* then the loop serves ioreqs again */
+#define CS_SYNC_DWORDS 4096u      /* run inside the submitting ELSP write */
 #define CS_MAX_CMD_DWORDS 1024u
 
 struct gvt_ppgtt_root {

@@ -90,6 +90,33 @@ static void test_breadcrumbs_and_csb(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* A short request is done when the ELSP write that submits it returns:
+ * breadcrumb and both CSB events already in the HWSP, no waiting (i915's
+ * idle waits at load must not depend on interrupt latency). */
+static void test_short_work_completes_in_the_submitting_write(void **state)
+{
+    (void)state;
+    struct gg g;
+    struct sim *s = start("el_sync", &g);
+    for (unsigned round = 0; round < 3; round++) {
+        const uint32_t cmds[] = {
+            MI_STORE_DWORD_IMM_GGTT, GG_SEQNO + 4 * round, 0, 0x5000 + round,
+            PIPE_CONTROL6, PC_QW_WRITE | PC_GLOBAL_GTT | PC_NOTIFY, GG_SEQNO + 64, 0, round, 0,
+            MI_USER_INTERRUPT,
+        };
+        run_ring(&g, GG_RCS, round, cmds, sizeof(cmds) / 4, 0x60 + round);
+        /* No polling: read the HWSP right after the fourth ELSP write. */
+        assert_int_equal(gg_ga(&g, GG_SEQNO)[round], 0x5000 + round);
+        assert_int_equal(gg_ga(&g, GG_SEQNO)[16], round);
+        uint32_t st[2], id[2];
+        assert_true(gg_wait_csb(&g, GG_RCS, 2, st, id, 0));
+        assert_int_equal(st[0], CSB_IDLE_TO_ACTIVE);
+        assert_int_equal(st[1], CSB_COMPLETE | CSB_ACTIVE_TO_IDLE);
+        assert_int_equal(id[1], 0x60 + round);
+    }
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 static void test_two_elements(void **state)
 {
     (void)state;
@@ -437,6 +464,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_breadcrumbs_and_csb),
+        cmocka_unit_test(test_short_work_completes_in_the_submitting_write),
         cmocka_unit_test(test_two_elements),
         cmocka_unit_test(test_lite_restore),
         cmocka_unit_test(test_ppgtt_batch),
