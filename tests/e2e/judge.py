@@ -25,8 +25,8 @@ ALLOWED = [
     r"VT-d active for gfx access",
     r"Disabling framebuffer compression \(FBC\) to prevent screen flicker with VT-d",
 ]
-BAD = re.compile(r"\*ERROR\*|WARNING|WARN_ON|Call Trace|BUG|GPU HANG|hang|wedged|timed out|"
-                 r"[Ff]ailed|[Ee]rror|Tainted", re.I)
+BAD = re.compile(r"\*ERROR\*|WARNING|WARN_ON|Call Trace|\bBUG\b|GPU HANG|\bhang|wedged|"
+                 r"timed out|timeout|\bfail|\berror|Tainted|reset", re.I)
 
 
 def png_decode(data):
