@@ -243,7 +243,7 @@ static void gsm_follow_bar0(struct vgpu *v)
     bool trap = rc < 0;
     if (trap != v->gsm_trapped) {
         v->gsm_trapped = trap;
-        pci_func_set_bar_claim(&v->pci, 0, trap ? 0 : GVT_GGTT_OFFSET);
+        pci_func_set_bar_claim(&v->pci, 0, 0, trap ? 0 : GVT_GGTT_OFFSET, NULL);
         if (trap)
             log_warn("GGTT RAM could not follow BAR0 to %#llx (%s): its stores trap",
                      (unsigned long long)bar, strerror(-rc));
@@ -267,7 +267,7 @@ int vgpu_attach_gsm(struct vgpu *v, struct ram_range *gsm)
     v->gsm = gsm;
     v->ggtt_lo = GVT_GGTT_ENTRIES;
     v->ggtt_hi = 0;
-    pci_func_set_bar_claim(&v->pci, 0, GVT_GGTT_OFFSET);
+    pci_func_set_bar_claim(&v->pci, 0, 0, GVT_GGTT_OFFSET, NULL);
     gsm_follow_bar0(v);
     return 0;
 }

@@ -194,18 +194,49 @@ static uint64_t bar_wanted(const struct pci_func *f, unsigned idx)
     return addr;
 }
 
+/* The claimed part of a BAR at `base`: 0 with *size 0 if none. */
+static const struct io_ops *claimed(const struct pci_bar *b, uint64_t base, uint64_t *start,
+                                    uint64_t *size, void **opaque)
+{
+    *opaque = b->opaque;
+    if (b->claim_len == 0 && b->claim_off == 0) {
+        *start = base;
+        *size = b->size;
+        return b->ops;
+    }
+    *start = base + b->claim_off;
+    *size = b->claim_len;
+    return b->claim_ops ? b->claim_ops : b->ops;
+}
+
+static void unclaim(struct pci_func *f, struct pci_bar *b, enum io_space space, uint64_t at)
+{
+    uint64_t start, size;
+    void *opaque;
+    claimed(b, at, &start, &size, &opaque);
+    if (size && f->srv)
+        ioreq_unmap_range(f->srv, space, start);
+}
+
+static int claim(struct pci_func *f, struct pci_bar *b, enum io_space space, uint64_t at)
+{
+    uint64_t start, size;
+    void *opaque;
+    const struct io_ops *ops = claimed(b, at, &start, &size, &opaque);
+    return size && f->srv ? ioreq_map_range(f->srv, space, start, size, ops, opaque) : 0;
+}
+
 static void bar_set_mapping(struct pci_func *f, unsigned idx, uint64_t wanted)
 {
     struct pci_bar *b = &f->bars[idx];
     if (wanted == b->mapped_addr)
         return;
     enum io_space space = b->kind == PCI_BAR_IO ? IO_SPACE_PIO : IO_SPACE_MMIO;
-    if (b->mapped_addr != PCI_BAR_UNMAPPED && f->srv)
-        ioreq_unmap_range(f->srv, space, b->mapped_addr);
+    if (b->mapped_addr != PCI_BAR_UNMAPPED)
+        unclaim(f, b, space, b->mapped_addr);
     b->mapped_addr = PCI_BAR_UNMAPPED;
     if (wanted != PCI_BAR_UNMAPPED) {
-        uint64_t claim = b->claim ? b->claim : b->size;
-        int rc = f->srv ? ioreq_map_range(f->srv, space, wanted, claim, b->ops, b->opaque) : 0;
+        int rc = claim(f, b, space, wanted);
         if (rc < 0)
             log_guest("PCI %#x: BAR%u at %#llx (+%#llx) not claimed: %s", f->sbdf, idx,
                       (unsigned long long)wanted, (unsigned long long)b->size,
@@ -218,23 +249,26 @@ static void bar_set_mapping(struct pci_func *f, unsigned idx, uint64_t wanted)
         f->hooks.bar_moved(f->hooks_opaque, idx, b->mapped_addr);
 }
 
-int pci_func_set_bar_claim(struct pci_func *f, unsigned idx, uint64_t bytes)
+int pci_func_set_bar_claim(struct pci_func *f, unsigned idx, uint64_t off, uint64_t len,
+                           const struct io_ops *ops)
 {
-    if (idx >= PCI_NUM_BARS || !f->bars[idx].kind || bytes > f->bars[idx].size)
+    if (idx >= PCI_NUM_BARS || !f->bars[idx].kind)
         return -EINVAL;
     struct pci_bar *b = &f->bars[idx];
-    if ((b->claim ? b->claim : b->size) == (bytes ? bytes : b->size)) {
-        b->claim = bytes;
+    if (off > b->size || len > b->size - off || (len == 0 && off != 0 && off != b->size))
+        return -EINVAL;
+    if (b->claim_off == off && b->claim_len == len && b->claim_ops == ops)
         return 0;
-    }
     enum io_space space = b->kind == PCI_BAR_IO ? IO_SPACE_PIO : IO_SPACE_MMIO;
     uint64_t at = b->mapped_addr;
-    if (at != PCI_BAR_UNMAPPED && f->srv)
-        ioreq_unmap_range(f->srv, space, at);
-    b->claim = bytes;
-    if (at == PCI_BAR_UNMAPPED || !f->srv)
+    if (at != PCI_BAR_UNMAPPED)
+        unclaim(f, b, space, at);
+    b->claim_off = off;
+    b->claim_len = len;
+    b->claim_ops = ops;
+    if (at == PCI_BAR_UNMAPPED)
         return 0;
-    int rc = ioreq_map_range(f->srv, space, at, bytes ? bytes : b->size, b->ops, b->opaque);
+    int rc = claim(f, b, space, at);
     if (rc < 0) {
         log_warn("PCI %#x: BAR%u at %#llx not re-claimed: %s", f->sbdf, idx,
                  (unsigned long long)at, strerror(-rc));

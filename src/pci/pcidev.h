@@ -54,8 +54,11 @@ struct pci_bar {
     bool prefetchable;
     uint64_t size;        /* power of two */
     uint64_t mapped_addr; /* where Xen routes it to us, or PCI_BAR_UNMAPPED */
-    uint64_t claim;       /* bytes from the start routed to us; 0: all. The
-                           * rest is the device's RAM in the guest's physmap */
+    /* The part routed to us: [claim_off, claim_off + claim_len) with
+     * claim_ops (offsets from claim_off); claim_len 0: the whole BAR with
+     * ops. The rest is the device's RAM in the guest's physmap. */
+    uint64_t claim_off, claim_len;
+    const struct io_ops *claim_ops;
     const struct io_ops *ops;
     void *opaque;
 };
@@ -109,10 +112,13 @@ int pci_func_add_cap(struct pci_func *f, uint8_t id, uint8_t offset,
 /* MSI capability: single vector, 32-bit or 64-bit address, no masking. */
 int pci_func_add_msi(struct pci_func *f, uint8_t offset, bool addr64);
 
-/* Route only the first `bytes` of BAR `idx` to us (0: all of it), e.g.
- * when the rest of the BAR is backed by guest RAM; a mapped BAR is
- * re-claimed at once. No bar_moved hook runs. 0 or -errno. */
-int pci_func_set_bar_claim(struct pci_func *f, unsigned idx, uint64_t bytes);
+/* Route only [off, off + len) of BAR `idx` to us, to `ops` (NULL: the
+ * BAR's own; offsets are from `off`), e.g. when the rest of the BAR is
+ * backed by guest RAM. len 0 with off 0: all of the BAR, as declared; len 0
+ * with off = the BAR's size: none of it. A mapped BAR is re-claimed at
+ * once. No bar_moved hook runs. 0 or -errno. */
+int pci_func_set_bar_claim(struct pci_func *f, unsigned idx, uint64_t off, uint64_t len,
+                           const struct io_ops *ops);
 
 /* Claim the ranges of BARs that are currently valid (e.g. after restore). */
 void pci_func_update_mappings(struct pci_func *f);
