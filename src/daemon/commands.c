@@ -82,6 +82,10 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_bool(w, "ggtt_in_ram", vs.ggtt_in_ram);
     json_u64(w, "ggtt_ram_gfn", vs.gsm_gfn);
     json_u64(w, "ggtt_ram_moves", vs.gsm_relocations);
+    json_bool(w, "aperture_in_ram", vs.aperture_in_ram);
+    json_u64(w, "aperture_syncs", vs.aperture_syncs);
+    json_u64(w, "aperture_pages_out", vs.aperture_out);
+    json_u64(w, "aperture_pages_in", vs.aperture_in);
     /* Trapped accesses by kind: what the guest paid an ioreq for. */
     json_u64(w, "trap_config", is.pci_config);
     json_u64(w, "trap_regs", vs.trap_regs);

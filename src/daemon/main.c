@@ -146,6 +146,38 @@ static int setup_ggtt_ram(struct daemon *d)
     return EXIT_OK;
 }
 
+/* The aperture slice as guest RAM behind BAR2 (--aperture-ram), or found
+ * where a restored guest has it. It costs the guest the slice's size in
+ * memory; without it, aperture stores trap (correct, slow). */
+static int setup_aperture_ram(struct daemon *d)
+{
+    const struct xengvtd_options *o = &d->opt;
+    struct ram_range *apr = NULL;
+    uint64_t gfn, park;
+    size_t pages = vgpu_aperture_pages(d->vgpu);
+    bool restored = vgpu_aperture_restored_at(d->vgpu, &gfn, &park);
+    int rc;
+    if (restored) {
+        rc = ramrange_adopt(d->dmod, d->fmem, o->domid, gfn, park, pages, &apr);
+        if (rc < 0) {
+            log_error("--restore %s: the guest's aperture RAM at gfn %#llx cannot be mapped: %s",
+                      o->restore_path, (unsigned long long)gfn, strerror(-rc));
+            return EXIT_BAD_STATE;
+        }
+    } else if (!o->aperture_ram) {
+        return EXIT_OK;
+    } else if ((rc = ramrange_populate(d->dmod, d->fmem, o->domid, pages, &apr)) < 0) {
+        log_warn("aperture trapped: %zu MiB of RAM could not be added to dom%u (%s)",
+                 pages >> 8, o->domid, strerror(-rc));
+        return EXIT_OK;
+    }
+    if (vgpu_attach_aperture(d->vgpu, apr, restored) < 0) {
+        ramrange_free(apr);
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}
+
 static int setup(struct daemon *d)
 {
     const struct xengvtd_options *o = &d->opt;
@@ -202,7 +234,7 @@ static int setup(struct daemon *d)
         free(d->restore_blob);
         d->restore_blob = NULL;
     }
-    if ((code = setup_ggtt_ram(d)) != EXIT_OK)
+    if ((code = setup_ggtt_ram(d)) != EXIT_OK || (code = setup_aperture_ram(d)) != EXIT_OK)
         return code;
     if (o->edid_path) {
         uint8_t edid[256];

@@ -40,6 +40,10 @@ static void usage(FILE *out)
 "                         (8 MiB at 1080p), it puts i915's fbdev in plain\n"
 "                         RAM instead of the trapped aperture: a fast console\n"
 "                         but no GTT mmaps of that size\n"
+"      --aperture-ram     back the aperture slice with guest RAM (costs the\n"
+"                         guest the slice's size): stores through the\n"
+"                         aperture at memory speed, kept coherent with the\n"
+"                         pages the GGTT names at i915's sync points\n"
 "      --trap-ggtt        keep the GGTT trapped (one ioreq per entry store)\n"
 "                         instead of adding 8 MiB of guest RAM behind BAR0\n"
 "      --control PATH     control socket (default " XENGVT_RUN_DIR "/domN.sock)\n"
@@ -102,7 +106,7 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 
 enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID,
        OPT_CONTROL, OPT_VNC, OPT_EDID, OPT_RESOLUTION, OPT_KMS,
-       OPT_RESTORE, OPT_RUNAS, OPT_CHROOT, OPT_NO_SANDBOX, OPT_TRAP_GGTT, OPT_APERTURE };
+       OPT_RESTORE, OPT_RUNAS, OPT_CHROOT, OPT_NO_SANDBOX, OPT_TRAP_GGTT, OPT_APERTURE, OPT_APERTURE_RAM };
 
 int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
 {
@@ -114,6 +118,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "legacy-mapping", no_argument, NULL, OPT_LEGACY },
         { "trap-ggtt", no_argument, NULL, OPT_TRAP_GGTT },
         { "aperture", required_argument, NULL, OPT_APERTURE },
+        { "aperture-ram", no_argument, NULL, OPT_APERTURE_RAM },
         { "io-bar", no_argument, NULL, OPT_IO_BAR },
         { "device-id", required_argument, NULL, OPT_DEVICE_ID },
         { "map-cache", required_argument, NULL, OPT_MAP_CACHE },
@@ -180,6 +185,9 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
             break;
         case OPT_TRAP_GGTT:
             o->trap_ggtt = true;
+            break;
+        case OPT_APERTURE_RAM:
+            o->aperture_ram = true;
             break;
         case OPT_APERTURE:
             if (parse_u32(optarg, 4096, &o->aperture_mb) < 0 || o->aperture_mb == 0) {

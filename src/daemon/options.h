@@ -28,7 +28,8 @@ struct xengvtd_options {
     enum log_level log_level;
     bool legacy_mapping;
     bool trap_ggtt;
-    uint32_t aperture_mb;    /* 0: the type's mappable slice */          /* no GGTT RAM: every entry store traps */
+    uint32_t aperture_mb;    /* 0: the type's mappable slice */
+    bool aperture_ram;       /* the slice as guest RAM, synchronised */          /* no GGTT RAM: every entry store traps */
     bool io_bar;
     uint16_t device_id;     /* 0: the host's Intel GPU's, else 0x1912 */
     bool host_identity;     /* look for the host's Intel GPU */

@@ -171,6 +171,7 @@ static void submit(struct vgpu *v, struct gvt_engine *e)
     const char *name = gvt_engine_info[e->id].name;
     e->submissions++;
     v->stats.elsp_submissions++;
+    gvt_aperture_sync(v); /* what the CPU stored through the aperture, for the GPU */
     if (e->hung) {
         log_guest("%s: submission while the engine waits for a reset: dropped", name);
         return;
@@ -306,6 +307,7 @@ static void complete_context(struct vgpu *v, struct gvt_engine *e)
     save_head(v, e);
     e->completions++;
     v->stats.ctx_completions++;
+    gvt_aperture_gpu_wrote(v);
     uint32_t done = DESC_CTX_ID(e->port[0].desc);
     e->loaded = false;
     if (e->port[1].valid) {

@@ -139,6 +139,7 @@ static void blend_cursor(struct vgpu *v, struct vgpu_frame *f)
 int vgpu_capture(struct vgpu *v, struct vgpu_frame *f)
 {
     const struct gvt_regs *r = &v->regs;
+    gvt_aperture_sync(v);
     uint32_t src = vreg(r, PIPESRC_A);
     uint32_t w = ((src >> 16) & 0x1fff) + 1, h = (src & 0xfff) + 1;
     /* The vGPU type bounds the mode, and with it what a capture costs. */

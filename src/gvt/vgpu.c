@@ -119,6 +119,8 @@ static int bar0_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val
     int rc;
     v->stats.mmio_reads++;
     count_trap(v, off);
+    if (off == GVT_RCS_RING_HEAD)
+        gvt_aperture_sync(v); /* i915's flush of its GTT writes */
     if (off < GVT_MMIO_SIZE)
         rc = regs_read(v, off, size, val);
     else if (off >= GVT_GGTT_OFFSET)
@@ -286,6 +288,8 @@ static void bar_moved(void *opaque, unsigned bar, uint64_t addr)
     struct vgpu *v = opaque;
     if (bar == 0)
         gsm_follow_bar0(v);
+    if (bar == 2)
+        gvt_aperture_follow_bar2(v);
     if (bar == 0)
         v->stats.bar0 = addr;
     else if (bar == 2)
@@ -476,6 +480,8 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
     if (rc == 0)
         rc = gvt_ggtt_init(v);
     if (rc == 0)
+        rc = gvt_aperture_init(v);
+    if (rc == 0)
         rc = setup_pci(v);
     if (rc < 0)
         goto fail;
@@ -517,6 +523,7 @@ void vgpu_destroy(struct vgpu *v)
     gvt_irq_release(v);
     gvt_ppgtt_release(v);
     free(v->capture_stage);
+    gvt_aperture_release(v);
     gvt_ggtt_release(v);
     ramrange_free(v->gsm);
     gvt_regs_release(&v->regs);
@@ -534,4 +541,5 @@ void vgpu_get_stats(const struct vgpu *v, struct vgpu_stats *out)
         out->gsm_gfn = rs.gfn;
         out->gsm_relocations = rs.relocations;
     }
+    out->aperture_in_ram = v->apr && !v->apr_trapped;
 }

@@ -62,6 +62,9 @@ struct vgpu_stats {
     /* The GGTT's RAM: in use (stores at memory speed), where, moves. */
     bool ggtt_in_ram;
     uint64_t gsm_gfn, gsm_relocations;
+    /* The aperture in RAM: sync points, frames flushed out, frames loaded. */
+    bool aperture_in_ram;
+    uint64_t aperture_syncs, aperture_out, aperture_in;
 };
 
 int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
@@ -76,6 +79,12 @@ void vgpu_destroy(struct vgpu *v);
 struct ram_range;
 int vgpu_attach_gsm(struct vgpu *v, struct ram_range *gsm);
 size_t vgpu_gsm_pages(void);
+/* The aperture in guest RAM (aperture.c): `apr` holds
+ * vgpu_aperture_pages() frames, the vGPU's aperture slice, placed at BAR2.
+ * `restored`: the frames came with a restored guest's memory. */
+int vgpu_attach_aperture(struct vgpu *v, struct ram_range *apr, bool restored);
+size_t vgpu_aperture_pages(const struct vgpu *v);
+bool vgpu_aperture_restored_at(const struct vgpu *v, uint64_t *gfn, uint64_t *park);
 /* After vgpu_restore: where the saved guest had the GGTT's RAM (first
  * frame, parking place). false: the state had a daemon-side GGTT. */
 bool vgpu_gsm_restored_at(const struct vgpu *v, uint64_t *gfn, uint64_t *park);

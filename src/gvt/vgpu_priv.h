@@ -75,6 +75,13 @@ struct vgpu {
     struct ram_range *gsm;
     bool gsm_trapped;          /* the RAM could not be placed: stores trap */
     uint64_t restored_gsm_gfn, restored_gsm_park; /* from a saved state; 0: none */
+    /* The aperture in guest RAM (aperture.c), or NULL: trapped. */
+    struct ram_range *apr;
+    uint64_t *apr_bound;       /* per slice page: the entry its frame mirrors */
+    unsigned long *apr_dirty;  /* Xen's dirty bitmap, per harvest */
+    bool apr_trapped;          /* the frames could not follow BAR2 */
+    bool apr_gpu_wrote;        /* the GPU ran: reload clean frames at the sync */
+    uint64_t restored_apr_gfn, restored_apr_park;
     /* Daemon-side table: entries [lo, hi) may be non-zero: a reset clears
      * only them, so an untouched table stays zero pages that cost no memory. */
     uint32_t ggtt_lo, ggtt_hi;
@@ -168,6 +175,14 @@ void gvt_display_release(struct vgpu *v);
 void gvt_display_reset(struct vgpu *v);
 /* After a restore: timers follow the restored registers. */
 void gvt_display_resync(struct vgpu *v);
+
+/* aperture.c: the aperture in guest RAM, kept coherent at sync points. */
+int gvt_aperture_init(struct vgpu *v);
+void gvt_aperture_release(struct vgpu *v);
+void gvt_aperture_sync(struct vgpu *v);
+void gvt_aperture_gpu_wrote(struct vgpu *v);
+void gvt_aperture_follow_bar2(struct vgpu *v);
+#define GVT_RCS_RING_HEAD 0x2034u /* i915's posting read after GTT writes */
 
 /* ggtt.c */
 void gvt_ggtt_set(struct vgpu *v, uint32_t idx, uint64_t entry);

@@ -82,6 +82,7 @@ static void save_engine(const struct gvt_engine *e, struct state_buf *b)
 int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
 {
     struct stateblob_writer w;
+    gvt_aperture_sync(v); /* the pages hold what the aperture was given */
     stateblob_writer_init(&w);
     struct state_buf b = { 0 };
 
@@ -113,6 +114,13 @@ int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
         stateblob_add(&w, "gsm", SECTION_VERSION, b.p, b.len);
         b.len = 0;
     }
+    if (v->apr) {
+        state_put64(&b, ramrange_gfn(v->apr));
+        state_put64(&b, ramrange_park_gfn(v->apr));
+        state_put32(&b, (uint32_t)ramrange_pages(v->apr));
+        stateblob_add(&w, "aperture", SECTION_VERSION, b.p, b.len);
+        b.len = 0;
+    }
     save_misc(v, &b);
     stateblob_add(&w, "device", SECTION_VERSION, b.p, b.len);
     b.len = 0;
@@ -135,6 +143,7 @@ struct staged {
     uint32_t ggtt_count;
     struct state_reader ggtt;
     uint64_t gsm_gfn, gsm_park; /* 0: no GGTT RAM in the saved guest */
+    uint64_t apr_gfn, apr_park; /* 0: no aperture RAM */
     uint32_t io_index, swsci, gmbus_left;
     uint64_t opregion_gpa;
     bool opregion_served, have_custom_edid, irq_level, msi_was_enabled, flip_pending;
@@ -280,6 +289,21 @@ static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
         }
     }
 
+    const struct stateblob_section *apr = stateblob_find(sb, "aperture");
+    if (apr) {
+        state_reader_init(&r, apr);
+        st->apr_gfn = state_get64(&r);
+        st->apr_park = state_get64(&r);
+        uint32_t pages = state_get32(&r);
+        uint32_t mappable = cfg->aperture_mb ? cfg->aperture_mb : type->aperture_mb;
+        if (apr->version != SECTION_VERSION || r.bad || r.left ||
+            pages != mappable << (20 - GVT_PAGE_SHIFT) || st->apr_gfn == 0 ||
+            st->apr_gfn >= (1ull << 40) || st->apr_park >= (1ull << 40) || !gsm) {
+            *why = "aperture RAM section malformed";
+            return -EINVAL;
+        }
+    }
+
     state_reader_init(&r, dev);
     st->io_index = state_get32(&r);
     st->swsci = state_get32(&r);
@@ -330,6 +354,8 @@ static void apply(struct vgpu *v, struct staged *st)
     }
     v->restored_gsm_gfn = st->gsm_gfn;
     v->restored_gsm_park = st->gsm_park;
+    v->restored_apr_gfn = st->apr_gfn;
+    v->restored_apr_park = st->apr_park;
     v->io_index = st->io_index;
     v->swsci = (uint16_t)st->swsci;
     memcpy(v->opregion, st->opregion, sizeof(v->opregion));

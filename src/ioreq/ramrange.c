@@ -18,6 +18,7 @@ struct ram_range {
     uint32_t domid;
     size_t pages;
     void *map;
+    uint64_t tracked_gfn;  /* where dirty tracking is armed, or UINT64_MAX */
     struct ram_range_stats st;
 };
 
@@ -78,6 +79,7 @@ static struct ram_range *range_new(xendevicemodel_handle *dmod, xenforeignmemory
         r->domid = domid;
         r->pages = pages;
         r->st.pages = pages;
+        r->tracked_gfn = UINT64_MAX;
     }
     return r;
 }
@@ -220,6 +222,23 @@ int ramrange_place(struct ram_range *r, uint64_t gfn)
             return rc;
     }
     return relocate(r, gfn);
+}
+
+int ramrange_dirty(struct ram_range *r, unsigned long *bitmap, bool *armed)
+{
+    const size_t bits = 8 * sizeof(unsigned long);
+    *armed = r->tracked_gfn != r->st.gfn;
+    if (xendevicemodel_track_dirty_vram(r->dmod, r->domid, r->st.gfn, (uint32_t)r->pages,
+                                        bitmap) < 0) {
+        int rc = -errno;
+        r->tracked_gfn = UINT64_MAX;
+        return rc;
+    }
+    r->tracked_gfn = r->st.gfn;
+    r->st.dirty_harvests++;
+    if (*armed)
+        memset(bitmap, 0, (r->pages + bits - 1) / bits * sizeof(unsigned long));
+    return 0;
 }
 
 uint64_t ramrange_gfn(const struct ram_range *r) { return r->st.gfn; }

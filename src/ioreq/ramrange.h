@@ -12,6 +12,7 @@
 #ifndef XENGVT_IOREQ_RAMRANGE_H
 #define XENGVT_IOREQ_RAMRANGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <xendevicemodel.h>
@@ -26,6 +27,7 @@ struct ram_range_stats {
     uint64_t relocations;  /* dm_op calls that moved them */
     uint64_t raised_kb;    /* by how much the guest's memory limit was raised */
     uint64_t relocate_failures;
+    uint64_t dirty_harvests;   /* track_dirty_vram calls */
 };
 
 /* Populate `pages` new frames for `domid` at a parking place above every
@@ -48,6 +50,12 @@ void ramrange_free(struct ram_range *r);
  * moved onto one not yet moved would free it). 0 or -errno; on failure the
  * frames are wherever the last successful step left them (ramrange_gfn). */
 int ramrange_place(struct ram_range *r, uint64_t gfn);
+/* Xen's dirty tracking of the frames where they are now (one range per
+ * domain): bit i of `bitmap` (pages bits, zeroed here) says the guest
+ * stored to frame i since the last call. The first call for a place, and
+ * the first after a move, arms the tracking and reports nothing: *armed
+ * says so (Xen then says "all dirty", which is no information). */
+int ramrange_dirty(struct ram_range *r, unsigned long *bitmap, bool *armed);
 uint64_t ramrange_gfn(const struct ram_range *r);
 uint64_t ramrange_park_gfn(const struct ram_range *r);
 size_t ramrange_pages(const struct ram_range *r);

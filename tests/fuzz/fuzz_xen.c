@@ -389,3 +389,11 @@ int xendevicemodel_relocate_memory(xendevicemodel_handle *h, domid_t d, uint32_t
     errno = EINVAL;
     return -1;
 }
+
+int xendevicemodel_track_dirty_vram(xendevicemodel_handle *h, domid_t d, uint64_t first,
+                                    uint32_t nr, unsigned long *bitmap)
+{
+    (void)h, (void)d, (void)first, (void)nr, (void)bitmap;
+    errno = EOPNOTSUPP;
+    return -1;
+}

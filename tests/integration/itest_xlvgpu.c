@@ -230,15 +230,17 @@ static void test_save_restore(void **state)
     (void)state;
     setup_env("g3", 7);
     const char *bin = getenv("XL_VGPU");
-    const char *cfg = write_cfg_with("g3", "\"type=GVTg_V5_4\"", "vga = \"none\"\nvideoram = 2\n");
+    const char *cfg = write_cfg_with("g3", "\"type=GVTg_V5_4,aperture=4,aperture_ram=1\"",
+                                     "vga = \"none\"\nvideoram = 2\n");
     const char *argv[] = { bin, "create", cfg, NULL };
     int status;
     struct sim *s = launch(itest_log_path("xlvgpu_save_create"), argv, 7, NULL, &status);
     assert_int_equal(WEXITSTATUS(status), 0);
-    /* The vGPU's 8 MiB of RAM budgeted as video RAM, the guest's own RAM
-     * (memory - videoram) unchanged: xl restore has room for it too. */
+    /* The vGPU's RAM (8 MiB of GGTT, a 4 MiB aperture slice) budgeted as
+     * video RAM, the guest's own RAM (memory - videoram) unchanged: xl
+     * restore has room for it too. */
     char want_create[600];
-    snprintf(want_create, sizeof(want_create), "create -p %s memory=520 videoram=10\n", cfg);
+    snprintf(want_create, sizeof(want_create), "create -p %s memory=524 videoram=14\n", cfg);
     assert_non_null(strstr(slurp(xl_log), want_create));
     itest_place_bars(s, false);
     sim_mmio_write(s, 0, BAR0_ADDR + 0x4f000, 4, 0xabc);

@@ -8,6 +8,7 @@
 #include "sim_xen.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <xenctrl.h>
 #include <xendevicemodel.h>
 
@@ -109,6 +110,45 @@ int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid,
         if (extent_start[i] > sh->max_gpfn_seen)
             sh->max_gpfn_seen = extent_start[i];
     }
+    return 0;
+}
+
+/* As hap_track_dirty_vram: a new range reports every page dirty (and
+ * arms them); the same range again reports the frames the guest stored to
+ * since, and re-arms them; 0 pages stops tracking. Only populated frames
+ * take part (holes and MMIO never show). */
+int xendevicemodel_track_dirty_vram(xendevicemodel_handle *dmod, domid_t domid,
+                                    uint64_t first_pfn, uint32_t nr,
+                                    unsigned long *dirty_bitmap)
+{
+    if (sim_dm_check(dmod, domid) < 0)
+        return -1;
+    struct sim_shared *sh = sim_xen();
+    sh->dirty_calls++;
+    if (nr > (1u << 18)) {
+        errno = EINVAL;
+        return -1;
+    }
+    const unsigned bits = 8 * sizeof(unsigned long);
+    if (nr == 0) {
+        sh->dirty_first = 0;
+        sh->dirty_nr = 0;
+        return 0;
+    }
+    bool fresh = first_pfn != sh->dirty_first || nr != sh->dirty_nr;
+    memset(dirty_bitmap, 0, (nr + bits - 1) / bits * sizeof(unsigned long));
+    for (uint32_t i = 0; i < nr; i++) {
+        int f = sim_pool_find(sh, first_pfn + i);
+        if (fresh) {
+            dirty_bitmap[i / bits] |= 1ul << (i % bits);
+            if (f >= 0)
+                __atomic_store_n(&sh->pool_dirty[f], 0, __ATOMIC_RELAXED);
+        } else if (f >= 0 && __atomic_exchange_n(&sh->pool_dirty[f], 0, __ATOMIC_ACQ_REL)) {
+            dirty_bitmap[i / bits] |= 1ul << (i % bits);
+        }
+    }
+    sh->dirty_first = first_pfn;
+    sh->dirty_nr = nr;
     return 0;
 }
 

@@ -114,6 +114,12 @@ struct sim_shared {
     uint32_t refuse_relocate;               /* relocate_memory fails (EPERM) */
     uint64_t max_gpfn_seen;                 /* highest gfn ever in the physmap */
     uint64_t ram_stores;                    /* guest stores to populated frames */
+    /* XEN_DMOP_track_dirty_vram: one range per domain (0 pages: none);
+     * a populated frame the guest stored to since the last harvest. */
+    uint64_t dirty_first;
+    uint32_t dirty_nr;
+    uint32_t dirty_calls;
+    uint8_t pool_dirty[SIM_POOL_FRAMES];
 
     uint32_t xs_release_events; /* @releaseDomain watch events not yet read */
     uint32_t xs_watching;

@@ -446,6 +446,8 @@ static uint64_t routed(struct sim *sim, unsigned vcpu, enum sim_range_type type,
         }
         memcpy(p, &val, size);
         __atomic_fetch_add(&sim->sh->ram_stores, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&sim->sh->pool_dirty[sim_pool_find(sim->sh, addr >> 12)], 1,
+                         __ATOMIC_RELEASE);
         return 0;
     }
     if (!sim_claimed(sim, type, claim_key)) {

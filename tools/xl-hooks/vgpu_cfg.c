@@ -42,10 +42,10 @@ static bool parse_u(const char *s, unsigned long max, unsigned long *out)
 }
 
 enum key { K_TYPE, K_SBDF, K_DEVICE_ID, K_EDID, K_RESOLUTION, K_VNC, K_KMS, K_IO_BAR,
-           K_LOG_LEVEL, K_APERTURE, K_COUNT };
+           K_LOG_LEVEL, K_APERTURE, K_APERTURE_RAM, K_COUNT };
 static const char *const key_names[K_COUNT] = {
     "type", "sbdf", "device_id", "edid", "resolution", "vnc", "kms", "io_bar", "log_level",
-    "aperture",
+    "aperture", "aperture_ram",
 };
 
 static int set_key(struct vgpu_entry *e, enum key k, const char *val, char *err, size_t len)
@@ -104,6 +104,11 @@ static int set_key(struct vgpu_entry *e, enum key k, const char *val, char *err,
         copy(e->log_level, sizeof(e->log_level), val, n);
         return 0;
     }
+    case K_APERTURE_RAM:
+        if (strcmp(val, "0") && strcmp(val, "1"))
+            return fail(err, len, "aperture_ram: 0 or 1");
+        e->aperture_ram = val[0] == '1';
+        return 0;
     case K_APERTURE:
         if (!parse_u(val, 4096, &u) || u == 0)
             return fail(err, len, "aperture: '%s' is not a slice in MiB", val);
@@ -141,7 +146,7 @@ int vgpu_entry_parse(const char *spec, struct vgpu_entry *out, char *err, size_t
             ;
         if (k == K_COUNT)
             return fail(err, err_len, "unknown key '%s' (known: type, sbdf, device_id, edid, "
-                        "resolution, vnc, kms, io_bar, log_level, aperture)", item);
+                        "resolution, vnc, kms, io_bar, log_level, aperture, aperture_ram)", item);
         if (seen[k])
             return fail(err, err_len, "key '%s' given twice", item);
         seen[k] = true;
@@ -308,6 +313,8 @@ int vgpu_entry_args(const struct vgpu_entry *e, const char **argv, unsigned max,
         ARG("--aperture");
         FMT("%u", e->aperture_mb);
     }
+    if (e->aperture_ram)
+        ARG("--aperture-ram");
     if (e->log_level[0]) {
         ARG("--log-level");
         ARG(e->log_level);

@@ -24,6 +24,7 @@ struct vgpu_entry {
     char kms[VGPU_CFG_PATH_MAX];
     bool io_bar;
     uint32_t aperture_mb;       /* 0: the type's slice */
+    bool aperture_ram;          /* the slice as guest RAM (costs its size) */
     char log_level[8];
     char spec[512];             /* the entry as written, for save files */
 };

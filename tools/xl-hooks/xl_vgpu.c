@@ -6,6 +6,7 @@
 #include "launch.h"
 #include "savefile.h"
 #include "vgpu_cfg.h"
+#include "gvt/vgpu.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -243,7 +244,13 @@ static int ram_budget(const struct vgpu_cfg *cfg, int n_overrides, char **overri
 {
     if (cfg->count == 0)
         return 0;
-    long add = (long)cfg->count * VGPU_RAM_MB;
+    long add = 0;
+    for (unsigned i = 0; i < cfg->count; i++) {
+        const struct vgpu_entry *e = &cfg->entries[i];
+        add += VGPU_RAM_MB;
+        if (e->aperture_ram) /* the slice's frames too */
+            add += e->aperture_mb ? e->aperture_mb : vgpu_type_find(e->type)->aperture_mb;
+    }
     if (!cfg->vga_none || cfg->memory_mb < 0 || cfg->maxmem_mb >= 0 ||
         overridden("memory", n_overrides, overrides) ||
         overridden("videoram", n_overrides, overrides)) {

@@ -1,0 +1,226 @@
+/* The aperture (BAR2) in guest RAM: frames of its own behind the vGPU's
+ * slice, so that the guest's stores through the aperture cost no trap.
+ *
+ * Stock Xen maps a frame at one gfn only, so these frames are a copy of the
+ * pages the GGTT names, kept coherent at the moments i915 relies on (see
+ * doc/ggtt-and-aperture.md):
+ *  - what the guest stored through the aperture reaches the page its GGTT
+ *    entry named (Xen's dirty tracking of the range says which frames);
+ *  - a page newly bound into the slice, or one the GPU may have written,
+ *    reads through the aperture what the page holds.
+ * Sync points: i915's flush of GTT writes (a posting read of the render
+ * ring's head), the GGTT invalidate (GFX_FLSH_CNTL), each ELSP submission,
+ * each vblank, a capture, a save. Between them the two copies may differ;
+ * the hardware's aperture never does, and i915 never looks in between.
+ *
+ * Every entry is loaded once and judged at the sync (inside the slice,
+ * present, a frame the guest owns: gmem refuses any other); a frame whose
+ * entry is not valid reads as the scratch page (zero), and what the guest
+ * stored to it goes nowhere. */
+#include "config.h"
+#include "gvt/vgpu_priv.h"
+#include "ioreq/guestmem.h"
+#include "ioreq/ramrange.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PTE_PRESENT 1ull
+#define PTE_ADDR_MASK 0x00003ffffffff000ull
+#define GFX_FLSH_CNTL_GEN6 0x101008u
+#define LONG_BITS (8u * sizeof(unsigned long))
+
+static uint32_t slice_pages(const struct vgpu *v)
+{
+    return v->mappable_mb << (20 - GVT_PAGE_SHIFT);
+}
+
+static uint8_t *frame(struct vgpu *v, uint32_t i)
+{
+    return (uint8_t *)ramrange_ptr(v->apr) + ((size_t)i << GVT_PAGE_SHIFT);
+}
+
+/* Out: the aperture frame's stores to the page its entry named. */
+static void flush_out(struct vgpu *v, uint32_t i)
+{
+    uint64_t e = v->apr_bound[i];
+    if (!(e & PTE_PRESENT) ||
+        gmem_write(v->gm, e & PTE_ADDR_MASK, frame(v, i), 1u << GVT_PAGE_SHIFT) < 0) {
+        log_guest("aperture page %#x: stores to an unbound or foreign page dropped", i);
+        return;
+    }
+    v->stats.aperture_out++;
+}
+
+/* In: the aperture frame shows the page entry `e` names (zero: scratch). */
+static void load_in(struct vgpu *v, uint32_t i, uint64_t e)
+{
+    if (!(e & PTE_PRESENT) ||
+        gmem_read(v->gm, e & PTE_ADDR_MASK, frame(v, i), 1u << GVT_PAGE_SHIFT) < 0)
+        memset(frame(v, i), 0, 1u << GVT_PAGE_SHIFT);
+    v->apr_bound[i] = e;
+    v->stats.aperture_in++;
+}
+
+void gvt_aperture_sync(struct vgpu *v)
+{
+    if (!v->apr || v->apr_trapped)
+        return;
+    uint32_t n = slice_pages(v);
+    bool armed = false;
+    int rc = ramrange_dirty(v->apr, v->apr_dirty, &armed);
+    if (rc < 0) {
+        /* Without Xen's word nothing is known to be dirty: nothing is
+         * flushed (flushing all would undo the GPU's writes). */
+        log_warn("aperture: dirty tracking refused (%s)", strerror(-rc));
+        memset(v->apr_dirty, 0, (n + LONG_BITS - 1) / LONG_BITS * sizeof(unsigned long));
+    }
+    v->stats.aperture_syncs++;
+    for (uint32_t i = 0; i < n; i++) {
+        bool dirty = v->apr_dirty[i / LONG_BITS] >> (i % LONG_BITS) & 1;
+        if (dirty)
+            flush_out(v, i);
+        uint64_t e = gvt_ggtt_entry(v, i);
+        if (e != v->apr_bound[i] || (v->apr_gpu_wrote && !dirty))
+            load_in(v, i, e);
+    }
+    v->apr_gpu_wrote = false;
+}
+
+void gvt_aperture_gpu_wrote(struct vgpu *v)
+{
+    v->apr_gpu_wrote = true;
+}
+
+/* Beyond the slice, BAR2 is not the guest's: the scratch page, trapped. */
+static int beyond_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
+{
+    struct vgpu *v = opaque;
+    (void)offset;
+    (void)size;
+    v->stats.trap_aperture++;
+    *val = 0;
+    return 0;
+}
+
+static int beyond_write(void *opaque, uint64_t offset, unsigned size, uint64_t val)
+{
+    struct vgpu *v = opaque;
+    (void)size;
+    (void)val;
+    v->stats.trap_aperture++;
+    log_guest("aperture write beyond the vGPU's slice (+%#llx) dropped",
+              (unsigned long long)offset);
+    return 0;
+}
+
+static const struct io_ops beyond_ops = { beyond_read, beyond_write };
+
+static void claim_beyond(struct vgpu *v, bool trapped)
+{
+    uint64_t slice = (uint64_t)v->mappable_mb << 20, size = v->pci.bars[2].size;
+    if (trapped)
+        pci_func_set_bar_claim(&v->pci, 2, 0, 0, NULL); /* all of it, through the GGTT */
+    else
+        pci_func_set_bar_claim(&v->pci, 2, slice, size - slice, slice < size ? &beyond_ops : NULL);
+}
+
+/* The frames follow BAR2 as the GGTT's follow BAR0. Before they move,
+ * what the guest stored in them goes out; after, Xen's tracking is armed at
+ * the new place. If Xen refuses, the aperture is trapped again (through
+ * the GGTT to the pages themselves), and reloaded when a move succeeds. */
+void gvt_aperture_follow_bar2(struct vgpu *v)
+{
+    uint64_t bar = v->pci.bars[2].mapped_addr;
+    if (!v->apr || bar == PCI_BAR_UNMAPPED)
+        return;
+    gvt_aperture_sync(v);
+    int rc = ramrange_place(v->apr, bar >> GVT_PAGE_SHIFT);
+    gmem_invalidate(v->gm);
+    bool trap = rc < 0;
+    if (trap != v->apr_trapped) {
+        v->apr_trapped = trap;
+        claim_beyond(v, trap);
+        if (trap) {
+            log_warn("aperture RAM could not follow BAR2 to %#llx (%s): its stores trap",
+                     (unsigned long long)bar, strerror(-rc));
+        } else {
+            for (uint32_t i = 0; i < slice_pages(v); i++)
+                load_in(v, i, gvt_ggtt_entry(v, i));
+            log_info("aperture RAM at BAR2 again");
+        }
+    }
+    gvt_aperture_sync(v); /* arms the tracking where the frames are now */
+}
+
+static void flsh_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
+{
+    (void)off;
+    (void)old;
+    (void)val;
+    gvt_aperture_sync(v);
+}
+
+static const struct gvt_reg aperture_rows[] = {
+    /* The GGTT invalidate i915 writes after binding: a sync point. */
+    { GFX_FLSH_CNTL_GEN6, 0, 0, 0, NULL, flsh_written },
+};
+
+int gvt_aperture_init(struct vgpu *v)
+{
+    return gvt_regs_add(&v->regs, aperture_rows, sizeof(aperture_rows) / sizeof(aperture_rows[0]));
+}
+
+int vgpu_attach_aperture(struct vgpu *v, struct ram_range *apr, bool restored)
+{
+    uint32_t n = slice_pages(v);
+    if (v->apr || !apr || ramrange_pages(apr) != n)
+        return -EINVAL;
+    v->apr_bound = calloc(n, sizeof(*v->apr_bound));
+    v->apr_dirty = calloc((n + LONG_BITS - 1) / LONG_BITS, sizeof(unsigned long));
+    if (!v->apr_bound || !v->apr_dirty) {
+        free(v->apr_bound);
+        free(v->apr_dirty);
+        v->apr_bound = NULL;
+        v->apr_dirty = NULL;
+        return -ENOMEM;
+    }
+    v->apr = apr;
+    /* A restored guest's frames hold what they held at the save (synced
+     * then): they are bound to the entries as they are. A new one's frames
+     * are loaded from the pages the entries name. */
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t e = gvt_ggtt_entry(v, i);
+        if (restored)
+            v->apr_bound[i] = e;
+        else
+            load_in(v, i, e);
+    }
+    claim_beyond(v, false);
+    gvt_aperture_follow_bar2(v);
+    return 0;
+}
+
+bool vgpu_aperture_restored_at(const struct vgpu *v, uint64_t *gfn, uint64_t *park)
+{
+    *gfn = v->restored_apr_gfn;
+    *park = v->restored_apr_park;
+    return v->restored_apr_gfn != 0;
+}
+
+size_t vgpu_aperture_pages(const struct vgpu *v)
+{
+    return slice_pages(v);
+}
+
+void gvt_aperture_release(struct vgpu *v)
+{
+    ramrange_free(v->apr);
+    v->apr = NULL;
+    free(v->apr_bound);
+    free(v->apr_dirty);
+    v->apr_bound = NULL;
+    v->apr_dirty = NULL;
+}
