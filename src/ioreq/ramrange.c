@@ -191,13 +191,35 @@ void ramrange_free(struct ram_range *r)
     free(r);
 }
 
+/* Xen 4.17 takes the count as 16 bits (struct xen_add_to_physmap.size):
+ * larger moves go in chunks. */
+#define RELOCATE_CHUNK 32768u
+
+static int relocate_chunks(struct ram_range *r, uint64_t src, uint64_t dst, size_t pages,
+                           size_t *moved)
+{
+    for (*moved = 0; *moved < pages;) {
+        uint32_t n = (uint32_t)(pages - *moved < RELOCATE_CHUNK ? pages - *moved : RELOCATE_CHUNK);
+        if (xendevicemodel_relocate_memory(r->dmod, r->domid, n, src + *moved, dst + *moved) < 0)
+            return -errno;
+        *moved += n;
+    }
+    return 0;
+}
+
 static int relocate(struct ram_range *r, uint64_t dst)
 {
-    if (xendevicemodel_relocate_memory(r->dmod, r->domid, (uint32_t)r->pages, r->st.gfn, dst) < 0) {
-        int rc = -errno;
+    size_t moved;
+    int rc = relocate_chunks(r, r->st.gfn, dst, r->pages, &moved);
+    if (rc < 0) {
         r->st.relocate_failures++;
         log_warn("dom%u: moving device RAM %#llx -> %#llx: %s", r->domid,
                  (unsigned long long)r->st.gfn, (unsigned long long)dst, strerror(-rc));
+        /* Chunks already moved go back, so the frames stay in one piece. */
+        size_t back;
+        if (moved && relocate_chunks(r, dst, r->st.gfn, moved, &back) < 0)
+            log_error("dom%u: device RAM split between %#llx and %#llx", r->domid,
+                      (unsigned long long)r->st.gfn, (unsigned long long)dst);
         return rc;
     }
     r->st.gfn = dst;
