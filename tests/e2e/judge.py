@@ -153,9 +153,15 @@ def main():
         st = re.search(r"E2E-PROBE-STATUS: (\{.*\})", g)
         if t:
             print("INFO: %sunpause to fbcon: %ss" % (tag, t.group(1)))
-        if st:
-            kinds = re.findall(r'"(trap_\w+)":(\d+)', st.group(1))
-            print("INFO: %strapped accesses from start to fbcon: %s" % (tag, ", ".join("%s=%s" % kv for kv in kinds)))
+        kinds = dict((k2, int(v)) for k2, v in re.findall(r'"(trap_\w+)":(\d+)', st.group(1))) if st else {}
+        total = sum(kinds.values())
+        check(tag + "the probe costs no GGTT or aperture trap, < 20000 traps in all (to fbcon)",
+              st is not None and kinds.get("trap_ggtt", -1) == 0 and
+              kinds.get("trap_aperture", -1) == 0 and total < 20000,
+              ", ".join("%s=%d" % kv for kv in sorted(kinds.items())) + ", total %d" % total)
+        ap = re.search(r'"aperture_in_ram":true,"aperture_syncs":(\d+),"aperture_pages_out":(\d+)', g)
+        if ap:
+            print("INFO: %saperture in RAM: %s sync points, %s pages out by fbcon" % (tag, ap.group(1), ap.group(2)))
     del text
 
 

@@ -89,9 +89,18 @@ cp -a /usr/share/qemu/keymaps "$dom0/usr/share/qemu/" 2>/dev/null || true
 for m in xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs; do
     find "$MODS" -name "$m.ko" -exec cp {} "$dom0/mods/" \;
 done
-for k in $KERNELS; do cp -r "$OUT/guest-$k" "$dom0/guest/$k"; done
+for k in $KERNELS; do
+    cp -r "$OUT/guest-$k" "$dom0/guest/$k"
+    # The two ways to keep fbcon's pixels off the trapped aperture, one per
+    # guest: 6.1 with a 4 MiB slice (fbdev draws into plain RAM), 6.12 with
+    # a 16 MiB slice backed by RAM (fbdev draws through the aperture, kept
+    # coherent by dirty tracking).
+    case $k in
+    6.12) sed 's/aperture=4"/aperture=16,aperture_ram=1"/' "$here/guest.cfg" ;;
+    *) cat "$here/guest.cfg" ;;
+    esac > "$dom0/guest/$k/guest.cfg"
+done
 echo "$KERNELS" > "$dom0/guest/kernels"
-cp "$here/guest.cfg" "$dom0/guest/guest.cfg"
 cp "$here/dom0-init" "$dom0/init"; chmod +x "$dom0/init"
 (cd "$dom0" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT/dom0-initrd.gz")
 cp "$KDIR/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
