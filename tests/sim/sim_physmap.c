@@ -110,6 +110,7 @@ int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid,
         if (extent_start[i] > sh->max_gpfn_seen)
             sh->max_gpfn_seen = extent_start[i];
     }
+    sim_pool_rehash(sh);
     return 0;
 }
 
@@ -137,15 +138,16 @@ int xendevicemodel_track_dirty_vram(xendevicemodel_handle *dmod, domid_t domid,
     }
     bool fresh = first_pfn != sh->dirty_first || nr != sh->dirty_nr;
     memset(dirty_bitmap, 0, (nr + bits - 1) / bits * sizeof(unsigned long));
-    for (uint32_t i = 0; i < nr; i++) {
-        int f = sim_pool_find(sh, first_pfn + i);
-        if (fresh) {
+    if (fresh)
+        for (uint32_t i = 0; i < nr; i++)
             dirty_bitmap[i / bits] |= 1ul << (i % bits);
-            if (f >= 0)
-                __atomic_store_n(&sh->pool_dirty[f], 0, __ATOMIC_RELAXED);
-        } else if (f >= 0 && __atomic_exchange_n(&sh->pool_dirty[f], 0, __ATOMIC_ACQ_REL)) {
+    for (uint32_t f = 0; f < sh->pool_used && f < SIM_POOL_FRAMES; f++) {
+        uint64_t gfn = __atomic_load_n(&sh->pool_gfn[f], __ATOMIC_RELAXED);
+        if (gfn == SIM_GFN_NONE || gfn < first_pfn || gfn - first_pfn >= nr)
+            continue;
+        uint64_t i = gfn - first_pfn;
+        if (__atomic_exchange_n(&sh->pool_dirty[f], 0, __ATOMIC_ACQ_REL) && !fresh)
             dirty_bitmap[i / bits] |= 1ul << (i % bits);
-        }
     }
     sh->dirty_first = first_pfn;
     sh->dirty_nr = nr;
@@ -162,6 +164,7 @@ int xendevicemodel_relocate_memory(xendevicemodel_handle *dmod, domid_t domid,
         errno = EPERM;
         return -1;
     }
+    bool overlapping = src_gfn < dst_gfn + size && dst_gfn < src_gfn + size;
     for (uint32_t i = 0; i < size; i++) {
         int src = sim_pool_find(sh, src_gfn + i);
         if (src < 0) {
@@ -186,7 +189,10 @@ int xendevicemodel_relocate_memory(xendevicemodel_handle *dmod, domid_t domid,
         if (dst > sh->max_gpfn_seen)
             sh->max_gpfn_seen = dst;
         sh->relocated_frames++;
+        if (overlapping)
+            sim_pool_rehash(sh); /* frame by frame, as Xen moves them */
     }
+    sim_pool_rehash(sh);
     sh->relocations++;
     return 0;
 }

@@ -31,6 +31,7 @@
  * that relocation can change. */
 #define SIM_POOL_FRAMES 4096u
 #define SIM_GFN_NONE UINT64_MAX
+#define SIM_POOL_HASH 16384u /* gfn -> frame, open addressing */
 /* Xen's slack above an HVM guest's target (LIBXL_MAXMEM_CONSTANT, 1 MiB). */
 #define SIM_MAXMEM_SLACK_PAGES 256u
 
@@ -109,6 +110,10 @@ struct sim_shared {
     uint32_t pool_used;                     /* frames handed out so far */
     uint32_t pool_live;                     /* of which still in the physmap */
     uint64_t pool_gfn[SIM_POOL_FRAMES];     /* SIM_GFN_NONE: freed */
+    /* An index of pool_gfn, rebuilt (seqlock: odd while rebuilding) by the
+     * side that changes the physmap; frame + 1, 0 for an empty slot. */
+    uint32_t pool_seq;
+    uint16_t pool_hash[SIM_POOL_HASH];
     uint32_t populate_calls, relocations, relocated_frames;
     uint32_t refuse_populate;               /* populate fails (ENOMEM) */
     uint32_t refuse_relocate;               /* relocate_memory fails (EPERM) */
@@ -131,14 +136,51 @@ struct sim_shared {
     uint8_t ioreq_page[4096] __attribute__((aligned(4096)));
 };
 
+static inline uint32_t sim_pool_slot(uint64_t gfn)
+{
+    return (uint32_t)(gfn * 0x9e3779b97f4a7c15ull >> 50) & (SIM_POOL_HASH - 1);
+}
+
 /* The pool frame at `gfn`, or -1. */
 static inline int sim_pool_find(const struct sim_shared *sh, uint64_t gfn)
 {
-    uint32_t n = __atomic_load_n(&sh->pool_used, __ATOMIC_ACQUIRE);
-    for (uint32_t i = 0; i < n && i < SIM_POOL_FRAMES; i++)
-        if (__atomic_load_n(&sh->pool_gfn[i], __ATOMIC_RELAXED) == gfn)
-            return (int)i;
-    return -1;
+    for (;;) {
+        uint32_t seq = __atomic_load_n(&sh->pool_seq, __ATOMIC_ACQUIRE);
+        if (seq & 1)
+            continue;
+        int found = -1;
+        for (uint32_t h = sim_pool_slot(gfn), n = 0; n < SIM_POOL_HASH;
+             n++, h = (h + 1) & (SIM_POOL_HASH - 1)) {
+            uint16_t v = __atomic_load_n(&sh->pool_hash[h], __ATOMIC_RELAXED);
+            if (!v)
+                break;
+            if (__atomic_load_n(&sh->pool_gfn[v - 1], __ATOMIC_RELAXED) == gfn) {
+                found = v - 1;
+                break;
+            }
+        }
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&sh->pool_seq, __ATOMIC_RELAXED) == seq)
+            return found;
+    }
+}
+
+/* After pool_gfn changed: the index again. */
+static inline void sim_pool_rehash(struct sim_shared *sh)
+{
+    __atomic_fetch_add(&sh->pool_seq, 1, __ATOMIC_ACQ_REL);
+    for (uint32_t h = 0; h < SIM_POOL_HASH; h++)
+        __atomic_store_n(&sh->pool_hash[h], 0, __ATOMIC_RELAXED);
+    for (uint32_t i = 0; i < sh->pool_used && i < SIM_POOL_FRAMES; i++) {
+        uint64_t gfn = sh->pool_gfn[i];
+        if (gfn == SIM_GFN_NONE)
+            continue;
+        uint32_t h = sim_pool_slot(gfn);
+        while (sh->pool_hash[h])
+            h = (h + 1) & (SIM_POOL_HASH - 1);
+        __atomic_store_n(&sh->pool_hash[h], (uint16_t)(i + 1), __ATOMIC_RELAXED);
+    }
+    __atomic_fetch_add(&sh->pool_seq, 1, __ATOMIC_ACQ_REL);
 }
 
 #endif

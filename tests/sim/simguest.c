@@ -328,6 +328,7 @@ static int physmap_load(struct sim *sim, const void *img, size_t len)
         memcpy((uint8_t *)sim->ram + sim->ram_bytes + (size_t)i * 4096, f + 8, 4096);
     }
     sh->pool_used = sh->pool_live = n;
+    sim_pool_rehash(sh);
     return 0;
 }
 
