@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 struct evt_watch {
@@ -25,6 +26,8 @@ struct evt_timer {
     bool periodic;
     evt_timer_cb cb;
     void *opaque;
+    uint64_t deadline_ns, period_ns; /* manual time only */
+    struct evt_timer *next;          /* the loop's timers */
 };
 
 struct evt_loop {
@@ -36,6 +39,9 @@ struct evt_loop {
     int sigfd;
     evt_signal_cb sig_cb;
     void *sig_opaque;
+    struct evt_timer *timers;
+    bool manual_time;  /* timers fire only through evt_loop_advance */
+    uint64_t now_ns;   /* the manual clock */
 };
 
 int evt_loop_new(struct evt_loop **out)
@@ -182,6 +188,8 @@ int evt_timer_new(struct evt_loop *loop, evt_timer_cb cb, void *opaque,
         free(t);
         return rc;
     }
+    t->next = loop->timers;
+    loop->timers = t;
     *out = t;
     return 0;
 }
@@ -194,6 +202,13 @@ static struct timespec ns_to_ts(uint64_t ns)
 
 int evt_timer_arm(struct evt_timer *t, uint64_t first_ns, uint64_t period_ns)
 {
+    if (t->loop->manual_time) {
+        t->armed = first_ns != 0;
+        t->periodic = period_ns != 0;
+        t->deadline_ns = t->loop->now_ns + first_ns;
+        t->period_ns = period_ns;
+        return 0;
+    }
     struct itimerspec its = { .it_value = ns_to_ts(first_ns),
                               .it_interval = ns_to_ts(period_ns) };
     if (timerfd_settime(t->fd, 0, &its, NULL) < 0)
@@ -214,6 +229,12 @@ void evt_timer_free(struct evt_timer *t)
 {
     if (!t)
         return;
+    for (struct evt_timer **p = &t->loop->timers; *p; p = &(*p)->next) {
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    }
     evt_loop_del_fd(t->loop, t->fd);
     close(t->fd);
     free(t);
@@ -257,3 +278,56 @@ void evt_loop_stop(struct evt_loop *loop, int code)
 }
 
 bool evt_loop_stopping(const struct evt_loop *loop) { return loop->stopping; }
+
+uint64_t evt_loop_now_ns(const struct evt_loop *loop)
+{
+    if (loop->manual_time)
+        return loop->now_ns;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void evt_loop_set_manual_time(struct evt_loop *loop)
+{
+    static const struct itimerspec off;
+    loop->manual_time = true;
+    loop->now_ns = 0;
+    for (struct evt_timer *t = loop->timers; t; t = t->next) {
+        timerfd_settime(t->fd, 0, &off, NULL);
+        t->armed = false;
+    }
+}
+
+/* The earliest armed deadline at or before `until`, or NULL. */
+static struct evt_timer *next_due(struct evt_loop *loop, uint64_t until)
+{
+    struct evt_timer *best = NULL;
+    for (struct evt_timer *t = loop->timers; t; t = t->next)
+        if (t->armed && t->deadline_ns <= until && (!best || t->deadline_ns < best->deadline_ns))
+            best = t;
+    return best;
+}
+
+unsigned evt_loop_advance(struct evt_loop *loop, uint64_t ns)
+{
+    if (!loop->manual_time)
+        return 0;
+    uint64_t until = loop->now_ns + ns;
+    unsigned fired = 0;
+    struct evt_timer *t;
+    while (!loop->stopping && (t = next_due(loop, until)) != NULL) {
+        loop->now_ns = t->deadline_ns;
+        uint64_t expirations = 1;
+        if (t->periodic) {
+            expirations += (until - t->deadline_ns) / t->period_ns;
+            t->deadline_ns += expirations * t->period_ns;
+        } else {
+            t->armed = false;
+        }
+        t->cb(t->opaque, expirations);
+        fired++;
+    }
+    loop->now_ns = until;
+    return fired;
+}

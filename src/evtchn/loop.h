@@ -46,4 +46,15 @@ int evt_loop_run(struct evt_loop *loop);
 void evt_loop_stop(struct evt_loop *loop, int code);
 bool evt_loop_stopping(const struct evt_loop *loop);
 
+/* The loop's clock (CLOCK_MONOTONIC, in ns); what device models time
+ * things by, so that a manual clock makes them deterministic. */
+uint64_t evt_loop_now_ns(const struct evt_loop *loop);
+/* For deterministic harnesses (the fuzz targets): timers stop firing by
+ * themselves; the clock starts at 0 and moves only in evt_loop_advance,
+ * which fires the timers whose deadlines it passes, in order (a periodic
+ * one once, with the expirations it missed). Calling it again resets the
+ * clock and disarms every timer. Callbacks must not free timers. */
+void evt_loop_set_manual_time(struct evt_loop *loop);
+unsigned evt_loop_advance(struct evt_loop *loop, uint64_t ns);
+
 #endif

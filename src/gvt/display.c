@@ -8,7 +8,6 @@
 #include "evtchn/loop.h"
 #include "common/log.h"
 
-#include <time.h>
 
 #define TRANS_HTOTAL_A 0x60000u
 #define TRANS_VTOTAL_A 0x6000cu
@@ -44,13 +43,6 @@ static unsigned refresh_hz(const struct vgpu *v)
     return hz >= 24 && hz <= 240 ? (unsigned)hz : DEFAULT_HZ;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* PIPEDSL, the scanline counter, follows the vblank timer: the timer fires
  * at the start of vertical blank (line vblank_start), so the line now is
  * vblank_start plus the lines the frame's elapsed time covers. i915 reads
@@ -72,7 +64,7 @@ static uint32_t pipedsl_read(struct vgpu *v, uint32_t off, uint32_t stored)
     if (vblank_start >= vtotal)
         vblank_start = 0;
     uint64_t period = 1000000000ull / v->refresh_hz;
-    uint64_t into_frame = (now_ns() - v->frame_epoch_ns) % period;
+    uint64_t into_frame = (evt_loop_now_ns(v->loop) - v->frame_epoch_ns) % period;
     uint32_t line = (uint32_t)(into_frame * vtotal / period);
     return (vblank_start + line + vtotal - 1) % vtotal & PIPEDSL_LINE_MASK;
 }
@@ -112,7 +104,7 @@ static void apply_transconf(struct vgpu *v)
         if (!evt_timer_armed(v->vblank_timer) || hz != v->refresh_hz) {
             uint64_t period = 1000000000ull / hz;
             evt_timer_arm(v->vblank_timer, period, period);
-            v->frame_epoch_ns = now_ns(); /* vblanks at epoch + k * period */
+            v->frame_epoch_ns = evt_loop_now_ns(v->loop); /* vblanks at epoch + k * period */
             if (hz != v->refresh_hz)
                 log_info("pipe A on at %u Hz", hz);
             v->refresh_hz = hz;

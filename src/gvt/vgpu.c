@@ -427,6 +427,23 @@ void vgpu_reset(struct vgpu *v)
     v->stats.resets++;
 }
 
+/* A cold reset: config space as created (BARs unplaced, decode and MSI
+ * off), the OpRegion unclaimed, the device reset, the counters zero. */
+void vgpu_cold_reset(struct vgpu *v)
+{
+    pci_func_unmap_all(&v->pci);
+    gvt_opregion_release(v);
+    v->opregion_gpa = 0;
+    memcpy(v->pci.cfg, v->cfg_at_creation, PCI_CFG_SIZE);
+    gvt_opregion_build(v->opregion);
+    vgpu_reset(v);
+    v->swsci = 0;
+    v->msi_was_enabled = false;
+    v->io_index = 0;
+    memset(&v->stats, 0, sizeof(v->stats));
+    v->stats.bar0 = v->stats.bar2 = PCI_BAR_UNMAPPED;
+}
+
 int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
                 struct evt_irq *irq, struct gmem *gm, struct evt_loop *loop,
                 struct vgpu **out)
@@ -488,6 +505,12 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
     gvt_opregion_build(v->opregion);
     vgpu_reset(v);
     v->stats.resets = 0;
+    v->cfg_at_creation = malloc(PCI_CFG_SIZE);
+    if (!v->cfg_at_creation) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    memcpy(v->cfg_at_creation, v->pci.cfg, PCI_CFG_SIZE);
     rc = ioreq_map_range(srv, IO_SPACE_PCI, cfg->sbdf, 1, &pci_func_cfg_ops, &v->pci);
     if (rc < 0) {
         log_error("claiming PCI %04x:%02x:%02x.%u: %s", cfg->sbdf >> 16,
@@ -523,6 +546,7 @@ void vgpu_destroy(struct vgpu *v)
     gvt_irq_release(v);
     gvt_ppgtt_release(v);
     free(v->capture_stage);
+    free(v->cfg_at_creation);
     gvt_aperture_release(v);
     gvt_ggtt_release(v);
     ramrange_free(v->gsm);

@@ -61,6 +61,7 @@ struct vgpu {
     struct vgpu_config cfg;
     const struct vgpu_type *type;
     uint32_t mappable_mb;      /* the guest's aperture slice [0, this) */
+    uint8_t *cfg_at_creation;  /* config space as created, for a cold reset */
     struct ioreq_server *srv;
     struct evt_irq *irq;
     struct gmem *gm;

@@ -18,16 +18,23 @@
 struct fuzz_dev {
     struct evt_loop *loop;
     struct evt_ports *ports;
-    struct evt_irq irq;
+    struct evt_irq *irq;
     struct gmem *gm;
     struct ioreq_server *srv;
     struct vgpu *vgpu;
+    uint64_t observed; /* FNV-1a of every value the guest read */
 };
 
-/* Fresh RAM, a fresh daemon-side vGPU of type `type` (NULL: default).
- * Aborts if set-up fails: that is a harness bug, not a finding. */
+/* Fresh RAM and a vGPU of type `type` (NULL: default) as at creation: one
+ * vGPU per process, cold-reset between inputs (vgpu_cold_reset), on a
+ * manual clock (evt_loop_set_manual_time) so that an input gives the same
+ * run whatever ran before it. Aborts if set-up fails: a harness bug, not a
+ * finding. */
 void fuzz_dev_start(struct fuzz_dev *d, const char *type);
+/* Ends an input: its fingerprint (what the guest observed, and the vGPU's
+ * counters) goes to fuzz_last_fingerprint. */
 void fuzz_dev_stop(struct fuzz_dev *d);
+extern uint64_t fuzz_last_fingerprint;
 
 /* Posts `req` on `vcpu`'s slot, signals its port and lets the daemon run.
  * The access must be answered (a hung vCPU aborts: a finding). Returns the

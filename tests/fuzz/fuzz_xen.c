@@ -52,9 +52,17 @@ void fuzz_xen_init(void)
 
 void fuzz_xen_reset(void)
 {
-    /* Fresh RAM (punched to zero) and ioreq pages for the next input. */
+    /* Fresh RAM (punched to zero) and ioreq pages for the next input; the
+     * event-channel ports Xen wrote into the slots stay (the server that
+     * bound them lives on). */
     fallocate(fx.ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, FUZZ_RAM_BYTES);
+    shared_iopage_t *iop = (shared_iopage_t *)((uint8_t *)fx.ioreq_pages + PAGE);
+    uint32_t eports[FUZZ_VCPUS];
+    for (unsigned i = 0; i < FUZZ_VCPUS; i++)
+        eports[i] = iop->vcpu_ioreq[i].vp_eport;
     memset(fx.ioreq_pages, 0, 2 * PAGE);
+    for (unsigned i = 0; i < FUZZ_VCPUS; i++)
+        iop->vcpu_ioreq[i].vp_eport = eports[i];
     fx.npending = 0;
     fx.msis = 0;
     fx.notifies = 0;
