@@ -14,22 +14,35 @@ uint32_t stateblob_crc32(const void *data, size_t len)
 
 uint32_t stateblob_crc32_update(uint32_t crc_so_far, const void *data, size_t len)
 {
-    /* CRC-32 (IEEE 802.3), bitwise per byte through a small table. */
-    static uint32_t table[256];
+    /* CRC-32 (IEEE 802.3), eight bytes a step through eight tables
+     * ("slicing by 8"): the register file alone is 2 MiB a save. */
+    static uint32_t table[8][256];
     static int ready;
     if (!ready) {
         for (uint32_t i = 0; i < 256; i++) {
             uint32_t c = i;
             for (int k = 0; k < 8; k++)
                 c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
+            table[0][i] = c;
         }
+        for (uint32_t i = 0; i < 256; i++)
+            for (int t = 1; t < 8; t++)
+                table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xff];
         ready = 1;
     }
     const uint8_t *p = data;
     uint32_t crc = crc_so_far ^ 0xffffffffu;
-    for (size_t i = 0; i < len; i++)
-        crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    for (; len >= 8; len -= 8, p += 8) {
+        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                             (uint32_t)p[3] << 24);
+        uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+                      (uint32_t)p[7] << 24;
+        crc = table[7][lo & 0xff] ^ table[6][(lo >> 8) & 0xff] ^ table[5][(lo >> 16) & 0xff] ^
+              table[4][lo >> 24] ^ table[3][hi & 0xff] ^ table[2][(hi >> 8) & 0xff] ^
+              table[1][(hi >> 16) & 0xff] ^ table[0][hi >> 24];
+    }
+    while (len--)
+        crc = table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     return crc ^ 0xffffffffu;
 }
 

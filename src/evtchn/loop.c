@@ -309,14 +309,15 @@ static struct evt_timer *next_due(struct evt_loop *loop, uint64_t until)
     return best;
 }
 
-unsigned evt_loop_advance(struct evt_loop *loop, uint64_t ns)
+unsigned evt_loop_advance(struct evt_loop *loop, uint64_t ns, unsigned max_fires)
 {
     if (!loop->manual_time)
         return 0;
     uint64_t until = loop->now_ns + ns;
     unsigned fired = 0;
     struct evt_timer *t;
-    while (!loop->stopping && (t = next_due(loop, until)) != NULL) {
+    while (!loop->stopping && (!max_fires || fired < max_fires) &&
+           (t = next_due(loop, until)) != NULL) {
         loop->now_ns = t->deadline_ns;
         uint64_t expirations = 1;
         if (t->periodic) {

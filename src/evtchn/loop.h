@@ -52,9 +52,11 @@ uint64_t evt_loop_now_ns(const struct evt_loop *loop);
 /* For deterministic harnesses (the fuzz targets): timers stop firing by
  * themselves; the clock starts at 0 and moves only in evt_loop_advance,
  * which fires the timers whose deadlines it passes, in order (a periodic
- * one once, with the expirations it missed). Calling it again resets the
- * clock and disarms every timer. Callbacks must not free timers. */
+ * one once, with the expirations it missed), at most max_fires callbacks
+ * (0: no bound; what is left is late, and fires on the next call). Calling
+ * set_manual_time again resets the clock and disarms every timer.
+ * Callbacks must not free timers. Returns the callbacks run. */
 void evt_loop_set_manual_time(struct evt_loop *loop);
-unsigned evt_loop_advance(struct evt_loop *loop, uint64_t ns);
+unsigned evt_loop_advance(struct evt_loop *loop, uint64_t ns, unsigned max_fires);
 
 #endif

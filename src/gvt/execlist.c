@@ -148,6 +148,11 @@ static bool desc_ok(struct vgpu *v, struct gvt_engine *e, uint64_t desc, unsigne
 
 static void run_engine(struct vgpu *v, struct gvt_engine *e, unsigned *budget);
 
+static unsigned slice_dwords(const struct vgpu *v)
+{
+    return v->cfg.cs_slice_dwords ? v->cfg.cs_slice_dwords : CS_SLICE_DWORDS;
+}
+
 static void schedule_runner(struct vgpu *v)
 {
     if (v->exec_timer && !v->exec_paused && !evt_timer_armed(v->exec_timer))
@@ -224,7 +229,7 @@ static void submit(struct vgpu *v, struct gvt_engine *e)
      * an interrupt (its idle waits at load are 200 ms of guest time, and an
      * interrupt costs it several traps). Longer work continues in slices. */
     if (!v->exec_paused) {
-        unsigned budget = CS_SYNC_DWORDS;
+        unsigned budget = CS_SYNC_DWORDS < slice_dwords(v) ? CS_SYNC_DWORDS : slice_dwords(v);
         run_engine(v, e, &budget);
     }
     if ((e->active && !e->hung) || e->pending_event)
@@ -344,7 +349,7 @@ static void exec_tick(void *opaque, uint64_t expirations)
 {
     struct vgpu *v = opaque;
     (void)expirations;
-    unsigned budget = CS_SLICE_DWORDS;
+    unsigned budget = slice_dwords(v);
     bool more = false;
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
         struct gvt_engine *e = &v->engines[i];

@@ -37,6 +37,8 @@ struct vgpu_config {
                              * the console's framebuffer, it moves i915's fbdev
                              * off the (trapped) aperture onto plain RAM */
     unsigned width, height; /* the monitor's preferred mode; 0: 1920x1080 */
+    unsigned cs_slice_dwords; /* command-streamer work between ioreqs; 0: 16384
+                               * (a harness that wants short inputs sets less) */
 };
 
 struct vgpu_stats {

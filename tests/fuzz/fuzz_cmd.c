@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reg_write(&d, elsp, (uint32_t)desc1);
     reg_write(&d, elsp, (uint32_t)(desc >> 32));
     reg_write(&d, elsp, (uint32_t)desc);
-    fuzz_run(&d, 64);
+    fuzz_run_bounded(&d, 2, 1); /* the guest's patience: two slices of the streamer */
     if (flags & 0x10) {
         /* Lite restore: the same context again with a new tail. */
         st[7] = (tail + 64) % RING_SIZE;
@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         reg_write(&d, elsp, 0);
         reg_write(&d, elsp, (uint32_t)(desc >> 32));
         reg_write(&d, elsp, (uint32_t)desc);
-        fuzz_run(&d, 64);
+        fuzz_run_bounded(&d, 2, 1); /* the guest's patience: two slices of the streamer */
     }
     /* The guest reads what happened, then resets the engine. */
     fuzz_mmio(&d, FUZZ_BAR0 + b + 0x234, 4, 0, 0);  /* EXECLIST_STATUS */

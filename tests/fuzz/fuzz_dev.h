@@ -49,6 +49,7 @@ void fuzz_buffered(struct fuzz_dev *d, const buf_ioreq_t *slots, unsigned n,
                    uint32_t write_ptr_skew);
 /* Runs what is due (timers, queued work) for up to `rounds` loop rounds. */
 void fuzz_run(struct fuzz_dev *d, unsigned rounds);
+void fuzz_run_bounded(struct fuzz_dev *d, unsigned rounds, unsigned max_fires);
 /* BAR0/BAR2 where the BIOS would put them, memory decoding and bus
  * mastering on, MSI enabled. */
 void fuzz_place_bars(struct fuzz_dev *d);
