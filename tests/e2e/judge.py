@@ -153,6 +153,11 @@ def main():
         st = re.search(r"E2E-PROBE-STATUS: (\{.*\})", g)
         if t:
             print("INFO: %sunpause to fbcon: %ss" % (tag, t.group(1)))
+        # The guest's own clock: i915 loaded, fbcon up (guest uptime).
+        gl = re.search(r"E2E-FBCON: up at ([0-9.]+)s \(i915 loaded at ([0-9.]+)s\)", g)
+        if gl:
+            print("INFO: %si915 load to fbcon: %.1fs of guest time" %
+                  (tag, float(gl.group(1)) - float(gl.group(2))))
         kinds = dict((k2, int(v)) for k2, v in re.findall(r'"(trap_\w+)":(\d+)', st.group(1))) if st else {}
         total = sum(kinds.values())
         check(tag + "the probe costs no GGTT or aperture trap, < 20000 traps in all (to fbcon)",
