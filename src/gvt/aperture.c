@@ -215,6 +215,19 @@ size_t vgpu_aperture_pages(const struct vgpu *v)
     return slice_pages(v);
 }
 
+void gvt_aperture_cold_reset(struct vgpu *v)
+{
+    if (!v->apr)
+        return;
+    if (ramrange_place(v->apr, ramrange_park_gfn(v->apr)) == 0 && v->apr_trapped) {
+        v->apr_trapped = false;
+        claim_beyond(v, false);
+    }
+    memset(ramrange_ptr(v->apr), 0, (size_t)slice_pages(v) << GVT_PAGE_SHIFT);
+    memset(v->apr_bound, 0, slice_pages(v) * sizeof(*v->apr_bound));
+    v->apr_gpu_wrote = false;
+}
+
 void gvt_aperture_release(struct vgpu *v)
 {
     ramrange_free(v->apr);

@@ -436,7 +436,14 @@ void vgpu_cold_reset(struct vgpu *v)
     v->opregion_gpa = 0;
     memcpy(v->pci.cfg, v->cfg_at_creation, PCI_CFG_SIZE);
     gvt_opregion_build(v->opregion);
+    /* The device's RAM back where it waited at creation. */
+    if (v->gsm && ramrange_place(v->gsm, ramrange_park_gfn(v->gsm)) == 0 && v->gsm_trapped) {
+        v->gsm_trapped = false;
+        pci_func_set_bar_claim(&v->pci, 0, 0, GVT_GGTT_OFFSET, NULL);
+    }
+    v->have_custom_edid = false; /* the built-in monitor, as before --edid */
     vgpu_reset(v);
+    gvt_aperture_cold_reset(v);
     v->swsci = 0;
     v->msi_was_enabled = false;
     v->io_index = 0;

@@ -94,8 +94,9 @@ void vgpu_get_stats(const struct vgpu *v, struct vgpu_stats *out);
 /* Back to the state at creation (GGTT, registers, PVINFO, display), as a
  * device-level reset does; config space keeps the BARs the firmware set. */
 void vgpu_reset(struct vgpu *v);
-/* As at creation: config space too (BARs unplaced, decode off), counters
- * zero. For harnesses that reuse one vGPU for many guests' worth of input. */
+/* As at creation: config space too (BARs unplaced, decode off), the
+ * built-in EDID, counters zero. For harnesses that reuse one vGPU for many
+ * guests' worth of input. */
 void vgpu_cold_reset(struct vgpu *v);
 
 /* The primary plane's current image as XRGB8888 (0x00RRGGBB). pixels is

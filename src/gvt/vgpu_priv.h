@@ -183,6 +183,8 @@ void gvt_aperture_release(struct vgpu *v);
 void gvt_aperture_sync(struct vgpu *v);
 void gvt_aperture_gpu_wrote(struct vgpu *v);
 void gvt_aperture_follow_bar2(struct vgpu *v);
+/* As attached: frames parked and zero, bound to nothing. */
+void gvt_aperture_cold_reset(struct vgpu *v);
 #define GVT_RCS_RING_HEAD 0x2034u /* i915's posting read after GTT writes */
 
 /* ggtt.c */

@@ -9,6 +9,7 @@
 #include "gvt/vgpu.h"
 #include "ioreq/guestmem.h"
 #include "ioreq/server.h"
+#include "ioreq/ramrange.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +27,23 @@ static void must(int ok, const char *what)
 
 uint64_t fuzz_last_fingerprint;
 
+static uint64_t fnv(uint64_t h, uint64_t v)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        h ^= (v >> (8 * i)) & 0xff;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+
 static struct fuzz_dev kept;
 static struct evt_irq kept_irq;
 static char kept_type[32];
 
-static void create(const char *type)
+static bool kept_ram;
+
+static void create(const char *type, bool ram)
 {
     struct fuzz_dev *d = &kept;
     memset(d, 0, sizeof(*d));
@@ -46,9 +59,25 @@ static void create(const char *type)
     /* Slices of 2048 dwords: a looping batch costs an input little, and
      * the bounds at slice edges are reached as often as the middle. */
     struct vgpu_config vc = { .sbdf = FUZZ_SBDF, .type = vgpu_type_find(type), .revision = 6,
-                              .vgt_id = 1, .cs_slice_dwords = 2048 };
+                              .vgt_id = 1, .cs_slice_dwords = 2048,
+                              .aperture_mb = ram ? 4 : 0 };
     must(vc.type != NULL, "vgpu_type_find");
     must(vgpu_create(&vc, d->srv, d->irq, d->gm, d->loop, &d->vgpu) == 0, "vgpu_create");
+    fx.physmap = ram;
+    if (ram) {
+        /* The GGTT and a 4 MiB aperture as guest RAM, as xengvtd sets them
+         * up (main.c): populated above the guest's frames, moved with the
+         * BARs, the aperture kept coherent by dirty tracking. */
+        struct ram_range *gsm, *apr;
+        must(ramrange_populate(xendevicemodel_open(NULL, 0), xenforeignmemory_open(NULL, 0),
+                               FUZZ_DOMID, vgpu_gsm_pages(), &gsm) == 0, "populate GGTT");
+        must(vgpu_attach_gsm(d->vgpu, gsm) == 0, "vgpu_attach_gsm");
+        must(ramrange_populate(xendevicemodel_open(NULL, 0), xenforeignmemory_open(NULL, 0),
+                               FUZZ_DOMID, vgpu_aperture_pages(d->vgpu), &apr) == 0,
+             "populate aperture");
+        must(vgpu_attach_aperture(d->vgpu, apr, false) == 0, "vgpu_attach_aperture");
+    }
+    kept_ram = ram;
     must(ioreq_server_enable(d->srv) == 0, "ioreq_server_enable");
     snprintf(kept_type, sizeof(kept_type), "%s", type);
 }
@@ -62,6 +91,8 @@ static void destroy(void)
     evt_loop_free(kept.loop);
     memset(&kept, 0, sizeof(kept));
     kept_type[0] = 0;
+    fx.pool_used = 0; /* the domain those frames were populated for is gone */
+    fx.physmap = false;
 }
 
 static void at_exit(void)
@@ -70,7 +101,7 @@ static void at_exit(void)
         destroy();
 }
 
-void fuzz_dev_start(struct fuzz_dev *d, const char *type)
+static void start(struct fuzz_dev *d, const char *type, bool ram)
 {
     type = type ? type : "GVTg_V5_4";
     fuzz_xen_init();
@@ -78,14 +109,14 @@ void fuzz_dev_start(struct fuzz_dev *d, const char *type)
     /* Findings are crashes and sanitizer reports; the daemon's refusals
      * are expected by the thousand. */
     log_set_level(getenv("FUZZ_LOG") ? LOGL_DEBUG : LOGL_ERROR);
-    if (kept.vgpu && strcmp(kept_type, type) != 0)
+    if (kept.vgpu && (strcmp(kept_type, type) != 0 || kept_ram != ram))
         destroy();
     if (!kept.vgpu) {
         static bool registered;
         if (!registered)
             atexit(at_exit);
         registered = true;
-        create(type);
+        create(type, ram);
     }
     /* What ran before leaves nothing: clock at 0, no timer armed, no
      * mapping cached, the vGPU as created, no interrupt pending. */
@@ -95,16 +126,45 @@ void fuzz_dev_start(struct fuzz_dev *d, const char *type)
     kept_irq.msis_injected = kept_irq.msi_failures = kept_irq.intx_changes = 0;
     fx.npending = 0;
     kept.observed = 0xcbf29ce484222325ull;
+    memset(fx.pool_dirty, 0, sizeof(fx.pool_dirty));
+    fx.refuse_relocate = false;
+    fx.dirty_first = fx.dirty_nr = 0;
     *d = kept;
 }
 
-static uint64_t fnv(uint64_t h, uint64_t v)
+void fuzz_dev_start(struct fuzz_dev *d, const char *type)
 {
-    for (unsigned i = 0; i < 8; i++) {
-        h ^= (v >> (8 * i)) & 0xff;
-        h *= 0x100000001b3ull;
+    start(d, type, false);
+}
+
+void fuzz_dev_start_ram(struct fuzz_dev *d)
+{
+    start(d, NULL, true);
+}
+
+uint64_t fuzz_phys(struct fuzz_dev *d, uint64_t gpa, unsigned size, int write, uint64_t val)
+{
+    if (size != 1 && size != 2 && size != 4 && size != 8)
+        size = 4;
+    gpa &= ~(uint64_t)(size - 1);
+    uint8_t *p = NULL;
+    int f = -1;
+    if (gpa < FUZZ_RAM_BYTES)
+        p = fx.ram + gpa;
+    else if ((f = fuzz_xen_pool_find(gpa >> 12)) >= 0)
+        p = fuzz_xen_pool_frame(f) + (gpa & 0xfff);
+    if (!p)
+        return fuzz_mmio(d, gpa, size, write, val);
+    uint64_t v = 0;
+    if (write) {
+        memcpy(p, &val, size);
+        if (f >= 0)
+            fx.pool_dirty[f] = 1;
+        return 0;
     }
-    return h;
+    memcpy(&v, p, size);
+    d->observed = fnv(d->observed, v);
+    return v;
 }
 
 void fuzz_dev_stop(struct fuzz_dev *d)

@@ -34,6 +34,13 @@ void fuzz_dev_start(struct fuzz_dev *d, const char *type);
 /* Ends an input: its fingerprint (what the guest observed, and the vGPU's
  * counters) goes to fuzz_last_fingerprint. */
 void fuzz_dev_stop(struct fuzz_dev *d);
+/* The same with the GGTT and a 4 MiB aperture slice as guest RAM (the
+ * daemon's default set-up on a Xen that gives it the frames). */
+void fuzz_dev_start_ram(struct fuzz_dev *d);
+/* A guest CPU access to guest-physical `gpa`, routed as Xen's p2m routes
+ * it: RAM and populated frames are memory (a store marks the frame dirty
+ * for Xen's tracking), anything else is an MMIO ioreq. */
+uint64_t fuzz_phys(struct fuzz_dev *d, uint64_t gpa, unsigned size, int write, uint64_t val);
 extern uint64_t fuzz_last_fingerprint;
 
 /* Posts `req` on `vcpu`'s slot, signals its port and lets the daemon run.

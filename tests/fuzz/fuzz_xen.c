@@ -40,9 +40,10 @@ void fuzz_xen_init(void)
     if (fx.ram)
         return;
     fx.ram_fd = memfd_create("fuzz-guest-ram", MFD_CLOEXEC);
-    if (fx.ram_fd < 0 || ftruncate(fx.ram_fd, FUZZ_RAM_BYTES) < 0)
+    if (fx.ram_fd < 0 || ftruncate(fx.ram_fd, FUZZ_RAM_BYTES + FUZZ_POOL_FRAMES * PAGE) < 0)
         abort();
-    fx.ram = mmap(NULL, FUZZ_RAM_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fx.ram_fd, 0);
+    fx.ram = mmap(NULL, FUZZ_RAM_BYTES + FUZZ_POOL_FRAMES * PAGE, PROT_READ | PROT_WRITE,
+                  MAP_SHARED, fx.ram_fd, 0);
     fx.ioreq_pages = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                           -1, 0);
     fx.evt_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -107,9 +108,11 @@ void *xenforeignmemory_map(xenforeignmemory_handle *h, uint32_t dom, int prot, s
         return NULL;
     bool any_bad = false;
     for (size_t i = 0; i < pages; i++) {
-        bool ok = arr[i] < FUZZ_RAM_BYTES / PAGE;
-        if (ok && mmap(va + i * PAGE, PAGE, prot, MAP_SHARED | MAP_FIXED, fx.ram_fd,
-                       (off_t)(arr[i] * PAGE)) == MAP_FAILED)
+        int f = arr[i] < FUZZ_RAM_BYTES / PAGE ? -1 : fuzz_xen_pool_find(arr[i]);
+        bool ok = arr[i] < FUZZ_RAM_BYTES / PAGE || f >= 0;
+        off_t at = f >= 0 ? (off_t)(FUZZ_RAM_BYTES + (uint64_t)f * PAGE) : (off_t)(arr[i] * PAGE);
+        if (ok && mmap(va + i * PAGE, PAGE, prot, MAP_SHARED | MAP_FIXED, fx.ram_fd, at) ==
+                      MAP_FAILED)
             abort();
         if (err)
             err[i] = ok ? 0 : -EINVAL;
@@ -345,9 +348,23 @@ int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
 }
 
 /* --- the physmap beyond RAM -------------------------------------------- */
-/* This hypervisor has no frames to give a device model: populating is
- * refused as a Xen with no room refuses it, so the fuzzed vGPU keeps its
- * GGTT trapped and every entry store reaches the code under test. */
+/* As Xen 4.17 keeps it for a device model (see tests/sim/sim_physmap.c):
+ * populated frames charged to nothing here, moved frame by frame, a move
+ * onto a populated frame frees it, one dirty-tracked range. Only for
+ * targets that ask (fx.physmap); the others keep a trapped GGTT. */
+
+int fuzz_xen_pool_find(uint64_t gfn)
+{
+    for (unsigned i = 0; i < fx.pool_used; i++)
+        if (fx.pool_gfn[i] == gfn)
+            return (int)i;
+    return -1;
+}
+
+uint8_t *fuzz_xen_pool_frame(int i)
+{
+    return fx.ram + FUZZ_RAM_BYTES + (size_t)i * PAGE;
+}
 
 xc_interface *xc_interface_open(xentoollog_logger *l, xentoollog_logger *dl, unsigned f)
 {
@@ -363,45 +380,87 @@ int xc_interface_close(xc_interface *xch)
 
 int xc_domain_getinfolist(xc_interface *xch, uint32_t first, unsigned n, xc_domaininfo_t *info)
 {
-    (void)xch, (void)first, (void)n, (void)info;
-    errno = ESRCH;
-    return -1;
+    (void)xch;
+    if (n == 0 || first > 7u)
+        return 0;
+    memset(info, 0, sizeof(*info));
+    info->domain = 7;
+    info->tot_pages = FUZZ_RAM_BYTES / PAGE + fx.pool_used;
+    info->max_pages = FUZZ_RAM_BYTES / PAGE + FUZZ_POOL_FRAMES;
+    return 1;
 }
 
 int xc_domain_maximum_gpfn(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
 {
     (void)xch, (void)domid;
     *gpfns = FUZZ_RAM_BYTES / PAGE - 1;
+    for (unsigned i = 0; i < fx.pool_used; i++)
+        if (fx.pool_gfn[i] != UINT64_MAX && fx.pool_gfn[i] > *gpfns)
+            *gpfns = (xen_pfn_t)fx.pool_gfn[i];
     return 0;
 }
 
 int xc_domain_setmaxmem(xc_interface *xch, uint32_t domid, uint64_t kb)
 {
     (void)xch, (void)domid, (void)kb;
-    errno = EPERM;
-    return -1;
+    return 0;
 }
 
 int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid, unsigned long nr,
                                      unsigned int order, unsigned int flags, xen_pfn_t *pfns)
 {
-    (void)xch, (void)domid, (void)nr, (void)order, (void)flags, (void)pfns;
-    errno = ENOMEM;
-    return -1;
+    (void)xch, (void)domid, (void)flags;
+    if (!fx.physmap || order != 0 || fx.pool_used + nr > FUZZ_POOL_FRAMES) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (unsigned long i = 0; i < nr; i++)
+        fx.pool_gfn[fx.pool_used++] = pfns[i];
+    return 0;
 }
 
 int xendevicemodel_relocate_memory(xendevicemodel_handle *h, domid_t d, uint32_t size,
                                    uint64_t src, uint64_t dst)
 {
-    (void)h, (void)d, (void)size, (void)src, (void)dst;
-    errno = EINVAL;
-    return -1;
+    (void)h, (void)d;
+    if (fx.refuse_relocate) {
+        errno = EPERM;
+        return -1;
+    }
+    for (uint32_t i = 0; i < size; i++) {
+        int f = fuzz_xen_pool_find(src + i);
+        if (f < 0 || dst + i < FUZZ_RAM_BYTES / PAGE) {
+            errno = EINVAL;
+            return -1;
+        }
+        int victim = fuzz_xen_pool_find(dst + i);
+        if (victim >= 0 && victim != f)
+            fx.pool_gfn[victim] = UINT64_MAX;
+        fx.pool_gfn[f] = dst + i;
+    }
+    return 0;
 }
 
 int xendevicemodel_track_dirty_vram(xendevicemodel_handle *h, domid_t d, uint64_t first,
                                     uint32_t nr, unsigned long *bitmap)
 {
-    (void)h, (void)d, (void)first, (void)nr, (void)bitmap;
-    errno = EOPNOTSUPP;
-    return -1;
+    (void)h, (void)d;
+    const unsigned bits = 8 * sizeof(unsigned long);
+    if (nr > (1u << 18)) {
+        errno = EINVAL;
+        return -1;
+    }
+    bool fresh = first != fx.dirty_first || nr != fx.dirty_nr;
+    memset(bitmap, fresh ? 0xff : 0, (nr + bits - 1) / bits * sizeof(unsigned long));
+    for (unsigned f = 0; f < fx.pool_used; f++) {
+        uint64_t g = fx.pool_gfn[f];
+        if (g == UINT64_MAX || g < first || g - first >= nr)
+            continue;
+        if (fx.pool_dirty[f] && !fresh)
+            bitmap[(g - first) / bits] |= 1ul << ((g - first) % bits);
+        fx.pool_dirty[f] = 0;
+    }
+    fx.dirty_first = first;
+    fx.dirty_nr = nr;
+    return 0;
 }

@@ -14,6 +14,7 @@
 #define FUZZ_BUF_PORT 9u
 #define FUZZ_LOCAL_OFFSET 100u      /* our local port = remote + this */
 #define FUZZ_MAX_PENDING 16
+#define FUZZ_POOL_FRAMES 4096u      /* frames a device model may populate */
 
 struct fuzz_xen {
     int ram_fd;
@@ -23,6 +24,15 @@ struct fuzz_xen {
     uint32_t pending[FUZZ_MAX_PENDING];
     unsigned npending;
     uint64_t msis, notifies, maps;
+    /* The physmap beyond RAM (populate, relocate, dirty tracking), in the
+     * memfd after RAM; pool_gfn[i] ~0 when frame i is not in the physmap. */
+    bool physmap;           /* a target that wants the RAM-backed paths */
+    bool refuse_relocate;   /* Xen refuses XEN_DMOP_relocate_memory */
+    unsigned pool_used;
+    uint64_t pool_gfn[FUZZ_POOL_FRAMES];
+    uint8_t pool_dirty[FUZZ_POOL_FRAMES];
+    uint64_t dirty_first;
+    uint32_t dirty_nr;
 };
 
 extern struct fuzz_xen fx;
@@ -31,5 +41,8 @@ void fuzz_xen_init(void);
 void fuzz_xen_reset(void);
 /* Xen signals `local_port` (as the guest's access would). */
 void fuzz_xen_raise(uint32_t local_port);
+/* The frame at `gfn` in the physmap beyond RAM, or -1; its bytes. */
+int fuzz_xen_pool_find(uint64_t gfn);
+uint8_t *fuzz_xen_pool_frame(int i);
 
 #endif

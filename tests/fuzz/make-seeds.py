@@ -152,3 +152,52 @@ for i, e in enumerate([b"type=GVTg_V5_4,sbdf=0000:00:02.0,vnc=127.0.0.1:5901",
                        b"edid=/etc/xen/monitor.bin,kms=/dev/dri/card0:DP-1,io_bar=1",
                        b"device_id=0x1912,sbdf=00:02.0", b"type=,,=,sbdf=zz"]):
     put("fuzz_vgpu_entry", "entry%d" % i, e)
+
+
+# fuzz_bars: op (1) | a (4) | b (8). Ops (low 3 bits): 0 config write
+# (bits 7:5 pick the register), 1 GGTT entry (bit 6: raw), 2 aperture
+# (bit 6 write, bit 7 beyond the slice, bits 4:3 size), 3 guest RAM,
+# 4 sync point (bit 6: GFX_FLSH_CNTL), 5 time passes + capture,
+# 6 Xen refuses moves (bit 7), 7 save.
+def bars(op, a=0, b=0):
+    return bytes([op]) + struct.pack("<IQ", a & 0xffffffff, b & 0xffffffffffffffff)
+
+
+# The console through the aperture: bind 4 pages, draw, show, a vblank.
+console = b"".join(bars(1 | 0x80, 8 * i, 0x400 + i) for i in range(4))
+console += bars(4 | 0x40)
+console += b"".join(bars(2 | 0x40 | (2 << 3), 4 * i, 0x00ff00ff) for i in range(64))
+console += bars(3, 0x400010, 0x1234) + bars(4) + bars(5, 0, 0x84000000) + bars(7)
+put("fuzz_bars", "console-through-aperture", console)
+# BAR0 and BAR2 moved, once with Xen refusing, entries kept.
+moves = bars(1 | 0x80, 16, 0x401) + bars(0 | (0 << 5), 0x4) + bars(0 | (1 << 5), 0xd1000000)
+moves += bars(0 | (0 << 5), 0x6) + bars(1 | 0x80, 24, 0x402) + bars(6 | 0x80)
+moves += bars(0 | (3 << 5), 0xb0000000) + bars(2 | 0x40, 8, 7) + bars(6)
+moves += bars(0 | (3 << 5), 0xc0000000) + bars(4) + bars(7)
+put("fuzz_bars", "bar-moves", moves)
+# Sizing: all-ones written and read back, then placed again.
+sizing = bars(0 | (1 << 5), 0xffffffff) + bars(0 | (2 << 5), 0xffffffff)
+sizing += bars(0 | (1 << 5), 0xe0000000) + bars(0 | (2 << 5), 0) + bars(1 | 0x80, 0, 0x500) + bars(4 | 0x40)
+put("fuzz_bars", "bar-sizing", sizing)
+
+
+# fuzz_edid: files offered with --edid: a valid 1280x720 EDID, one with a
+# bad checksum, one with a bad header, a short one.
+def edid_1280x720():
+    e = bytearray(128)
+    e[0:8] = b"\x00\xff\xff\xff\xff\xff\xff\x00"
+    e[8:10] = b"\x31\xd8"  # manufacturer "LXN"
+    e[18], e[19] = 1, 4     # EDID 1.4
+    d = 54                  # first detailed timing: 74.25 MHz 1280x720
+    e[d:d + 2] = (7425).to_bytes(2, "little")
+    e[d + 2], e[d + 3], e[d + 4] = 0x00, 0x72, 0x51
+    e[d + 5], e[d + 6], e[d + 7] = 0xd0, 0x1e, 0x20
+    e[127] = (256 - sum(e[:127]) % 256) % 256
+    return bytes(e)
+
+
+good = edid_1280x720()
+put("fuzz_edid", "valid-1280x720", good)
+put("fuzz_edid", "bad-checksum", good[:127] + bytes([(good[127] + 1) % 256]))
+put("fuzz_edid", "bad-header", b"\x01" + good[1:])
+put("fuzz_edid", "short", good[:100])

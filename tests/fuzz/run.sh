@@ -15,7 +15,7 @@ shift || true
 src=${FUZZ_SRCDIR:?run through make fuzz}
 out=${FUZZ_BUILDDIR:?}/fuzz
 CC=${FUZZ_CC:-clang}
-all_targets="fuzz_ioreq fuzz_pci fuzz_bar0 fuzz_display fuzz_cmd fuzz_state fuzz_savefile fuzz_vgpu_entry"
+all_targets="fuzz_ioreq fuzz_pci fuzz_bar0 fuzz_display fuzz_cmd fuzz_state fuzz_savefile fuzz_vgpu_entry fuzz_bars fuzz_control fuzz_edid"
 targets=${*:-$all_targets}
 # FUZZ_SANITIZE=0: no ASan/UBSan (speed: what libFuzzer alone reaches).
 if [ "${FUZZ_SANITIZE:-1}" = 0 ]; then
@@ -59,6 +59,9 @@ for t in $targets; do
     case $t in
     fuzz_display) main=fuzz_bar0.c; extra=-DFOCUS_DISPLAY ;;
     *) main=$t.c; extra= ;;
+    esac
+    case $t in
+    fuzz_control) main=fuzz_control.c; extra="$src/src/daemon/commands.c" ;;
     esac
     case $t in
     fuzz_savefile|fuzz_vgpu_entry) libs="$out/libhooks.a $out/libgvt.a $FUZZ_LIBS" ;;
