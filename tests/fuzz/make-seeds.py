@@ -201,3 +201,25 @@ put("fuzz_edid", "valid-1280x720", good)
 put("fuzz_edid", "bad-checksum", good[:127] + bytes([(good[127] + 1) % 256]))
 put("fuzz_edid", "bad-header", b"\x01" + good[1:])
 put("fuzz_edid", "short", good[:100])
+
+
+# fuzz_cmdgen: engine (1) | flags (1) | records kind (1) | a (4) | b (4);
+# kind 0xff moves on to the next stream (ring, batch 0, 1, 2). Flags bits
+# 0-2: batch i is PPGTT; bits 3+: the PPGTT's shape.
+def gen(kind, a=0, b=0):
+    return bytes([kind]) + struct.pack("<II", a & 0xffffffff, b & 0xffffffff)
+
+
+NEXT = bytes([0xff]) + bytes(8)
+# The ring stores, flushes, calls batch 0 (GGTT) which calls batch 1
+# (PPGTT, second level) which stores and blits through the PPGTT.
+ring = gen(2, 0x10, 0x1111) + gen(4, 0x20, 0x100) + gen(6, 0, 0) + gen(8) + gen(5, 0x30, 7)
+b0 = gen(3, 0, 0) + gen(6, 1, 3) + gen(12, 0x00010000, 3) + gen(11, 2, 0)
+b1 = gen(2, 0x40000100, 0x2222) + gen(9, 0x40000000, 0x00aa) + gen(10, 0x40000400, 0x40000000)
+b1 += gen(13, 0x40000800, 0x40000000)
+put("fuzz_cmdgen", "ring-batch-ppgtt", bytes([0, 0b010]) + ring + NEXT + b0 + NEXT + b1)
+put("fuzz_cmdgen", "blitter", bytes([1, 0b001]) + gen(6, 0, 2) + gen(5, 0, 1) + NEXT +
+    gen(9, 0, 0x123) + gen(10, 0x100, 0x800) + gen(9, 0x40000000, 0x3f))
+put("fuzz_cmdgen", "huge-and-holes", bytes([0, 0b0111 | (3 << 3)]) + gen(6, 0, 2) + NEXT + NEXT +
+    gen(2, 0x7fff0000, 1) + gen(2, 0x40000000, 2) + gen(13, 0x40000000, 0x7ffff000))
+put("fuzz_cmdgen", "denied-lri", bytes([2, 0]) + gen(3, 0x5555, 0x10001) + gen(3, 0x4, 2))
