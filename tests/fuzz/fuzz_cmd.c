@@ -77,19 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * pointing into input-controlled memory. */
     uint32_t *st = ga(CTX(e) + 4096);
     memset(ga(CTX(e)), 0, 8192);
-    st[1] = (0x22u << 23) | (1u << 12) | (2u * 14 - 1);
-    st[2] = b + 0x244; st[3] = 0x00090009u;
-    st[4] = b + 0x34; st[5] = head;
-    st[6] = b + 0x30; st[7] = tail;
-    st[8] = b + 0x38; st[9] = (flags & 0x40) ? (uint32_t)(data[2] << 12) : RING;
-    st[10] = b + 0x3c; st[11] = ((RING_SIZE / 4096 - 1) << 12) | 1;
-    st[0x21] = (0x22u << 23) | (2u * 9 - 1);
-    for (unsigned i = 0; i < 4; i++) {
-        unsigned n = 3 - i;
-        st[0x24 + 4 * i] = b + 0x270 + 8 * n + 4;
-        st[0x26 + 4 * i] = b + 0x270 + 8 * n;
-        st[0x27 + 4 * i] = GGTT_GPA + FREE_GA + 0x1000u * n; /* PML4 / PDPs */
-    }
+    const uint64_t pdp[4] = { GGTT_GPA + FREE_GA, GGTT_GPA + FREE_GA + 0x1000u,
+                              GGTT_GPA + FREE_GA + 0x2000u, GGTT_GPA + FREE_GA + 0x3000u };
+    fuzz_ctx_image(st, b, head, tail, (flags & 0x40) ? (uint32_t)(data[2] << 12) : RING,
+                   RING_SIZE, pdp); /* PML4 / PDPs */
     /* Descriptor: valid, 4-level (i915's choice) or legacy 3-level PPGTT;
      * with flag 8 any of the four addressing modes, unsupported ones too. */
     uint32_t addressing = (flags & 8) ? (flags >> 2) & 3 : (flags & 4) ? 1 : 3;

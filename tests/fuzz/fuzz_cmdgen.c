@@ -200,21 +200,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_mmio(&d, FUZZ_BAR0 + b0 + 0x29c, 4, 1, 0x80008000u);
     fuzz_mmio(&d, FUZZ_BAR0 + b0 + 0x9c, 4, 1, 0x01000000u);
     fuzz_mmio(&d, FUZZ_BAR0 + 0x44200, 4, 1, 0x80000000u);
-    uint32_t *st = ga(CTX + 4096);
     memset(ga(CTX), 0, 8192);
-    st[1] = (0x22u << 23) | (1u << 12) | (2u * 14 - 1);
-    st[2] = b0 + 0x244, st[3] = 0x00090009u;
-    st[4] = b0 + 0x34, st[5] = 0;
-    st[6] = b0 + 0x30, st[7] = 4 * ring.n;
-    st[8] = b0 + 0x38, st[9] = RING;
-    st[10] = b0 + 0x3c, st[11] = ((RING_SIZE / 4096 - 1) << 12) | 1;
-    st[0x21] = (0x22u << 23) | (2u * 9 - 1);
-    for (unsigned i = 0; i < 4; i++) {
-        unsigned n = 3 - i;
-        st[0x24 + 4 * i] = b0 + 0x270 + 8 * n + 4;
-        st[0x26 + 4 * i] = b0 + 0x270 + 8 * n;
-        st[0x27 + 4 * i] = n == 0 ? GGTT_GPA + PML4 : 0;
-    }
+    const uint64_t pdp[4] = { GGTT_GPA + PML4, 0, 0, 0 };
+    fuzz_ctx_image(ga(CTX + 4096), b0, 0, 4 * ring.n, RING, RING_SIZE, pdp);
     uint64_t desc = (uint64_t)(0x20 + e) << 32 | CTX | 3u << 3 | 1u << 8 | 1u;
     uint32_t elsp = b0 + 0x230;
     fuzz_mmio(&d, FUZZ_BAR0 + elsp, 4, 1, 0);

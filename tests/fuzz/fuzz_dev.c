@@ -275,6 +275,25 @@ void fuzz_place_bars(struct fuzz_dev *d)
     fuzz_cfg(d, 0xae, 2, 1, 1);
 }
 
+void fuzz_ctx_image(uint32_t *st, uint32_t b, uint32_t head, uint32_t tail,
+                    uint32_t ring_start, uint32_t ring_size, const uint64_t pdp[4])
+{
+    st[1] = (0x22u << 23) | (1u << 12) | (2u * 14 - 1);
+    st[2] = b + 0x244, st[3] = 0x00090009u;
+    st[4] = b + 0x34, st[5] = head;
+    st[6] = b + 0x30, st[7] = tail;
+    st[8] = b + 0x38, st[9] = ring_start;
+    st[10] = b + 0x3c, st[11] = ((ring_size / 4096 - 1) << 12) | 1;
+    st[0x21] = (0x22u << 23) | (2u * 9 - 1);
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned n = 3 - i;
+        st[0x24 + 4 * i] = b + 0x270 + 8 * n + 4;
+        st[0x25 + 4 * i] = (uint32_t)(pdp[n] >> 32);
+        st[0x26 + 4 * i] = b + 0x270 + 8 * n;
+        st[0x27 + 4 * i] = (uint32_t)pdp[n];
+    }
+}
+
 uint64_t fuzz_take(const uint8_t **p, const uint8_t *end, unsigned n)
 {
     uint64_t v = 0;

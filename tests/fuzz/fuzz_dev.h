@@ -61,6 +61,11 @@ void fuzz_run_bounded(struct fuzz_dev *d, unsigned rounds, unsigned max_fires);
  * mastering on, MSI enabled. */
 void fuzz_place_bars(struct fuzz_dev *d);
 
+/* A gen9 context's register state page as i915 writes it (LRI headers,
+ * ring registers of the engine at `base`, the four PDPs as given). */
+void fuzz_ctx_image(uint32_t *state, uint32_t base, uint32_t head, uint32_t tail,
+                    uint32_t ring_start, uint32_t ring_size, const uint64_t pdp[4]);
+
 /* Reads a little-endian value of `n` bytes (n <= 8) from *p, advancing;
  * zero past the end. */
 uint64_t fuzz_take(const uint8_t **p, const uint8_t *end, unsigned n);

@@ -89,6 +89,19 @@ static inline long long itest_stat(const char *log_path, const char *key)
     return val;
 }
 
+/* A field of the daemon's status line: a number, or 1/0 for true/false. */
+static inline long long itest_status_field(struct sim *s, const char *key)
+{
+    char line[4096], pat[64];
+    assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL), 0);
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    if (!p)
+        fail_msg("no %s in %s", key, line);
+    p += strlen(pat);
+    return strncmp(p, "true", 4) == 0 ? 1 : strncmp(p, "false", 5) == 0 ? 0 : atoll(p);
+}
+
 static inline bool itest_log_contains(const char *log_path, const char *needle)
 {
     FILE *f = fopen(log_path, "r");

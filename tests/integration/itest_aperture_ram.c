@@ -12,17 +12,6 @@
 #define FB_GPA 0x00400000ull /* the console's pages in guest RAM */
 #define FB_PAGES 4u          /* a 64x64 XRGB surface */
 
-static long long status_field(struct sim *s, const char *key)
-{
-    char line[4096], pat[64];
-    assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL), 0);
-    snprintf(pat, sizeof(pat), "\"%s\":", key);
-    const char *p = strstr(line, pat);
-    if (!p)
-        fail_msg("no %s in %s", key, line);
-    p += strlen(pat);
-    return strncmp(p, "true", 4) == 0 ? 1 : strncmp(p, "false", 5) == 0 ? 0 : atoll(p);
-}
 
 static const char *const ram_args[] = { "--aperture", "4", "--aperture-ram", NULL };
 
@@ -72,7 +61,7 @@ static void test_console_through_the_aperture(void **state)
     (void)state;
     const char *log = itest_log_path("aperture_ram");
     struct sim *s = start("aperture_ram", log);
-    assert_int_equal(status_field(s, "aperture_in_ram"), 1);
+    assert_int_equal(itest_status_field(s, "aperture_in_ram"), 1);
     /* The slice is RAM; the rest of the BAR is not the guest's. */
     assert_non_null(sim_phys(s, BAR2_ADDR));
     assert_non_null(sim_phys(s, BAR2_ADDR + (4u << 20) - 1));
@@ -86,12 +75,12 @@ static void test_console_through_the_aperture(void **state)
     assert_int_equal(sim_mmio_read(s, 0, BAR2_ADDR + 4096 + 20, 4), 0x00abcdef);
 
     /* fbcon draws through the aperture: stores, no traps. */
-    uint64_t traps = (uint64_t)status_field(s, "ioreq_mmio");
+    uint64_t traps = (uint64_t)itest_status_field(s, "ioreq_mmio");
     for (unsigned y = 0; y < 64; y++)
         for (unsigned x = 0; x < 64; x++)
             sim_mmio_write(s, 0, BAR2_ADDR + y * 256 + x * 4, 4, (x * 4) << 16 | (y * 4) << 8 | 0x11);
-    assert_int_equal((uint64_t)status_field(s, "ioreq_mmio"), traps + 1 /* this status */ - 1);
-    assert_int_equal(status_field(s, "trap_aperture"), 1); /* the read beyond the slice */
+    assert_int_equal((uint64_t)itest_status_field(s, "ioreq_mmio"), traps + 1 /* this status */ - 1);
+    assert_int_equal(itest_status_field(s, "trap_aperture"), 1); /* the read beyond the slice */
     /* Shown at the next vblank's scanout, and in a screenshot at once. */
     show_plane(s);
     assert_int_equal(frame_pixel(s, 10, 20), (40u << 16 | 80u << 8 | 0x11));
@@ -107,7 +96,7 @@ static void test_console_through_the_aperture(void **state)
     (void)sim_mmio_read(s, 0, REG(0x2034), 4);
     assert_int_equal(fb_page(s, 0)[3], 0x00654321);
     assert_int_equal(fb_page(s, 0)[2], 0x00123456);
-    assert_true(status_field(s, "aperture_pages_out") >= 4);
+    assert_true(itest_status_field(s, "aperture_pages_out") >= 4);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
@@ -145,7 +134,7 @@ static void test_follows_bar2_and_rebinding(void **state)
     (void)sim_mmio_read(s, 0, REG(0x2034), 4);
     assert_int_not_equal(fb_page(s, 2)[0], 0x77);
     assert_true(itest_log_contains(log, "stores to an unbound or foreign page dropped") ||
-                status_field(s, "aperture_pages_out") >= 2);
+                itest_status_field(s, "aperture_pages_out") >= 2);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
@@ -186,7 +175,7 @@ static void test_save_restore_keeps_it(void **state)
     free(physmap);
     /* Found where the guest left it (no populate), still RAM, same content. */
     assert_int_equal(sim_state(d)->populate_calls, 0);
-    assert_int_equal(status_field(d, "aperture_in_ram"), 1);
+    assert_int_equal(itest_status_field(d, "aperture_in_ram"), 1);
     assert_int_equal(*(uint32_t *)sim_phys(d, BAR2_ADDR + 3 * 4096 + 40), 0x00c0ffee);
     sim_mmio_write(d, 0, BAR2_ADDR + 3 * 4096 + 44, 4, 0x00facade);
     (void)sim_mmio_read(d, 0, REG(0x2034), 4);

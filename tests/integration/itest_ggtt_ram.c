@@ -13,22 +13,6 @@
 #define PAGE_A 0x00101000ull
 #define PAGE_B 0x00102000ull
 
-/* A numeric field of the status line. */
-static long long status_field(struct sim *s, const char *key)
-{
-    char line[4096], pat[64];
-    assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL), 0);
-    snprintf(pat, sizeof(pat), "\"%s\":", key);
-    const char *p = strstr(line, pat);
-    if (!p)
-        fail_msg("no %s in %s", key, line);
-    p += strlen(pat);
-    if (strncmp(p, "true", 4) == 0)
-        return 1;
-    if (strncmp(p, "false", 5) == 0)
-        return 0;
-    return atoll(p);
-}
 
 /* A plain guest store to the table: memory, never an ioreq. */
 static void ggtt_store(struct sim *s, uint64_t bar0, uint32_t idx, uint64_t entry)
@@ -44,8 +28,8 @@ static void test_plain_stores_are_used(void **state)
     const char *log = itest_log_path("ggtt_ram");
     struct sim *s = itest_start("ggtt_ram", (struct sim_opts){ .log_path = log });
     itest_place_bars(s, false);
-    assert_int_equal(status_field(s, "ggtt_in_ram"), 1);
-    assert_int_equal(status_field(s, "ggtt_ram_gfn"), (long long)(GGTT >> 12));
+    assert_int_equal(itest_status_field(s, "ggtt_in_ram"), 1);
+    assert_int_equal(itest_status_field(s, "ggtt_ram_gfn"), (long long)(GGTT >> 12));
     /* Only the register half is claimed; the table is RAM. */
     assert_true(sim_claimed(s, SIM_RANGE_MMIO, GGTT - 4));
     assert_false(sim_claimed(s, SIM_RANGE_MMIO, GGTT));
@@ -55,10 +39,10 @@ static void test_plain_stores_are_used(void **state)
     assert_true(itest_log_contains(log, "memory limit raised"));
 
     /* i915's clear: thousands of 8-byte stores at memory speed. */
-    uint64_t traps0 = (uint64_t)status_field(s, "ioreq_mmio");
+    uint64_t traps0 = (uint64_t)itest_status_field(s, "ioreq_mmio");
     for (uint32_t i = 0; i < 4096; i++)
         sim_mmio_write(s, 0, GGTT + 8ull * i, 8, 0);
-    assert_int_equal((uint64_t)status_field(s, "ioreq_mmio"), traps0 + 0);
+    assert_int_equal((uint64_t)itest_status_field(s, "ioreq_mmio"), traps0 + 0);
     assert_true(sim_state(s)->ram_stores >= 4096);
 
     /* Entries stored plainly are what the aperture (still trapped) and the
@@ -89,8 +73,8 @@ static void test_plain_stores_are_used(void **state)
     assert_int_equal(p[16 * 64] & 0xffffff, 0x414141);       /* row 16: page 1 */
     assert_int_equal(p[63 * 64 + 63] & 0xffffff, 0x434343);  /* row 63: page 3 */
     free(px);
-    assert_int_equal(status_field(s, "trap_ggtt"), 0);
-    assert_true(status_field(s, "trap_aperture") >= 2);
+    assert_int_equal(itest_status_field(s, "trap_ggtt"), 0);
+    assert_true(itest_status_field(s, "trap_aperture") >= 2);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
@@ -113,8 +97,8 @@ static void test_follows_bar0(void **state)
     ggtt_store(s, BAR0_ADDR, 2047, 0xabcdef000ull | 1);
     const uint64_t to = 0xd1000000ull;
     move_bar0(s, to);
-    assert_int_equal(status_field(s, "ggtt_ram_gfn"), (long long)((to + (8u << 20)) >> 12));
-    assert_int_equal(status_field(s, "ggtt_ram_moves"), 2); /* firmware's place, then here */
+    assert_int_equal(itest_status_field(s, "ggtt_ram_gfn"), (long long)((to + (8u << 20)) >> 12));
+    assert_int_equal(itest_status_field(s, "ggtt_ram_moves"), 2); /* firmware's place, then here */
     /* The table moved whole: the guest reads its entries at the new place,
      * nothing is left at the old one, and the daemon still uses them. */
     assert_null(sim_phys(s, GGTT));
@@ -133,16 +117,16 @@ static void test_follows_bar0(void **state)
     const uint64_t to2 = 0xd3000000ull;
     move_bar0(s, to2);
     assert_true(itest_log_contains(log, "could not follow BAR0"));
-    assert_int_equal(status_field(s, "ggtt_in_ram"), 0);
+    assert_int_equal(itest_status_field(s, "ggtt_in_ram"), 0);
     assert_true(sim_claimed(s, SIM_RANGE_MMIO, to2 + (8u << 20)));
     sim_mmio_write(s, 0, to2 + (8u << 20) + 8 * 3, 8, PAGE_B | 1);
     assert_true(sim_mmio_read(s, 0, to2 + (8u << 20) + 16, 8) == (PAGE_B | 1));
     assert_true(sim_mmio_read(s, 0, BAR2_ADDR + 3 * 4096, 8) == *(uint64_t *)"page-two");
-    assert_true(status_field(s, "trap_ggtt") >= 2);
+    assert_true(itest_status_field(s, "trap_ggtt") >= 2);
     /* Allowed again: back to RAM, entries kept. */
     sim_state(s)->refuse_relocate = 0;
     move_bar0(s, BAR0_ADDR);
-    assert_int_equal(status_field(s, "ggtt_in_ram"), 1);
+    assert_int_equal(itest_status_field(s, "ggtt_in_ram"), 1);
     assert_false(sim_claimed(s, SIM_RANGE_MMIO, GGTT));
     assert_true(*(uint64_t *)sim_phys(s, GGTT + 8 * 3) == (PAGE_B | 1));
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
@@ -156,13 +140,13 @@ static void test_no_room_keeps_it_trapped(void **state)
                                 (struct sim_opts){ .log_path = log, .refuse_populate = true });
     itest_place_bars(s, false);
     assert_true(itest_log_contains(log, "GGTT trapped: 8 MiB of RAM could not be added"));
-    assert_int_equal(status_field(s, "ggtt_in_ram"), 0);
+    assert_int_equal(itest_status_field(s, "ggtt_in_ram"), 0);
     assert_true(sim_claimed(s, SIM_RANGE_MMIO, GGTT));
     memcpy((uint8_t *)sim_ram(s) + PAGE_A, "page-one", 8);
     sim_mmio_write(s, 0, GGTT + 8, 8, PAGE_A | 1);
     assert_true(sim_mmio_read(s, 0, GGTT + 8, 8) == (PAGE_A | 1));
     assert_true(sim_mmio_read(s, 0, BAR2_ADDR + 4096, 8) == *(uint64_t *)"page-one");
-    assert_int_equal(status_field(s, "trap_ggtt"), 2);
+    assert_int_equal(itest_status_field(s, "trap_ggtt"), 2);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
@@ -207,7 +191,7 @@ static void test_hostile_entries(void **state)
     uint32_t gap = (192u << 20) >> 12;
     ggtt_store(s, BAR0_ADDR, gap, PAGE_A | 1);
     assert_int_equal(sim_mmio_read(s, 0, BAR2_ADDR + (192ull << 20), 8), 0);
-    assert_int_equal(status_field(s, "ggtt_in_ram"), 1);
+    assert_int_equal(itest_status_field(s, "ggtt_in_ram"), 1);
     /* An entry pointing at the table itself: the guest's own RAM. */
     ggtt_store(s, BAR0_ADDR, 5, (GGTT & ~0xfffull) | 1);
     assert_true(sim_mmio_read(s, 0, BAR2_ADDR + 5 * 4096 + 8 * 4, 8) == (0x7fff000000ull | 1));

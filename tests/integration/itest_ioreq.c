@@ -298,8 +298,12 @@ static void test_msi_delivery(void **state)
     assert_int_equal(sim_mmio_read(s, 0, BAR0_ADDR + 0x44200, 4) & 0x10000, 0x10000);
     uint32_t iir = (uint32_t)sim_mmio_read(s, 0, BAR0_ADDR + 0x44408, 4);
     assert_int_equal(iir & 1, 1);
+    uint32_t fc0 = (uint32_t)sim_mmio_read(s, 0, BAR0_ADDR + 0x70040, 4);
     sim_mmio_write(s, 0, BAR0_ADDR + 0x44408, 4, iir);
-    assert_int_equal(sim_mmio_read(s, 0, BAR0_ADDR + 0x44408, 4), 0);
+    uint32_t after_ack = (uint32_t)sim_mmio_read(s, 0, BAR0_ADDR + 0x44408, 4);
+    /* Cleared, unless the next vblank came in between (a loaded machine). */
+    if ((uint32_t)sim_mmio_read(s, 0, BAR0_ADDR + 0x70040, 4) == fc0)
+        assert_int_equal(after_ack, 0);
     sim_mmio_write(s, 0, BAR0_ADDR + 0x44200, 4, 0x80000000);
     /* Vblanks keep coming at ~60 Hz, one MSI each as the guest acks. */
     uint32_t before = sim_msi_count(s);

@@ -37,14 +37,21 @@ static int alive(uint32_t domid)
     return 0;
 }
 
-int xc_domain_setmaxmem(xc_interface *xch, uint32_t domid, uint64_t max_memkb)
+/* A privcmd hypercall about `domid`: refused once restricted, or for a
+ * domain that is not there. 0 or -1 with errno. */
+static int hypercall_ok(uint32_t domid)
 {
-    (void)xch;
     if (!xencall_usable()) {
         errno = EPERM;
         return -1;
     }
-    if (alive(domid) < 0)
+    return alive(domid);
+}
+
+int xc_domain_setmaxmem(xc_interface *xch, uint32_t domid, uint64_t max_memkb)
+{
+    (void)xch;
+    if (hypercall_ok(domid) < 0)
         return -1;
     sim_xen()->max_pages = max_memkb / 4;
     return 0;
@@ -53,11 +60,7 @@ int xc_domain_setmaxmem(xc_interface *xch, uint32_t domid, uint64_t max_memkb)
 int xc_domain_maximum_gpfn(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
 {
     (void)xch;
-    if (!xencall_usable()) {
-        errno = EPERM;
-        return -1;
-    }
-    if (alive(domid) < 0)
+    if (hypercall_ok(domid) < 0)
         return -1;
     struct sim_shared *sh = sim_xen();
     /* RAM, then Xen's special pages just below 4 GiB, then what was added. */
@@ -76,11 +79,7 @@ int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid,
 {
     (void)xch;
     (void)mem_flags;
-    if (!xencall_usable()) {
-        errno = EPERM;
-        return -1;
-    }
-    if (alive(domid) < 0)
+    if (hypercall_ok(domid) < 0)
         return -1;
     struct sim_shared *sh = sim_xen();
     if (extent_order != 0) {
