@@ -162,8 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fuzz_dev d;
     fuzz_dev_start(&d, NULL);
     fuzz_place_bars(&d);
-    for (uint32_t i = 0; i < GGTT_PAGES; i++)
-        fuzz_mmio(&d, FUZZ_BAR0 + (8u << 20) + 8u * i, 8, 1, (GGTT_GPA + 4096ull * i) | 1);
+    fuzz_map_ggtt(&d, GGTT_GPA, GGTT_PAGES);
     unsigned e = data[0] % 4;
     unsigned flags = data[1];
     uint32_t b0 = engine_base[e];

@@ -275,6 +275,12 @@ void fuzz_place_bars(struct fuzz_dev *d)
     fuzz_cfg(d, 0xae, 2, 1, 1);
 }
 
+void fuzz_map_ggtt(struct fuzz_dev *d, uint64_t gpa, uint32_t pages)
+{
+    for (uint32_t i = 0; i < pages; i++)
+        fuzz_mmio(d, FUZZ_BAR0 + (8u << 20) + 8u * i, 8, 1, (gpa + 4096ull * i) | 1);
+}
+
 void fuzz_ctx_image(uint32_t *st, uint32_t b, uint32_t head, uint32_t tail,
                     uint32_t ring_start, uint32_t ring_size, const uint64_t pdp[4])
 {

@@ -61,6 +61,10 @@ void fuzz_run_bounded(struct fuzz_dev *d, unsigned rounds, unsigned max_fires);
  * mastering on, MSI enabled. */
 void fuzz_place_bars(struct fuzz_dev *d);
 
+/* The GGTT's first `pages` entries onto guest RAM from `gpa` on, as
+ * i915 binds its objects (8-byte stores to BAR0 + 8 MiB). */
+void fuzz_map_ggtt(struct fuzz_dev *d, uint64_t gpa, uint32_t pages);
+
 /* A gen9 context's register state page as i915 writes it (LRI headers,
  * ring registers of the engine at `base`, the four PDPs as given). */
 void fuzz_ctx_image(uint32_t *state, uint32_t base, uint32_t head, uint32_t tail,
