@@ -16,6 +16,10 @@
 #include <string.h>
 
 #define SECTION_VERSION 1u
+/* "regs" version 2: the register file sparsely, (dword index, value) for
+ * each non-zero dword (a few KiB instead of 2 MiB); version 1, the whole
+ * file raw, is still read. */
+#define REGS_SPARSE_VERSION 2u
 
 static void save_identity(struct vgpu *v, struct state_buf *b)
 {
@@ -90,7 +94,18 @@ int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
     stateblob_add(&w, "identity", SECTION_VERSION, b.p, b.len);
     b.len = 0;
     stateblob_add(&w, "pcicfg", SECTION_VERSION, v->pci.cfg, sizeof(v->pci.cfg));
-    stateblob_add(&w, "regs", SECTION_VERSION, v->regs.mem, GVT_MMIO_SIZE);
+    uint32_t nonzero = 0;
+    for (uint32_t i = 0; i < GVT_MMIO_SIZE / 4; i++)
+        nonzero += v->regs.mem[i] != 0;
+    state_put32(&b, nonzero);
+    for (uint32_t i = 0; i < GVT_MMIO_SIZE / 4; i++) {
+        if (v->regs.mem[i]) {
+            state_put32(&b, i);
+            state_put32(&b, v->regs.mem[i]);
+        }
+    }
+    stateblob_add(&w, "regs", REGS_SPARSE_VERSION, b.p, b.len);
+    b.len = 0;
     /* The GGTT sparsely: most of 4 GiB is never mapped. A table in guest
      * RAM travels with the guest's memory: only where it is goes here. */
     uint32_t n = 0;
@@ -139,7 +154,9 @@ int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
 /* --- restore ------------------------------------------------------------ */
 
 struct staged {
-    const uint8_t *cfg, *regs;
+    const uint8_t *cfg, *regs; /* regs: the raw file (version 1), or NULL */
+    uint32_t regs_count;       /* version 2: pairs in regs_sparse */
+    struct state_reader regs_sparse;
     uint32_t ggtt_count;
     struct state_reader ggtt;
     uint64_t gsm_gfn, gsm_park; /* 0: no GGTT RAM in the saved guest */
@@ -241,20 +258,45 @@ static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
 {
     const struct stateblob_section *id = section(sb, "identity", why),
                                    *pcicfg = section(sb, "pcicfg", why),
-                                   *regs = section(sb, "regs", why),
+                                   *regs = stateblob_find(sb, "regs"),
                                    *ggtt = section(sb, "ggtt", why),
                                    *dev = section(sb, "device", why),
                                    *eng = section(sb, "engines", why);
+    if (!regs)
+        *why = "a required section is missing";
     if (!id || !pcicfg || !regs || !ggtt || !dev || !eng)
         return -EINVAL;
     if (stage_identity(cfg, type, id, why) < 0)
         return -EINVAL;
-    if (pcicfg->len != PCI_CFG_SIZE || regs->len != GVT_MMIO_SIZE) {
-        *why = "config space or register file of the wrong size";
+    if (regs->version == SECTION_VERSION && regs->len == GVT_MMIO_SIZE) {
+        st->regs = regs->data;
+    } else if (regs->version == REGS_SPARSE_VERSION) {
+        state_reader_init(&st->regs_sparse, regs);
+        st->regs_count = state_get32(&st->regs_sparse);
+        if (st->regs_sparse.bad || st->regs_count > GVT_MMIO_SIZE / 4 ||
+            (uint64_t)st->regs_count * 8 != st->regs_sparse.left) {
+            *why = "register file section malformed";
+            return -EINVAL;
+        }
+        struct state_reader check = st->regs_sparse;
+        for (uint32_t i = 0; i < st->regs_count; i++) {
+            uint32_t idx = state_get32(&check);
+            (void)state_get32(&check);
+            if (idx >= GVT_MMIO_SIZE / 4) {
+                *why = "register index out of range";
+                return -EINVAL;
+            }
+        }
+    } else {
+        *why = regs->version == SECTION_VERSION ? "register file of the wrong size"
+                                                : "a section has an unknown version";
+        return -EINVAL;
+    }
+    if (pcicfg->len != PCI_CFG_SIZE) {
+        *why = "config space of the wrong size";
         return -EINVAL;
     }
     st->cfg = pcicfg->data;
-    st->regs = regs->data;
 
     state_reader_init(&st->ggtt, ggtt);
     st->ggtt_count = state_get32(&st->ggtt);
@@ -344,7 +386,16 @@ static void apply(struct vgpu *v, struct staged *st)
 {
     pci_func_unmap_all(&v->pci);
     memcpy(v->pci.cfg, st->cfg, PCI_CFG_SIZE);
-    memcpy(v->regs.mem, st->regs, GVT_MMIO_SIZE);
+    if (st->regs) {
+        memcpy(v->regs.mem, st->regs, GVT_MMIO_SIZE);
+    } else {
+        memset(v->regs.mem, 0, GVT_MMIO_SIZE);
+        for (uint32_t i = 0; i < st->regs_count; i++) {
+            uint32_t idx = state_get32(&st->regs_sparse);
+            v->regs.mem[idx] = state_get32(&st->regs_sparse);
+        }
+    }
+    v->regs.pristine = false;
     if (!v->gsm) {
         gvt_ggtt_reset(v);
         for (uint32_t i = 0; i < st->ggtt_count; i++) {
