@@ -92,6 +92,7 @@ static void destroy(void)
     memset(&kept, 0, sizeof(kept));
     kept_type[0] = 0;
     fx.pool_used = 0; /* the domain those frames were populated for is gone */
+    memset(fx.pool_index, 0, sizeof(fx.pool_index));
     fx.physmap = false;
 }
 

@@ -353,11 +353,35 @@ int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
  * onto a populated frame frees it, one dirty-tracked range. Only for
  * targets that ask (fx.physmap); the others keep a trapped GGTT. */
 
+static unsigned pool_slot(uint64_t gfn)
+{
+    return (unsigned)(gfn * 0x9e3779b97f4a7c15ull >> 51) & (2 * FUZZ_POOL_FRAMES - 1);
+}
+
+/* After pool_gfn changed: the index again (open addressing). */
+static void pool_reindex(void)
+{
+    memset(fx.pool_index, 0, sizeof(fx.pool_index));
+    for (unsigned i = 0; i < fx.pool_used; i++) {
+        if (fx.pool_gfn[i] == UINT64_MAX)
+            continue;
+        unsigned h = pool_slot(fx.pool_gfn[i]);
+        while (fx.pool_index[h])
+            h = (h + 1) & (2 * FUZZ_POOL_FRAMES - 1);
+        fx.pool_index[h] = (uint16_t)(i + 1);
+    }
+}
+
 int fuzz_xen_pool_find(uint64_t gfn)
 {
-    for (unsigned i = 0; i < fx.pool_used; i++)
-        if (fx.pool_gfn[i] == gfn)
-            return (int)i;
+    for (unsigned h = pool_slot(gfn), n = 0; n < 2 * FUZZ_POOL_FRAMES;
+         n++, h = (h + 1) & (2 * FUZZ_POOL_FRAMES - 1)) {
+        uint16_t v = fx.pool_index[h];
+        if (!v)
+            return -1;
+        if (fx.pool_gfn[v - 1] == gfn)
+            return v - 1;
+    }
     return -1;
 }
 
@@ -416,6 +440,7 @@ int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid, unsigned
     }
     for (unsigned long i = 0; i < nr; i++)
         fx.pool_gfn[fx.pool_used++] = pfns[i];
+    pool_reindex();
     return 0;
 }
 
@@ -427,6 +452,7 @@ int xendevicemodel_relocate_memory(xendevicemodel_handle *h, domid_t d, uint32_t
         errno = EPERM;
         return -1;
     }
+    bool overlapping = src < dst + size && dst < src + size;
     for (uint32_t i = 0; i < size; i++) {
         int f = fuzz_xen_pool_find(src + i);
         if (f < 0 || dst + i < FUZZ_RAM_BYTES / PAGE) {
@@ -437,7 +463,10 @@ int xendevicemodel_relocate_memory(xendevicemodel_handle *h, domid_t d, uint32_t
         if (victim >= 0 && victim != f)
             fx.pool_gfn[victim] = UINT64_MAX;
         fx.pool_gfn[f] = dst + i;
+        if (overlapping)
+            pool_reindex(); /* frame by frame, as Xen moves them */
     }
+    pool_reindex();
     return 0;
 }
 

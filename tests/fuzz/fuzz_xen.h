@@ -30,6 +30,7 @@ struct fuzz_xen {
     bool refuse_relocate;   /* Xen refuses XEN_DMOP_relocate_memory */
     unsigned pool_used;
     uint64_t pool_gfn[FUZZ_POOL_FRAMES];
+    uint16_t pool_index[2 * FUZZ_POOL_FRAMES]; /* gfn hash -> frame + 1 */
     uint8_t pool_dirty[FUZZ_POOL_FRAMES];
     uint64_t dirty_first;
     uint32_t dirty_nr;
