@@ -8,6 +8,8 @@
 # the lines reached, then the three directories' totals.
 #
 # usage: coverage.sh [TARGET...]   (environment as for run.sh, set by make)
+# FUZZ_COVERAGE_CORPUS=committed: only the corpus in the tree (the
+# regression suite make check replays), not what make fuzz grew.
 set -uo pipefail
 src=${FUZZ_SRCDIR:?run through make fuzz-coverage}
 out=${FUZZ_BUILDDIR:?}/fuzz-coverage
@@ -39,8 +41,10 @@ for t in $targets; do
     # The committed corpus, and what `make fuzz` grew (if anything).
     mkdir -p "$out/corpus/$t"
     cp "$src/tests/fuzz/corpus/$t"/* "$out/corpus/$t/" 2>/dev/null
-    cp "$FUZZ_BUILDDIR/fuzz/corpus/$t"/* "$out/corpus/$t/" 2>/dev/null
-    cp "$FUZZ_BUILDDIR/fuzz-nosan/corpus/$t"/* "$out/corpus/$t/" 2>/dev/null
+    if [ "${FUZZ_COVERAGE_CORPUS:-all}" != committed ]; then
+        cp "$FUZZ_BUILDDIR/fuzz/corpus/$t"/* "$out/corpus/$t/" 2>/dev/null
+        cp "$FUZZ_BUILDDIR/fuzz-nosan/corpus/$t"/* "$out/corpus/$t/" 2>/dev/null
+    fi
     n=$(ls "$out/corpus/$t" | wc -l)
     LLVM_PROFILE_FILE="$out/prof/$t.profraw" XENGVT_FUZZ_CORPUS="$out/corpus" "$out/$t" \
         > "$out/$t.log" 2>&1 || { echo "coverage: $t failed on its corpus"; tail -5 "$out/$t.log"; }

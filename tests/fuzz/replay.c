@@ -57,12 +57,16 @@ int main(void)
     for (unsigned i = 0; i < n; i++) {
         /* A finding aborts (or the sanitizer ends the process): the TAP
          * plan then comes up short and the test fails. */
+        if (&fuzz_last_fingerprint)
+            fuzz_last_fingerprint = 0; /* an input refused before the device ran has none */
         LLVMFuzzerTestOneInput(bufs[i], lens[i]);
         first[i] = &fuzz_last_fingerprint ? fuzz_last_fingerprint : 0;
     }
     for (unsigned i = 0; i < n; i++) {
         unsigned before = (i + 1) % n;
         LLVMFuzzerTestOneInput(bufs[before], lens[before]);
+        if (&fuzz_last_fingerprint)
+            fuzz_last_fingerprint = 0;
         LLVMFuzzerTestOneInput(bufs[i], lens[i]);
         uint64_t again = &fuzz_last_fingerprint ? fuzz_last_fingerprint : 0;
         if (again != first[i]) {
