@@ -57,10 +57,21 @@ static void entry_store(struct vgpu *v, uint32_t idx, uint64_t e)
     __atomic_store_n(&v->ggtt[idx], e, __ATOMIC_RELAXED);
 }
 
+/* Zero `len` bytes (a multiple of 4 KiB) page by page, writing only the
+ * pages that are not zero already: a reset of a mostly empty table then
+ * reads memory instead of dirtying all of it. */
+static void zero_pages(void *p, size_t len)
+{
+    static const uint8_t zero[4096];
+    for (size_t off = 0; off < len; off += sizeof(zero))
+        if (memcmp((uint8_t *)p + off, zero, sizeof(zero)) != 0)
+            memset((uint8_t *)p + off, 0, sizeof(zero));
+}
+
 void gvt_ggtt_reset(struct vgpu *v)
 {
     if (v->gsm) {
-        memset(v->ggtt, 0, (size_t)GVT_GGTT_ENTRIES * sizeof(uint64_t));
+        zero_pages(v->ggtt, (size_t)GVT_GGTT_ENTRIES * sizeof(uint64_t));
         return;
     }
     if (v->ggtt_hi > v->ggtt_lo)

@@ -83,6 +83,33 @@ static void save_engine(const struct gvt_engine *e, struct state_buf *b)
     state_put64(b, cs->dwords);
 }
 
+/* The register file as (index, value) pairs of its non-zero dwords. Most
+ * of it is zero: 64-byte blocks are skipped whole. */
+static void save_regs_sparse(struct vgpu *v, struct state_buf *b)
+{
+    static const uint32_t zero[16];
+    const uint32_t *mem = v->regs.mem;
+    uint32_t nonzero = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            state_put32(b, nonzero);
+        for (uint32_t blk = 0; blk < GVT_MMIO_SIZE / 4; blk += 16) {
+            if (memcmp(mem + blk, zero, sizeof(zero)) == 0)
+                continue;
+            for (uint32_t i = blk; i < blk + 16; i++) {
+                if (!mem[i])
+                    continue;
+                if (pass == 0) {
+                    nonzero++;
+                } else {
+                    state_put32(b, i);
+                    state_put32(b, mem[i]);
+                }
+            }
+        }
+    }
+}
+
 int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
 {
     struct stateblob_writer w;
@@ -94,16 +121,7 @@ int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
     stateblob_add(&w, "identity", SECTION_VERSION, b.p, b.len);
     b.len = 0;
     stateblob_add(&w, "pcicfg", SECTION_VERSION, v->pci.cfg, sizeof(v->pci.cfg));
-    uint32_t nonzero = 0;
-    for (uint32_t i = 0; i < GVT_MMIO_SIZE / 4; i++)
-        nonzero += v->regs.mem[i] != 0;
-    state_put32(&b, nonzero);
-    for (uint32_t i = 0; i < GVT_MMIO_SIZE / 4; i++) {
-        if (v->regs.mem[i]) {
-            state_put32(&b, i);
-            state_put32(&b, v->regs.mem[i]);
-        }
-    }
+    save_regs_sparse(v, &b);
     stateblob_add(&w, "regs", REGS_SPARSE_VERSION, b.p, b.len);
     b.len = 0;
     /* The GGTT sparsely: most of 4 GiB is never mapped. A table in guest

@@ -107,16 +107,24 @@ void *xenforeignmemory_map(xenforeignmemory_handle *h, uint32_t dom, int prot, s
     if (va == MAP_FAILED)
         return NULL;
     bool any_bad = false;
-    for (size_t i = 0; i < pages; i++) {
+    for (size_t i = 0; i < pages;) {
         int f = arr[i] < FUZZ_RAM_BYTES / PAGE ? -1 : fuzz_xen_pool_find(arr[i]);
         bool ok = arr[i] < FUZZ_RAM_BYTES / PAGE || f >= 0;
         off_t at = f >= 0 ? (off_t)(FUZZ_RAM_BYTES + (uint64_t)f * PAGE) : (off_t)(arr[i] * PAGE);
-        if (ok && mmap(va + i * PAGE, PAGE, prot, MAP_SHARED | MAP_FIXED, fx.ram_fd, at) ==
+        /* A run of consecutive RAM frames is one mapping (a bucket is 64). */
+        size_t run = 1;
+        while (ok && f < 0 && i + run < pages && arr[i + run] == arr[i] + run &&
+               arr[i + run] < FUZZ_RAM_BYTES / PAGE)
+            run++;
+        if (ok && mmap(va + i * PAGE, run * PAGE, prot, MAP_SHARED | MAP_FIXED, fx.ram_fd, at) ==
                       MAP_FAILED)
             abort();
-        if (err)
-            err[i] = ok ? 0 : -EINVAL;
+        for (size_t k = 0; k < run; k++) {
+            if (err)
+                err[i + k] = ok ? 0 : -EINVAL;
+        }
         any_bad |= !ok;
+        i += run;
     }
     if (any_bad && !err) {
         munmap(va, pages * PAGE);
