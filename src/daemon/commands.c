@@ -64,6 +64,8 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_str(w, "sbdf", sbdf);
     json_str(w, "type", d->opt.type_name);
     json_u64(w, "vcpus", is.vcpus);
+    json_u64(w, "ioreq_server", ioreq_server_id(d->srv));
+    json_u64(w, "adopted_waiting", is.adopted_waiting);
     json_bool(w, "legacy_mapping", is.legacy_mapping);
     json_u64(w, "ioreq_pio", is.pio);
     json_u64(w, "ioreq_mmio", is.mmio);
@@ -234,7 +236,31 @@ static int cmd_save(void *opaque, const struct json_object *req, struct control_
     return rc;
 }
 
+/* {"cmd":"checkpoint"}: the device state as the payload, taken between
+ * two guest accesses, without stopping the guest: what a supervisor keeps
+ * to restart this daemon (--restore, --adopt-server) should it die. */
+static int cmd_checkpoint(void *opaque, const struct json_object *req,
+                          struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    (void)req;
+    /* No pause: the event loop runs one thing at a time, so the state is
+     * whole between two accesses, and pausing would re-phase the vblank
+     * timer the guest is watching. Work in flight is in the state. */
+    uint8_t *blob;
+    size_t len;
+    int rc = vgpu_save(d->vgpu, &blob, &len);
+    if (rc < 0)
+        return rc;
+    json_u64(reply->json, "state_bytes", len);
+    json_u64(reply->json, "ioreq_server", ioreq_server_id(d->srv));
+    reply->payload = blob;
+    reply->payload_len = len;
+    return 0;
+}
+
 const struct control_command daemon_commands[] = {
+    { "checkpoint", cmd_checkpoint },
     { "pause", cmd_pause },
     { "resume", cmd_resume },
     { "save", cmd_save },

@@ -218,7 +218,9 @@ static int setup(struct daemon *d)
         return EXIT_RUNTIME;
 
     struct ioreq_server_params params = { .domid = o->domid,
-                                          .legacy_mapping = o->legacy_mapping };
+                                          .legacy_mapping = o->legacy_mapping,
+                                          .adopt = o->adopt,
+                                          .adopt_id = o->adopt_id };
     if (ioreq_server_create(&params, d->dmod, d->fmem, d->ports, d->gm, &d->srv) < 0)
         return EXIT_XEN_SETUP;
     ioreq_server_on_domain_dead(d->srv, on_domain_gone, d);

@@ -60,6 +60,10 @@ static void usage(FILE *out)
 "      --restore FILE     start from a device state saved by the control\n"
 "                         socket's \"save\" (same type, PCI address, ids);\n"
 "                         a refused file exits 5 before touching the domain\n"
+"      --adopt-server ID  take over ioreq server ID, which a daemon that died\n"
+"                         left serving this domain (its claims, and an access\n"
+"                         a vCPU still waits on), instead of creating one;\n"
+"                         with --restore of that daemon's last checkpoint\n"
 "      --runas USER[:GROUP]  after set-up, run as this user (default when\n"
 "                         started as root: " "nobody" ")\n"
 "      --chroot DIR       after set-up, chroot into DIR\n"
@@ -106,7 +110,7 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 
 enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID,
        OPT_CONTROL, OPT_VNC, OPT_EDID, OPT_RESOLUTION, OPT_KMS,
-       OPT_RESTORE, OPT_RUNAS, OPT_CHROOT, OPT_NO_SANDBOX, OPT_TRAP_GGTT, OPT_APERTURE, OPT_APERTURE_RAM };
+       OPT_RESTORE, OPT_RUNAS, OPT_CHROOT, OPT_NO_SANDBOX, OPT_TRAP_GGTT, OPT_APERTURE, OPT_APERTURE_RAM, OPT_ADOPT };
 
 int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
 {
@@ -127,6 +131,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "vnc", required_argument, NULL, OPT_VNC },
         { "kms", required_argument, NULL, OPT_KMS },
         { "restore", required_argument, NULL, OPT_RESTORE },
+        { "adopt-server", required_argument, NULL, OPT_ADOPT },
         { "runas", required_argument, NULL, OPT_RUNAS },
         { "chroot", required_argument, NULL, OPT_CHROOT },
         { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
@@ -236,6 +241,18 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         case OPT_RESTORE:
             o->restore_path = optarg; /* read and checked at set-up */
             break;
+        case OPT_ADOPT: {
+            char *end;
+            errno = 0;
+            unsigned long id = strtoul(optarg, &end, 0);
+            if (errno || end == optarg || *end || id > 0xffff) {
+                fprintf(stderr, "xengvtd: --adopt-server: an ioreq server id (0-65535)\n");
+                return -1;
+            }
+            o->adopt = true;
+            o->adopt_id = (uint16_t)id;
+            break;
+        }
         case OPT_KMS:
             o->kms_spec = optarg; /* checked when the output starts */
             break;

@@ -29,7 +29,7 @@ struct xengvtd_options {
     bool legacy_mapping;
     bool trap_ggtt;
     uint32_t aperture_mb;    /* 0: the type's mappable slice */
-    bool aperture_ram;       /* the slice as guest RAM, synchronised */          /* no GGTT RAM: every entry store traps */
+    bool aperture_ram;       /* the slice as guest RAM, synchronised */
     bool io_bar;
     uint16_t device_id;     /* 0: the host's Intel GPU's, else 0x1912 */
     bool host_identity;     /* look for the host's Intel GPU */
@@ -38,6 +38,8 @@ struct xengvtd_options {
     const char *vnc_listen; /* "ADDR:PORT" or NULL */
     const char *kms_spec;   /* "DEVICE[:CONNECTOR]" or NULL */
     const char *restore_path; /* --restore FILE */
+    bool adopt;               /* --adopt-server ID: a dead daemon's server */
+    uint16_t adopt_id;
     bool sandbox;           /* on unless --no-sandbox */
     const char *runas;      /* --runas USER[:GROUP] */
     const char *chroot_dir; /* --chroot DIR */

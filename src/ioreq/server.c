@@ -124,11 +124,17 @@ int ioreq_server_create(const struct ioreq_server_params *params,
     for (unsigned i = 0; i < nr_vcpus; i++)
         s->vcpus[i] = (struct vcpu_slot){ s, -1 };
 
-    /* Atomic buffered handling: Xen rebases the ring pointers with a
-     * cmpxchg and we advance read_pointer with an atomic add. */
-    if (xendevicemodel_create_ioreq_server(dmod, (domid_t)params->domid,
-                                           HVM_IOREQSRV_BUFIOREQ_ATOMIC,
-                                           &s->id) < 0) {
+    if (params->adopt) {
+        /* Ours from now on: destroyed when we end, as if we made it. */
+        s->id = (ioservid_t)params->adopt_id;
+        s->adopted = true;
+    } else if (xendevicemodel_create_ioreq_server(dmod, (domid_t)params->domid,
+                                                  /* Atomic buffered handling: Xen
+                                                   * rebases the ring pointers with a
+                                                   * cmpxchg, we advance read_pointer
+                                                   * with an atomic add. */
+                                                  HVM_IOREQSRV_BUFIOREQ_ATOMIC,
+                                                  &s->id) < 0) {
         rc = -errno;
         log_error("dom%u: create_ioreq_server: %s", params->domid,
                   strerror(errno));
@@ -144,13 +150,19 @@ int ioreq_server_create(const struct ioreq_server_params *params,
                  params->legacy_mapping ? " (requested)" : "");
         rc = map_pages_legacy(s);
     }
+    if (rc < 0 && s->adopted) {
+        log_error("dom%u: no ioreq server %u to adopt: %s", params->domid, s->id,
+                  strerror(-rc));
+        s->created = false; /* not ours to destroy */
+        goto fail;
+    }
     if (rc < 0) {
         log_error("dom%u: mapping the ioreq pages failed: %s", params->domid,
                   strerror(-rc));
         goto fail;
     }
-    log_info("dom%u: ioreq server %u created, %u vCPUs, pages mapped by %s",
-             params->domid, s->id, nr_vcpus,
+    log_info("dom%u: ioreq server %u %s, %u vCPUs, pages mapped by %s", params->domid,
+             s->id, s->adopted ? "adopted" : "created", nr_vcpus,
              s->stats.legacy_mapping ? "gfn" : "resource");
     *out = s;
     return 0;
@@ -162,6 +174,7 @@ fail:
 
 static void handle_vcpu(void *opaque, unsigned vcpu);
 static void handle_buffered(void *opaque, unsigned arg);
+static void answer_waiting_slots(struct ioreq_server *s);
 
 int ioreq_server_enable(struct ioreq_server *s)
 {
@@ -192,7 +205,30 @@ int ioreq_server_enable(struct ioreq_server *s)
     }
     s->buf_local_port = local;
     log_info("dom%u: ioreq server %u enabled", domid, s->id);
+    if (s->adopted)
+        answer_waiting_slots(s);
     return 0;
+}
+
+/* A vCPU whose access the dead daemon never answered waits on its slot:
+ * READY (posted, not yet taken) or INPROCESS (taken, not answered). Its
+ * event was consumed by the dead process, so nothing will announce it
+ * again; an INPROCESS access is handled again from the start (a register
+ * write applied twice leaves the register as once). */
+static void answer_waiting_slots(struct ioreq_server *s)
+{
+    ioreq_dispatch_buffered(&s->dispatch, s->bufpage);
+    for (unsigned i = 0; i < s->nr_vcpus; i++) {
+        volatile ioreq_t *slot = &s->iopage->vcpu_ioreq[i];
+        uint8_t state = slot->state;
+        if (state != STATE_IOREQ_READY && state != STATE_IOREQ_INPROCESS)
+            continue;
+        log_info("dom%u: vCPU %u was waiting on the adopted server: answering it",
+                 s->params.domid, i);
+        s->stats.adopted_waiting++;
+        slot->state = STATE_IOREQ_READY;
+        handle_vcpu(&s->vcpus[i], i);
+    }
 }
 
 void ioreq_server_destroy(struct ioreq_server *s)
@@ -279,6 +315,10 @@ int ioreq_map_range(struct ioreq_server *s, enum io_space space,
             s->dmod, domid, s->id, space == IO_SPACE_MMIO, start,
             start + size - 1);
     }
+    if (xrc < 0 && errno == EEXIST && s->adopted) {
+        /* The dead daemon claimed it already, and Xen kept the claim. */
+        xrc = 0;
+    }
     if (xrc < 0) {
         rc = -errno;
         iomap_remove(&s->dispatch.maps[space], start);
@@ -329,6 +369,8 @@ void ioreq_get_stats(const struct ioreq_server *s, struct ioreq_stats *out)
 }
 
 uint32_t ioreq_server_domid(const struct ioreq_server *s) { return s->params.domid; }
+
+unsigned ioreq_server_id(const struct ioreq_server *s) { return s->id; }
 
 void ioreq_server_on_domain_dead(struct ioreq_server *s, ioreq_dead_cb cb,
                                  void *opaque)

@@ -19,6 +19,11 @@ enum io_space { IO_SPACE_PIO = 0, IO_SPACE_MMIO = 1, IO_SPACE_PCI = 2 };
 struct ioreq_server_params {
     uint32_t domid;
     bool legacy_mapping; /* skip the resource API (debugging, old Xen) */
+    /* Take over this existing server instead of creating one: the server a
+     * daemon that died left behind (Xen keeps it, its ranges and any access
+     * a vCPU is waiting on; the ports fall back to unbound). */
+    bool adopt;
+    uint16_t adopt_id;
 };
 
 struct ioreq_stats {
@@ -29,16 +34,20 @@ struct ioreq_stats {
     int64_t time_offset;   /* last TIMEOFFSET from the guest (seconds) */
     bool legacy_mapping;   /* pages were mapped by the legacy path */
     unsigned vcpus;
+    uint64_t adopted_waiting; /* accesses a dead daemon left, answered on adoption */
 };
 
 /* Creates the server (with a buffered ring), maps its pages (resource API,
- * or the legacy gfn path when refused), and leaves it disabled. */
+ * or the legacy gfn path when refused), and leaves it disabled. With
+ * params->adopt_id it maps the pages of that existing server instead. */
 int ioreq_server_create(const struct ioreq_server_params *params,
                         xendevicemodel_handle *dmod,
                         xenforeignmemory_handle *fmem, struct evt_ports *ports,
                         struct gmem *gm, struct ioreq_server **out);
 /* Enables the server, then binds each vCPU's port and the buffered port:
- * Xen fills vp_eport only once the server is enabled. */
+ * Xen fills vp_eport only once the server is enabled. An adopted server's
+ * slots are then answered: a vCPU may be waiting on one since its daemon
+ * died, and no new event will come for it. */
 int ioreq_server_enable(struct ioreq_server *s);
 /* Disables, unbinds, unmaps, destroys. Safe on a dead domain. */
 void ioreq_server_destroy(struct ioreq_server *s);
@@ -62,6 +71,8 @@ int ioreq_wp_remove(struct ioreq_server *s, uint64_t gfn);
 unsigned ioreq_wp_count(const struct ioreq_server *s);
 
 void ioreq_get_stats(const struct ioreq_server *s, struct ioreq_stats *out);
+/* Xen's id of the server (what a successor daemon adopts). */
+unsigned ioreq_server_id(const struct ioreq_server *s);
 uint32_t ioreq_server_domid(const struct ioreq_server *s);
 
 /* Called when a Xen call reports the domain gone (ESRCH). */

@@ -19,6 +19,7 @@ struct ioreq_server {
     struct evt_ports *ports;
     ioservid_t id;
     bool created, enabled;
+    bool adopted; /* a dead daemon's server, taken over */
 
     /* Either one resource mapping of [bufioreq page, ioreq page] or two
      * legacy gfn mappings. */

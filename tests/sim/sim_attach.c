@@ -35,13 +35,7 @@ void sim_domain_dies(void)
     struct sim_shared *sh = shared;
     if (!__atomic_exchange_n(&sh->alive, 0u, __ATOMIC_ACQ_REL))
         return;
-    /* @releaseDomain fires for a watcher, as xenstored does. */
-    if (__atomic_load_n(&sh->xs_watching, __ATOMIC_ACQUIRE)) {
-        uint64_t one = 1;
-        __atomic_fetch_add(&sh->xs_release_events, 1, __ATOMIC_ACQ_REL);
-        if (write(sh->xs_efd, &one, sizeof(one)) != sizeof(one))
-            abort();
-    }
+    sim_post_release(sh);
 }
 
 int sim_check_domain(int32_t restricted, uint32_t domid)

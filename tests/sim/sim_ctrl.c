@@ -2,6 +2,7 @@
  * libxentoolcore (restrict), simulated. */
 #include "sim_xen.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,6 +43,10 @@ int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
     memset(info, 0, sizeof(*info));
     info->domain = (domid_t)sh->domid;
     info->flags = XEN_DOMINF_hvm_guest;
+    if (__atomic_load_n(&sh->shutdown, __ATOMIC_ACQUIRE))
+        info->flags |= XEN_DOMINF_shutdown |
+                       ((sh->shutdown_reason & XEN_DOMINF_shutdownmask)
+                        << XEN_DOMINF_shutdownshift);
     info->max_vcpu_id = sh->nr_vcpus - 1;
     info->tot_pages = sh->ram_bytes / 4096 + sh->pool_live;
     info->max_pages = sh->max_pages ? sh->max_pages
@@ -57,64 +62,107 @@ int xentoolcore_restrict_all(domid_t domid)
 
 struct xs_handle {
     char watch_token[64];
+    int slot; /* our @releaseDomain watcher slot, -1 until claimed */
 };
 
 struct xs_handle *xs_open(unsigned long flags)
 {
     (void)flags;
-    return calloc(1, sizeof(struct xs_handle));
+    struct xs_handle *h = calloc(1, sizeof(struct xs_handle));
+    if (h)
+        h->slot = -1;
+    return h;
+}
+
+static void release_slot(struct xs_handle *h)
+{
+    if (h->slot >= 0)
+        __atomic_store_n(&sim_xen()->xs_watcher[h->slot].pid, 0, __ATOMIC_RELEASE);
+    h->slot = -1;
 }
 
 void xs_close(struct xs_handle *xsh)
 {
+    if (xsh)
+        release_slot(xsh);
     free(xsh);
+}
+
+/* A slot of our own: free, or left by a process that is gone. Its
+ * eventfd is drained of what the previous owner did not read. */
+static int claim_slot(struct xs_handle *h)
+{
+    if (h->slot >= 0)
+        return h->slot;
+    struct sim_shared *sh = sim_xen();
+    int32_t me = (int32_t)getpid();
+    for (int i = 0; i < SIM_XS_WATCHERS; i++) {
+        int32_t owner = __atomic_load_n(&sh->xs_watcher[i].pid, __ATOMIC_ACQUIRE);
+        if (owner && (kill(owner, 0) == 0 || errno != ESRCH))
+            continue;
+        if (!__atomic_compare_exchange_n(&sh->xs_watcher[i].pid, &owner, me, false,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            continue;
+        uint64_t stale;
+        while (read(sh->xs_efd[i], &stale, sizeof(stale)) == sizeof(stale))
+            ;
+        __atomic_store_n(&sh->xs_watcher[i].events, 0, __ATOMIC_RELEASE);
+        h->slot = i;
+        return i;
+    }
+    return -1;
 }
 
 int xs_fileno(struct xs_handle *h)
 {
-    (void)h;
-    return sim_xen()->xs_efd;
-}
-
-static void post_release_event(struct sim_shared *sh)
-{
-    uint64_t one = 1;
-    __atomic_fetch_add(&sh->xs_release_events, 1, __ATOMIC_ACQ_REL);
-    if (write(sh->xs_efd, &one, sizeof(one)) != sizeof(one))
-        abort();
+    int slot = claim_slot(h);
+    if (slot < 0)
+        return sim_fail(EMFILE);
+    return sim_xen()->xs_efd[slot];
 }
 
 bool xs_watch(struct xs_handle *h, const char *path, const char *token)
 {
     if (strcmp(path, "@releaseDomain") != 0) {
-        errno = ENOSYS; /* the daemon watches nothing else yet */
+        errno = ENOSYS; /* nothing else is watched yet */
+        return false;
+    }
+    int slot = claim_slot(h);
+    if (slot < 0) {
+        errno = EMFILE;
         return false;
     }
     snprintf(h->watch_token, sizeof(h->watch_token), "%s", token);
+    /* xenstored fires every new watch once. */
     struct sim_shared *sh = sim_xen();
-    sh->xs_watching = 1;
-    post_release_event(sh); /* xenstored fires every new watch once */
+    uint64_t one = 1;
+    __atomic_fetch_add(&sh->xs_watcher[slot].events, 1, __ATOMIC_ACQ_REL);
+    if (write(sh->xs_efd[slot], &one, sizeof(one)) != sizeof(one))
+        abort();
     return true;
 }
 
 bool xs_unwatch(struct xs_handle *h, const char *path, const char *token)
 {
-    (void)h;
     (void)path;
     (void)token;
-    sim_xen()->xs_watching = 0;
+    release_slot(h);
     return true;
 }
 
 char **xs_read_watch(struct xs_handle *h, unsigned int *num)
 {
     struct sim_shared *sh = sim_xen();
-    uint64_t count;
-    if (read(sh->xs_efd, &count, sizeof(count)) != sizeof(count))
+    if (h->slot < 0) {
+        errno = EINVAL;
         return NULL;
-    uint32_t n = __atomic_load_n(&sh->xs_release_events, __ATOMIC_ACQUIRE);
-    while (n && !__atomic_compare_exchange_n(&sh->xs_release_events, &n, n - 1,
-                                            false, __ATOMIC_ACQ_REL,
+    }
+    uint64_t count;
+    if (read(sh->xs_efd[h->slot], &count, sizeof(count)) != sizeof(count))
+        return NULL;
+    uint32_t *events = &sh->xs_watcher[h->slot].events;
+    uint32_t n = __atomic_load_n(events, __ATOMIC_ACQUIRE);
+    while (n && !__atomic_compare_exchange_n(events, &n, n - 1, false, __ATOMIC_ACQ_REL,
                                             __ATOMIC_ACQUIRE))
         ;
     if (!n) {

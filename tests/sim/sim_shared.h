@@ -6,15 +6,19 @@
 #define XENGVT_TESTS_SIM_SHARED_H
 
 #include <stdint.h>
+#include <unistd.h>
 
 #define SIM_SHM_MAGIC 0x58475653u /* "SVGX" */
-#define SIM_SHM_VERSION 2u
+#define SIM_SHM_VERSION 3u
 #define SIM_ENV_FD "XENGVT_SIM_FD"
 
 #define SIM_MAX_VCPUS 8
 #define SIM_MAX_RANGES 128
 #define SIM_MAX_MSI 4096
 #define SIM_MAX_XS 64
+/* Processes watching @releaseDomain at once (daemons, a supervisor): each
+ * has its own eventfd, made by the test and inherited by all. */
+#define SIM_XS_WATCHERS 6
 #define SIM_MAX_MEMTYPE 256
 #define SIM_LOCAL_PORT_BASE 100 /* daemon-side ports: base + vcpu, base + MAX for buf */
 #define SIM_REMOTE_VCPU_PORT_BASE 10
@@ -59,9 +63,15 @@ struct sim_shared {
     uint32_t domid;
     uint32_t nr_vcpus;
     uint64_t ram_bytes;
-    int32_t ram_fd, daemon_efd, xs_efd, shm_fd; /* fd numbers in the daemon */
+    int32_t ram_fd, daemon_efd, shm_fd; /* fd numbers in the daemon */
+    int32_t xs_efd[SIM_XS_WATCHERS];
 
     uint32_t alive;   /* 0 once the guest killed the domain */
+    /* Xen's shutdown state (SHUTDOWN_* reason), as domain info reports it;
+     * the domain still exists until destroyed. */
+    uint32_t shutdown, shutdown_reason;
+    uint32_t generation; /* domains created so far in this simulation */
+    uint32_t paused;     /* the toolstack paused it (xl pause, create -p) */
     uint32_t dm_domid; /* the daemon's own domain (0) */
 
     /* Faults a test can inject. */
@@ -126,8 +136,12 @@ struct sim_shared {
     uint32_t dirty_calls;
     uint8_t pool_dirty[SIM_POOL_FRAMES];
 
-    uint32_t xs_release_events; /* @releaseDomain watch events not yet read */
-    uint32_t xs_watching;
+    /* @releaseDomain watchers: a slot per watching process (pid 0: free;
+     * a dead pid's slot is taken again), events not yet read. */
+    struct {
+        int32_t pid;
+        uint32_t events;
+    } xs_watcher[SIM_XS_WATCHERS];
     uint32_t xs_count;
     struct sim_xs_entry xs[SIM_MAX_XS];
 
@@ -135,6 +149,19 @@ struct sim_shared {
     uint8_t bufioreq_page[4096] __attribute__((aligned(4096)));
     uint8_t ioreq_page[4096] __attribute__((aligned(4096)));
 };
+
+/* xenstored fires @releaseDomain for every watcher. */
+static inline void sim_post_release(struct sim_shared *sh)
+{
+    for (unsigned i = 0; i < SIM_XS_WATCHERS; i++) {
+        if (!__atomic_load_n(&sh->xs_watcher[i].pid, __ATOMIC_ACQUIRE))
+            continue;
+        uint64_t one = 1;
+        __atomic_fetch_add(&sh->xs_watcher[i].events, 1, __ATOMIC_ACQ_REL);
+        if (write(sh->xs_efd[i], &one, sizeof(one)) != sizeof(one))
+            __builtin_trap();
+    }
+}
 
 static inline uint32_t sim_pool_slot(uint64_t gfn)
 {

@@ -26,7 +26,7 @@ struct sim {
     struct sim_shared *sh;
     void *ram;
     uint64_t ram_bytes;
-    int shm_fd, ram_fd, daemon_efd, xs_efd;
+    int shm_fd, ram_fd, daemon_efd, xs_efd[SIM_XS_WATCHERS];
     pid_t pid;
     bool reaped;
     int status;
@@ -49,10 +49,13 @@ static void die(const char *what)
 
 static void close_fds(struct sim *sim)
 {
-    int fds[] = { sim->shm_fd, sim->ram_fd, sim->daemon_efd, sim->xs_efd };
-    for (unsigned i = 0; i < 4; i++)
+    int fds[] = { sim->shm_fd, sim->ram_fd, sim->daemon_efd };
+    for (unsigned i = 0; i < 3; i++)
         if (fds[i] >= 0)
             close(fds[i]);
+    for (unsigned i = 0; i < SIM_XS_WATCHERS; i++)
+        if (sim->xs_efd[i] >= 0)
+            close(sim->xs_efd[i]);
 }
 
 static void release(struct sim *sim)
@@ -99,9 +102,11 @@ static void exec_daemon(struct sim *sim, const struct sim_opts *o,
         close(devnull);
     }
 
-    int fds[] = { sim->shm_fd, sim->ram_fd, sim->daemon_efd, sim->xs_efd };
-    for (unsigned i = 0; i < 4; i++)
+    int fds[] = { sim->shm_fd, sim->ram_fd, sim->daemon_efd };
+    for (unsigned i = 0; i < 3; i++)
         fcntl(fds[i], F_SETFD, 0); /* inherited across exec */
+    for (unsigned i = 0; i < SIM_XS_WATCHERS; i++)
+        fcntl(sim->xs_efd[i], F_SETFD, 0);
     if (o->log_path) {
         int lfd = open(o->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (lfd >= 0) {
@@ -153,7 +158,9 @@ struct sim *sim_start(const struct sim_opts *opts)
     struct sim *sim = calloc(1, sizeof(*sim));
     if (!sim)
         return NULL;
-    sim->shm_fd = sim->ram_fd = sim->daemon_efd = sim->xs_efd = -1;
+    sim->shm_fd = sim->ram_fd = sim->daemon_efd = -1;
+    for (unsigned i = 0; i < SIM_XS_WATCHERS; i++)
+        sim->xs_efd[i] = -1;
     pthread_mutex_init(&sim->buf_lock, NULL);
     sim->ram_bytes = o.ram_bytes ? o.ram_bytes : 256ull << 20;
     static unsigned counter;
@@ -166,9 +173,10 @@ struct sim *sim_start(const struct sim_opts *opts)
     sim->shm_fd = memfd_create("xengvt-sim-state", MFD_CLOEXEC);
     sim->ram_fd = memfd_create("xengvt-sim-ram", MFD_CLOEXEC);
     sim->daemon_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
-    sim->xs_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
-    if (sim->shm_fd < 0 || sim->ram_fd < 0 || sim->daemon_efd < 0 ||
-        sim->xs_efd < 0 || ftruncate(sim->shm_fd, sizeof(struct sim_shared)) < 0 ||
+    for (unsigned i = 0; i < SIM_XS_WATCHERS; i++)
+        if ((sim->xs_efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE)) < 0)
+            goto fail;
+    if (sim->shm_fd < 0 || sim->ram_fd < 0 || sim->daemon_efd < 0 || ftruncate(sim->shm_fd, sizeof(struct sim_shared)) < 0 ||
         ftruncate(sim->ram_fd, (off_t)(sim->ram_bytes + (uint64_t)SIM_POOL_FRAMES * 4096u)) < 0)
         goto fail;
     sim->sh = mmap(NULL, sizeof(struct sim_shared), PROT_READ | PROT_WRITE,
@@ -198,7 +206,9 @@ struct sim *sim_start(const struct sim_opts *opts)
         goto fail;
     sh->shm_fd = sim->shm_fd;
     sh->daemon_efd = sim->daemon_efd;
-    sh->xs_efd = sim->xs_efd;
+    for (unsigned i = 0; i < SIM_XS_WATCHERS; i++)
+        sh->xs_efd[i] = sim->xs_efd[i];
+    sh->generation = 1;
     sh->alive = 1;
     sh->refuse_resource_api = o.refuse_resource_api;
     sh->refuse_populate = o.refuse_populate;
@@ -285,12 +295,15 @@ void sim_kill_domain(struct sim *sim)
 {
     struct sim_shared *sh = sim->sh;
     __atomic_store_n(&sh->alive, 0u, __ATOMIC_RELEASE);
-    if (sh->xs_watching) {
-        uint64_t one = 1;
-        __atomic_fetch_add(&sh->xs_release_events, 1, __ATOMIC_ACQ_REL);
-        if (write(sim->xs_efd, &one, sizeof(one)) != sizeof(one))
-            die("xenstore event");
-    }
+    sim_post_release(sh);
+}
+
+void sim_shutdown_domain(struct sim *sim, unsigned reason)
+{
+    struct sim_shared *sh = sim->sh;
+    __atomic_store_n(&sh->shutdown_reason, reason, __ATOMIC_RELEASE);
+    __atomic_store_n(&sh->shutdown, 1u, __ATOMIC_RELEASE);
+    sim_post_release(sh);
 }
 
 struct sim_shared *sim_state(struct sim *sim) { return sim->sh; }

@@ -55,6 +55,11 @@ pid_t sim_daemon_pid(const struct sim *sim);
  * @releaseDomain fires. */
 void sim_kill_domain(struct sim *sim);
 
+/* The guest shuts itself down (SHUTDOWN_poweroff, _reboot, _crash,
+ * _watchdog...): the domain stays, shut down, until a toolstack destroys
+ * it; @releaseDomain fires. */
+void sim_shutdown_domain(struct sim *sim, unsigned reason);
+
 struct sim_shared *sim_state(struct sim *sim);
 /* The frames a device model populated beyond RAM, with their gfns and
  * contents (malloc'd), for sim_opts.physmap_image: the part of a saved
