@@ -31,6 +31,15 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* A supervisor blocks the signals it reads from a signalfd; what it
+ * starts must not inherit that (a daemon deaf to SIGTERM). */
+static void unblock_signals(void)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int launch_xl(char *out, size_t out_len, const char *const *args)
 {
     const char *xl = getenv("XL");
@@ -49,6 +58,7 @@ int launch_xl(char *out, size_t out_len, const char *const *args)
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        unblock_signals();
         if (out)
             dup2(pipefd[1], 1);
         execvp(xl, (char *const *)argv);
@@ -97,6 +107,7 @@ pid_t launch_daemon(const char *const *argv, const char *log_path)
         return pid;
     /* Its own session: the daemon outlives xl-vgpu and its terminal. */
     setsid();
+    unblock_signals();
     int null = open("/dev/null", O_RDONLY);
     int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (null >= 0)

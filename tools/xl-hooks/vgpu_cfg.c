@@ -42,10 +42,10 @@ static bool parse_u(const char *s, unsigned long max, unsigned long *out)
 }
 
 enum key { K_TYPE, K_SBDF, K_DEVICE_ID, K_EDID, K_RESOLUTION, K_VNC, K_KMS, K_IO_BAR,
-           K_LOG_LEVEL, K_APERTURE, K_APERTURE_RAM, K_COUNT };
+           K_LOG_LEVEL, K_APERTURE, K_APERTURE_RAM, K_ON_DAEMON_DEATH, K_COUNT };
 static const char *const key_names[K_COUNT] = {
     "type", "sbdf", "device_id", "edid", "resolution", "vnc", "kms", "io_bar", "log_level",
-    "aperture", "aperture_ram",
+    "aperture", "aperture_ram", "on_daemon_death",
 };
 
 static int set_key(struct vgpu_entry *e, enum key k, const char *val, char *err, size_t len)
@@ -114,6 +114,10 @@ static int set_key(struct vgpu_entry *e, enum key k, const char *val, char *err,
             return fail(err, len, "aperture: '%s' is not a slice in MiB", val);
         e->aperture_mb = (uint32_t)u;
         return 0;
+    case K_ON_DAEMON_DEATH:
+        if (daemon_death_parse(val, &e->on_daemon_death) < 0)
+            return fail(err, len, "on_daemon_death: restart, crash or preserve");
+        return 0;
     default:
         return fail(err, len, "internal: key %d", (int)k);
     }
@@ -124,6 +128,7 @@ int vgpu_entry_parse(const char *spec, struct vgpu_entry *out, char *err, size_t
     memset(out, 0, sizeof(*out));
     strcpy(out->type, "GVTg_V5_4");
     out->sbdf = pci_sbdf(0, 0, 2, 0);
+    out->on_daemon_death = DEATH_DEFAULT;
     size_t total = strlen(spec);
     if (!copy(out->spec, sizeof(out->spec), spec, total))
         return fail(err, err_len, "entry longer than %zu bytes", sizeof(out->spec) - 1);
@@ -146,7 +151,8 @@ int vgpu_entry_parse(const char *spec, struct vgpu_entry *out, char *err, size_t
             ;
         if (k == K_COUNT)
             return fail(err, err_len, "unknown key '%s' (known: type, sbdf, device_id, edid, "
-                        "resolution, vnc, kms, io_bar, log_level, aperture, aperture_ram)", item);
+                        "resolution, vnc, kms, io_bar, log_level, aperture, aperture_ram, "
+                        "on_daemon_death)", item);
         if (seen[k])
             return fail(err, err_len, "key '%s' given twice", item);
         seen[k] = true;
@@ -182,6 +188,16 @@ static int from_config(const char *path, XLU_Config *cfg, struct vgpu_cfg *out, 
     out->memory_mb = xlu_cfg_get_long(cfg, "memory", &l, 1) == 0 ? l : -1;
     out->videoram_mb = xlu_cfg_get_long(cfg, "videoram", &l, 1) == 0 ? l : -1;
     out->maxmem_mb = xlu_cfg_get_long(cfg, "maxmem", &l, 1) == 0 ? l : -1;
+    guest_actions_default(&out->actions);
+    for (unsigned e = 0; e < EVENT_COUNT; e++) {
+        const char *key = guest_event_key((enum guest_event)e), *word = NULL;
+        if (!key || xlu_cfg_get_string(cfg, key, &word, 1) != 0 || !word)
+            continue;
+        if (guest_action_parse(word, &out->actions.on[e]) < 0)
+            return fail(err, err_len, "%s: %s: '%s' is not an action (destroy, restart, "
+                        "rename-restart, preserve, coredump-destroy, coredump-restart, "
+                        "soft-reset)", path, key, word);
+    }
     const char *vga = NULL;
     out->vga_none = xlu_cfg_get_string(cfg, "vga", &vga, 1) == 0 && vga &&
                     strcmp(vga, "none") == 0;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lifecycle.h"
+
 #define VGPU_CFG_MAX 4          /* vGPUs per guest */
 #define VGPU_CFG_PATH_MAX 256
 #define VGPU_CFG_ERR_MAX 512
@@ -26,6 +28,7 @@ struct vgpu_entry {
     uint32_t aperture_mb;       /* 0: the type's slice */
     bool aperture_ram;          /* the slice as guest RAM (costs its size) */
     char log_level[8];
+    enum daemon_death_policy on_daemon_death; /* the supervisor's, not the daemon's */
     char spec[512];             /* the entry as written, for save files */
 };
 
@@ -39,6 +42,8 @@ struct vgpu_cfg {
      * libxl counts QEMU's VRAM, so that xl save/restore has room for it. */
     long memory_mb, videoram_mb, maxmem_mb;
     bool vga_none;
+    /* on_poweroff, on_reboot, on_crash, on_watchdog, on_soft_reset. */
+    struct guest_actions actions;
 };
 #define VGPU_RAM_MB 8
 

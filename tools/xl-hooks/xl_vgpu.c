@@ -4,6 +4,9 @@
  * never left without its domain, nor a domain without its daemons. */
 #include "config.h"
 #include "launch.h"
+#include "monitor.h"
+#include "served.h"
+#include "xvlog.h"
 #include "savefile.h"
 #include "vgpu_cfg.h"
 #include "gvt/vgpu.h"
@@ -23,8 +26,6 @@
 _Static_assert(VGPU_CFG_MAX <= 10, "save-file tags hold a one-digit vGPU index");
 
 enum { XV_OK = 0, XV_FAILED = 1, XV_USAGE = 2 };
-#define READY_TIMEOUT_MS 30000
-#define STOP_TIMEOUT_MS 5000
 
 static void usage(FILE *out)
 {
@@ -36,189 +37,128 @@ static void usage(FILE *out)
 "\n"
 "Commands:\n"
 "  create CFG [KEY=VALUE...]\n"
-"                      xl create -p (KEY=VALUE overrides go to xl, as with\n"
-"                      xl create), start the vGPUs' daemons, wait until they\n"
-"                      serve, unpause; on any failure the guest is destroyed\n"
-"  destroy DOM         destroy the guest and stop its daemons\n"
-"  list                guests with vGPUs, their daemons and state\n"
+"                      xl create -p -e (KEY=VALUE overrides go to xl, as with\n"
+"                      xl create), then a supervisor per guest (xl's monitor,\n"
+"                      with vGPUs) starts the vGPUs' daemons, unpauses the\n"
+"                      guest once they serve, and stays: it applies on_poweroff,\n"
+"                      on_reboot, on_crash, on_watchdog (a rebooted guest gets\n"
+"                      fresh daemons before it runs again) and each vGPU's\n"
+"                      on_daemon_death; on any failure the guest is destroyed\n"
+"  destroy DOM         destroy the guest and stop its supervisor and daemons\n"
+"  shutdown [-w] [-F] DOM\n"
+"  reboot [-F] DOM     xl shutdown / xl reboot; the supervisor does the rest\n"
+"  list                guests with vGPUs: guest state, daemons and their state\n"
 "  screenshot DOM FILE the first vGPU's screen as PNG\n"
-"  save DOM FILE       quiesce the vGPUs, xl save -p, each vGPU's state, all\n"
-"                      in FILE; then the guest is destroyed (as with xl save)\n"
-"  restore FILE        xl restore -p, daemons from the saved state, unpause;\n"
-"                      FILE '-' reads standard input\n"
+"  save DOM FILE       quiesce the vGPUs, xl save -p, each vGPU's state and the\n"
+"                      guest's config, all in FILE; then the guest is destroyed\n"
+"  restore FILE        xl restore -p -e, a supervisor and daemons from the\n"
+"                      saved state, unpause; FILE '-' reads standard input\n"
 "  migrate DOM HOST    save (keeping the guest here, paused), restore on HOST\n"
 "                      over ssh, then destroy it here; if the far side fails\n"
 "                      the guest continues here (not live)\n"
 "\n"
 "Environment: XL (the xl command), XENGVTD (the daemon), XENGVT_RUN_DIR\n"
-"(default /run/xengvt: sockets, logs, records), SSH (the ssh command).\n"
+"(default /run/xengvt: sockets, logs, records, checkpoints), XENGVT_LOG_DIR\n"
+"(default /var/log/xen: each supervisor's xl-vgpu-NAME.log; also syslog),\n"
+"XENGVT_DUMP_DIR (default /var/lib/xen/dump: coredump-* actions), SSH.\n"
 "Exit status: 0 done; 1 failed (the guest and daemons left consistent);\n"
 "2 usage or configuration error. See xl-vgpu(8).\n");
 }
 
-static void say(const char *fmt, ...)
+#define say xv_say
+
+/* --- the config a guest was created with, kept for its restarts ------ */
+
+static int read_whole(const char *path, char **out, size_t *len)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("xl-vgpu: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-/* --- the per-guest record: which daemons serve which domain ---------- */
-
-struct served {
-    long domid;
-    char name[64];
-    unsigned count;
-    pid_t pid[VGPU_CFG_MAX];
-    char sock[VGPU_CFG_MAX][160];
-    char log[VGPU_CFG_MAX][160];
-    char spec[VGPU_CFG_MAX][512];
-};
-
-static void paths_for(long domid, unsigned i, char *sock, char *log)
-{
-    const char *dir = launch_run_dir();
-    if (i == 0) {
-        snprintf(sock, 160, "%s/dom%ld.sock", dir, domid);
-        snprintf(log, 160, "%s/dom%ld.log", dir, domid);
-    } else {
-        snprintf(sock, 160, "%s/dom%ld-%u.sock", dir, domid, i);
-        snprintf(log, 160, "%s/dom%ld-%u.log", dir, domid, i);
-    }
-}
-
-static void record_path(long domid, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s/dom%ld.vgpu", launch_run_dir(), domid);
-}
-
-static int record_write(const struct served *sv)
-{
-    char path[200], tmp[210];
-    record_path(sv->domid, path, sizeof(path));
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = fopen(path, "rb");
     if (!f)
-        return -errno;
-    fprintf(f, "name %s\n", sv->name);
-    for (unsigned i = 0; i < sv->count; i++)
-        fprintf(f, "vgpu %d %s %s %s\n", (int)sv->pid[i], sv->sock[i], sv->log[i], sv->spec[i]);
-    if (fclose(f) != 0 || rename(tmp, path) < 0)
-        return -errno;
-    return 0;
-}
-
-static int record_read(long domid, struct served *sv)
-{
-    memset(sv, 0, sizeof(*sv));
-    sv->domid = domid;
-    char path[200], line[1024];
-    record_path(domid, path, sizeof(path));
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -errno;
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = 0;
-        int pid;
-        char sock[160], log[160];
-        int used = 0;
-        if (strncmp(line, "name ", 5) == 0) {
-            snprintf(sv->name, sizeof(sv->name), "%.63s", line + 5);
-        } else if (sv->count < VGPU_CFG_MAX &&
-                   sscanf(line, "vgpu %d %159s %159s %n", &pid, sock, log, &used) == 3 && used) {
-            unsigned i = sv->count++;
-            sv->pid[i] = pid;
-            snprintf(sv->sock[i], sizeof(sv->sock[i]), "%s", sock);
-            snprintf(sv->log[i], sizeof(sv->log[i]), "%s", log);
-            snprintf(sv->spec[i], sizeof(sv->spec[i]), "%s", line + used);
+        return -1;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t r;
+    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            if (cap >= (1u << 20)) { /* an xl.cfg is small */
+                free(buf);
+                buf = NULL;
+                errno = EFBIG;
+                break;
+            }
+            char *bigger = realloc(buf, cap * 2 + 1);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
         }
     }
     fclose(f);
+    if (!buf)
+        return -1;
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
     return 0;
 }
 
-static void record_remove(long domid)
+static void guest_file(const char *name, const char *ext, char *out, size_t cap)
 {
-    char path[200];
-    record_path(domid, path, sizeof(path));
-    unlink(path);
+    snprintf(out, cap, "%s/%s.%s", launch_run_dir(), name, ext);
 }
 
-static void stop_all(struct served *sv)
+static void monitor_arg(struct monitor_args *ma, const char *arg)
 {
-    for (unsigned i = 0; i < sv->count; i++)
-        launch_stop(sv->pid[i], STOP_TIMEOUT_MS);
+    if (ma->create_argc < MONITOR_ARGS_MAX)
+        snprintf(ma->create_argv[ma->create_argc++], sizeof(ma->create_argv[0]), "%s", arg);
 }
 
-static int xl1(const char *a, const char *b)
+/* RUN_DIR/NAME.cfg holds the config; the re-creation is
+ * `xl create -p -e RUN_DIR/NAME.cfg KEY=VALUE...`. */
+static int keep_config(const struct vgpu_cfg *cfg, const char *text, size_t len,
+                       struct monitor_args *ma)
 {
-    const char *args[] = { a, b, NULL };
-    return launch_xl(NULL, 0, args);
-}
-
-/* Start one daemon per entry for `domid` (with --restore files if given)
- * and wait until each serves. On failure everything started is stopped
- * and the reason is said. */
-static int start_daemons(long domid, const char *name, const struct vgpu_entry *entries,
-                         unsigned count, char restore[][200], struct served *sv)
-{
-    memset(sv, 0, sizeof(*sv));
-    sv->domid = domid;
-    snprintf(sv->name, sizeof(sv->name), "%s", name);
+    char path[300];
     mkdir(launch_run_dir(), 0700);
-    char domid_s[16];
-    snprintf(domid_s, sizeof(domid_s), "%ld", domid);
-    for (unsigned i = 0; i < count; i++) {
-        const char *argv[48];
-        char buf[1024];
-        unsigned n = 0;
-        argv[n++] = "xengvtd";
-        argv[n++] = "--domid";
-        argv[n++] = domid_s;
-        paths_for(domid, i, sv->sock[i], sv->log[i]);
-        argv[n++] = "--control";
-        argv[n++] = sv->sock[i];
-        if (restore) {
-            argv[n++] = "--restore";
-            argv[n++] = restore[i];
-        }
-        if (vgpu_entry_args(&entries[i], argv + n, 40, buf, sizeof(buf)) < 0) {
-            say("vGPU %u: too many daemon arguments", i);
-            stop_all(sv);
-            return -1;
-        }
-        snprintf(sv->spec[i], sizeof(sv->spec[i]), "%s", entries[i].spec);
-        unlink(sv->log[i]);
-        sv->pid[i] = launch_daemon(argv, sv->log[i]);
-        sv->count = i + 1;
-        if (sv->pid[i] < 0) {
-            say("vGPU %u: cannot start xengvtd: %s", i, strerror(errno));
-            stop_all(sv);
-            return -1;
-        }
-    }
-    for (unsigned i = 0; i < count; i++) {
-        int status = 0;
-        int rc = launch_wait_ready(sv->pid[i], sv->sock[i], READY_TIMEOUT_MS, &status);
-        if (rc < 0) {
-            char tail[512];
-            launch_log_tail(sv->log[i], tail, sizeof(tail));
-            if (rc == -ESRCH)
-                say("vGPU %u: xengvtd exited with status %d: %s", i,
-                    WIFEXITED(status) ? WEXITSTATUS(status) : -1, tail);
-            else
-                say("vGPU %u: xengvtd did not become ready in %d s: %s", i,
-                    READY_TIMEOUT_MS / 1000, tail);
-            stop_all(sv);
-            return -1;
-        }
-    }
-    if (record_write(sv) < 0)
-        say("warning: cannot write the record in %s: %s", launch_run_dir(), strerror(errno));
+    guest_file(cfg->name, "cfg", path, sizeof(path));
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    bool ok = fwrite(text, 1, len, f) == len;
+    if (fclose(f) != 0 || !ok)
+        return -1;
+    ma->create_argc = 0;
+    monitor_arg(ma, "create");
+    monitor_arg(ma, "-p");
+    monitor_arg(ma, "-e");
+    monitor_arg(ma, path);
     return 0;
+}
+
+/* RUN_DIR/NAME.create: the KEY=VALUE arguments, a line each (what a save
+ * file carries along with the config). */
+static void keep_create_args(const struct monitor_args *ma)
+{
+    char path[300];
+    guest_file(ma->cfg.name[0] ? ma->cfg.name : "", "create", path, sizeof(path));
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    for (unsigned i = 4; i < ma->create_argc; i++)
+        fprintf(f, "%s\n", ma->create_argv[i]);
+    fclose(f);
+}
+
+static void forget_config(const char *name)
+{
+    char path[300];
+    guest_file(name, "cfg", path, sizeof(path));
+    unlink(path);
+    guest_file(name, "create", path, sizeof(path));
+    unlink(path);
 }
 
 #define CREATE_OVERRIDES_MAX 16
@@ -293,44 +233,66 @@ static int cmd_create(const char *cfg_path, int n_overrides, char **overrides)
         return XV_USAGE;
     }
     /* Without vGPUs this is plain `xl create`; with them the guest starts
-     * paused until its daemons serve. */
+     * paused until its daemons serve, and without xl's monitor (-e): the
+     * supervisor xl-vgpu leaves behind applies on_reboot etc. itself, with
+     * the daemons a rebooted guest needs. */
     const char *create[6 + CREATE_OVERRIDES_MAX];
     char budget[2][32];
     int n_budget = ram_budget(&cfg, n_overrides, overrides, budget);
-    unsigned n = 0;
-    create[n++] = "create";
-    if (cfg.count > 0)
-        create[n++] = "-p";
-    create[n++] = cfg_path;
-    for (int i = 0; i < n_overrides; i++)
-        create[n++] = overrides[i];
-    for (int i = 0; i < n_budget; i++)
-        create[n++] = budget[i];
-    create[n] = NULL;
     if (cfg.count == 0) {
         say("%s has no vgpu entries: plain xl create", cfg_path);
+        unsigned n = 0;
+        create[n++] = "create";
+        create[n++] = cfg_path;
+        for (int i = 0; i < n_overrides; i++)
+            create[n++] = overrides[i];
+        create[n] = NULL;
         return launch_xl(NULL, 0, create) == 0 ? XV_OK : XV_FAILED;
     }
-    if (launch_xl(NULL, 0, create) != 0) {
+    /* The config as created is what a restart uses (as xl's does), not
+     * the file as it may be edited later. */
+    char *text = NULL;
+    size_t text_len = 0;
+    struct monitor_args *ma = calloc(1, sizeof(*ma));
+    if (!ma || read_whole(cfg_path, &text, &text_len) < 0 ||
+        keep_config(&cfg, text, text_len, ma) < 0) {
+        say("%s: cannot keep a copy of the config in %s: %s", cfg_path, launch_run_dir(),
+            strerror(errno));
+        free(text);
+        free(ma);
+        return XV_FAILED;
+    }
+    free(text);
+    ma->cfg = cfg;
+    for (int i = 0; i < n_overrides; i++)
+        monitor_arg(ma, overrides[i]);
+    for (int i = 0; i < n_budget; i++)
+        monitor_arg(ma, budget[i]);
+    keep_create_args(ma);
+    const char *argv[MONITOR_ARGS_MAX + 1];
+    for (unsigned i = 0; i < ma->create_argc; i++)
+        argv[i] = ma->create_argv[i];
+    argv[ma->create_argc] = NULL;
+    if (launch_xl(NULL, 0, argv) != 0) {
         say("xl create -p %s failed", cfg_path);
+        forget_config(cfg.name);
+        free(ma);
         return XV_FAILED;
     }
     long domid = launch_domid(cfg.name);
     if (domid < 0) {
         say("xl created no domain named %s", cfg.name);
+        forget_config(cfg.name);
+        free(ma);
         return XV_FAILED;
     }
-    struct served sv;
-    if (start_daemons(domid, cfg.name, cfg.entries, cfg.count, NULL, &sv) < 0) {
-        say("destroying %s (domain %ld)", cfg.name, domid);
-        xl1("destroy", cfg.name);
-        return XV_FAILED;
-    }
-    if (xl1("unpause", cfg.name) != 0) {
-        say("xl unpause %s failed: destroying it", cfg.name);
-        xl1("destroy", cfg.name);
-        stop_all(&sv);
-        record_remove(domid);
+    ma->domid = domid;
+    /* The supervisor starts the daemons (it is their parent: it sees them
+     * die), unpauses the guest and tells us. */
+    int rc = monitor_spawn(ma);
+    free(ma);
+    if (rc < 0) {
+        forget_config(cfg.name);
         return XV_FAILED;
     }
     printf("%s: domain %ld, %u vGPU%s\n", cfg.name, domid, cfg.count, cfg.count > 1 ? "s" : "");
@@ -341,16 +303,21 @@ static int cmd_destroy(const char *dom)
 {
     long domid = launch_domid(dom);
     struct served sv;
-    bool have = domid > 0 && record_read(domid, &sv) == 0;
+    bool have = domid > 0 && served_read(domid, &sv) == 0;
     int rc = XV_OK;
-    /* The domain first: its daemons see it go and exit by themselves. */
+    /* The supervisor first, or it would take the destroy for the guest's
+     * own end and race us; then the domain (its daemons see it go and exit
+     * by themselves), then whatever is left. */
+    if (have)
+        monitor_stand_down(sv.monitor);
     if (domid > 0 && xl1("destroy", dom) != 0) {
         say("xl destroy %s failed", dom);
         rc = XV_FAILED;
     }
     if (have) {
-        stop_all(&sv);
-        record_remove(domid);
+        served_stop_all(&sv);
+        served_remove(domid);
+        forget_config(sv.name);
     } else if (domid < 0) {
         say("no domain %s", dom);
         rc = XV_FAILED;
@@ -358,10 +325,38 @@ static int cmd_destroy(const char *dom)
     return rc;
 }
 
+/* xl shutdown / xl reboot, with xl's options: the guest's supervisor
+ * does the rest (on_poweroff, on_reboot: a rebooted guest gets fresh
+ * daemons). */
+static int cmd_pass_to_xl(const char *cmd, int argc, char **argv)
+{
+    const char *args[16];
+    unsigned n = 0;
+    args[n++] = cmd;
+    for (int i = 0; i < argc && n < 15; i++)
+        args[n++] = argv[i];
+    args[n] = NULL;
+    const char *dom = argv[argc - 1];
+    long domid = launch_domid(dom);
+    struct served sv;
+    if (domid < 0) {
+        say("no domain %s", dom);
+        return XV_FAILED;
+    }
+    if (served_read(domid, &sv) < 0 || sv.monitor <= 0 || !launch_alive(sv.monitor))
+        say("note: %s has no vGPU supervisor: xl %s alone (a reboot will have no vGPUs)", dom,
+            cmd);
+    if (launch_xl(NULL, 0, args) != 0) {
+        say("xl %s %s failed", cmd, dom);
+        return XV_FAILED;
+    }
+    return XV_OK;
+}
+
 static int cmd_list(void)
 {
-    printf("%-6s %-20s %-8s %-14s %-10s %s\n", "DOMID", "NAME", "PID", "SBDF", "STATE",
-           "SOCKET");
+    printf("%-6s %-20s %-12s %-8s %-14s %-8s %s\n", "DOMID", "NAME", "GUEST", "PID", "SBDF",
+           "DAEMON", "SOCKET");
     DIR *dir = opendir(launch_run_dir());
     struct dirent *de;
     while (dir && (de = readdir(dir))) {
@@ -371,11 +366,16 @@ static int cmd_list(void)
             strcmp(de->d_name + strlen(de->d_name) - 5, ".vgpu") != 0)
             continue;
         struct served sv;
-        if (record_read(d, &sv) < 0)
+        if (served_read(d, &sv) < 0)
             continue;
+        /* A supervisor that is gone leaves the guest unsupervised, whatever
+         * its last word was. */
+        const char *guest = sv.state[0] ? sv.state : "-";
+        if (sv.monitor > 0 && !launch_alive(sv.monitor))
+            guest = "unsupervised";
         for (unsigned i = 0; i < sv.count; i++) {
             char line[4096] = "";
-            const char *state = !launch_alive(sv.pid[i]) ? "gone"
+            const char *state = sv.pid[i] <= 0 || !launch_alive(sv.pid[i]) ? "gone"
                                 : launch_control(sv.sock[i], "{\"cmd\":\"status\"}", line,
                                                  sizeof(line), NULL, NULL) == 0
                                     ? "serving"
@@ -384,8 +384,8 @@ static int cmd_list(void)
             char sb[16] = "-";
             if (sbdf)
                 snprintf(sb, sizeof(sb), "%.12s", sbdf + 8);
-            printf("%-6ld %-20s %-8d %-14s %-10s %s\n", d, sv.name, (int)sv.pid[i], sb, state,
-                   sv.sock[i]);
+            printf("%-6ld %-20s %-12s %-8d %-14s %-8s %s\n", d, sv.name, guest, (int)sv.pid[i],
+                   sb, state, sv.sock[i]);
         }
     }
     if (dir)
@@ -397,7 +397,7 @@ static int cmd_screenshot(const char *dom, const char *file)
 {
     long domid = launch_domid(dom);
     struct served sv;
-    if (domid < 0 || record_read(domid, &sv) < 0 || sv.count == 0) {
+    if (domid < 0 || served_read(domid, &sv) < 0 || sv.count == 0) {
         say("no vGPU for %s", dom);
         return XV_FAILED;
     }
@@ -422,21 +422,6 @@ static int cmd_screenshot(const char *dom, const char *file)
     return XV_OK;
 }
 
-/* Each daemon's control `cmd`; 0 if all said ok. */
-static int control_all(struct served *sv, const char *cmd)
-{
-    char req[64], line[512];
-    int rc = 0;
-    snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
-    for (unsigned i = 0; i < sv->count; i++)
-        if (launch_control(sv->sock[i], req, line, sizeof(line), NULL, NULL) < 0 ||
-            !strstr(line, "\"ok\":true")) {
-            say("vGPU %u would not %s: %s", i, cmd, line);
-            rc = -1;
-        }
-    return rc;
-}
-
 /* What save_to_fd does with the guest once the file is complete. */
 enum after_save { DESTROY_GUEST, KEEP_GUEST_PAUSED };
 
@@ -444,16 +429,18 @@ enum after_save { DESTROY_GUEST, KEEP_GUEST_PAUSED };
  * elsewhere, or resumed where it was. */
 static void saved_guest_destroy(const char *dom, long domid, struct served *sv)
 {
+    monitor_stand_down(sv->monitor);
     if (xl1("destroy", dom) != 0)
         say("warning: xl destroy %s failed after the save", dom);
-    stop_all(sv);
-    record_remove(domid);
+    served_stop_all(sv);
+    served_remove(domid);
+    forget_config(sv->name);
 }
 
 static void saved_guest_resume(const char *dom, struct served *sv)
 {
     say("%s continues where it was", dom);
-    control_all(sv, "resume");
+    served_control_all(sv, "resume");
     xl1("unpause", dom);
 }
 
@@ -472,14 +459,14 @@ static int save_to_fd(const char *dom, int out_fd, enum after_save after, long *
 {
     long domid = launch_domid(dom);
     struct served sv;
-    if (domid < 0 || record_read(domid, &sv) < 0 || sv.count == 0) {
+    if (domid < 0 || served_read(domid, &sv) < 0 || sv.count == 0) {
         say("no vGPU for %s: use xl save", dom);
         return XV_FAILED;
     }
     char xl_image[200];
     snprintf(xl_image, sizeof(xl_image), "%s/dom%ld.xlsave", launch_run_dir(), domid);
-    if (control_all(&sv, "pause") < 0) {
-        control_all(&sv, "resume");
+    if (served_control_all(&sv, "pause") < 0) {
+        served_control_all(&sv, "resume");
         return XV_FAILED;
     }
     const char *save_args[] = { "save", "-p", dom, xl_image, NULL };
@@ -487,7 +474,7 @@ static int save_to_fd(const char *dom, int out_fd, enum after_save after, long *
         /* xl resumes a guest whose save failed. */
         say("xl save %s failed: the guest continues", dom);
         unlink(xl_image);
-        control_all(&sv, "resume");
+        served_control_all(&sv, "resume");
         return XV_FAILED;
     }
     struct savefile sf = { 0 };
@@ -515,6 +502,25 @@ static int save_to_fd(const char *dom, int out_fd, enum after_save after, long *
         st->data = blobs[i];
         st->len = len;
     }
+    /* The config the guest was created with, for its restarts wherever
+     * it is restored. */
+    char *cfg_text = NULL, *create_text = NULL;
+    size_t cfg_len = 0, create_len = 0;
+    char path[300];
+    guest_file(sv.name, "cfg", path, sizeof(path));
+    if (rc == XV_OK && read_whole(path, &cfg_text, &cfg_len) == 0) {
+        struct savefile_section *c = &sf.s[sf.count++];
+        snprintf(c->tag, sizeof(c->tag), "cfg");
+        c->data = (uint8_t *)cfg_text;
+        c->len = cfg_len;
+        guest_file(sv.name, "create", path, sizeof(path));
+        if (read_whole(path, &create_text, &create_len) == 0) {
+            struct savefile_section *o = &sf.s[sf.count++];
+            snprintf(o->tag, sizeof(o->tag), "create");
+            o->data = (uint8_t *)create_text;
+            o->len = create_len;
+        }
+    }
     if (rc == XV_OK) {
         struct savefile_section *x = &sf.s[sf.count++];
         snprintf(x->tag, sizeof(x->tag), "xl");
@@ -535,6 +541,8 @@ static int save_to_fd(const char *dom, int out_fd, enum after_save after, long *
     unlink(xl_image);
     for (unsigned i = 0; i < VGPU_CFG_MAX; i++)
         free(blobs[i]);
+    free(cfg_text);
+    free(create_text);
     return rc;
 }
 
@@ -617,8 +625,43 @@ static int restore_from_fd(int in_fd, const char *what)
         say("%s: refused: no vGPU in it", what);
         rc = XV_FAILED;
     }
+    /* The guest's config, kept for its restarts as at create; a save file
+     * without one (an older xl-vgpu) gives a guest that cannot restart. */
+    struct monitor_args *ma = calloc(1, sizeof(*ma));
+    if (!ma)
+        rc = XV_FAILED;
+    const struct savefile_section *cfg_sec = savefile_find(&sf, "cfg");
+    if (rc == XV_OK && cfg_sec) {
+        char err[VGPU_CFG_ERR_MAX];
+        if (vgpu_cfg_parse("the saved config", (const char *)cfg_sec->data, (size_t)cfg_sec->len,
+                           &ma->cfg, err, sizeof(err)) < 0 ||
+            strcmp(ma->cfg.name, guest) != 0) {
+            say("%s: the saved config is not usable (%s): the guest will not restart", what,
+                err);
+            guest_actions_default(&ma->cfg.actions);
+        } else if (keep_config(&ma->cfg, (const char *)cfg_sec->data, (size_t)cfg_sec->len,
+                               ma) == 0) {
+            const struct savefile_section *cr = savefile_find(&sf, "create");
+            char line[256];
+            size_t at = 0;
+            while (cr && at < cr->len) {
+                size_t n = 0;
+                while (at + n < cr->len && cr->data[at + n] != '\n')
+                    n++;
+                if (n > 0 && n < sizeof(line)) {
+                    memcpy(line, cr->data + at, n);
+                    line[n] = 0;
+                    monitor_arg(ma, line);
+                }
+                at += n + 1;
+            }
+            keep_create_args(ma);
+        }
+    } else if (ma) {
+        guest_actions_default(&ma->cfg.actions);
+    }
     if (rc == XV_OK) {
-        const char *args[] = { "restore", "-p", xl_image, NULL };
+        const char *args[] = { "restore", "-p", "-e", xl_image, NULL };
         if (launch_xl(NULL, 0, args) != 0) {
             say("xl restore failed");
             rc = XV_FAILED;
@@ -629,19 +672,21 @@ static int restore_from_fd(int in_fd, const char *what)
         say("xl restored no domain named %s", guest);
         rc = XV_FAILED;
     }
-    struct served sv;
-    if (rc == XV_OK && start_daemons(domid, guest, entries, count, state_files, &sv) < 0) {
-        say("destroying %s (domain %ld)", guest, domid);
-        xl1("destroy", guest);
-        rc = XV_FAILED;
+    if (rc == XV_OK) {
+        /* The saved entries are the daemons' truth (the config may differ). */
+        snprintf(ma->cfg.name, sizeof(ma->cfg.name), "%s", guest);
+        ma->cfg.count = count;
+        memcpy(ma->cfg.entries, entries, sizeof(entries[0]) * count);
+        ma->domid = domid;
+        ma->restore = state_files;
+        if (monitor_spawn(ma) < 0) {
+            forget_config(guest);
+            rc = XV_FAILED;
+        }
+    } else if (guest[0]) {
+        forget_config(guest);
     }
-    if (rc == XV_OK && xl1("unpause", guest) != 0) {
-        say("xl unpause %s failed: destroying it", guest);
-        xl1("destroy", guest);
-        stop_all(&sv);
-        record_remove(domid);
-        rc = XV_FAILED;
-    }
+    free(ma);
     if (rc == XV_OK)
         printf("%s: restored as domain %ld, %u vGPU%s\n", guest, domid, count,
                count > 1 ? "s" : "");
@@ -734,6 +779,8 @@ int main(int argc, char **argv)
         return cmd_destroy(argv[2]);
     if (strcmp(cmd, "list") == 0 && n == 0)
         return cmd_list();
+    if ((strcmp(cmd, "shutdown") == 0 || strcmp(cmd, "reboot") == 0) && n >= 1 && n <= 4)
+        return cmd_pass_to_xl(cmd, n, argv + 2);
     if (strcmp(cmd, "screenshot") == 0 && n == 2)
         return cmd_screenshot(argv[2], argv[3]);
     if (strcmp(cmd, "save") == 0 && n == 2)

@@ -1,0 +1,108 @@
+#include "config.h"
+#include "lifecycle.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const action_names[ACTION_COUNT] = {
+    [ACTION_DESTROY] = "destroy",
+    [ACTION_RESTART] = "restart",
+    [ACTION_RENAME_RESTART] = "rename-restart",
+    [ACTION_PRESERVE] = "preserve",
+    [ACTION_COREDUMP_DESTROY] = "coredump-destroy",
+    [ACTION_COREDUMP_RESTART] = "coredump-restart",
+    [ACTION_SOFT_RESET] = "soft-reset",
+};
+
+static const char *const event_names[EVENT_COUNT] = {
+    "poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset",
+};
+
+static const char *const event_keys[EVENT_COUNT] = {
+    "on_poweroff", "on_reboot", NULL, "on_crash", "on_watchdog", "on_soft_reset",
+};
+
+static const char *const death_names[DEATH_COUNT] = {
+    [DEATH_RESTART] = "restart",
+    [DEATH_CRASH] = "crash",
+    [DEATH_PRESERVE] = "preserve",
+};
+
+void guest_actions_default(struct guest_actions *a)
+{
+    a->on[EVENT_POWEROFF] = ACTION_DESTROY;
+    a->on[EVENT_REBOOT] = ACTION_RESTART;
+    a->on[EVENT_SUSPEND] = ACTION_PRESERVE;
+    a->on[EVENT_CRASH] = ACTION_DESTROY;
+    a->on[EVENT_WATCHDOG] = ACTION_DESTROY;
+    a->on[EVENT_SOFT_RESET] = ACTION_SOFT_RESET;
+}
+
+int guest_action_parse(const char *word, enum guest_action *out)
+{
+    for (unsigned i = 0; i < ACTION_COUNT; i++)
+        if (strcmp(word, action_names[i]) == 0) {
+            *out = (enum guest_action)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *guest_action_name(enum guest_action a)
+{
+    return (unsigned)a < ACTION_COUNT ? action_names[a] : "?";
+}
+
+const char *guest_event_name(unsigned reason)
+{
+    return reason < EVENT_COUNT ? event_names[reason] : "unknown";
+}
+
+const char *guest_event_key(enum guest_event e)
+{
+    return (unsigned)e < EVENT_COUNT ? event_keys[e] : NULL;
+}
+
+enum guest_action guest_action_for(const struct guest_actions *a, unsigned reason)
+{
+    if (reason >= EVENT_COUNT || reason == EVENT_SUSPEND)
+        return ACTION_DESTROY;
+    return a->on[reason];
+}
+
+bool guest_action_restarts(enum guest_action a)
+{
+    return a == ACTION_RESTART || a == ACTION_RENAME_RESTART || a == ACTION_COREDUMP_RESTART ||
+           a == ACTION_SOFT_RESET;
+}
+
+bool guest_action_dumps_core(enum guest_action a)
+{
+    return a == ACTION_COREDUMP_DESTROY || a == ACTION_COREDUMP_RESTART;
+}
+
+int daemon_death_parse(const char *word, enum daemon_death_policy *out)
+{
+    for (unsigned i = 0; i < DEATH_COUNT; i++)
+        if (strcmp(word, death_names[i]) == 0) {
+            *out = (enum daemon_death_policy)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *daemon_death_name(enum daemon_death_policy p)
+{
+    return (unsigned)p < DEATH_COUNT ? death_names[p] : "?";
+}
+
+void guest_preserved_name(const char *name, int64_t unix_time, char *out, unsigned cap)
+{
+    time_t t = (time_t)unix_time;
+    struct tm tm;
+    char stamp[24] = "";
+    if (gmtime_r(&t, &tm))
+        strftime(stamp, sizeof(stamp), "-%Y%m%dT%H%MZ", &tm);
+    snprintf(out, cap, "%s%s", name, stamp);
+}

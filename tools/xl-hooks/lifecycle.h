@@ -1,0 +1,78 @@
+/* A guest's life as xl.cfg describes it: what to do when the guest powers
+ * off, reboots, crashes or its watchdog fires (on_poweroff, on_reboot,
+ * on_crash, on_watchdog, on_soft_reset, with xl's words and defaults), and
+ * what to do when one of its vGPU daemons dies (the vgpu entry's
+ * on_daemon_death). Pure: parsing and deciding, no processes. */
+#ifndef XENGVT_XL_HOOKS_LIFECYCLE_H
+#define XENGVT_XL_HOOKS_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* xl's actions (xl.cfg(5) "on_poweroff" etc.). */
+enum guest_action {
+    ACTION_DESTROY,
+    ACTION_RESTART,
+    ACTION_RENAME_RESTART, /* keep the old domain as NAME-YYYYMMDDTHHMMZ, start anew */
+    ACTION_PRESERVE,       /* leave the shut-down domain for inspection */
+    ACTION_COREDUMP_DESTROY,
+    ACTION_COREDUMP_RESTART,
+    ACTION_SOFT_RESET,     /* not done with vGPUs: treated as restart, said so */
+    ACTION_COUNT
+};
+
+/* Xen's shutdown reasons (SHUTDOWN_* in xen/include/public/sched.h). */
+enum guest_event {
+    EVENT_POWEROFF = 0,
+    EVENT_REBOOT = 1,
+    EVENT_SUSPEND = 2, /* a save in progress: never acted on */
+    EVENT_CRASH = 3,
+    EVENT_WATCHDOG = 4,
+    EVENT_SOFT_RESET = 5,
+    EVENT_COUNT
+};
+
+struct guest_actions {
+    enum guest_action on[EVENT_COUNT]; /* EVENT_SUSPEND unused */
+};
+
+/* xl's defaults: poweroff destroy, reboot restart, crash destroy,
+ * watchdog destroy, soft_reset soft-reset. */
+void guest_actions_default(struct guest_actions *a);
+/* "destroy", "restart", ... -> 0 and *out; -1 for anything else. */
+int guest_action_parse(const char *word, enum guest_action *out);
+const char *guest_action_name(enum guest_action a);
+const char *guest_event_name(unsigned reason); /* "poweroff", ..., "unknown" */
+/* The xl.cfg key for an event: "on_poweroff", ... (NULL for suspend). */
+const char *guest_event_key(enum guest_event e);
+/* What the guest's config says for `reason`; an unknown reason destroys
+ * (as xl does). */
+enum guest_action guest_action_for(const struct guest_actions *a, unsigned reason);
+bool guest_action_restarts(enum guest_action a);
+bool guest_action_dumps_core(enum guest_action a);
+
+/* A vGPU daemon died while its guest ran. */
+enum daemon_death_policy {
+    DEATH_RESTART,  /* a new daemon from the last checkpoint, adopting the old server */
+    DEATH_CRASH,    /* the guest is treated as crashed: its on_crash */
+    DEATH_PRESERVE, /* the guest is paused and left for inspection */
+    DEATH_COUNT
+};
+#define DEATH_DEFAULT DEATH_RESTART
+int daemon_death_parse(const char *word, enum daemon_death_policy *out);
+const char *daemon_death_name(enum daemon_death_policy p);
+
+/* How old a checkpoint may be for a restart from it, and how often the
+ * supervisor takes one. Older (the daemon stopped answering before it
+ * died): the guest is treated as crashed instead. */
+#define CHECKPOINT_INTERVAL_MS 2000
+#define CHECKPOINT_MAX_AGE_MS 10000
+/* A daemon restarted this many times within the window dies for good:
+ * the guest is treated as crashed. */
+#define DAEMON_RESTARTS_MAX 3
+#define DAEMON_RESTART_WINDOW_MS 60000
+
+/* The rename-restart name: NAME-YYYYMMDDTHHMMZ (UTC), as xl names it. */
+void guest_preserved_name(const char *name, int64_t unix_time, char *out, unsigned cap);
+
+#endif

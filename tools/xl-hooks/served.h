@@ -1,0 +1,57 @@
+/* The daemons that serve one domain, and the record of them in the run
+ * directory (domN.vgpu) that every xl-vgpu command reads: which daemon,
+ * socket and log serves which vGPU entry, which process supervises the
+ * guest, and what state the guest is in. */
+#ifndef XENGVT_XL_HOOKS_SERVED_H
+#define XENGVT_XL_HOOKS_SERVED_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "vgpu_cfg.h"
+
+#define SERVED_PATH_MAX 160
+
+struct served {
+    long domid;
+    char name[64];
+    unsigned count;
+    pid_t pid[VGPU_CFG_MAX];
+    char sock[VGPU_CFG_MAX][SERVED_PATH_MAX];
+    char log[VGPU_CFG_MAX][SERVED_PATH_MAX];
+    char spec[VGPU_CFG_MAX][512];
+    pid_t monitor;  /* the guest's supervisor, 0 if none */
+    char state[32]; /* running, rebooting, daemon-restarting, preserved, ... */
+};
+
+#define READY_TIMEOUT_MS 30000
+#define STOP_TIMEOUT_MS 5000
+
+/* Socket and log of vGPU i of domid. */
+void served_paths(long domid, unsigned i, char *sock, char *log);
+/* The checkpoint file of vGPU i of domid. */
+void served_checkpoint_path(long domid, unsigned i, char *out, unsigned cap);
+
+int served_write(const struct served *sv);
+/* 0, or -errno (-ENOENT: no record for domid). */
+int served_read(long domid, struct served *sv);
+/* The record and every file it names go: sockets, checkpoints. */
+void served_remove(long domid);
+
+/* Starts one daemon per entry for `domid` (with --restore FILEs if given)
+ * and waits until each serves; on failure everything started is stopped
+ * and the reason said. Writes the record. */
+int served_start(long domid, const char *name, const struct vgpu_entry *entries,
+                 unsigned count, char restore[][200], struct served *sv);
+/* (Re)starts vGPU i alone: from `restore` if not NULL, adopting ioreq
+ * server `adopt_id` if >= 0. Waits until it serves. */
+int served_start_one(struct served *sv, unsigned i, const struct vgpu_entry *e,
+                     const char *restore, int adopt_id);
+void served_stop_all(struct served *sv);
+/* Each daemon's control `cmd`; 0 if all said ok. */
+int served_control_all(struct served *sv, const char *cmd);
+
+/* `xl A B`. */
+int xl1(const char *a, const char *b);
+
+#endif
