@@ -86,6 +86,56 @@ static bool is_ready(struct sim *sim)
     return state && strcmp(state, "running") == 0;
 }
 
+/* In a child about to exec: the simulator's descriptors inherited, its
+ * library preloaded, attached to this simulation. */
+static void attach_child(struct sim *sim, const char *preload)
+{
+    int fds[] = { sim->shm_fd, sim->ram_fd, sim->daemon_efd };
+    for (unsigned i = 0; i < 3; i++)
+        fcntl(fds[i], F_SETFD, 0); /* inherited across exec */
+    for (unsigned i = 0; i < SIM_XS_WATCHERS; i++)
+        fcntl(sim->xs_efd[i], F_SETFD, 0);
+    char fdbuf[16];
+    snprintf(fdbuf, sizeof(fdbuf), "%d", sim->shm_fd);
+    setenv(SIM_ENV_FD, fdbuf, 1);
+    /* Sanitizer runtimes want to come first; the preload follows. */
+    const char *old = getenv("LD_PRELOAD");
+    char pre[PATH_MAX * 2];
+    snprintf(pre, sizeof(pre), "%s%s%s", old ? old : "", old ? ":" : "", preload);
+    setenv("LD_PRELOAD", pre, 1);
+}
+
+int sim_run(struct sim *sim, const char *const *argv, char *out, size_t cap)
+{
+    const char *preload = getenv("XENGVT_SIM_LIB");
+    int p[2];
+    if (!preload || pipe(p) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        close(p[0]);
+        dup2(p[1], 1);
+        dup2(p[1], 2);
+        attach_child(sim, preload);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (cap && (r = read(p[0], out + n, cap - 1 - n)) > 0 && n + 1 < cap)
+        n += (size_t)r;
+    if (cap)
+        out[n] = 0;
+    close(p[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static void exec_daemon(struct sim *sim, const struct sim_opts *o,
                         const char *daemon, const char *preload)
 {
@@ -102,11 +152,7 @@ static void exec_daemon(struct sim *sim, const struct sim_opts *o,
         close(devnull);
     }
 
-    int fds[] = { sim->shm_fd, sim->ram_fd, sim->daemon_efd };
-    for (unsigned i = 0; i < 3; i++)
-        fcntl(fds[i], F_SETFD, 0); /* inherited across exec */
-    for (unsigned i = 0; i < SIM_XS_WATCHERS; i++)
-        fcntl(sim->xs_efd[i], F_SETFD, 0);
+    attach_child(sim, preload);
     if (o->log_path) {
         int lfd = open(o->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (lfd >= 0) {
@@ -114,15 +160,8 @@ static void exec_daemon(struct sim *sim, const struct sim_opts *o,
             close(lfd);
         }
     }
-    char fdbuf[16], domid[16];
-    snprintf(fdbuf, sizeof(fdbuf), "%d", sim->shm_fd);
+    char domid[16];
     snprintf(domid, sizeof(domid), "%u", sim->sh->domid);
-    setenv(SIM_ENV_FD, fdbuf, 1);
-    /* Sanitizer runtimes want to come first; the preload follows. */
-    const char *old = getenv("LD_PRELOAD");
-    char pre[PATH_MAX * 2];
-    snprintf(pre, sizeof(pre), "%s%s%s", old ? old : "", old ? ":" : "", preload);
-    setenv("LD_PRELOAD", pre, 1);
     if (o->exec_argv) {
         setenv("XENGVTD", daemon, 1);
         execv(o->exec_argv[0], (char *const *)o->exec_argv);

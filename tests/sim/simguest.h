@@ -60,6 +60,10 @@ void sim_kill_domain(struct sim *sim);
  * it; @releaseDomain fires. */
 void sim_shutdown_domain(struct sim *sim, unsigned reason);
 
+/* Runs argv (a toolstack command) attached to this simulation, as the
+ * daemon is: its output (stdout and stderr) into out. Exit status, or -1. */
+int sim_run(struct sim *sim, const char *const *argv, char *out, size_t cap);
+
 struct sim_shared *sim_state(struct sim *sim);
 /* The frames a device model populated beyond RAM, with their gfns and
  * contents (malloc'd), for sim_opts.physmap_image: the part of a saved

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xenstore.h>
 
 void served_paths(long domid, unsigned i, char *sock, char *log)
 {
@@ -88,19 +89,36 @@ int served_read(long domid, struct served *sv)
 
 void served_remove(long domid)
 {
-    char path[200];
+    char path[200], sock[SERVED_PATH_MAX], log[SERVED_PATH_MAX];
     for (unsigned i = 0; i < VGPU_CFG_MAX; i++) {
         served_checkpoint_path(domid, i, path, sizeof(path));
         unlink(path);
+        /* A daemon that was killed could not remove its socket. */
+        served_paths(domid, i, sock, log);
+        unlink(sock);
     }
     record_path(domid, path, sizeof(path));
     unlink(path);
+    served_forget_xenstore(domid);
 }
 
 void served_stop_all(struct served *sv)
 {
     for (unsigned i = 0; i < sv->count; i++)
         launch_stop(sv->pid[i], STOP_TIMEOUT_MS);
+}
+
+void served_forget_xenstore(long domid)
+{
+    struct xs_handle *xs = xs_open(0);
+    if (!xs)
+        return;
+    char path[96];
+    snprintf(path, sizeof(path), "/local/domain/0/device-model/%ld/xengvt/state", domid);
+    xs_rm(xs, XBT_NULL, path);
+    snprintf(path, sizeof(path), "/local/domain/0/device-model/%ld/xengvt", domid);
+    xs_rm(xs, XBT_NULL, path);
+    xs_close(xs);
 }
 
 int xl1(const char *a, const char *b)

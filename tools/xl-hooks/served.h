@@ -51,6 +51,10 @@ void served_stop_all(struct served *sv);
 /* Each daemon's control `cmd`; 0 if all said ok. */
 int served_control_all(struct served *sv, const char *cmd);
 
+/* The daemons' keys under /local/domain/0/device-model/DOMID/xengvt, which
+ * a sandboxed or killed daemon cannot remove itself. */
+void served_forget_xenstore(long domid);
+
 /* `xl A B`. */
 int xl1(const char *a, const char *b);
 

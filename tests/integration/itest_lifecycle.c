@@ -1,0 +1,363 @@
+/* A guest's whole life under xl-vgpu's supervisor, with the simulator
+ * playing Xen (domains that shut down with a reason, are destroyed and
+ * re-created with the next domid) and the stand-in xl driving it:
+ *  - the guest reboots twice and is served both times, then powers off;
+ *  - each on_* action xl knows (preserve, destroy, coredump-restart,
+ *    rename-restart) on the event it is configured for;
+ *  - a daemon killed with SIGKILL under each on_daemon_death policy:
+ *    restart (from its checkpoint, answering the access a vCPU was
+ *    waiting on when it died), crash, preserve.
+ * After each: no daemon, supervisor, record, socket, checkpoint or
+ * xenstore key is left. */
+#include "xlvgpu_env.h"
+
+#include <pthread.h>
+#include <xen/sched.h>
+
+#define SCRATCH (BAR0_ADDR + 0x4f000) /* a plain register: a value the state keeps */
+#define VENDOR_DEVICE 0x19128086u
+
+static long record_field(long domid, const char *key)
+{
+    char path[320];
+    snprintf(path, sizeof(path), "%s/dom%ld.vgpu", dir, domid);
+    const char *rec = slurp(path);
+    char want[32];
+    snprintf(want, sizeof(want), "%s ", key);
+    const char *v = strstr(rec, want);
+    return v ? atol(v + strlen(want)) : -1;
+}
+
+static bool record_state_is(long domid, const char *state)
+{
+    char path[320], want[64];
+    snprintf(path, sizeof(path), "%s/dom%ld.vgpu", dir, domid);
+    snprintf(want, sizeof(want), "state %s\n", state);
+    return strstr(slurp(path), want) != NULL;
+}
+
+static bool wait_until(bool (*cond)(void *), void *arg, int timeout_ms)
+{
+    uint64_t end = sim_now_ms() + (uint64_t)timeout_ms;
+    while (sim_now_ms() < end) {
+        if (cond(arg))
+            return true;
+        usleep(20 * 1000);
+    }
+    return cond(arg);
+}
+
+struct served_at {
+    struct sim *s;
+    long domid;
+};
+
+/* Domain `domid` exists and its vGPU answers. */
+static bool is_served(void *p)
+{
+    struct served_at *w = p;
+    struct sim_shared *sh = sim_state(w->s);
+    return __atomic_load_n(&sh->alive, __ATOMIC_ACQUIRE) && sh->domid == (uint32_t)w->domid &&
+           record_state_is(w->domid, "running") && !sh->paused &&
+           sim_cfg_read(w->s, 0, VGPU_SBDF, 0, 4) == VENDOR_DEVICE;
+}
+
+static bool is_gone(void *p)
+{
+    pid_t pid = *(pid_t *)p;
+    return pid <= 0 || kill(pid, 0) != 0;
+}
+
+static const char *monitor_log(const char *name)
+{
+    static char path[320];
+    snprintf(path, sizeof(path), "%s/xl-vgpu-%s.log", dir, name);
+    return path;
+}
+
+/* Nothing of the guest is left: processes, records, sockets,
+ * checkpoints, kept configs, the daemon's xenstore key. */
+static void assert_nothing_left(struct sim *s, const char *name, const pid_t *pids, unsigned n,
+                                long last_domid)
+{
+    for (unsigned i = 0; i < n; i++) {
+        pid_t p = pids[i];
+        assert_true(wait_until(is_gone, &p, 10000));
+    }
+    char out[4096];
+    const char *list[] = { getenv("XL_VGPU"), "list", NULL };
+    assert_int_equal(run(list, out, sizeof(out)), 0);
+    assert_null(strstr(out, name));
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd),
+             "ls '%s' | grep -E '\\.(vgpu|sock|checkpoint|create|tmp)$|^%s\\.cfg$' >/dev/null",
+             dir, name);
+    assert_int_not_equal(system(cmd), 0);
+    char key[96];
+    snprintf(key, sizeof(key), "/local/domain/0/device-model/%ld/xengvt/state", last_domid);
+    const char *v = sim_xs_read(s, key);
+    assert_true(!v || !v[0]);
+}
+
+static struct sim *create_guest(const char *name, const char *vgpu, const char *more)
+{
+    setup_env(name, 7);
+    setenv("FAKE_XL_SIM", "1", 1);
+    const char *cfg = write_cfg_with(name, vgpu, more);
+    const char *argv[] = { getenv("XL_VGPU"), "create", cfg, NULL };
+    int status;
+    char log[64];
+    snprintf(log, sizeof(log), "lifecycle_%s", name);
+    struct sim *s = launch(itest_log_path(log), argv, 7, NULL, &status);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    struct served_at w = { s, 7 };
+    assert_true(wait_until(is_served, &w, 10000));
+    return s;
+}
+
+static void reboot_and_wait(struct sim *s, unsigned reason, long *domid, bool destroyed)
+{
+    long old = *domid;
+    pid_t old_daemon = (pid_t)record_field(old, "vgpu");
+    sim_shutdown_domain(s, reason);
+    struct served_at w = { s, old + 1 };
+    assert_true(wait_until(is_served, &w, 20000));
+    *domid = old + 1;
+    /* The old domain went first, with its daemon and record; the new one
+     * ran only once its daemon served. */
+    char want[64];
+    snprintf(want, sizeof(want), "destroy %ld\n", old);
+    if (destroyed)
+        assert_non_null(strstr(slurp(xl_log), want));
+    snprintf(want, sizeof(want), "unpause %ld\n", *domid);
+    assert_non_null(strstr(slurp(xl_log), want));
+    assert_true(wait_until(is_gone, &old_daemon, 5000));
+    assert_int_equal(record_field(old, "name"), -1);
+}
+
+static void test_reboot_twice(void **state)
+{
+    (void)state;
+    struct sim *s = create_guest("life1", "\"type=GVTg_V5_4\"", "");
+    long domid = 7;
+    pid_t monitor = (pid_t)record_field(7, "monitor");
+    assert_true(monitor > 0 && kill(monitor, 0) == 0);
+    reboot_and_wait(s, SHUTDOWN_reboot, &domid, true);
+    reboot_and_wait(s, SHUTDOWN_reboot, &domid, true);
+    assert_int_equal(domid, 9);
+    pid_t daemon = (pid_t)record_field(9, "vgpu");
+    /* `xl-vgpu reboot` is xl reboot; the supervisor does the rest. */
+    char out[4096];
+    const char *reboot[] = { getenv("XL_VGPU"), "reboot", "life1", NULL };
+    assert_int_equal(sim_run(s, reboot, out, sizeof(out)), 0);
+    struct served_at w = { s, 10 };
+    assert_true(wait_until(is_served, &w, 20000));
+    daemon = (pid_t)record_field(10, "vgpu");
+    /* Powered off: on_poweroff's default, destroy; everything goes. */
+    const char *shutdown[] = { getenv("XL_VGPU"), "shutdown", "life1", NULL };
+    assert_int_equal(sim_run(s, shutdown, out, sizeof(out)), 0);
+    pid_t pids[] = { monitor, daemon };
+    assert_nothing_left(s, "life1", pids, 2, 10);
+    assert_false(__atomic_load_n(&sim_state(s)->alive, __ATOMIC_ACQUIRE));
+    const char *log = monitor_log("life1");
+    assert_true(itest_log_contains(log, "life1 restarted as domain 8 with its 1 vGPU"));
+    assert_true(itest_log_contains(log, "life1 restarted as domain 9"));
+    assert_true(itest_log_contains(log, "shut down (poweroff): on_poweroff=destroy"));
+    sim_stop(s);
+}
+
+static void test_guest_actions(void **state)
+{
+    (void)state;
+    struct sim *s = create_guest("life2", "\"type=GVTg_V5_4\"",
+                                 "on_crash = \"coredump-restart\"\n"
+                                 "on_watchdog = \"rename-restart\"\n"
+                                 "on_reboot = \"preserve\"\n");
+    long domid = 7;
+    pid_t monitor = (pid_t)record_field(7, "monitor");
+    /* A crash: a core dump where xl puts them, then a restart. */
+    reboot_and_wait(s, SHUTDOWN_crash, &domid, true);
+    assert_non_null(strstr(slurp(xl_log), "dump-core 7 "));
+    char core[320];
+    snprintf(core, sizeof(core), "%s/life2", dir);
+    assert_int_equal(access(core, F_OK), 0);
+    /* The watchdog: the old domain kept under xl's dated name. */
+    reboot_and_wait(s, SHUTDOWN_watchdog, &domid, false);
+    assert_non_null(strstr(slurp(xl_log), "rename 8 life2-20"));
+    /* A reboot, preserved: the shut-down domain stays for inspection,
+     * its record says so, nothing restarts. */
+    sim_shutdown_domain(s, SHUTDOWN_reboot);
+    long d = domid;
+    uint64_t end = sim_now_ms() + 10000;
+    while (!record_state_is(d, "preserved") && sim_now_ms() < end)
+        usleep(20 * 1000);
+    assert_true(record_state_is(d, "preserved"));
+    assert_true(__atomic_load_n(&sim_state(s)->alive, __ATOMIC_ACQUIRE));
+    char out[4096];
+    const char *list[] = { getenv("XL_VGPU"), "list", NULL };
+    assert_int_equal(run(list, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "preserved"));
+    pid_t daemon = (pid_t)record_field(d, "vgpu");
+    const char *destroy[] = { getenv("XL_VGPU"), "destroy", "life2", NULL };
+    assert_int_equal(sim_run(s, destroy, out, sizeof(out)), 0);
+    pid_t pids[] = { monitor, daemon };
+    assert_nothing_left(s, "life2", pids, 2, d);
+    sim_stop(s);
+
+    /* on_reboot = "destroy": the guest is not restarted. */
+    s = create_guest("life3", "\"type=GVTg_V5_4\"", "on_reboot = \"destroy\"\n");
+    monitor = (pid_t)record_field(7, "monitor");
+    daemon = (pid_t)record_field(7, "vgpu");
+    sim_shutdown_domain(s, SHUTDOWN_reboot);
+    pid_t pids3[] = { monitor, daemon };
+    assert_nothing_left(s, "life3", pids3, 2, 7);
+    const char *first = strstr(slurp(xl_log), "create -p -e");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "create -p -e")); /* created once, never again */
+    assert_true(itest_log_contains(monitor_log("life3"), "on_reboot=destroy"));
+    sim_stop(s);
+}
+
+/* A vCPU's access posted while the daemon cannot answer (stopped), so it
+ * is in flight when the daemon is killed. */
+struct inflight {
+    struct sim *s;
+    ioreq_t req;
+    int timeout_ms;
+    int rc;
+};
+
+static void *post_read(void *p)
+{
+    struct inflight *f = p;
+    f->rc = sim_ioreq(f->s, 0, &f->req, f->timeout_ms);
+    return NULL;
+}
+
+static pid_t kill_mid_access(struct sim *s, pid_t daemon, struct inflight *f, pthread_t *t,
+                             int timeout_ms)
+{
+    assert_true(daemon > 0); /* kill(-1, ...) would signal everything we may */
+    f->s = s;
+    f->timeout_ms = timeout_ms;
+    f->req = (ioreq_t){ .addr = SCRATCH, .size = 4, .count = 1, .dir = IOREQ_READ,
+                        .type = IOREQ_TYPE_COPY, .state = STATE_IOREQ_READY };
+    assert_int_equal(kill(daemon, SIGSTOP), 0);
+    assert_int_equal(pthread_create(t, NULL, post_read, f), 0);
+    usleep(200 * 1000);
+    assert_int_equal(kill(daemon, SIGKILL), 0);
+    return daemon;
+}
+
+static bool checkpoint_after(void *p)
+{
+    const char *path = ((const char **)p)[0];
+    time_t since = *(const time_t *)((const char **)p)[1];
+    struct stat st;
+    return stat(path, &st) == 0 && st.st_mtime > since;
+}
+
+static void test_daemon_death_restart(void **state)
+{
+    (void)state;
+    struct sim *s = create_guest("death1", "\"type=GVTg_V5_4\"", "");
+    itest_place_bars(s, false);
+    sim_mmio_write(s, 0, SCRATCH, 4, 0xabc);
+    /* A checkpoint taken after the write. */
+    char ckpt[320];
+    snprintf(ckpt, sizeof(ckpt), "%s/dom7-0.checkpoint", dir);
+    time_t written = time(NULL);
+    const void *arg[] = { ckpt, &written };
+    assert_true(wait_until(checkpoint_after, arg, 8000));
+    pid_t monitor = (pid_t)record_field(7, "monitor");
+    pid_t old = (pid_t)record_field(7, "vgpu");
+    struct inflight f;
+    pthread_t t;
+    kill_mid_access(s, old, &f, &t, 20000);
+    pthread_join(t, NULL);
+    /* The successor adopted the server and answered the waiting access from
+     * the checkpointed state. */
+    assert_int_equal(f.rc, 0);
+    assert_int_equal((uint32_t)f.req.data, 0xabc);
+    uint64_t end = sim_now_ms() + 5000;
+    while ((record_field(7, "vgpu") == old || !record_state_is(7, "running")) &&
+           sim_now_ms() < end)
+        usleep(20 * 1000);
+    pid_t successor = (pid_t)record_field(7, "vgpu");
+    assert_true(successor > 0 && successor != old && kill(successor, 0) == 0);
+    assert_true(record_state_is(7, "running"));
+    assert_int_equal((uint32_t)sim_mmio_read(s, 0, SCRATCH, 4), 0xabc);
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0, 4), VENDOR_DEVICE);
+    const char *log = monitor_log("death1");
+    assert_true(itest_log_contains(log, "xengvtd killed by signal 9 (Killed); "
+                                        "on_daemon_death=restart"));
+    assert_true(itest_log_contains(log, "adopting ioreq server"));
+    char out[4096];
+    const char *destroy[] = { getenv("XL_VGPU"), "destroy", "death1", NULL };
+    assert_int_equal(sim_run(s, destroy, out, sizeof(out)), 0);
+    pid_t pids[] = { monitor, old, successor };
+    assert_nothing_left(s, "death1", pids, 3, 7);
+    sim_stop(s);
+}
+
+static void test_daemon_death_crash(void **state)
+{
+    (void)state;
+    /* on_crash's default, destroy. */
+    struct sim *s = create_guest("death2", "\"type=GVTg_V5_4,on_daemon_death=crash\"", "");
+    itest_place_bars(s, false);
+    pid_t monitor = (pid_t)record_field(7, "monitor");
+    pid_t old = (pid_t)record_field(7, "vgpu");
+    struct inflight f;
+    pthread_t t;
+    kill_mid_access(s, old, &f, &t, 1000);
+    pid_t pids[] = { monitor, old };
+    assert_nothing_left(s, "death2", pids, 2, 7);
+    assert_false(__atomic_load_n(&sim_state(s)->alive, __ATOMIC_ACQUIRE));
+    assert_true(itest_log_contains(monitor_log("death2"),
+                                   "is treated as crashed (crash): on_crash=destroy"));
+    pthread_join(t, NULL); /* the access died with its domain */
+    sim_stop(s);
+}
+
+static void test_daemon_death_preserve(void **state)
+{
+    (void)state;
+    struct sim *s = create_guest("death3", "\"type=GVTg_V5_4,on_daemon_death=preserve\"", "");
+    itest_place_bars(s, false);
+    pid_t monitor = (pid_t)record_field(7, "monitor");
+    pid_t old = (pid_t)record_field(7, "vgpu");
+    struct inflight f;
+    pthread_t t;
+    kill_mid_access(s, old, &f, &t, 1000);
+    uint64_t end = sim_now_ms() + 10000;
+    while (!record_state_is(7, "daemon-dead") && sim_now_ms() < end)
+        usleep(20 * 1000);
+    /* Paused and left as it was, for inspection. */
+    assert_true(record_state_is(7, "daemon-dead"));
+    assert_true(sim_state(s)->paused);
+    assert_true(__atomic_load_n(&sim_state(s)->alive, __ATOMIC_ACQUIRE));
+    char out[4096];
+    const char *list[] = { getenv("XL_VGPU"), "list", NULL };
+    assert_int_equal(run(list, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "daemon-dead"));
+    assert_non_null(strstr(out, "gone"));
+    const char *destroy[] = { getenv("XL_VGPU"), "destroy", "death3", NULL };
+    assert_int_equal(sim_run(s, destroy, out, sizeof(out)), 0);
+    pid_t pids[] = { monitor, old };
+    assert_nothing_left(s, "death3", pids, 2, 7);
+    pthread_join(t, NULL);
+    sim_stop(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reboot_twice),
+        cmocka_unit_test(test_guest_actions),
+        cmocka_unit_test(test_daemon_death_restart),
+        cmocka_unit_test(test_daemon_death_crash),
+        cmocka_unit_test(test_daemon_death_preserve),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
