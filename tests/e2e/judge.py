@@ -149,6 +149,30 @@ def main():
         check(tag + "no i915 error, WARN, taint or hang in dmesg (allow-list: DMC firmware, VT-d)",
               not bad and has(r"E2E-TAINTED: 0\b"), "; ".join(bad)[:400])
         check(tag + "xl-vgpu destroy", has(r"E2E-DESTROY: ok"))
+        check(tag + "nothing left after destroy: no record, socket, config copy or process",
+              has(r"E2E-LEFTOVERS: \[\] processes=0"),
+              (re.findall(r"E2E-LEFTOVERS: [^\n]*", g) or ["no E2E-LEFTOVERS line"])[0])
+        if k == kernels[0]:
+            # The guest's life (dom0-init runs it on the first kernel).
+            check(tag + "a daemon SIGKILLed mid-workload: the supervisor restarts it from its "
+                  "checkpoint, adopting its ioreq server",
+                  has(r"E2E-KILL: xengvtd \d+ killed; successor pid=\d+ .*state=running guest=running")
+                  and has(r"E2E-SUPERVISOR: .*restarted \(pid \d+\) from its checkpoint"),
+                  (re.findall(r"E2E-KILL: [^\n]*", g) or ["no E2E-KILL line"])[0])
+            check(tag + "GPU work after the daemon's restart (the last round all ok)",
+                  has(r"E2E-GPU-ROUND6: all ok"),
+                  "; ".join(re.findall(r"E2E-GPU-ROUND\d: [^\n]*", g))[:300])
+            ak = images.get(k + "-after-kill")
+            ok = isinstance(ak, tuple) and isinstance(after, tuple) and ak[2] != after[2] and \
+                text_rows(ak[2], ak[3]) >= 200
+            check(tag + "after the restart the console still updates (new screenshot)", ok)
+            check(tag + "the guest reboots itself: a new domain with a fresh xengvtd before it runs",
+                  has(r"E2E-REBOOT: domid \d+ -> \d+ .*state=running, old record: gone") and
+                  has(r"E2E-SUPERVISOR: .*restarted as domain \d+"),
+                  (re.findall(r"E2E-REBOOT: [^\n]*", g) or ["no E2E-REBOOT line"])[0])
+            check(tag + "after the reboot i915 detects the vGPU again and fbcon comes up",
+                  len(re.findall(r"Virtual GPU for Intel GVT-g detected", g)) >= 2 and
+                  has(r"E2E-REBOOT-FBCON"))
         t = re.search(r"E2E-FBCON-SEEN at (\d+)s", g)
         st = re.search(r"E2E-PROBE-STATUS: (\{.*\})", g)
         if t:

@@ -21,7 +21,8 @@ nk=$(echo $kernels | wc -w)
 # Each guest: boot, i915, the steps, a save and a restore. dom0 gets each
 # guest's budget; the whole run its sum and dom0's own boot.
 guest_budget=${E2E_GUEST_TIMEOUT:-420}
-budget=${E2E_TIMEOUT:-$((120 + nk * (guest_budget + 90)))}
+# The first kernel also lives a guest's life (a daemon killed, a reboot).
+budget=${E2E_TIMEOUT:-$((120 + nk * (guest_budget + 90) + 240))}
 # qemu64 + SVM + NPT: the CPU model measured to run Xen's HVM guests here.
 timeout --kill-after=10 "$budget" qemu-system-x86_64 -machine q35 \
     -cpu qemu64,+svm,+npt -m 3072 -smp 2 -nographic -nic none -no-reboot \

@@ -232,6 +232,29 @@ static int cmd_create(const char *cfg_path, int n_overrides, char **overrides)
         say("%s", err);
         return XV_USAGE;
     }
+    /* on_poweroff=... and the like given here are the supervisor's to
+     * apply: they are read as xl would, strictly. */
+    for (int i = 0; i < n_overrides; i++) {
+        for (unsigned e = 0; e < EVENT_COUNT; e++) {
+            const char *key = guest_event_key((enum guest_event)e);
+            size_t kl = key ? strlen(key) : 0;
+            if (!key || strncmp(overrides[i], key, kl) != 0 || overrides[i][kl] != '=')
+                continue;
+            char word[32];
+            const char *v = overrides[i] + kl + 1;
+            size_t vl = strlen(v);
+            if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
+                v++;
+                vl -= 2;
+            }
+            snprintf(word, sizeof(word), "%.*s", (int)(vl < sizeof(word) ? vl : 0), v);
+            if (guest_action_parse(word, &cfg.actions.on[e]) < 0) {
+                say("override '%s': not an action (destroy, restart, rename-restart, preserve, "
+                    "coredump-destroy, coredump-restart, soft-reset)", overrides[i]);
+                return XV_USAGE;
+            }
+        }
+    }
     /* Without vGPUs this is plain `xl create`; with them the guest starts
      * paused until its daemons serve, and without xl's monitor (-e): the
      * supervisor xl-vgpu leaves behind applies on_reboot etc. itself, with
