@@ -377,12 +377,14 @@ static void test_start_save_resume(void **state)
 }
 
 /* Published failures: error-code, then state=error, a non-zero exit. */
-static void expect_failure(const char *name, const char *device, const char *code, int exit)
+static void expect_failure(const char *name, const char *device, bool resume, const char *code,
+                           int exit)
 {
     const char *bin = getenv("XENGVT_VGPU");
     char suspend[256];
     snprintf(suspend, sizeof(suspend), "--suspend=%s/demu-save.7", dir);
-    const char *argv[] = { bin, "--domain=7", "--vcpus=1", suspend, device, NULL };
+    const char *argv[] = { bin, "--domain=7", "--vcpus=1", suspend, device,
+                           resume ? "--resume" : NULL, NULL };
     struct sim *s = launch(name, argv, 7, NULL);
     int status = sim_wait_exit(s, 30000);
     assert_true(status != -1 && WIFEXITED(status));
@@ -399,17 +401,48 @@ static void test_failures(void **state)
     setup_env();
     /* A malformed --device (no uuid): bad arguments. */
     expect_failure("xenopsd_bad_device", "--device=0000:00:02.0,GVTg_V5_4,0000:00:0b.0",
-                   "1", 2);
+                   false, "1", 2);
     /* An unknown key among the extra arguments. */
     expect_failure("xenopsd_bad_extra",
-                   "--device=0000:00:02.0,GVTg_V5_4,0000:00:0b.0," UUID ",shape=round", "1", 2);
+                   "--device=0000:00:02.0,GVTg_V5_4,0000:00:0b.0," UUID ",shape=round", false, "1",
+                   2);
     /* A type neither ours nor in the type list. */
     expect_failure("xenopsd_bad_type", "--device=0000:00:02.0,GRID M60-0B,0000:00:0b.0," UUID,
-                   "2", 2);
+                   false, "2", 2);
     /* The daemon refuses to start (its EDID file is missing). */
     expect_failure("xenopsd_daemon_fails",
                    "--device=0000:00:02.0,GVTg_V5_4,0000:00:0b.0," UUID
-                   ",edid=/nonexistent/monitor.bin", "3", 1);
+                   ",edid=/nonexistent/monitor.bin", false, "3", 1);
+    /* --resume from a damaged --suspend file: refused, error-code 4. */
+    char file[200];
+    snprintf(file, sizeof(file), "%s/demu-save.7", dir);
+    FILE *f = fopen(file, "w");
+    fputs("XGVTSAVE but not really", f);
+    fclose(f);
+    expect_failure("xenopsd_bad_file",
+                   "--device=0000:00:02.0,GVTg_V5_4,0000:00:0b.0," UUID, true, "4", 1);
+    /* An EMP restore of garbage: answered with an error, error-code 4. */
+    unlink(file);
+    const char *bin = getenv("XENGVT_VGPU");
+    char suspend[256];
+    snprintf(suspend, sizeof(suspend), "--suspend=%s", file);
+    const char *argv[] = { bin, "--domain=7", "--vcpus=1", suspend,
+                           "--device=0000:00:02.0,GVTg_V5_4,0000:00:0b.0," UUID, "--resume",
+                           NULL };
+    struct sim *s = launch("xenopsd_bad_stream", argv, 7, NULL);
+    wait_state(s, 7, "resuming");
+    int junk = open("/proc/self/exe", O_RDONLY);
+    int emp = emp_connect(7);
+    emp_expect(emp, "{\"execute\":\"migrate_init\"}", junk, "{\"return\":{}}");
+    emp_expect(emp, "{\"execute\":\"restore\"}", -1, "\"error\"");
+    close(emp);
+    close(junk);
+    int status = sim_wait_exit(s, 10000);
+    assert_true(status != -1 && WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_string_equal(xs(s, 7, "vgpu/state"), "error");
+    assert_string_equal(xs(s, 7, "vgpu/error-code"), "4");
+    sim_stop(s);
     teardown_env();
 }
 

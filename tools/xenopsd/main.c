@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -151,6 +153,10 @@ static void restore_from_stream(struct xv *x)
         emp_error(&x->emp, "no stream: migrate_init with a descriptor first");
         return;
     }
+    /* A socket stream that stalls must not hold us forever (a pipe or a
+     * file cannot be given a timeout; a file does not stall). */
+    struct timeval tv = { .tv_sec = 60 };
+    setsockopt(x->stream_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     struct savefile sf;
     const char *why = "";
     int code;
