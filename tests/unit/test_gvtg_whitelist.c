@@ -253,6 +253,7 @@ static void test_xenopsd_argv(void **state)
         DEV ",=x",
         DEV ",type=GVTg_V5_8",
         DEV ",sbdf=0000:00:03.0",
+        DEV ",on_daemon_death=restart",
     };
     for (size_t i = 0; i < sizeof(bad_dev) / sizeof(bad_dev[0]); i++)
         if (args(&a, err, "--domain=5", "--vcpus=1", "--suspend=/x", bad_dev[i], NULL) !=

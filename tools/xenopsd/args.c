@@ -133,6 +133,11 @@ static int parse_device(const char *val, struct xv_device *d, char *err, size_t 
                 return fail(err, len, "--device: type is a field, not an extra key");
             if ((size_t)(eq - it) == 4 && strncmp(it, "sbdf", 4) == 0)
                 return fail(err, len, "--device: the vpci field is the sbdf");
+            /* xl-vgpu's supervisor acts on it; here xenopsd is the
+             * supervisor, and a dead daemon is error-code 6. */
+            if ((size_t)(eq - it) == 15 && strncmp(it, "on_daemon_death", 15) == 0)
+                return fail(err, len, "--device: on_daemon_death is xl-vgpu's; under "
+                            "xenopsd a daemon's death is reported (error-code 6)");
             it += m;
             if (*it == ',' && !*++it)
                 return fail(err, len, "--device: trailing comma");
