@@ -108,8 +108,10 @@ pid_t launch_daemon(const char *const *argv, const char *log_path)
     /* Its own session: the daemon outlives xl-vgpu and its terminal. */
     setsid();
     unblock_signals();
+    /* An ignored SIGPIPE (xengvt-vgpu ignores it) would survive exec too. */
+    signal(SIGPIPE, SIG_DFL);
     int null = open("/dev/null", O_RDONLY);
-    int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    int log = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : -1;
     if (null >= 0)
         dup2(null, 0);
     if (log >= 0) {

@@ -20,7 +20,8 @@ int launch_xl(char *out, size_t out_len, const char *const *args);
 /* The domid of a domain named or numbered `dom`; -1 if none. */
 long launch_domid(const char *dom);
 
-/* Starts xengvtd detached (own session, stdout/stderr to `log_path`):
+/* Starts xengvtd detached (own session, stdout/stderr to `log_path`, or
+ * our own stdout/stderr if NULL -- xengvt-vgpu's go to syslog):
  * argv[0] is replaced by $XENGVTD or the installed daemon. */
 pid_t launch_daemon(const char *const *argv, const char *log_path);
 

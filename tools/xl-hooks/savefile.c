@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,7 +131,8 @@ int savefile_write(int fd, const struct savefile *sf)
     return 0;
 }
 
-int savefile_read(int fd, const char *xl_path, struct savefile *out, const char **why)
+static int read_sections(int fd, const char *xl_path, bool whole, struct savefile *out,
+                         const char **why)
 {
     memset(out, 0, sizeof(*out));
     uint8_t h[16];
@@ -166,6 +168,10 @@ int savefile_read(int fd, const char *xl_path, struct savefile *out, const char 
         }
         uint32_t crc = stateblob_crc32(sh, SAVEFILE_TAG_LEN + 8);
         if (strcmp(s->tag, "xl") == 0) {
+            if (!xl_path) {
+                *why = "an xl image where none belongs";
+                goto bad;
+            }
             int xfd = open(xl_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
             if (xfd < 0) {
                 *why = "cannot write the xl image";
@@ -205,7 +211,7 @@ int savefile_read(int fd, const char *xl_path, struct savefile *out, const char 
         }
     }
     uint8_t extra;
-    if (read_all(fd, &extra, 1) != 0) {
+    if (whole && read_all(fd, &extra, 1) != 0) {
         *why = "bytes after the last section";
         goto bad;
     }
@@ -213,6 +219,16 @@ int savefile_read(int fd, const char *xl_path, struct savefile *out, const char 
 bad:
     savefile_free(out);
     return -EINVAL;
+}
+
+int savefile_read(int fd, const char *xl_path, struct savefile *out, const char **why)
+{
+    return read_sections(fd, xl_path, true, out, why);
+}
+
+int savefile_read_stream(int fd, struct savefile *out, const char **why)
+{
+    return read_sections(fd, NULL, false, out, why);
 }
 
 const struct savefile_section *savefile_find(const struct savefile *sf, const char *tag)

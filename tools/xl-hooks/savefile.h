@@ -34,6 +34,9 @@ int savefile_write(int fd, const struct savefile *sf);
 /* Reads from fd: every section but "xl" into memory, "xl" into the file
  * `xl_path`. All CRCs checked. 0, or -EINVAL with *why. */
 int savefile_read(int fd, const char *xl_path, struct savefile *out, const char **why);
+/* The same from a stream that goes on after the container (xenopsd's
+ * migration stream): reads exactly the container's bytes, no "xl". */
+int savefile_read_stream(int fd, struct savefile *out, const char **why);
 const struct savefile_section *savefile_find(const struct savefile *sf, const char *tag);
 void savefile_free(struct savefile *sf);
 

@@ -1,0 +1,290 @@
+#include "config.h"
+#include "fleet.h"
+#include "launch.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READY_TIMEOUT_MS 30000
+#define STOP_TIMEOUT_MS 5000
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void fleet_init(struct xv_fleet *f, unsigned domid, const struct vgpu_entry *e,
+                unsigned count)
+{
+    memset(f, 0, sizeof(*f));
+    f->domid = domid;
+    f->entries = e;
+    f->count = count;
+    for (unsigned i = 0; i < count; i++) {
+        snprintf(f->sock[i], sizeof(f->sock[i]), "%s/xenopsd-dom%u-%u.sock", launch_run_dir(),
+                 domid, i);
+        snprintf(f->staged[i], sizeof(f->staged[i]), "%s/xenopsd-dom%u-%u.state",
+                 launch_run_dir(), domid, i);
+    }
+}
+
+bool fleet_running(const struct xv_fleet *f)
+{
+    for (unsigned i = 0; i < f->count; i++)
+        if (f->pid[i] > 0)
+            return true;
+    return false;
+}
+
+void fleet_stop(struct xv_fleet *f)
+{
+    for (unsigned i = 0; i < f->count; i++)
+        if (f->pid[i] > 0)
+            kill(f->pid[i], SIGTERM);
+    uint64_t deadline = now_ms() + STOP_TIMEOUT_MS;
+    for (;;) {
+        bool left = false;
+        for (unsigned i = 0; i < f->count; i++) {
+            int st;
+            if (f->pid[i] > 0 && waitpid(f->pid[i], &st, WNOHANG) != 0)
+                f->pid[i] = 0; /* ended (or not ours: nothing to wait for) */
+            left = left || f->pid[i] > 0;
+        }
+        if (!left)
+            break;
+        if (now_ms() > deadline) {
+            for (unsigned i = 0; i < f->count; i++)
+                if (f->pid[i] > 0) {
+                    log_warn("vGPU %u: xengvtd %d ignored SIGTERM: killed", i, (int)f->pid[i]);
+                    kill(f->pid[i], SIGKILL);
+                    waitpid(f->pid[i], NULL, 0);
+                    f->pid[i] = 0;
+                }
+            break;
+        }
+        usleep(10 * 1000);
+    }
+    for (unsigned i = 0; i < f->count; i++)
+        unlink(f->sock[i]);
+}
+
+static bool stop_pending(const sigset_t *stop)
+{
+    sigset_t pending;
+    if (!stop || sigpending(&pending) < 0)
+        return false;
+    for (int s = 1; s < NSIG; s++)
+        if (sigismember(stop, s) == 1 && sigismember(&pending, s) == 1)
+            return true;
+    return false;
+}
+
+int fleet_start(struct xv_fleet *f, const sigset_t *stop)
+{
+    mkdir(launch_run_dir(), 0700);
+    char domid_s[16];
+    snprintf(domid_s, sizeof(domid_s), "%u", f->domid);
+    for (unsigned i = 0; i < f->count; i++) {
+        const char *argv[48];
+        char buf[1024];
+        unsigned n = 0;
+        argv[n++] = "xengvtd";
+        argv[n++] = "--domid";
+        argv[n++] = domid_s;
+        argv[n++] = "--control";
+        argv[n++] = f->sock[i];
+        if (f->have_staged) {
+            argv[n++] = "--restore";
+            argv[n++] = f->staged[i];
+        }
+        if (vgpu_entry_args(&f->entries[i], argv + n, 40, buf, sizeof(buf)) < 0) {
+            log_error("vGPU %u: too many daemon arguments", i);
+            fleet_stop(f);
+            return -1;
+        }
+        unlink(f->sock[i]);
+        f->pid[i] = launch_daemon(argv, NULL);
+        if (f->pid[i] < 0) {
+            log_error("vGPU %u: cannot start xengvtd: %s", i, strerror(errno));
+            f->pid[i] = 0;
+            fleet_stop(f);
+            return -1;
+        }
+        log_info("vGPU %u: xengvtd %d%s", i, (int)f->pid[i],
+                 f->have_staged ? " from saved state" : "");
+    }
+    /* Short waits, so that xenopsd's SIGTERM is not kept waiting for a
+     * daemon that is slow to come up. */
+    uint64_t deadline = now_ms() + READY_TIMEOUT_MS;
+    for (unsigned i = 0; i < f->count; i++) {
+        for (;;) {
+            int status = 0;
+            int rc = launch_wait_ready(f->pid[i], f->sock[i], 200, &status);
+            if (rc == 0)
+                break;
+            if (rc == -ESRCH) {
+                log_error("vGPU %u: xengvtd exited with status %d during set-up (its "
+                          "reason is logged above)", i,
+                          WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                f->pid[i] = 0;
+                fleet_stop(f);
+                return -1;
+            }
+            if (stop_pending(stop)) {
+                fleet_stop(f);
+                return -EINTR;
+            }
+            if (now_ms() > deadline) {
+                log_error("vGPU %u: xengvtd did not serve within %d s", i,
+                          READY_TIMEOUT_MS / 1000);
+                fleet_stop(f);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int fleet_control(struct xv_fleet *f, const char *cmd)
+{
+    char req[64], line[512];
+    int rc = 0;
+    snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
+    for (unsigned i = 0; i < f->count; i++) {
+        line[0] = 0;
+        if (launch_control(f->sock[i], req, line, sizeof(line), NULL, NULL) < 0 ||
+            !strstr(line, "\"ok\":true")) {
+            log_error("vGPU %u would not %s: %s", i, cmd, line[0] ? line : "no answer");
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+int fleet_save(struct xv_fleet *f, struct savefile *sf)
+{
+    memset(sf, 0, sizeof(*sf));
+    for (unsigned i = 0; i < f->count; i++) {
+        char line[1024] = "";
+        uint8_t *blob = NULL;
+        size_t len = 0;
+        if (launch_control(f->sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blob, &len) <
+                0 || !strstr(line, "\"ok\":true") || !blob) {
+            log_error("vGPU %u would not save its state: %s", i, line[0] ? line : "no answer");
+            free(blob);
+            fleet_save_free(sf);
+            return -1;
+        }
+        struct savefile_section *spec = &sf->s[sf->count++], *st = &sf->s[sf->count++];
+        /* i < VGPU_CFG_MAX (4): one digit, the tag fits. */
+        snprintf(spec->tag, sizeof(spec->tag), "vgpu%u.spec", i % 10u);
+        spec->data = (uint8_t *)strdup(f->entries[i].spec);
+        spec->len = spec->data ? strlen(f->entries[i].spec) : 0;
+        snprintf(st->tag, sizeof(st->tag), "vgpu%u.state", i % 10u);
+        st->data = blob;
+        st->len = len;
+        if (!spec->data) {
+            fleet_save_free(sf);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void fleet_save_free(struct savefile *sf)
+{
+    savefile_free(sf);
+}
+
+/* "type=NAME,..." -> NAME's length, for comparing types of two specs. */
+static size_t type_of(const char *spec, const char **name)
+{
+    const char *t = strncmp(spec, "type=", 5) == 0 ? spec + 5 : strstr(spec, ",type=");
+    if (!t)
+        return 0;
+    if (t != spec + 5)
+        t += 6;
+    *name = t;
+    return strcspn(t, ",");
+}
+
+int fleet_stage(struct xv_fleet *f, const struct savefile *sf, char *why, size_t cap)
+{
+    char tag[SAVEFILE_TAG_LEN + 1];
+    snprintf(tag, sizeof(tag), "vgpu%u.spec", f->count % 10u);
+    if (savefile_find(sf, tag)) {
+        snprintf(why, cap, "the saved state has more vGPUs than the %u --device given",
+                 f->count);
+        return -1;
+    }
+    for (unsigned i = 0; i < f->count; i++) {
+        snprintf(tag, sizeof(tag), "vgpu%u.spec", i % 10u);
+        const struct savefile_section *spec = savefile_find(sf, tag);
+        snprintf(tag, sizeof(tag), "vgpu%u.state", i % 10u);
+        const struct savefile_section *st = savefile_find(sf, tag);
+        if (!spec || !st || !st->len || spec->len >= 512) {
+            snprintf(why, cap, "vGPU %u: no saved state for it", i);
+            return -1;
+        }
+        char saved[512];
+        memcpy(saved, spec->data, (size_t)spec->len);
+        saved[spec->len] = 0;
+        const char *a = NULL, *b = NULL;
+        size_t la = type_of(saved, &a), lb = type_of(f->entries[i].spec, &b);
+        if (!la || la != lb || memcmp(a, b, la) != 0) {
+            snprintf(why, cap, "vGPU %u: saved as '%.40s', now '%.40s': the types differ", i,
+                     saved, f->entries[i].spec);
+            return -1;
+        }
+        mkdir(launch_run_dir(), 0700);
+        int fd = open(f->staged[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        size_t done = 0;
+        while (fd >= 0 && done < st->len) {
+            ssize_t n = write(fd, st->data + done, (size_t)st->len - done);
+            if (n <= 0 && errno != EINTR)
+                break;
+            if (n > 0)
+                done += (size_t)n;
+        }
+        if (fd < 0 || done != st->len || close(fd) != 0) {
+            snprintf(why, cap, "cannot write %s: %s", f->staged[i], strerror(errno));
+            if (fd >= 0 && done != st->len)
+                close(fd);
+            fleet_unstage(f);
+            return -1;
+        }
+    }
+    f->have_staged = true;
+    return 0;
+}
+
+void fleet_unstage(struct xv_fleet *f)
+{
+    for (unsigned i = 0; i < f->count; i++)
+        unlink(f->staged[i]);
+    f->have_staged = false;
+}
+
+int fleet_reap(struct xv_fleet *f, unsigned *index, int *status)
+{
+    for (unsigned i = 0; i < f->count; i++) {
+        if (f->pid[i] <= 0)
+            continue;
+        if (waitpid(f->pid[i], status, WNOHANG) == f->pid[i]) {
+            f->pid[i] = 0;
+            *index = i;
+            return 1;
+        }
+    }
+    return 0;
+}
