@@ -192,6 +192,12 @@ static int read_line(int fd, char *buf, size_t cap)
 int launch_control(const char *sock, const char *request, char *line, size_t cap,
                    uint8_t **payload, size_t *payload_len)
 {
+    return launch_control_within(sock, request, 60000, line, cap, payload, payload_len);
+}
+
+int launch_control_within(const char *sock, const char *request, int timeout_ms, char *line,
+                          size_t cap, uint8_t **payload, size_t *payload_len)
+{
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     if (strlen(sock) >= sizeof(addr.sun_path))
         return -ENAMETOOLONG;
@@ -199,7 +205,7 @@ int launch_control(const char *sock, const char *request, char *line, size_t cap
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
-    struct timeval tv = { .tv_sec = 60 };
+    struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     int rc = 0;
     size_t len = strlen(request);

@@ -39,6 +39,11 @@ bool launch_alive(pid_t pid);
 int launch_control(const char *sock, const char *request, char *line, size_t cap,
                    uint8_t **payload, size_t *payload_len);
 
+/* The same, waiting at most timeout_ms for each read (launch_control
+ * waits 60 s: a save can take that long; a supervisor cannot). */
+int launch_control_within(const char *sock, const char *request, int timeout_ms, char *line,
+                          size_t cap, uint8_t **payload, size_t *payload_len);
+
 /* The last line of a daemon's log, for error messages. */
 void launch_log_tail(const char *log_path, char *out, size_t cap);
 

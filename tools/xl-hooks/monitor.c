@@ -384,8 +384,11 @@ static void take_checkpoints(struct monitor *m)
         char line[512];
         uint8_t *blob = NULL;
         size_t len = 0;
-        if (launch_control(m->sv.sock[i], "{\"cmd\":\"checkpoint\"}", line, sizeof(line), &blob,
-                           &len) < 0 || !strstr(line, "\"ok\":true") || !blob) {
+        /* A daemon that does not answer within 2 s is stuck: its
+         * checkpoint ages, and if it dies it is not restarted from one. */
+        if (launch_control_within(m->sv.sock[i], "{\"cmd\":\"checkpoint\"}", 2000, line,
+                                  sizeof(line), &blob, &len) < 0 ||
+            !strstr(line, "\"ok\":true") || !blob) {
             free(blob);
             continue; /* a dying daemon: its death comes next */
         }
