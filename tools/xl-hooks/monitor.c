@@ -462,10 +462,10 @@ static int loop(struct monitor *m)
                 rc = on_children(m);
         }
         if (rc < 0 && n > 0 && (fds[1].revents & POLLIN)) {
+            /* One event per readiness: libxenstore's xs_read_watch blocks
+             * when none is queued (more make the fd readable again). */
             unsigned num;
-            char **w;
-            while ((w = xs_read_watch(m->xs, &num)))
-                free(w);
+            free(xs_read_watch(m->xs, &num));
             rc = on_domain_event(m);
         }
         if (rc >= 0)
