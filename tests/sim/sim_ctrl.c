@@ -2,6 +2,7 @@
  * libxentoolcore (restrict), simulated. */
 #include "sim_xen.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,9 +158,15 @@ char **xs_read_watch(struct xs_handle *h, unsigned int *num)
         errno = EINVAL;
         return NULL;
     }
+    /* Like libxenstore's, it blocks until an event is there: a caller
+     * that drains in a loop hangs here as it would on Xen. */
     uint64_t count;
-    if (read(sh->xs_efd[h->slot], &count, sizeof(count)) != sizeof(count))
-        return NULL;
+    while (read(sh->xs_efd[h->slot], &count, sizeof(count)) != sizeof(count)) {
+        if (errno != EAGAIN && errno != EINTR)
+            return NULL;
+        struct pollfd p = { .fd = sh->xs_efd[h->slot], .events = POLLIN };
+        poll(&p, 1, -1);
+    }
     uint32_t *events = &sh->xs_watcher[h->slot].events;
     uint32_t n = __atomic_load_n(events, __ATOMIC_ACQUIRE);
     while (n && !__atomic_compare_exchange_n(events, &n, n - 1, false, __ATOMIC_ACQ_REL,
