@@ -83,31 +83,35 @@ static void save_engine(const struct gvt_engine *e, struct state_buf *b)
     state_put64(b, cs->dwords);
 }
 
-/* The register file as (index, value) pairs of its non-zero dwords. Most
- * of it is zero: 64-byte blocks are skipped whole. */
+/* The register file as (index, value) pairs of its non-zero dwords, in
+ * one pass with the count patched in after. Most of it is zero: 4 KiB
+ * pages, then 64-byte blocks, are skipped whole (a save reads the 2 MiB
+ * once, a few hundred memcmp calls rather than 32768 per pass). */
 static void save_regs_sparse(struct vgpu *v, struct state_buf *b)
 {
-    static const uint32_t zero[16];
+    static const uint32_t zero[1024];
     const uint32_t *mem = v->regs.mem;
     uint32_t nonzero = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1)
-            state_put32(b, nonzero);
-        for (uint32_t blk = 0; blk < GVT_MMIO_SIZE / 4; blk += 16) {
-            if (memcmp(mem + blk, zero, sizeof(zero)) == 0)
-                continue;
-            for (uint32_t i = blk; i < blk + 16; i++) {
-                if (!mem[i])
-                    continue;
-                if (pass == 0) {
-                    nonzero++;
-                } else {
-                    state_put32(b, i);
-                    state_put32(b, mem[i]);
-                }
+    size_t count_at = b->len;
+    state_put32(b, 0);
+    for (uint32_t blk = 0; blk < GVT_MMIO_SIZE / 4; blk += 16) {
+        if (blk % 1024 == 0 && memcmp(mem + blk, zero, sizeof(zero)) == 0) {
+            blk += 1024 - 16; /* the whole page is zero */
+            continue;
+        }
+        if (memcmp(mem + blk, zero, 16 * sizeof(*mem)) == 0)
+            continue;
+        for (uint32_t i = blk; i < blk + 16; i++) {
+            if (mem[i]) {
+                state_put32(b, i);
+                state_put32(b, mem[i]);
+                nonzero++;
             }
         }
     }
+    if (!b->error)
+        for (unsigned i = 0; i < 4; i++)
+            b->p[count_at + i] = (uint8_t)(nonzero >> (8 * i)); /* little-endian */
 }
 
 int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
