@@ -116,10 +116,12 @@ void *xenforeignmemory_map(xenforeignmemory_handle *h, uint32_t dom, int prot, s
         int f = arr[i] < FUZZ_RAM_BYTES / PAGE ? -1 : fuzz_xen_pool_find(arr[i]);
         bool ok = arr[i] < FUZZ_RAM_BYTES / PAGE || f >= 0;
         off_t at = f >= 0 ? (off_t)(FUZZ_RAM_BYTES + (uint64_t)f * PAGE) : (off_t)(arr[i] * PAGE);
-        /* A run of consecutive RAM frames is one mapping (a bucket is 64). */
+        /* A run of consecutive frames is one mapping (a bucket is 64; the
+         * device's 2048-frame GGTT is one run, not 2048 mmaps). */
         size_t run = 1;
-        while (ok && f < 0 && i + run < pages && arr[i + run] == arr[i] + run &&
-               arr[i + run] < FUZZ_RAM_BYTES / PAGE)
+        while (ok && i + run < pages && arr[i + run] == arr[i] + run &&
+               (f < 0 ? arr[i + run] < FUZZ_RAM_BYTES / PAGE
+                      : fuzz_xen_pool_find(arr[i + run]) == f + (int)run))
             run++;
         if (ok && mmap(va + i * PAGE, run * PAGE, prot, MAP_SHARED | MAP_FIXED, fx.ram_fd, at) ==
                       MAP_FAILED)
