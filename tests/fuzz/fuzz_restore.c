@@ -15,6 +15,7 @@
  * --aperture-ram, bit 5 --trap-ggtt). The frames come back zero. Bit 6:
  * the harness puts the right CRC-32 in the file's header first (no
  * mutation gets past a checksum; without the bit the check is fuzzed).
+ * Bit 7: --io-bar (the vGPU has the MMIO index/data window in BAR4).
  *
  * FUZZ_RESTORE_SEEDS=DIR: writes seeds instead -- state files the daemon
  * saved for guests in a few situations, each with the memory byte that
@@ -158,6 +159,14 @@ static void guest_runs(struct fuzz_dev *d)
         fuzz_phys(d, bar2 + 0x10, 4, 0, 0);
     }
     fuzz_cfg(d, 0x10, 4, 0, 0);
+    uint32_t bar4 = (uint32_t)fuzz_cfg(d, 0x20, 4, 0, 0);
+    if (bar4 & 1) { /* BAR4, if there is one and it is placed: index, data */
+        ioreq_t r = { .addr = bar4 & ~3u, .data = 0x2034, .count = 1, .size = 4,
+                      .dir = IOREQ_WRITE, .type = IOREQ_TYPE_PIO };
+        fuzz_ioreq(d, 0, &r);
+        r.addr += 4, r.dir = IOREQ_READ;
+        fuzz_ioreq(d, 0, &r);
+    }
     fuzz_run(d, 4);
     struct vgpu_frame fr;
     if (vgpu_capture(d->vgpu, &fr) == 0)
@@ -218,6 +227,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dm.opt = parsed_options(path);
     dm.opt.aperture_ram = data[0] & 0x10;
     dm.opt.trap_ggtt = data[0] & 0x20;
+    dm.opt.io_bar = data[0] & 0x80;
     struct vgpu_config vc = config_from(&dm.opt);
     if (!restore_memory(data[0])) {
         tear_down(&dm);
@@ -261,6 +271,8 @@ static void guest_works(struct fuzz_dev *d, bool bars)
     if (!bars)
         return; /* switched on, never set up: its RAM waits parked */
     fuzz_place_bars(d);
+    fuzz_cfg(d, 0x20, 4, 1, 0xc000);  /* BAR4 (with --io-bar), I/O decode on */
+    fuzz_cfg(d, 0x04, 2, 1, 0x7);
     fuzz_phys(d, FUZZ_BAR0 + (8u << 20), 8, 1, 0x200001);
     fuzz_phys(d, FUZZ_BAR0 + (8u << 20) + 8, 8, 1, 0x201001);
     fuzz_phys(d, FUZZ_BAR2 + 0x40, 4, 1, 0x11223344);
@@ -282,6 +294,7 @@ static void write_seeds(const char *dir)
         { "ram-ggtt", 0, 1, true },
         { "ram-ggtt-aperture", 0x10, 1 | 2, true },
         { "ram-parked", 0x10, 4 | 8, false },
+        { "io-bar", 0x80 | 0x20, 0, true },
     };
     fuzz_xen_init();
     log_set_level(LOGL_ERROR);
@@ -293,6 +306,7 @@ static void write_seeds(const char *dir)
         dm.opt.restore_path = NULL; /* a guest's first start */
         dm.opt.aperture_ram = cases[i].options & 0x10;
         dm.opt.trap_ggtt = cases[i].options & 0x20;
+        dm.opt.io_bar = cases[i].options & 0x80;
         struct vgpu_config vc = config_from(&dm.opt);
         fx.physmap = true;
         if (set_up(&dm, &vc) != EXIT_OK)
@@ -300,6 +314,9 @@ static void write_seeds(const char *dir)
         struct fuzz_dev d = as_fuzz_dev(&dm);
         guest_works(&d, cases[i].bars);
         save_seed(dir, cases[i].name, &d, 0x40 | cases[i].options | cases[i].memory);
+        if (cases[i].options & 0x20) /* restored without --trap-ggtt: entries move to RAM */
+            save_seed(dir, cases[i].options & 0x80 ? "io-bar-to-ram" : "trapped-to-ram", &d,
+                      0x40 | (cases[i].options & ~0x20u));
         fuzz_dev_stop(&d);
         tear_down(&dm);
     }
