@@ -49,6 +49,16 @@ int daemon_write_file(const char *path, const void *data, size_t len);
 /* Reads a whole file of at most `max` bytes; *data malloc'd. 0 or -errno. */
 int daemon_read_file(const char *path, size_t max, uint8_t **data, size_t *len);
 
+/* restore.c, in set-up's order. --restore: the file read into
+ * d->restore_blob and checked whole against `vc` before the domain is
+ * touched; EXIT_OK or the exit code (EXIT_BAD_STATE). */
+struct vgpu_config;
+int daemon_restore_load(struct daemon *d, const struct vgpu_config *vc);
+/* The vGPU on d's server and loop: created, restored from d->restore_blob
+ * if there is one, its GGTT (and aperture, --aperture-ram) in guest RAM --
+ * adopted where a restored guest has it. EXIT_OK or the exit code. */
+int daemon_vgpu_build(struct daemon *d, const struct vgpu_config *vc);
+
 /* NULL-name terminated. */
 extern const struct control_command daemon_commands[];
 

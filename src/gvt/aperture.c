@@ -223,7 +223,6 @@ void gvt_aperture_cold_reset(struct vgpu *v)
         v->apr_trapped = false;
         claim_beyond(v, false);
     }
-    memset(ramrange_ptr(v->apr), 0, (size_t)slice_pages(v) << GVT_PAGE_SHIFT);
     memset(v->apr_bound, 0, slice_pages(v) * sizeof(*v->apr_bound));
     v->apr_gpu_wrote = false;
 }

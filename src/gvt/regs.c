@@ -14,8 +14,7 @@ int gvt_regs_init(struct gvt_regs *r)
         gvt_regs_release(r);
         return -ENOMEM;
     }
-    r->pristine = true;
-    return 0;
+    return 0; /* calloc'd: nothing touched */
 }
 
 void gvt_regs_release(struct gvt_regs *r)
@@ -64,15 +63,22 @@ void gvt_regs_reset_range(struct gvt_regs *r, uint32_t start, uint32_t end)
         end = GVT_MMIO_SIZE;
     if (start >= end)
         return;
-    /* The first reset of fresh storage only sets the tracked registers: a
-     * zeroed 2 MiB need not be zeroed again (nor made resident). */
-    if (!r->pristine)
-        memset(&r->mem[start >> 2], 0, end - start);
-    r->pristine = false;
+    /* Only pages something stored to can hold non-zero dwords: the others
+     * need not be zeroed (nor made resident). A page wholly in the range
+     * is untouched after, until a reset value lands in it. */
+    for (uint32_t page = start >> 12; page <= (end - 1) >> 12; page++) {
+        if (!gvt_regs_page_touched(r, page))
+            continue;
+        uint32_t lo = page << 12 > start ? page << 12 : start;
+        uint32_t hi = (page + 1) << 12 < end ? (page + 1) << 12 : end;
+        memset(&r->mem[lo >> 2], 0, hi - lo);
+        if (lo == page << 12 && hi == (page + 1) << 12)
+            r->touched[page >> 6] &= ~(1ull << (page & 63));
+    }
     for (unsigned i = 0; i < r->count; i++) {
         uint32_t off = r->table[i]->offset;
-        if (off >= start && off < end)
-            r->mem[off >> 2] = r->table[i]->reset;
+        if (off >= start && off < end && r->table[i]->reset)
+            vreg_set(r, off, r->table[i]->reset);
     }
 }
 
@@ -96,7 +102,7 @@ void gvt_regs_write32(struct vgpu *v, struct gvt_regs *r, uint32_t off, uint32_t
     const struct gvt_reg *reg = gvt_regs_lookup(r, off);
     uint32_t old = r->mem[off >> 2];
     if (!reg) {
-        r->mem[off >> 2] = val;
+        vreg_set(r, off, val);
         return;
     }
     if (reg->flags & REG_RO)
@@ -109,7 +115,7 @@ void gvt_regs_write32(struct vgpu *v, struct gvt_regs *r, uint32_t off, uint32_t
         next = old & ~val;
     }
     next = (old & reg->ro_mask) | (next & ~reg->ro_mask);
-    r->mem[off >> 2] = next;
+    vreg_set(r, off, next);
     if (reg->write)
         reg->write(v, off, old, val);
 }

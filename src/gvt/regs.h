@@ -38,7 +38,10 @@ struct gvt_regs {
     uint16_t *index;    /* per dword: 0 untracked, else table index + 1 */
     const struct gvt_reg **table;
     unsigned count, capacity;
-    bool pristine;      /* mem as calloc left it: all zero, pages untouched */
+    /* The 4 KiB pages of mem that may hold a non-zero dword (every store
+     * sets its page's bit): a reset zeroes and a save reads only those,
+     * some 20 of 512. */
+    uint64_t touched[GVT_MMIO_SIZE / 4096 / 64];
 };
 
 int gvt_regs_init(struct gvt_regs *r);
@@ -55,6 +58,14 @@ const struct gvt_reg *gvt_regs_lookup(const struct gvt_regs *r, uint32_t off);
 uint32_t gvt_regs_read32(struct vgpu *v, struct gvt_regs *r, uint32_t off);
 void gvt_regs_write32(struct vgpu *v, struct gvt_regs *r, uint32_t off, uint32_t val);
 
+static inline void gvt_regs_touch(struct gvt_regs *r, uint32_t off)
+{
+    r->touched[off >> 18] |= 1ull << ((off >> 12) & 63);
+}
+static inline bool gvt_regs_page_touched(const struct gvt_regs *r, uint32_t page)
+{
+    return r->touched[page >> 6] >> (page & 63) & 1;
+}
 static inline uint32_t vreg(const struct gvt_regs *r, uint32_t off)
 {
     return r->mem[off >> 2];
@@ -62,6 +73,7 @@ static inline uint32_t vreg(const struct gvt_regs *r, uint32_t off)
 static inline void vreg_set(struct gvt_regs *r, uint32_t off, uint32_t val)
 {
     r->mem[off >> 2] = val;
+    gvt_regs_touch(r, off);
 }
 
 #endif

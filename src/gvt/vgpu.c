@@ -411,11 +411,15 @@ void gvt_gdrst_full(struct vgpu *v)
     v->stats.gt_resets++;
 }
 
-void vgpu_reset(struct vgpu *v)
+/* `guest_ram_fresh`: a GGTT in guest RAM is left as it is, the caller
+ * having given the guest fresh (zero) frames; zeroing 8 MiB that are zero
+ * already would be most of a cold reset's cost. */
+static void reset_device(struct vgpu *v, bool guest_ram_fresh)
 {
     gvt_regs_reset(&v->regs);
     gvt_pvinfo_reset(v);
-    gvt_ggtt_reset(v);
+    if (!v->gsm || !guest_ram_fresh)
+        gvt_ggtt_reset(v);
     gvt_execlist_reset(v, ~0u);
     gvt_ppgtt_reset(v);
     gvt_display_reset(v);
@@ -425,6 +429,11 @@ void vgpu_reset(struct vgpu *v)
     v->irq_level = false;
     v->msi_was_enabled = pci_func_msi_enabled(&v->pci);
     v->stats.resets++;
+}
+
+void vgpu_reset(struct vgpu *v)
+{
+    reset_device(v, false);
 }
 
 /* A cold reset: config space as created (BARs unplaced, decode and MSI
@@ -442,7 +451,7 @@ void vgpu_cold_reset(struct vgpu *v)
         pci_func_set_bar_claim(&v->pci, 0, 0, GVT_GGTT_OFFSET, NULL);
     }
     v->have_custom_edid = false; /* the built-in monitor, as before --edid */
-    vgpu_reset(v);
+    reset_device(v, true);
     gvt_aperture_cold_reset(v);
     v->swsci = 0;
     v->msi_was_enabled = false;

@@ -96,7 +96,10 @@ void vgpu_get_stats(const struct vgpu *v, struct vgpu_stats *out);
 void vgpu_reset(struct vgpu *v);
 /* As at creation: config space too (BARs unplaced, decode off), the
  * built-in EDID, counters zero. For harnesses that reuse one vGPU for many
- * guests' worth of input. */
+ * guests' worth of input. The GGTT and aperture in guest RAM (attached
+ * ranges) go back to their parking place but keep their bytes: they are
+ * the guest's memory, and the harness gives the next guest fresh frames
+ * as Xen gives a new domain (the fuzz hypervisor punches them). */
 void vgpu_cold_reset(struct vgpu *v);
 
 /* The primary plane's current image as XRGB8888 (0x00RRGGBB). pixels is

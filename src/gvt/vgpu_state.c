@@ -83,31 +83,35 @@ static void save_engine(const struct gvt_engine *e, struct state_buf *b)
     state_put64(b, cs->dwords);
 }
 
-/* The register file as (index, value) pairs of its non-zero dwords. Most
- * of it is zero: 64-byte blocks are skipped whole. */
+/* The register file as (index, value) pairs of its non-zero dwords, in
+ * one pass with the count patched in after. Only pages something stored
+ * to are read (gvt_regs.touched: some 20 of 512), their zero 64-byte
+ * blocks skipped whole. */
 static void save_regs_sparse(struct vgpu *v, struct state_buf *b)
 {
     static const uint32_t zero[16];
     const uint32_t *mem = v->regs.mem;
     uint32_t nonzero = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1)
-            state_put32(b, nonzero);
-        for (uint32_t blk = 0; blk < GVT_MMIO_SIZE / 4; blk += 16) {
+    size_t count_at = b->len;
+    state_put32(b, 0);
+    for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++) {
+        if (!gvt_regs_page_touched(&v->regs, page))
+            continue;
+        for (uint32_t blk = page * 1024; blk < (page + 1) * 1024; blk += 16) {
             if (memcmp(mem + blk, zero, sizeof(zero)) == 0)
                 continue;
             for (uint32_t i = blk; i < blk + 16; i++) {
-                if (!mem[i])
-                    continue;
-                if (pass == 0) {
-                    nonzero++;
-                } else {
+                if (mem[i]) {
                     state_put32(b, i);
                     state_put32(b, mem[i]);
+                    nonzero++;
                 }
             }
         }
     }
+    if (!b->error)
+        for (unsigned i = 0; i < 4; i++)
+            b->p[count_at + i] = (uint8_t)(nonzero >> (8 * i)); /* little-endian */
 }
 
 int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
@@ -404,16 +408,19 @@ static void apply(struct vgpu *v, struct staged *st)
 {
     pci_func_unmap_all(&v->pci);
     memcpy(v->pci.cfg, st->cfg, PCI_CFG_SIZE);
+    memset(v->regs.mem, 0, GVT_MMIO_SIZE);
+    memset(v->regs.touched, 0, sizeof(v->regs.touched));
     if (st->regs) {
         memcpy(v->regs.mem, st->regs, GVT_MMIO_SIZE);
+        for (uint32_t off = 0; off < GVT_MMIO_SIZE; off += 4)
+            if (vreg(&v->regs, off))
+                gvt_regs_touch(&v->regs, off);
     } else {
-        memset(v->regs.mem, 0, GVT_MMIO_SIZE);
         for (uint32_t i = 0; i < st->regs_count; i++) {
             uint32_t idx = state_get32(&st->regs_sparse);
-            v->regs.mem[idx] = state_get32(&st->regs_sparse);
+            vreg_set(&v->regs, idx * 4, state_get32(&st->regs_sparse));
         }
     }
-    v->regs.pristine = false;
     if (!v->gsm) {
         gvt_ggtt_reset(v);
         for (uint32_t i = 0; i < st->ggtt_count; i++) {

@@ -61,8 +61,12 @@ int host_png_encode(const uint32_t *xrgb, unsigned width, unsigned height,
         return -EIO;
     }
     png_set_write_fn(png, &m, mem_write, mem_flush);
-    /* Speed over size: frames are captured often and thrown away. */
+    /* Speed over size: frames are captured often and thrown away. One
+     * row filter (Up: screens repeat down the rows): libpng's adaptive
+     * choice tries all five per row, 3x the time of a 1080p encode
+     * (45 ms against 14) for output within a few per cent. */
     png_set_compression_level(png, 1);
+    png_set_filter(png, 0, PNG_FILTER_UP);
     png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);

@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fuzz_dev d;
     fuzz_dev_start_ram(&d);
     fuzz_place_bars(&d);
+    fuzz_set_mode_640x480(&d);
     const uint8_t *p = data, *end = data + size;
     unsigned ops = 0;
     while (p < end && ops++ < 2048) {

@@ -79,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fuzz_dev d;
     fuzz_dev_start(&d, NULL);
     fuzz_place_bars(&d);
+    fuzz_set_mode_640x480(&d);
     /* The daemon's parts, as main.c wires them. */
     memset(&dm, 0, sizeof(dm));
     dm.loop = d.loop;

@@ -93,6 +93,7 @@ static void destroy(void)
     kept_type[0] = 0;
     fx.pool_used = 0; /* the domain those frames were populated for is gone */
     memset(fx.pool_index, 0, sizeof(fx.pool_index));
+    fuzz_xen_pool_clean();
     fx.physmap = false;
 }
 
@@ -127,8 +128,7 @@ static void start(struct fuzz_dev *d, const char *type, bool ram)
     kept_irq.msis_injected = kept_irq.msi_failures = kept_irq.intx_changes = 0;
     fx.npending = 0;
     kept.observed = 0xcbf29ce484222325ull;
-    memset(fx.pool_dirty, 0, sizeof(fx.pool_dirty));
-    fx.refuse_relocate = false;
+    fuzz_xen_pool_clean();
     fx.dirty_first = fx.dirty_nr = 0;
     *d = kept;
 }
@@ -160,7 +160,7 @@ uint64_t fuzz_phys(struct fuzz_dev *d, uint64_t gpa, unsigned size, int write, u
     if (write) {
         memcpy(p, &val, size);
         if (f >= 0)
-            fx.pool_dirty[f] = 1;
+            fuzz_xen_pool_mark_dirty(f);
         return 0;
     }
     memcpy(&v, p, size);
@@ -276,10 +276,30 @@ void fuzz_place_bars(struct fuzz_dev *d)
     fuzz_cfg(d, 0xae, 2, 1, 1);
 }
 
+void fuzz_set_mode_640x480(struct fuzz_dev *d)
+{
+    fuzz_mmio(d, FUZZ_BAR0 + 0x6001c, 4, 1, (639u << 16) | 479u);
+}
+
+/* The entries go as one `rep movsq` from a guest buffer (an ioreq with
+ * count and data_is_ptr): each still reaches the GGTT's write handler as
+ * an 8-byte store, at one round trip for all instead of one each (512
+ * round trips were most of a command-stream input's time). The buffer is
+ * RAM's last page, zeroed again after. */
 void fuzz_map_ggtt(struct fuzz_dev *d, uint64_t gpa, uint32_t pages)
 {
-    for (uint32_t i = 0; i < pages; i++)
-        fuzz_mmio(d, FUZZ_BAR0 + (8u << 20) + 8u * i, 8, 1, (gpa + 4096ull * i) | 1);
+    const uint64_t buf = FUZZ_RAM_BYTES - PAGE;
+    for (uint32_t done = 0; done < pages;) {
+        uint32_t n = pages - done < PAGE / 8 ? pages - done : PAGE / 8;
+        uint64_t *e = (uint64_t *)(fx.ram + buf);
+        for (uint32_t i = 0; i < n; i++)
+            e[i] = (gpa + 4096ull * (done + i)) | 1;
+        ioreq_t r = { .addr = FUZZ_BAR0 + (8u << 20) + 8ull * done, .data = buf, .count = n,
+                      .size = 8, .dir = IOREQ_WRITE, .type = IOREQ_TYPE_COPY, .data_is_ptr = 1 };
+        fuzz_ioreq(d, 0, &r);
+        memset(e, 0, PAGE);
+        done += n;
+    }
 }
 
 void fuzz_ctx_image(uint32_t *st, uint32_t b, uint32_t head, uint32_t tail,

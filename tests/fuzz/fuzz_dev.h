@@ -61,6 +61,12 @@ void fuzz_run_bounded(struct fuzz_dev *d, unsigned rounds, unsigned max_fires);
  * mastering on, MSI enabled. */
 void fuzz_place_bars(struct fuzz_dev *d);
 
+/* The guest sets pipe A's source size to 640x480 (PIPESRC_A), as a
+ * driver setting that mode would: a capture is then 1.2 MiB of pixels, not
+ * 1080p's 8 MiB (a screenshot of that is a 14 ms PNG). For targets whose
+ * subject is not the mode. */
+void fuzz_set_mode_640x480(struct fuzz_dev *d);
+
 /* The GGTT's first `pages` entries onto guest RAM from `gpa` on, as
  * i915 binds its objects (8-byte stores to BAR0 + 8 MiB). */
 void fuzz_map_ggtt(struct fuzz_dev *d, uint64_t gpa, uint32_t pages);

@@ -53,10 +53,15 @@ void fuzz_xen_init(void)
 
 void fuzz_xen_reset(void)
 {
-    /* Fresh RAM (punched to zero) and ioreq pages for the next input; the
-     * event-channel ports Xen wrote into the slots stay (the server that
-     * bound them lives on). */
-    fallocate(fx.ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, FUZZ_RAM_BYTES);
+    /* Fresh RAM and device-model frames (punched to zero: the cost is the
+     * pages the last input touched, not the 80 MiB) and ioreq pages for the
+     * next input; the frames stay where they were populated (a cold reset
+     * parks them), as the vGPU that owns them lives on. The event-channel
+     * ports Xen wrote into the slots stay (the server that bound them
+     * lives on). */
+    fallocate(fx.ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+              FUZZ_RAM_BYTES + (uint64_t)FUZZ_POOL_FRAMES * PAGE);
+    fx.refuse_relocate = false;
     shared_iopage_t *iop = (shared_iopage_t *)((uint8_t *)fx.ioreq_pages + PAGE);
     uint32_t eports[FUZZ_VCPUS];
     for (unsigned i = 0; i < FUZZ_VCPUS; i++)
@@ -111,10 +116,12 @@ void *xenforeignmemory_map(xenforeignmemory_handle *h, uint32_t dom, int prot, s
         int f = arr[i] < FUZZ_RAM_BYTES / PAGE ? -1 : fuzz_xen_pool_find(arr[i]);
         bool ok = arr[i] < FUZZ_RAM_BYTES / PAGE || f >= 0;
         off_t at = f >= 0 ? (off_t)(FUZZ_RAM_BYTES + (uint64_t)f * PAGE) : (off_t)(arr[i] * PAGE);
-        /* A run of consecutive RAM frames is one mapping (a bucket is 64). */
+        /* A run of consecutive frames is one mapping (a bucket is 64; the
+         * device's 2048-frame GGTT is one run, not 2048 mmaps). */
         size_t run = 1;
-        while (ok && f < 0 && i + run < pages && arr[i + run] == arr[i] + run &&
-               arr[i + run] < FUZZ_RAM_BYTES / PAGE)
+        while (ok && i + run < pages && arr[i + run] == arr[i] + run &&
+               (f < 0 ? arr[i + run] < FUZZ_RAM_BYTES / PAGE
+                      : fuzz_xen_pool_find(arr[i + run]) == f + (int)run))
             run++;
         if (ok && mmap(va + i * PAGE, run * PAGE, prot, MAP_SHARED | MAP_FIXED, fx.ram_fd, at) ==
                       MAP_FAILED)
@@ -366,7 +373,8 @@ static unsigned pool_slot(uint64_t gfn)
     return (unsigned)(gfn * 0x9e3779b97f4a7c15ull >> 51) & (2 * FUZZ_POOL_FRAMES - 1);
 }
 
-/* After pool_gfn changed: the index again (open addressing). */
+/* After pool_gfn changed wholesale: the index again (open addressing,
+ * linear probing). */
 static void pool_reindex(void)
 {
     memset(fx.pool_index, 0, sizeof(fx.pool_index));
@@ -391,6 +399,59 @@ int fuzz_xen_pool_find(uint64_t gfn)
             return v - 1;
     }
     return -1;
+}
+
+/* Frame f leaves the index (it is about to move or be freed): its slot is
+ * emptied and the probe run after it shifted back (Knuth's algorithm R),
+ * so a move costs two probes, not a rebuild of all 3072 frames' index. */
+static void pool_index_remove(int f)
+{
+    const unsigned mask = 2 * FUZZ_POOL_FRAMES - 1;
+    unsigned i = pool_slot(fx.pool_gfn[f]);
+    while (fx.pool_index[i] != f + 1) {
+        if (!fx.pool_index[i])
+            return;
+        i = (i + 1) & mask;
+    }
+    for (unsigned j = i;;) {
+        fx.pool_index[i] = 0;
+        for (;;) {
+            j = (j + 1) & mask;
+            uint16_t v = fx.pool_index[j];
+            if (!v)
+                return;
+            unsigned home = pool_slot(fx.pool_gfn[v - 1]);
+            /* v may fill the hole at i unless its home lies cyclically in (i, j]. */
+            bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+            if (!stays) {
+                fx.pool_index[i] = v;
+                i = j;
+                break;
+            }
+        }
+    }
+}
+
+static void pool_index_add(int f)
+{
+    unsigned h = pool_slot(fx.pool_gfn[f]);
+    while (fx.pool_index[h])
+        h = (h + 1) & (2 * FUZZ_POOL_FRAMES - 1);
+    fx.pool_index[h] = (uint16_t)(f + 1);
+}
+
+void fuzz_xen_pool_mark_dirty(int i)
+{
+    if (!fx.pool_dirty[i])
+        fx.dirty_list[fx.ndirty++] = (uint16_t)i;
+    fx.pool_dirty[i] = 1;
+}
+
+void fuzz_xen_pool_clean(void)
+{
+    for (unsigned k = 0; k < fx.ndirty; k++)
+        fx.pool_dirty[fx.dirty_list[k]] = 0;
+    fx.ndirty = 0;
 }
 
 uint8_t *fuzz_xen_pool_frame(int i)
@@ -460,21 +521,23 @@ int xendevicemodel_relocate_memory(xendevicemodel_handle *h, domid_t d, uint32_t
         errno = EPERM;
         return -1;
     }
-    bool overlapping = src < dst + size && dst < src + size;
-    for (uint32_t i = 0; i < size; i++) {
+    for (uint32_t i = 0; i < size; i++) { /* frame by frame, as Xen moves them */
         int f = fuzz_xen_pool_find(src + i);
         if (f < 0 || dst + i < FUZZ_RAM_BYTES / PAGE) {
             errno = EINVAL;
             return -1;
         }
         int victim = fuzz_xen_pool_find(dst + i);
-        if (victim >= 0 && victim != f)
+        if (victim == f)
+            continue;
+        if (victim >= 0) {
+            pool_index_remove(victim);
             fx.pool_gfn[victim] = UINT64_MAX;
+        }
+        pool_index_remove(f);
         fx.pool_gfn[f] = dst + i;
-        if (overlapping)
-            pool_reindex(); /* frame by frame, as Xen moves them */
+        pool_index_add(f);
     }
-    pool_reindex();
     return 0;
 }
 
@@ -489,14 +552,21 @@ int xendevicemodel_track_dirty_vram(xendevicemodel_handle *h, domid_t d, uint64_
     }
     bool fresh = first != fx.dirty_first || nr != fx.dirty_nr;
     memset(bitmap, fresh ? 0xff : 0, (nr + bits - 1) / bits * sizeof(unsigned long));
-    for (unsigned f = 0; f < fx.pool_used; f++) {
+    /* Only the dirty frames are visited (the list, not all 3072); those in
+     * the range are reported and become clean, the others stay dirty. */
+    unsigned kept = 0;
+    for (unsigned k = 0; k < fx.ndirty; k++) {
+        int f = fx.dirty_list[k];
         uint64_t g = fx.pool_gfn[f];
-        if (g == UINT64_MAX || g < first || g - first >= nr)
+        if (g == UINT64_MAX || g < first || g - first >= nr) {
+            fx.dirty_list[kept++] = (uint16_t)f;
             continue;
-        if (fx.pool_dirty[f] && !fresh)
+        }
+        if (!fresh)
             bitmap[(g - first) / bits] |= 1ul << ((g - first) % bits);
         fx.pool_dirty[f] = 0;
     }
+    fx.ndirty = kept;
     fx.dirty_first = first;
     fx.dirty_nr = nr;
     return 0;

@@ -32,6 +32,8 @@ struct fuzz_xen {
     uint64_t pool_gfn[FUZZ_POOL_FRAMES];
     uint16_t pool_index[2 * FUZZ_POOL_FRAMES]; /* gfn hash -> frame + 1 */
     uint8_t pool_dirty[FUZZ_POOL_FRAMES];
+    uint16_t dirty_list[FUZZ_POOL_FRAMES]; /* the frames marked in pool_dirty */
+    unsigned ndirty;
     uint64_t dirty_first;
     uint32_t dirty_nr;
 };
@@ -45,5 +47,9 @@ void fuzz_xen_raise(uint32_t local_port);
 /* The frame at `gfn` in the physmap beyond RAM, or -1; its bytes. */
 int fuzz_xen_pool_find(uint64_t gfn);
 uint8_t *fuzz_xen_pool_frame(int i);
+/* A guest CPU store to frame i: dirty for Xen's tracking. */
+void fuzz_xen_pool_mark_dirty(int i);
+/* No frame dirty (a new input). */
+void fuzz_xen_pool_clean(void);
 
 #endif

@@ -1,0 +1,118 @@
+/* The vGPU as xengvtd's set-up builds it (main.c calls these in order):
+ * a --restore file read and checked whole before anything touches the
+ * domain, then the vGPU created (and restored from the file), then its
+ * guest RAM -- adopted where the restored guest has it, populated
+ * otherwise. Apart from main.c so that a fuzz target (fuzz_restore) runs
+ * the very path `xengvtd --restore FILE` takes. */
+#include "config.h"
+#include "daemon/daemon.h"
+#include "common/log.h"
+#include "gvt/vgpu.h"
+#include "ioreq/ramrange.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --restore: the whole file checked against this vGPU before anything
+ * touches the domain; a refused file ends the daemon with its own code. */
+int daemon_restore_load(struct daemon *d, const struct vgpu_config *vc)
+{
+    const char *path = d->opt.restore_path;
+    size_t len;
+    int rc = daemon_read_file(path, 64u << 20, &d->restore_blob, &len);
+    if (rc < 0) {
+        log_error("--restore %s: %s", path, strerror(-rc));
+        return EXIT_BAD_STATE;
+    }
+    d->restore_len = len;
+    const char *why = "?";
+    if (vgpu_state_check(vc, d->restore_blob, len, &why) < 0) {
+        log_error("--restore %s: refused: %s; the domain was not touched", path, why);
+        return EXIT_BAD_STATE;
+    }
+    return EXIT_OK;
+}
+
+/* The GGTT as guest RAM behind BAR0 + 8 MiB (ramrange.h): populated now,
+ * while privcmd is unrestricted, or found where a restored guest has it. A
+ * guest that cannot be given the RAM keeps a trapped GGTT (slow, correct). */
+static int setup_ggtt_ram(struct daemon *d)
+{
+    const struct xengvtd_options *o = &d->opt;
+    struct ram_range *gsm = NULL;
+    uint64_t gfn, park;
+    int rc;
+    if (vgpu_gsm_restored_at(d->vgpu, &gfn, &park)) {
+        rc = ramrange_adopt(d->dmod, d->fmem, o->domid, gfn, park, vgpu_gsm_pages(), &gsm);
+        if (rc < 0) {
+            log_error("--restore %s: the guest's GGTT RAM at gfn %#llx cannot be mapped: %s "
+                      "(restore the guest's memory first, as xl restore does)",
+                      o->restore_path, (unsigned long long)gfn, strerror(-rc));
+            return EXIT_BAD_STATE;
+        }
+    } else if (o->trap_ggtt) {
+        log_info("GGTT trapped (--trap-ggtt): every entry store is an ioreq");
+        return EXIT_OK;
+    } else if ((rc = ramrange_populate(d->dmod, d->fmem, o->domid, vgpu_gsm_pages(), &gsm)) < 0) {
+        log_warn("GGTT trapped: 8 MiB of RAM could not be added to dom%u (%s); every entry "
+                 "store will be an ioreq", o->domid, strerror(-rc));
+        return EXIT_OK;
+    }
+    if (vgpu_attach_gsm(d->vgpu, gsm) < 0) {
+        ramrange_free(gsm);
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}
+
+/* The aperture slice as guest RAM behind BAR2 (--aperture-ram), or found
+ * where a restored guest has it. It costs the guest the slice's size in
+ * memory; without it, aperture stores trap (correct, slow). */
+static int setup_aperture_ram(struct daemon *d)
+{
+    const struct xengvtd_options *o = &d->opt;
+    struct ram_range *apr = NULL;
+    uint64_t gfn, park;
+    size_t pages = vgpu_aperture_pages(d->vgpu);
+    bool restored = vgpu_aperture_restored_at(d->vgpu, &gfn, &park);
+    int rc;
+    if (restored) {
+        rc = ramrange_adopt(d->dmod, d->fmem, o->domid, gfn, park, pages, &apr);
+        if (rc < 0) {
+            log_error("--restore %s: the guest's aperture RAM at gfn %#llx cannot be mapped: %s",
+                      o->restore_path, (unsigned long long)gfn, strerror(-rc));
+            return EXIT_BAD_STATE;
+        }
+    } else if (!o->aperture_ram) {
+        return EXIT_OK;
+    } else if ((rc = ramrange_populate(d->dmod, d->fmem, o->domid, pages, &apr)) < 0) {
+        log_warn("aperture trapped: %zu MiB of RAM could not be added to dom%u (%s)",
+                 pages >> 8, o->domid, strerror(-rc));
+        return EXIT_OK;
+    }
+    if (vgpu_attach_aperture(d->vgpu, apr, restored) < 0) {
+        ramrange_free(apr);
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}
+
+int daemon_vgpu_build(struct daemon *d, const struct vgpu_config *vc)
+{
+    if (vgpu_create(vc, d->srv, &d->irq, d->gm, d->loop, &d->vgpu) < 0)
+        return EXIT_XEN_SETUP;
+    if (d->restore_blob) {
+        const char *why = "?";
+        if (vgpu_restore(d->vgpu, d->restore_blob, d->restore_len, &why) < 0) {
+            log_error("--restore %s: refused: %s", d->opt.restore_path, why);
+            return EXIT_BAD_STATE;
+        }
+        free(d->restore_blob);
+        d->restore_blob = NULL;
+    }
+    int code = setup_ggtt_ram(d);
+    if (code == EXIT_OK)
+        code = setup_aperture_ram(d);
+    return code;
+}
