@@ -175,6 +175,8 @@ fail:
 static void handle_vcpu(void *opaque, unsigned vcpu);
 static void handle_buffered(void *opaque, unsigned arg);
 static void answer_waiting_slots(struct ioreq_server *s);
+static void release_dead_wp_pages(struct ioreq_server *s);
+static bool store_to_unknown_page(struct ioreq_server *s, const ioreq_t *req);
 
 int ioreq_server_enable(struct ioreq_server *s)
 {
@@ -205,9 +207,43 @@ int ioreq_server_enable(struct ioreq_server *s)
     }
     s->buf_local_port = local;
     log_info("dom%u: ioreq server %u enabled", domid, s->id);
-    if (s->adopted)
+    if (s->adopted) {
+        release_dead_wp_pages(s);
         answer_waiting_slots(s);
+    }
     return 0;
+}
+
+/* The dead daemon's write-protected pages (shadowed page tables) are
+ * unknown here, yet Xen keeps sending their writes to this server: let
+ * them all go back to plain RAM (Xen retypes them when the claim goes);
+ * pages are protected again as the vGPU meets them. */
+static void release_dead_wp_pages(struct ioreq_server *s)
+{
+    if (xendevicemodel_map_mem_type_to_ioreq_server(s->dmod, (domid_t)s->params.domid, s->id,
+                                                    HVMMEM_ioreq_server, 0) < 0)
+        log_warn("dom%u: releasing the dead daemon's write-protected pages: %s",
+                 s->params.domid, strerror(errno));
+    else
+        log_info("dom%u: the dead daemon's write-protected pages are plain RAM again",
+                 s->params.domid);
+}
+
+/* A write Xen sent for an address none of our devices claims: on an
+ * adopted server, a store to a page the dead daemon write-protected, which
+ * the owner must perform. Only guest memory is written (anything else
+ * fails to map and is dropped). */
+static bool store_to_unknown_page(struct ioreq_server *s, const ioreq_t *req)
+{
+    if (req->type != IOREQ_TYPE_COPY || req->dir != IOREQ_WRITE || req->data_is_ptr ||
+        req->count != 1 || (req->size != 1 && req->size != 2 && req->size != 4 &&
+                            req->size != 8))
+        return false;
+    for (unsigned m = 0; m < IO_MAPS; m++)
+        if (m != IO_SPACE_PIO && m != IO_SPACE_PCI && iomap_find(&s->dispatch.maps[m], req->addr))
+            return false;
+    uint64_t data = req->data;
+    return gmem_write(s->dispatch.gm, req->addr, &data, req->size) == 0;
 }
 
 /* A vCPU whose access the dead daemon never answered waits on its slot:
@@ -221,11 +257,29 @@ static void answer_waiting_slots(struct ioreq_server *s)
     for (unsigned i = 0; i < s->nr_vcpus; i++) {
         volatile ioreq_t *slot = &s->iopage->vcpu_ioreq[i];
         uint8_t state = slot->state;
+        if (state == STATE_IORESP_READY) {
+            /* Answered, but the dead daemon never said so: the vCPU
+             * sleeps until the port is notified. */
+            log_info("dom%u: vCPU %u's answer was never announced: announcing it",
+                     s->params.domid, i);
+            s->stats.adopted_waiting++;
+            evt_ports_notify(s->ports, (uint32_t)s->vcpus[i].local_port);
+            continue;
+        }
         if (state != STATE_IOREQ_READY && state != STATE_IOREQ_INPROCESS)
             continue;
         log_info("dom%u: vCPU %u was waiting on the adopted server: answering it",
                  s->params.domid, i);
         s->stats.adopted_waiting++;
+        ioreq_t req = *(ioreq_t *)slot;
+        if (store_to_unknown_page(s, &req)) {
+            log_info("dom%u: vCPU %u's store to a page the dead daemon protected: done",
+                     s->params.domid, i);
+            __atomic_thread_fence(__ATOMIC_RELEASE);
+            slot->state = STATE_IORESP_READY;
+            evt_ports_notify(s->ports, (uint32_t)s->vcpus[i].local_port);
+            continue;
+        }
         slot->state = STATE_IOREQ_READY;
         handle_vcpu(&s->vcpus[i], i);
     }

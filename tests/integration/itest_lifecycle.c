@@ -249,6 +249,52 @@ static pid_t kill_mid_access(struct sim *s, pid_t daemon, struct inflight *f, pt
     return daemon;
 }
 
+/* The dead daemon had write-protected a page (a shadowed page table) and
+ * the guest's store to it was in flight: the successor, which knows
+ * nothing of that page, performs the store into guest RAM, and gives the
+ * dead daemon's protected pages back to plain RAM. */
+static void test_daemon_death_restart_store(void **state)
+{
+    (void)state;
+    struct sim *s = create_guest("death4", "\"type=GVTg_V5_4\"", "");
+    itest_place_bars(s, false);
+    char ckpt[320];
+    snprintf(ckpt, sizeof(ckpt), "%s/dom7-0.checkpoint", dir);
+    struct stat st;
+    uint64_t end = sim_now_ms() + 8000;
+    while (stat(ckpt, &st) != 0 && sim_now_ms() < end)
+        usleep(50 * 1000);
+    pid_t monitor = (pid_t)record_field(7, "monitor");
+    pid_t old = (pid_t)record_field(7, "vgpu");
+    assert_true(old > 0);
+    sim_state(s)->memtype_claimed = 1; /* as the dead daemon had claimed them */
+    const uint64_t gpa = 0x200000;
+    struct inflight f = { .s = s, .timeout_ms = 20000 };
+    f.req = (ioreq_t){ .addr = gpa, .size = 4, .count = 1, .dir = IOREQ_WRITE,
+                       .type = IOREQ_TYPE_COPY, .data = 0x5a5a1234, .state = STATE_IOREQ_READY };
+    pthread_t t;
+    assert_int_equal(kill(old, SIGSTOP), 0);
+    assert_int_equal(pthread_create(&t, NULL, post_read, &f), 0);
+    usleep(200 * 1000);
+    assert_int_equal(kill(old, SIGKILL), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(f.rc, 0);
+    uint32_t got;
+    memcpy(&got, (uint8_t *)sim_ram(s) + gpa, 4);
+    assert_int_equal(got, 0x5a5a1234);
+    assert_int_equal(sim_state(s)->memtype_claimed, 0);
+    end = sim_now_ms() + 5000;
+    while (record_field(7, "vgpu") == old && sim_now_ms() < end)
+        usleep(20 * 1000);
+    pid_t successor = (pid_t)record_field(7, "vgpu");
+    char out[4096];
+    const char *destroy[] = { getenv("XL_VGPU"), "destroy", "death4", NULL };
+    assert_int_equal(sim_run(s, destroy, out, sizeof(out)), 0);
+    pid_t pids[] = { monitor, old, successor };
+    assert_nothing_left(s, "death4", pids, 3, 7);
+    sim_stop(s);
+}
+
 static bool checkpoint_after(void *p)
 {
     const char *path = ((const char **)p)[0];
@@ -356,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_reboot_twice),
         cmocka_unit_test(test_guest_actions),
         cmocka_unit_test(test_daemon_death_restart),
+        cmocka_unit_test(test_daemon_death_restart_store),
         cmocka_unit_test(test_daemon_death_crash),
         cmocka_unit_test(test_daemon_death_preserve),
     };
