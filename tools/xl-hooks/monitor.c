@@ -28,6 +28,7 @@ enum dom_state { DOM_RUNNING, DOM_SHUTDOWN, DOM_GONE };
 
 struct monitor {
     struct monitor_args *a;
+    ino_t cfg_ino, args_ino; /* the kept config files as given to us */
     struct served sv;
     xc_interface *xch;
     struct xs_handle *xs;
@@ -83,10 +84,14 @@ static int finish(struct monitor *m, int code)
 {
     served_stop_all(&m->sv);
     served_remove(m->a->domid);
+    /* Ours only: a new guest of this name has files of its own. */
     char cfg[300], args[300];
     files_of_guest(m, cfg, args, sizeof(cfg));
-    unlink(cfg);
-    unlink(args);
+    struct stat st;
+    if (m->cfg_ino && stat(cfg, &st) == 0 && st.st_ino == m->cfg_ino)
+        unlink(cfg);
+    if (m->args_ino && stat(args, &st) == 0 && st.st_ino == m->args_ino)
+        unlink(args);
     xv_say("supervisor of %s ends", guest_name(m));
     return code;
 }
@@ -136,6 +141,15 @@ static int serve_and_unpause(struct monitor *m, char (*restore)[200])
     return 0;
 }
 
+/* SIGTERM/SIGINT/SIGHUP arrived (they are blocked: read in the loop). */
+static bool told_to_stand_down(void)
+{
+    sigset_t pending;
+    return sigpending(&pending) == 0 &&
+           (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT) ||
+            sigismember(&pending, SIGHUP));
+}
+
 static int destroy_domain(struct monitor *m)
 {
     char dom[24];
@@ -149,8 +163,9 @@ static int destroy_domain(struct monitor *m)
 
 /* The guest's restart, as xl's: the old domain goes (or is kept under
  * another name), a new one is created paused from the config it was
- * created with, its daemons serve it, then it runs. 0, or the supervisor's
- * exit status when the guest could not come back. */
+ * created with, its daemons serve it, then it runs. -1 (go on
+ * supervising), or the supervisor's exit status: the guest could not come
+ * back, or the supervisor was told to stand down meanwhile. */
 static int restart_guest(struct monitor *m, bool keep_old)
 {
     long old = m->a->domid;
@@ -170,7 +185,7 @@ static int restart_guest(struct monitor *m, bool keep_old)
             xv_say("xl rename %s %s failed: %s stays as it is, not restarted", guest_name(m),
                    newname, guest_name(m));
             set_state(m, "preserved");
-            return 0;
+            return -1;
         }
         xv_say("domain %ld kept as %s", old, newname);
     } else if (destroy_domain(m) < 0) {
@@ -179,6 +194,11 @@ static int restart_guest(struct monitor *m, bool keep_old)
     served_stop_all(&m->sv);
     served_remove(old);
     usleep(RESTART_DELAY_MS * 1000);
+    if (told_to_stand_down()) {
+        /* xl-vgpu destroy (or a save) took the guest meanwhile. */
+        xv_say("supervisor of %s stands down before re-creating it", guest_name(m));
+        return 0;
+    }
     const char *argv[MONITOR_ARGS_MAX + 1];
     for (unsigned i = 0; i < m->a->create_argc; i++)
         argv[i] = m->a->create_argv[i];
@@ -202,7 +222,7 @@ static int restart_guest(struct monitor *m, bool keep_old)
     }
     xv_say("%s restarted as domain %ld with its %u vGPU%s", guest_name(m), domid,
            m->a->cfg.count, m->a->cfg.count > 1 ? "s" : "");
-    return 0;
+    return -1;
 }
 
 /* on_<event> for a guest that shut down (or that a daemon death made
@@ -238,8 +258,7 @@ static int apply_action(struct monitor *m, unsigned reason, bool real_shutdown)
     case ACTION_RESTART:
     case ACTION_COREDUMP_RESTART:
     case ACTION_RENAME_RESTART: {
-        int rc = restart_guest(m, act == ACTION_RENAME_RESTART);
-        return rc == 0 ? -1 : rc;
+        return restart_guest(m, act == ACTION_RENAME_RESTART);
     }
     default:
         destroy_domain(m);
@@ -480,6 +499,13 @@ static int loop(struct monitor *m)
 int monitor_run(struct monitor_args *a)
 {
     struct monitor m = { .a = a, .sigfd = -1 };
+    char cfg[300], args[300];
+    struct stat st;
+    files_of_guest(&m, cfg, args, sizeof(cfg));
+    if (a->create_argc && stat(cfg, &st) == 0)
+        m.cfg_ino = st.st_ino;
+    if (a->create_argc && stat(args, &st) == 0)
+        m.args_ino = st.st_ino;
     for (unsigned i = 0; i < VGPU_CFG_MAX; i++)
         m.server_id[i] = -1;
     if (open_watches(&m) < 0) {

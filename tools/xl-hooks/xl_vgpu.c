@@ -124,12 +124,18 @@ static int keep_config(const struct vgpu_cfg *cfg, const char *text, size_t len,
     char path[300];
     mkdir(launch_run_dir(), 0700);
     guest_file(cfg->name, "cfg", path, sizeof(path));
-    FILE *f = fopen(path, "w");
+    /* A new file (a new inode) each time: a supervisor of an earlier guest
+     * of this name removes only the file it was given (monitor.c). */
+    char tmp[320];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
     if (!f)
         return -1;
     bool ok = fwrite(text, 1, len, f) == len;
-    if (fclose(f) != 0 || !ok)
+    if (fclose(f) != 0 || !ok || rename(tmp, path) < 0) {
+        unlink(tmp);
         return -1;
+    }
     ma->create_argc = 0;
     monitor_arg(ma, "create");
     monitor_arg(ma, "-p");
@@ -144,12 +150,15 @@ static void keep_create_args(const struct monitor_args *ma)
 {
     char path[300];
     guest_file(ma->cfg.name[0] ? ma->cfg.name : "", "create", path, sizeof(path));
-    FILE *f = fopen(path, "w");
+    char tmp[320];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
     if (!f)
         return;
     for (unsigned i = 4; i < ma->create_argc; i++)
         fprintf(f, "%s\n", ma->create_argv[i]);
-    fclose(f);
+    if (fclose(f) != 0 || rename(tmp, path) < 0)
+        unlink(tmp);
 }
 
 static void forget_config(const char *name)
