@@ -103,7 +103,9 @@ static void test_save_restore(void **state)
     const char *bin = getenv("XL_VGPU");
     const char *cfg = write_cfg_with("g3", "\"type=GVTg_V5_4,aperture=4,aperture_ram=1\"",
                                      "vga = \"none\"\nvideoram = 2\n");
-    const char *argv[] = { bin, "create", cfg, NULL };
+    /* An action given on the command line: part of the guest, as xl's
+     * config is, so it holds after the restore too. */
+    const char *argv[] = { bin, "create", cfg, "on_crash=\"preserve\"", NULL };
     int status;
     struct sim *s = launch(itest_log_path("xlvgpu_save_create"), argv, 7, NULL, &status);
     assert_int_equal(WEXITSTATUS(status), 0);
@@ -111,8 +113,8 @@ static void test_save_restore(void **state)
      * video RAM, the guest's own RAM (memory - videoram) unchanged: xl
      * restore has room for it too. */
     char want_create[600];
-    snprintf(want_create, sizeof(want_create), "create -p -e %s/g3.cfg memory=524 videoram=14\n",
-             dir);
+    snprintf(want_create, sizeof(want_create),
+             "create -p -e %s/g3.cfg on_crash=\"preserve\" memory=524 videoram=14\n", dir);
     assert_non_null(strstr(slurp(xl_log), want_create));
     itest_place_bars(s, false);
     sim_mmio_write(s, 0, BAR0_ADDR + 0x4f000, 4, 0xabc);
@@ -150,6 +152,10 @@ static void test_save_restore(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
     assert_non_null(strstr(slurp(xl_log), "restore -p -e "));
     assert_non_null(strstr(slurp(xl_log), "unpause 9\n"));
+    char mlog[320];
+    snprintf(mlog, sizeof(mlog), "%s/xl-vgpu-g3.log", dir);
+    assert_true(itest_log_contains(mlog, "(domain 9, 1 vGPU; on_poweroff=destroy "
+                                         "on_reboot=restart on_crash=preserve"));
     assert_int_equal((uint32_t)sim_mmio_read(d, 0, BAR0_ADDR + 0x4f000, 4), 0xabc);
     const char *destroy[] = { bin, "destroy", "g3", NULL };
     assert_int_equal(run(destroy, out, sizeof(out)), 0);

@@ -170,6 +170,34 @@ static void forget_config(const char *name)
     unlink(path);
 }
 
+/* KEY=VALUE for on_poweroff, on_reboot, on_crash, on_watchdog or
+ * on_soft_reset into `a`: 1 if it was one, 0 if another key, -1 (said)
+ * if its value is not an action. */
+static int action_override(const char *kv, struct guest_actions *a)
+{
+    for (unsigned e = 0; e < EVENT_COUNT; e++) {
+        const char *key = guest_event_key((enum guest_event)e);
+        size_t kl = key ? strlen(key) : 0;
+        if (!key || strncmp(kv, key, kl) != 0 || kv[kl] != '=')
+            continue;
+        char word[32];
+        const char *v = kv + kl + 1;
+        size_t vl = strlen(v);
+        if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
+            v++;
+            vl -= 2;
+        }
+        snprintf(word, sizeof(word), "%.*s", (int)(vl < sizeof(word) ? vl : 0), v);
+        if (guest_action_parse(word, &a->on[e]) < 0) {
+            say("override '%s': not an action (destroy, restart, rename-restart, preserve, "
+                "coredump-destroy, coredump-restart, soft-reset)", kv);
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 #define CREATE_OVERRIDES_MAX 16
 
 static bool overridden(const char *key, int n, char **overrides)
@@ -243,27 +271,9 @@ static int cmd_create(const char *cfg_path, int n_overrides, char **overrides)
     }
     /* on_poweroff=... and the like given here are the supervisor's to
      * apply: they are read as xl would, strictly. */
-    for (int i = 0; i < n_overrides; i++) {
-        for (unsigned e = 0; e < EVENT_COUNT; e++) {
-            const char *key = guest_event_key((enum guest_event)e);
-            size_t kl = key ? strlen(key) : 0;
-            if (!key || strncmp(overrides[i], key, kl) != 0 || overrides[i][kl] != '=')
-                continue;
-            char word[32];
-            const char *v = overrides[i] + kl + 1;
-            size_t vl = strlen(v);
-            if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
-                v++;
-                vl -= 2;
-            }
-            snprintf(word, sizeof(word), "%.*s", (int)(vl < sizeof(word) ? vl : 0), v);
-            if (guest_action_parse(word, &cfg.actions.on[e]) < 0) {
-                say("override '%s': not an action (destroy, restart, rename-restart, preserve, "
-                    "coredump-destroy, coredump-restart, soft-reset)", overrides[i]);
-                return XV_USAGE;
-            }
-        }
-    }
+    for (int i = 0; i < n_overrides; i++)
+        if (action_override(overrides[i], &cfg.actions) < 0)
+            return XV_USAGE;
     /* Without vGPUs this is plain `xl create`; with them the guest starts
      * paused until its daemons serve, and without xl's monitor (-e): the
      * supervisor xl-vgpu leaves behind applies on_reboot etc. itself, with
@@ -684,6 +694,8 @@ static int restore_from_fd(int in_fd, const char *what)
                     memcpy(line, cr->data + at, n);
                     line[n] = 0;
                     monitor_arg(ma, line);
+                    /* The guest was created with these: its actions too. */
+                    action_override(line, &ma->cfg.actions);
                 }
                 at += n + 1;
             }
