@@ -142,6 +142,8 @@ static int setup(struct daemon *d)
 
     if ((code = daemon_vgpu_build(d, &vc)) != EXIT_OK)
         return code;
+    if (o->adopt && o->restore_path)
+        vgpu_follow_guest(d->vgpu);
     if (o->edid_path) {
         uint8_t edid[256];
         FILE *f = fopen(o->edid_path, "rb");

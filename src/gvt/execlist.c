@@ -363,6 +363,29 @@ static void exec_tick(void *opaque, uint64_t expirations)
         schedule_runner(v);
 }
 
+void gvt_execlist_follow_guest_csb(struct vgpu *v)
+{
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
+        struct gvt_engine *e = &v->engines[i];
+        uint32_t hws = ereg(v, e, RING_HWS_PGA) & 0xfffff000u;
+        uint32_t p, entries[2 * CSB_ENTRIES];
+        if (!hws || gvt_gfx_read(v, NULL, false, hws + 4u * HWSP_CSB_WRITE, &p, 4) < 0 ||
+            gvt_gfx_read(v, NULL, false, hws + 4u * HWSP_CSB_BUF0, entries, sizeof(entries)) < 0)
+            continue;
+        if (p >= CSB_ENTRIES || p == e->csb_write)
+            continue; /* nothing newer, or not a pointer we wrote */
+        log_info("%s: the guest saw CSB events up to %u; the checkpoint had %u: following the "
+                 "guest", gvt_engine_info[e->id].name, p, e->csb_write);
+        for (unsigned k = 0; k < CSB_ENTRIES; k++) {
+            ereg_set(v, e, RING_CONTEXT_STATUS_BUF + 8 * k, entries[2 * k]);
+            ereg_set(v, e, RING_CONTEXT_STATUS_BUF + 8 * k + 4, entries[2 * k + 1]);
+        }
+        uint32_t ptr = ereg(v, e, RING_CONTEXT_STATUS_PTR);
+        ereg_set(v, e, RING_CONTEXT_STATUS_PTR, (ptr & ~7u) | p);
+        e->csb_write = p;
+    }
+}
+
 void gvt_execlist_reset(struct vgpu *v, uint32_t engine_mask)
 {
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {

@@ -110,6 +110,11 @@ extern const struct gvt_engine_info gvt_engine_info[GVT_NR_ENGINES];
 int gvt_execlist_init(struct vgpu *v);
 void gvt_execlist_release(struct vgpu *v);
 void gvt_execlist_reset(struct vgpu *v, uint32_t engine_mask);
+/* After a restart from a checkpoint: the guest's HWSP (its memory, which
+ * outlived the dead daemon) holds the newest context-status events the
+ * dead daemon wrote; take them, so the CSB pointer never goes backwards
+ * under the guest's feet ("invalid CSB event" in i915). */
+void gvt_execlist_follow_guest_csb(struct vgpu *v);
 /* Stop or restart the runner (quiesce for save; resume). */
 void gvt_execlist_pause(struct vgpu *v, bool paused);
 /* An engine error the guest can see: RING_EIR, the CS error interrupt, and

@@ -125,6 +125,10 @@ int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **w
  * configured so (before anything touches the domain). */
 int vgpu_state_check(const struct vgpu_config *cfg, const uint8_t *blob, size_t len,
                      const char **why);
+/* Restored from a checkpoint into the guest it was taken from (a dead
+ * daemon's successor): take from guest memory what the guest saw happen
+ * after the checkpoint (the context-status events). */
+void vgpu_follow_guest(struct vgpu *v);
 /* Quiesce (no vblanks, no command execution) or resume. */
 void vgpu_pause(struct vgpu *v, bool paused);
 

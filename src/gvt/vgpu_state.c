@@ -502,6 +502,11 @@ int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **w
     return 0;
 }
 
+void vgpu_follow_guest(struct vgpu *v)
+{
+    gvt_execlist_follow_guest_csb(v);
+}
+
 void vgpu_pause(struct vgpu *v, bool paused)
 {
     v->paused = paused;
