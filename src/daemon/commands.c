@@ -208,6 +208,18 @@ static int cmd_resume(void *opaque, const struct json_object *req, struct contro
     return 0;
 }
 
+/* The device state as the reply's payload (and its size in the reply). */
+static int save_state(struct daemon *d, struct control_reply *reply, uint8_t **blob, size_t *len)
+{
+    int rc = vgpu_save(d->vgpu, blob, len);
+    if (rc < 0)
+        return rc;
+    json_u64(reply->json, "state_bytes", *len);
+    reply->payload = *blob;
+    reply->payload_len = *len;
+    return 0;
+}
+
 /* {"cmd":"save"}: quiesce and return the device state as the payload;
  * with "path":"/abs/file" write it there instead (atomically: a temporary
  * file renamed into place). The vGPU stays paused until "resume". */
@@ -220,15 +232,11 @@ static int cmd_save(void *opaque, const struct json_object *req, struct control_
     vgpu_pause(d->vgpu, true);
     uint8_t *blob;
     size_t len;
-    int rc = vgpu_save(d->vgpu, &blob, &len);
-    if (rc < 0)
+    int rc = save_state(d, reply, &blob, &len);
+    if (rc < 0 || !path)
         return rc;
-    json_u64(reply->json, "state_bytes", len);
-    if (!path) {
-        reply->payload = blob;
-        reply->payload_len = len;
-        return 0;
-    }
+    reply->payload = NULL; /* to the file instead */
+    reply->payload_len = 0;
     rc = daemon_write_file(path->str, blob, len);
     free(blob);
     if (rc == 0)
@@ -249,14 +257,10 @@ static int cmd_checkpoint(void *opaque, const struct json_object *req,
      * timer the guest is watching. Work in flight is in the state. */
     uint8_t *blob;
     size_t len;
-    int rc = vgpu_save(d->vgpu, &blob, &len);
-    if (rc < 0)
-        return rc;
-    json_u64(reply->json, "state_bytes", len);
-    json_u64(reply->json, "ioreq_server", ioreq_server_id(d->srv));
-    reply->payload = blob;
-    reply->payload_len = len;
-    return 0;
+    int rc = save_state(d, reply, &blob, &len);
+    if (rc == 0)
+        json_u64(reply->json, "ioreq_server", ioreq_server_id(d->srv));
+    return rc;
 }
 
 const struct control_command daemon_commands[] = {

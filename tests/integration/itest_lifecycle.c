@@ -346,17 +346,30 @@ static void test_daemon_death_restart(void **state)
     sim_stop(s);
 }
 
+/* A guest whose daemon (policy `policy`) is SIGKILLed with an access in
+ * flight (given up after 1 s: the daemon is not replaced). */
+static struct sim *guest_with_killed_daemon(const char *name, const char *policy,
+                                            pid_t *monitor, pid_t *old, struct inflight *f,
+                                            pthread_t *t)
+{
+    char vgpu[96];
+    snprintf(vgpu, sizeof(vgpu), "\"type=GVTg_V5_4,on_daemon_death=%s\"", policy);
+    struct sim *s = create_guest(name, vgpu, "");
+    itest_place_bars(s, false);
+    *monitor = (pid_t)record_field(7, "monitor");
+    *old = (pid_t)record_field(7, "vgpu");
+    kill_mid_access(s, *old, f, t, 1000);
+    return s;
+}
+
 static void test_daemon_death_crash(void **state)
 {
     (void)state;
     /* on_crash's default, destroy. */
-    struct sim *s = create_guest("death2", "\"type=GVTg_V5_4,on_daemon_death=crash\"", "");
-    itest_place_bars(s, false);
-    pid_t monitor = (pid_t)record_field(7, "monitor");
-    pid_t old = (pid_t)record_field(7, "vgpu");
+    pid_t monitor, old;
     struct inflight f;
     pthread_t t;
-    kill_mid_access(s, old, &f, &t, 1000);
+    struct sim *s = guest_with_killed_daemon("death2", "crash", &monitor, &old, &f, &t);
     pid_t pids[] = { monitor, old };
     assert_nothing_left(s, "death2", pids, 2, 7);
     assert_false(__atomic_load_n(&sim_state(s)->alive, __ATOMIC_ACQUIRE));
@@ -369,13 +382,10 @@ static void test_daemon_death_crash(void **state)
 static void test_daemon_death_preserve(void **state)
 {
     (void)state;
-    struct sim *s = create_guest("death3", "\"type=GVTg_V5_4,on_daemon_death=preserve\"", "");
-    itest_place_bars(s, false);
-    pid_t monitor = (pid_t)record_field(7, "monitor");
-    pid_t old = (pid_t)record_field(7, "vgpu");
+    pid_t monitor, old;
     struct inflight f;
     pthread_t t;
-    kill_mid_access(s, old, &f, &t, 1000);
+    struct sim *s = guest_with_killed_daemon("death3", "preserve", &monitor, &old, &f, &t);
     uint64_t end = sim_now_ms() + 10000;
     while (!record_state_is(7, "daemon-dead") && sim_now_ms() < end)
         usleep(20 * 1000);
