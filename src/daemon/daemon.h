@@ -10,6 +10,7 @@
 #include "evtchn/irq.h"
 #include "daemon/control.h"
 #include "daemon/sandbox.h"
+#include "daemon/live_state.h"
 
 struct evt_loop;
 struct evt_ports;
@@ -41,6 +42,8 @@ struct daemon {
     struct sandbox_ids ids; /* whom to become after set-up */
     uint8_t *restore_blob; /* --restore, checked, until applied */
     size_t restore_len;
+    struct live_state live;   /* --live-state: where the registers live */
+    uint32_t *inherited_regs; /* a dead predecessor's, until followed */
 };
 
 /* Writes `data` to `path` through a temporary file in the same directory

@@ -7,6 +7,7 @@
 #include "daemon/domain.h"
 #include "daemon/sdnotify.h"
 #include "daemon/sandbox.h"
+#include "daemon/live_state.h"
 #include "evtchn/loop.h"
 #include "evtchn/ports.h"
 #include "evtchn/irq.h"
@@ -105,6 +106,14 @@ static int setup(struct daemon *d)
         return EXIT_USAGE;
     if (o->restore_path && (code = daemon_restore_load(d, &vc)) != EXIT_OK)
         return code;
+    /* A successor takes its predecessor's registers (newer than any
+     * checkpoint) before the file starts over as its own. */
+    if (o->live_state_path) {
+        if (live_state_open(o->live_state_path, o->domid, o->adopt && o->restore_path,
+                            &d->live, &d->inherited_regs) < 0)
+            return EXIT_USAGE;
+        vc.regs_storage = d->live.regs;
+    }
     int rc = domain_alive(o->domid);
     if (rc <= 0) {
         log_error("dom%u: %s", o->domid, rc == 0 ? "no such domain" : strerror(-rc));
@@ -143,7 +152,9 @@ static int setup(struct daemon *d)
     if ((code = daemon_vgpu_build(d, &vc)) != EXIT_OK)
         return code;
     if (o->adopt && o->restore_path)
-        vgpu_follow_guest(d->vgpu);
+        vgpu_follow_guest(d->vgpu, d->inherited_regs);
+    free(d->inherited_regs);
+    d->inherited_regs = NULL;
     if (o->edid_path) {
         uint8_t edid[256];
         FILE *f = fopen(o->edid_path, "rb");
@@ -246,6 +257,8 @@ static void teardown(struct daemon *d)
         xendevicemodel_close(d->dmod);
     evt_loop_free(d->loop);
     free(d->restore_blob);
+    free(d->inherited_regs);
+    live_state_close(&d->live); /* after the vGPU: its registers live there */
 }
 
 int main(int argc, char **argv)

@@ -64,6 +64,10 @@ static void usage(FILE *out)
 "                         left serving this domain (its claims, and an access\n"
 "                         a vCPU still waits on), instead of creating one;\n"
 "                         with --restore of that daemon's last checkpoint\n"
+"      --live-state FILE  keep the register file in FILE (tmpfs), where it\n"
+"                         outlives this daemon; with --adopt-server and\n"
+"                         --restore, first take the registers a dead\n"
+"                         predecessor left there (newer than its checkpoint)\n"
 "      --runas USER[:GROUP]  after set-up, run as this user (default when\n"
 "                         started as root: " "nobody" ")\n"
 "      --chroot DIR       after set-up, chroot into DIR\n"
@@ -110,7 +114,8 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 
 enum { OPT_LEGACY = 256, OPT_IO_BAR, OPT_DEVICE_ID, OPT_MAP_CACHE, OPT_NO_HOST_ID,
        OPT_CONTROL, OPT_VNC, OPT_EDID, OPT_RESOLUTION, OPT_KMS,
-       OPT_RESTORE, OPT_RUNAS, OPT_CHROOT, OPT_NO_SANDBOX, OPT_TRAP_GGTT, OPT_APERTURE, OPT_APERTURE_RAM, OPT_ADOPT };
+       OPT_RESTORE, OPT_RUNAS, OPT_CHROOT, OPT_NO_SANDBOX, OPT_TRAP_GGTT, OPT_APERTURE, OPT_APERTURE_RAM, OPT_ADOPT,
+       OPT_LIVE_STATE };
 
 int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_code)
 {
@@ -132,6 +137,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "kms", required_argument, NULL, OPT_KMS },
         { "restore", required_argument, NULL, OPT_RESTORE },
         { "adopt-server", required_argument, NULL, OPT_ADOPT },
+        { "live-state", required_argument, NULL, OPT_LIVE_STATE },
         { "runas", required_argument, NULL, OPT_RUNAS },
         { "chroot", required_argument, NULL, OPT_CHROOT },
         { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
@@ -240,6 +246,9 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
             break;
         case OPT_RESTORE:
             o->restore_path = optarg; /* read and checked at set-up */
+            break;
+        case OPT_LIVE_STATE:
+            o->live_state_path = optarg; /* opened and checked at set-up */
             break;
         case OPT_ADOPT: {
             char *end;

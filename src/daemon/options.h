@@ -38,6 +38,7 @@ struct xengvtd_options {
     const char *vnc_listen; /* "ADDR:PORT" or NULL */
     const char *kms_spec;   /* "DEVICE[:CONNECTOR]" or NULL */
     const char *restore_path; /* --restore FILE */
+    const char *live_state_path; /* --live-state FILE */
     bool adopt;               /* --adopt-server ID: a dead daemon's server */
     uint16_t adopt_id;
     bool sandbox;           /* on unless --no-sandbox */

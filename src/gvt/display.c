@@ -173,6 +173,15 @@ void gvt_display_resync(struct vgpu *v)
     apply_transconf(v);
 }
 
+void gvt_display_follow(struct vgpu *v)
+{
+    /* A surface written but not yet latched was a flip in flight: it
+     * completes at the next vblank, as the guest waits for. */
+    if (vreg(&v->regs, PLANE_SURF_1_A) != vreg(&v->regs, PLANE_SURFLIVE_1_A))
+        v->flip_pending = true;
+    gvt_display_resync(v);
+}
+
 void gvt_display_reset(struct vgpu *v)
 {
     v->flip_pending = false;

@@ -5,21 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-int gvt_regs_init(struct gvt_regs *r)
+int gvt_regs_init(struct gvt_regs *r, uint32_t *storage)
 {
     memset(r, 0, sizeof(*r));
-    r->mem = calloc(GVT_MMIO_SIZE / 4, sizeof(uint32_t));
+    r->external = storage != NULL;
+    r->mem = storage ? storage : calloc(GVT_MMIO_SIZE / 4, sizeof(uint32_t));
     r->index = calloc(GVT_MMIO_SIZE / 4, sizeof(uint16_t));
     if (!r->mem || !r->index) {
         gvt_regs_release(r);
         return -ENOMEM;
     }
-    return 0; /* calloc'd: nothing touched */
+    return 0; /* zero-filled: nothing touched */
 }
 
 void gvt_regs_release(struct gvt_regs *r)
 {
-    free(r->mem);
+    if (!r->external)
+        free(r->mem);
     free(r->index);
     free(r->table);
     memset(r, 0, sizeof(*r));

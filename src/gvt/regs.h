@@ -35,6 +35,7 @@ struct gvt_reg {
 
 struct gvt_regs {
     uint32_t *mem;      /* GVT_MMIO_SIZE bytes, the vreg storage */
+    bool external;      /* mem is the caller's (a shared mapping), not freed */
     uint16_t *index;    /* per dword: 0 untracked, else table index + 1 */
     const struct gvt_reg **table;
     unsigned count, capacity;
@@ -44,7 +45,9 @@ struct gvt_regs {
     uint64_t touched[GVT_MMIO_SIZE / 4096 / 64];
 };
 
-int gvt_regs_init(struct gvt_regs *r);
+/* `storage`: GVT_MMIO_SIZE zero-filled bytes the caller keeps (the daemon's
+ * --live-state mapping, which outlives it); NULL: allocated here. */
+int gvt_regs_init(struct gvt_regs *r, uint32_t *storage);
 void gvt_regs_release(struct gvt_regs *r);
 /* Add rows (a table of `n`); later rows for the same offset replace. */
 int gvt_regs_add(struct gvt_regs *r, const struct gvt_reg *rows, unsigned n);

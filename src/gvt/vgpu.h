@@ -39,6 +39,9 @@ struct vgpu_config {
     unsigned width, height; /* the monitor's preferred mode; 0: 1920x1080 */
     unsigned cs_slice_dwords; /* command-streamer work between ioreqs; 0: 16384
                                * (a harness that wants short inputs sets less) */
+    uint32_t *regs_storage; /* vgpu_register_file_size() zero-filled bytes the
+                             * register file lives in, kept by the caller (a
+                             * mapping that outlives the daemon); NULL: its own */
 };
 
 struct vgpu_stats {
@@ -81,6 +84,8 @@ void vgpu_destroy(struct vgpu *v);
 struct ram_range;
 int vgpu_attach_gsm(struct vgpu *v, struct ram_range *gsm);
 size_t vgpu_gsm_pages(void);
+/* Bytes of the register file (vgpu_config.regs_storage). */
+size_t vgpu_register_file_size(void);
 /* The aperture in guest RAM (aperture.c): `apr` holds
  * vgpu_aperture_pages() frames, the vGPU's aperture slice, placed at BAR2.
  * `restored`: the frames came with a restored guest's memory. */
@@ -126,9 +131,14 @@ int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **w
 int vgpu_state_check(const struct vgpu_config *cfg, const uint8_t *blob, size_t len,
                      const char **why);
 /* Restored from a checkpoint into the guest it was taken from (a dead
- * daemon's successor): take from guest memory what the guest saw happen
- * after the checkpoint (the context-status events). */
-void vgpu_follow_guest(struct vgpu *v);
+ * daemon's successor): take what happened after the checkpoint from where
+ * it outlived the dead daemon. `live_regs` (vgpu_register_file_size()
+ * bytes, or NULL) is its register file as it died: the registers take
+ * those values, and what derives from them follows (a flip the guest
+ * armed, the vblank timer). The context-status events come from guest
+ * memory. Then anything pending and enabled interrupts the guest: an MSI
+ * the dead daemon may have sent is cheaper sent twice than never. */
+void vgpu_follow_guest(struct vgpu *v, const uint32_t *live_regs);
 /* Quiesce (no vblanks, no command execution) or resume. */
 void vgpu_pause(struct vgpu *v, bool paused);
 

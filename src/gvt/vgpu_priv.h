@@ -176,6 +176,9 @@ void gvt_display_release(struct vgpu *v);
 void gvt_display_reset(struct vgpu *v);
 /* After a restore: timers follow the restored registers. */
 void gvt_display_resync(struct vgpu *v);
+/* The same after the registers were replaced by a dead daemon's (adoption):
+ * a surface armed but not latched is a flip still to complete. */
+void gvt_display_follow(struct vgpu *v);
 
 /* aperture.c: the aperture in guest RAM, kept coherent at sync points. */
 int gvt_aperture_init(struct vgpu *v);

@@ -502,9 +502,20 @@ int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **w
     return 0;
 }
 
-void vgpu_follow_guest(struct vgpu *v)
+void vgpu_follow_guest(struct vgpu *v, const uint32_t *live_regs)
 {
+    if (live_regs) {
+        memcpy(v->regs.mem, live_regs, GVT_MMIO_SIZE);
+        memset(v->regs.touched, 0, sizeof(v->regs.touched));
+        for (uint32_t off = 0; off < GVT_MMIO_SIZE; off += 4)
+            if (live_regs[off >> 2])
+                gvt_regs_touch(&v->regs, off);
+        gvt_display_follow(v);
+        log_info("registers as the dead daemon left them (its live state), over the checkpoint");
+    }
     gvt_execlist_follow_guest_csb(v);
+    v->irq_level = false;
+    gvt_irq_update(v);
 }
 
 void vgpu_pause(struct vgpu *v, bool paused)

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "gvt/regs.h"
@@ -40,7 +41,7 @@ static struct gvt_regs regs;
 static int setup(void **state)
 {
     (void)state;
-    if (gvt_regs_init(&regs) < 0 || gvt_regs_add(&regs, rows, 5) < 0)
+    if (gvt_regs_init(&regs, NULL) < 0 || gvt_regs_add(&regs, rows, 5) < 0)
         return -1;
     gvt_regs_reset(&regs);
     hook_calls = 0;
@@ -124,10 +125,30 @@ static void test_add_validation(void **state)
     assert_int_equal(gvt_regs_read32(NULL, &regs, 0x2008), 3);
 }
 
+/* Storage the caller keeps (xengvtd's --live-state mapping): the stores
+ * land there, and releasing the file leaves it to its owner. */
+static void test_external_storage(void **state)
+{
+    (void)state;
+    uint32_t *mine = calloc(GVT_MMIO_SIZE / 4, sizeof(uint32_t));
+    assert_non_null(mine);
+    struct gvt_regs r;
+    assert_int_equal(gvt_regs_init(&r, mine), 0);
+    assert_int_equal(gvt_regs_add(&r, rows, 5), 0);
+    gvt_regs_reset(&r);
+    assert_int_equal(mine[0x2008 / 4], 0x12345678);
+    gvt_regs_write32(NULL, &r, 0x100, 0xfeed);
+    assert_int_equal(mine[0x100 / 4], 0xfeed);
+    gvt_regs_release(&r);
+    assert_int_equal(mine[0x100 / 4], 0xfeed); /* still ours, not freed */
+    free(mine);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_untracked_storage, setup, teardown),
+        cmocka_unit_test(test_external_storage),
         cmocka_unit_test_setup_teardown(test_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_w1c, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),

@@ -29,6 +29,11 @@ void served_checkpoint_path(long domid, unsigned i, char *out, unsigned cap)
     snprintf(out, cap, "%s/dom%ld-%u.checkpoint", launch_run_dir(), domid, i);
 }
 
+void served_live_path(long domid, unsigned i, char *out, unsigned cap)
+{
+    snprintf(out, cap, "%s/dom%ld-%u.live", launch_run_dir(), domid, i);
+}
+
 static void record_path(long domid, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/dom%ld.vgpu", launch_run_dir(), domid);
@@ -93,6 +98,8 @@ void served_remove(long domid)
     for (unsigned i = 0; i < VGPU_CFG_MAX; i++) {
         served_checkpoint_path(domid, i, path, sizeof(path));
         unlink(path);
+        served_live_path(domid, i, path, sizeof(path));
+        unlink(path);
         /* A daemon that was killed could not remove its socket. */
         served_paths(domid, i, sock, log);
         unlink(sock);
@@ -130,8 +137,8 @@ int xl1(const char *a, const char *b)
 static int spawn_one(struct served *sv, unsigned i, const struct vgpu_entry *e,
                      const char *restore, int adopt_id)
 {
-    const char *argv[48];
-    char buf[1024], domid_s[16], adopt_s[16];
+    const char *argv[56]; /* 11 of ours, up to 40 from the entry, NULL */
+    char buf[1024], domid_s[16], adopt_s[16], live[200];
     unsigned n = 0;
     snprintf(domid_s, sizeof(domid_s), "%ld", sv->domid);
     argv[n++] = "xengvtd";
@@ -140,6 +147,11 @@ static int spawn_one(struct served *sv, unsigned i, const struct vgpu_entry *e,
     served_paths(sv->domid, i, sv->sock[i], sv->log[i]);
     argv[n++] = "--control";
     argv[n++] = sv->sock[i];
+    /* The registers live in a file that outlives the daemon: a successor
+     * takes them, newer than any checkpoint. */
+    served_live_path(sv->domid, i, live, sizeof(live));
+    argv[n++] = "--live-state";
+    argv[n++] = live;
     if (restore) {
         argv[n++] = "--restore";
         argv[n++] = restore;

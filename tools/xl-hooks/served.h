@@ -31,6 +31,8 @@ struct served {
 void served_paths(long domid, unsigned i, char *sock, char *log);
 /* The checkpoint file of vGPU i of domid. */
 void served_checkpoint_path(long domid, unsigned i, char *out, unsigned cap);
+/* Where vGPU i's daemon keeps its register file (xengvtd --live-state). */
+void served_live_path(long domid, unsigned i, char *out, unsigned cap);
 
 int served_write(const struct served *sv);
 /* 0, or -errno (-ENOENT: no record for domid). */

@@ -1,0 +1,151 @@
+/* The register file in a file that outlives the daemon (live_state.h).
+ * Layout: one 4 KiB header page (magic, version, domain, where the
+ * registers are), then the registers. A predecessor's file is read only
+ * when every header field matches what this daemon would write. */
+#include "config.h"
+#include "daemon/live_state.h"
+#include "common/log.h"
+#include "gvt/vgpu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LIVE_MAGIC "XGVTLIVE"
+#define LIVE_VERSION 1u
+#define LIVE_HEADER_SIZE 4096u
+
+struct live_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t domid;
+    uint64_t regs_offset;
+    uint64_t regs_size;
+};
+
+static void header_for(uint32_t domid, struct live_header *h)
+{
+    memset(h, 0, sizeof(*h));
+    memcpy(h->magic, LIVE_MAGIC, sizeof(h->magic));
+    h->version = LIVE_VERSION;
+    h->domid = domid;
+    h->regs_offset = LIVE_HEADER_SIZE;
+    h->regs_size = vgpu_register_file_size();
+}
+
+static int read_all(int fd, void *buf, size_t len, off_t at)
+{
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pread(fd, p, len, at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        at += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The predecessor's registers, or NULL and why not. */
+static uint32_t *inherit_regs(int fd, uint32_t domid, size_t file_len, const char **why)
+{
+    struct live_header want, got;
+    header_for(domid, &want);
+    if (file_len == 0) {
+        *why = "the file is empty";
+        return NULL;
+    }
+    if (file_len != LIVE_HEADER_SIZE + want.regs_size ||
+        read_all(fd, &got, sizeof(got), 0) < 0) {
+        *why = "the file has the wrong size";
+        return NULL;
+    }
+    if (memcmp(&got, &want, sizeof(got)) != 0) {
+        *why = got.domid != domid ? "it is another domain's" : "its header is not this version's";
+        return NULL;
+    }
+    uint32_t *regs = malloc(want.regs_size);
+    if (!regs) {
+        *why = "out of memory";
+        return NULL;
+    }
+    if (read_all(fd, regs, want.regs_size, (off_t)want.regs_offset) < 0) {
+        free(regs);
+        *why = "it cannot be read";
+        return NULL;
+    }
+    return regs;
+}
+
+int live_state_open(const char *path, uint32_t domid, bool inherit, struct live_state *ls,
+                    uint32_t **inherited)
+{
+    memset(ls, 0, sizeof(*ls));
+    ls->fd = -1;
+    *inherited = NULL;
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    struct stat st;
+    int err = 0;
+    if (fd < 0)
+        err = errno;
+    else if (fstat(fd, &st) < 0)
+        err = errno;
+    else if (!S_ISREG(st.st_mode))
+        err = EINVAL; /* never a device or a FIFO, whatever the path names */
+    if (err) {
+        log_error("--live-state %s: %s", path, err == EINVAL ? "not a regular file"
+                                                             : strerror(err));
+        if (fd >= 0)
+            close(fd);
+        return -err;
+    }
+    if (inherit) {
+        const char *why = "?";
+        *inherited = inherit_regs(fd, domid, (size_t)st.st_size, &why);
+        if (!*inherited)
+            log_warn("--live-state %s: no registers of a predecessor to take (%s): the "
+                     "checkpoint alone is restored", path, why);
+    }
+    struct live_header h;
+    header_for(domid, &h);
+    size_t len = LIVE_HEADER_SIZE + h.regs_size;
+    /* Start over zero-filled: the register file expects zeroed storage. */
+    if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)len) < 0 ||
+        pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+        err = errno;
+        goto fail;
+    }
+    void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+        err = errno;
+        goto fail;
+    }
+    ls->fd = fd;
+    ls->map = map;
+    ls->len = len;
+    ls->regs = (uint32_t *)((uint8_t *)map + LIVE_HEADER_SIZE);
+    return 0;
+fail:
+    log_error("--live-state %s: %s", path, strerror(err));
+    free(*inherited);
+    *inherited = NULL;
+    close(fd);
+    return -err;
+}
+
+void live_state_close(struct live_state *ls)
+{
+    if (ls->map) {
+        munmap(ls->map, ls->len);
+        close(ls->fd);
+    }
+    memset(ls, 0, sizeof(*ls));
+    ls->fd = -1;
+}
