@@ -43,7 +43,7 @@ struct daemon {
     uint8_t *restore_blob; /* --restore, checked, until applied */
     size_t restore_len;
     struct live_state live;   /* --live-state: where the registers live */
-    uint32_t *inherited_regs; /* a dead predecessor's, until followed */
+    struct live_inherited inherited; /* a dead predecessor's, until followed */
 };
 
 /* Writes `data` to `path` through a temporary file in the same directory

@@ -1,7 +1,8 @@
-/* The register file in a file that outlives the daemon (live_state.h).
- * Layout: one 4 KiB header page (magic, version, domain, where the
- * registers are), then the registers. A predecessor's file is read only
- * when every header field matches what this daemon would write. */
+/* The live state in a file that outlives the daemon (live_state.h).
+ * Layout: one 4 KiB header page (magic, version, this build, domain,
+ * where each part is), the registers, the engines (a raw struct array:
+ * hence the build in the header). A predecessor's file is read only when
+ * every header field matches what this daemon would write. */
 #include "config.h"
 #include "daemon/live_state.h"
 #include "common/log.h"
@@ -23,8 +24,9 @@ struct live_header {
     char magic[8];
     uint32_t version;
     uint32_t domid;
-    uint64_t regs_offset;
-    uint64_t regs_size;
+    char build[32]; /* PACKAGE_VERSION: the engines' layout is this build's */
+    uint64_t regs_offset, regs_size;
+    uint64_t engines_offset, engines_size;
 };
 
 static void header_for(uint32_t domid, struct live_header *h)
@@ -33,8 +35,16 @@ static void header_for(uint32_t domid, struct live_header *h)
     memcpy(h->magic, LIVE_MAGIC, sizeof(h->magic));
     h->version = LIVE_VERSION;
     h->domid = domid;
+    strncpy(h->build, PACKAGE_VERSION, sizeof(h->build) - 1);
     h->regs_offset = LIVE_HEADER_SIZE;
     h->regs_size = vgpu_register_file_size();
+    h->engines_offset = h->regs_offset + h->regs_size;
+    h->engines_size = vgpu_engines_state_size();
+}
+
+static size_t file_size(const struct live_header *h)
+{
+    return (size_t)(h->engines_offset + h->engines_size);
 }
 
 static int read_all(int fd, void *buf, size_t len, off_t at)
@@ -53,8 +63,9 @@ static int read_all(int fd, void *buf, size_t len, off_t at)
     return 0;
 }
 
-/* The predecessor's registers, or NULL and why not. */
-static uint32_t *inherit_regs(int fd, uint32_t domid, size_t file_len, const char **why)
+/* The predecessor's registers and engines in one copy, or NULL and why
+ * not. */
+static void *inherit_body(int fd, uint32_t domid, size_t file_len, const char **why)
 {
     struct live_header want, got;
     header_for(domid, &want);
@@ -62,34 +73,37 @@ static uint32_t *inherit_regs(int fd, uint32_t domid, size_t file_len, const cha
         *why = "the file is empty";
         return NULL;
     }
-    if (file_len != LIVE_HEADER_SIZE + want.regs_size ||
-        read_all(fd, &got, sizeof(got), 0) < 0) {
+    if (file_len != file_size(&want) || read_all(fd, &got, sizeof(got), 0) < 0) {
         *why = "the file has the wrong size";
         return NULL;
     }
     if (memcmp(&got, &want, sizeof(got)) != 0) {
-        *why = got.domid != domid ? "it is another domain's" : "its header is not this version's";
+        *why = got.domid != domid ? "it is another domain's"
+                                  : "its header is not this build's";
         return NULL;
     }
-    uint32_t *regs = malloc(want.regs_size);
-    if (!regs) {
+    size_t len = file_len - LIVE_HEADER_SIZE;
+    void *body = malloc(len);
+    if (!body) {
         *why = "out of memory";
         return NULL;
     }
-    if (read_all(fd, regs, want.regs_size, (off_t)want.regs_offset) < 0) {
-        free(regs);
+    if (read_all(fd, body, len, LIVE_HEADER_SIZE) < 0) {
+        free(body);
         *why = "it cannot be read";
         return NULL;
     }
-    return regs;
+    return body;
 }
 
 int live_state_open(const char *path, uint32_t domid, bool inherit, struct live_state *ls,
-                    uint32_t **inherited)
+                    struct live_inherited *inherited)
 {
     memset(ls, 0, sizeof(*ls));
     ls->fd = -1;
-    *inherited = NULL;
+    memset(inherited, 0, sizeof(*inherited));
+    struct live_header h;
+    header_for(domid, &h);
     int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     struct stat st;
     int err = 0;
@@ -108,14 +122,17 @@ int live_state_open(const char *path, uint32_t domid, bool inherit, struct live_
     }
     if (inherit) {
         const char *why = "?";
-        *inherited = inherit_regs(fd, domid, (size_t)st.st_size, &why);
-        if (!*inherited)
-            log_warn("--live-state %s: no registers of a predecessor to take (%s): the "
+        uint8_t *body = inherit_body(fd, domid, (size_t)st.st_size, &why);
+        if (body) {
+            inherited->buf = body;
+            inherited->regs = (const uint32_t *)(body + (h.regs_offset - LIVE_HEADER_SIZE));
+            inherited->engines = body + (h.engines_offset - LIVE_HEADER_SIZE);
+        } else {
+            log_warn("--live-state %s: no state of a predecessor to take (%s): the "
                      "checkpoint alone is restored", path, why);
+        }
     }
-    struct live_header h;
-    header_for(domid, &h);
-    size_t len = LIVE_HEADER_SIZE + h.regs_size;
+    size_t len = file_size(&h);
     /* Start over zero-filled: the register file expects zeroed storage. */
     if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)len) < 0 ||
         pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
@@ -130,12 +147,13 @@ int live_state_open(const char *path, uint32_t domid, bool inherit, struct live_
     ls->fd = fd;
     ls->map = map;
     ls->len = len;
-    ls->regs = (uint32_t *)((uint8_t *)map + LIVE_HEADER_SIZE);
+    ls->regs = (uint32_t *)((uint8_t *)map + h.regs_offset);
+    ls->engines = (uint8_t *)map + h.engines_offset;
     return 0;
 fail:
     log_error("--live-state %s: %s", path, strerror(err));
-    free(*inherited);
-    *inherited = NULL;
+    free(inherited->buf);
+    memset(inherited, 0, sizeof(*inherited));
     close(fd);
     return -err;
 }

@@ -1,9 +1,10 @@
-/* --live-state FILE: the vGPU's register file kept in a file (on tmpfs,
- * in the run directory) that outlives the daemon. A checkpoint is up to
- * its interval old; this is as new as the last access the daemon handled.
- * A successor that adopts the dead daemon's ioreq server restores the
- * checkpoint and then takes the registers from here: the interrupt masks,
- * the surface a flip armed, everything the guest wrote since. */
+/* --live-state FILE: the vGPU's register file and engine state kept in a
+ * file (on tmpfs, in the run directory) that outlives the daemon. A
+ * checkpoint is up to its interval old; this is as new as the last access
+ * the daemon handled. A successor that adopts the dead daemon's ioreq
+ * server restores the checkpoint and then takes these from here: the
+ * interrupt masks, the surface a flip armed, everything the guest wrote
+ * since, and how far each engine got with its work. */
 #ifndef XENGVT_DAEMON_LIVE_STATE_H
 #define XENGVT_DAEMON_LIVE_STATE_H
 
@@ -16,16 +17,24 @@ struct live_state {
     void *map;      /* the whole file, MAP_SHARED */
     size_t len;
     uint32_t *regs; /* the register file's storage in it */
+    void *engines;  /* the engines' */
+};
+
+/* What a predecessor left: one malloc'd copy (buf) of both parts. */
+struct live_inherited {
+    void *buf;
+    const uint32_t *regs;
+    const void *engines;
 };
 
 /* Opens `path` for dom`domid` (a regular file, created 0600 if missing,
- * never through a symlink). With `inherit`, the registers a predecessor
- * left there for the same domain are first copied to *inherited (malloc'd;
- * NULL when there are none usable, with the reason logged). The file then
- * starts over zero-filled and is mapped: ls->regs is the register file.
- * 0, or -errno with the reason logged. */
+ * never through a symlink). With `inherit`, what a predecessor of this
+ * build left there for the same domain is first copied to *inherited
+ * (buf NULL when there is nothing usable, with the reason logged). The
+ * file then starts over zero-filled and is mapped: ls->regs and
+ * ls->engines are the vGPU's storage. 0, or -errno with the reason logged. */
 int live_state_open(const char *path, uint32_t domid, bool inherit, struct live_state *ls,
-                    uint32_t **inherited);
+                    struct live_inherited *inherited);
 /* Unmaps; the file stays, for a successor (the supervisor removes it). */
 void live_state_close(struct live_state *ls);
 

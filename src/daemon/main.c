@@ -110,9 +110,10 @@ static int setup(struct daemon *d)
      * checkpoint) before the file starts over as its own. */
     if (o->live_state_path) {
         if (live_state_open(o->live_state_path, o->domid, o->adopt && o->restore_path,
-                            &d->live, &d->inherited_regs) < 0)
+                            &d->live, &d->inherited) < 0)
             return EXIT_USAGE;
         vc.regs_storage = d->live.regs;
+        vc.engines_storage = d->live.engines;
     }
     int rc = domain_alive(o->domid);
     if (rc <= 0) {
@@ -152,9 +153,9 @@ static int setup(struct daemon *d)
     if ((code = daemon_vgpu_build(d, &vc)) != EXIT_OK)
         return code;
     if (o->adopt && o->restore_path)
-        vgpu_follow_guest(d->vgpu, d->inherited_regs);
-    free(d->inherited_regs);
-    d->inherited_regs = NULL;
+        vgpu_follow_guest(d->vgpu, d->inherited.regs, d->inherited.engines);
+    free(d->inherited.buf);
+    memset(&d->inherited, 0, sizeof(d->inherited));
     if (o->edid_path) {
         uint8_t edid[256];
         FILE *f = fopen(o->edid_path, "rb");
@@ -257,7 +258,7 @@ static void teardown(struct daemon *d)
         xendevicemodel_close(d->dmod);
     evt_loop_free(d->loop);
     free(d->restore_blob);
-    free(d->inherited_regs);
+    free(d->inherited.buf);
     live_state_close(&d->live); /* after the vGPU: its registers live there */
 }
 

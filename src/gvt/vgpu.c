@@ -283,6 +283,7 @@ bool vgpu_gsm_restored_at(const struct vgpu *v, uint64_t *gfn, uint64_t *park)
 
 size_t vgpu_gsm_pages(void) { return GVT_GGTT_PAGES; }
 size_t vgpu_register_file_size(void) { return GVT_MMIO_SIZE; }
+size_t vgpu_engines_state_size(void) { return sizeof(struct gvt_engine) * GVT_NR_ENGINES; }
 
 static void bar_moved(void *opaque, unsigned bar, uint64_t addr)
 {
@@ -490,6 +491,7 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
     v->stats.bar0 = v->stats.bar2 = PCI_BAR_UNMAPPED;
     v->opregion_claimed = PCI_BAR_UNMAPPED;
 
+    v->engines = cfg->engines_storage ? cfg->engines_storage : v->own_engines;
     int rc = gvt_regs_init(&v->regs, cfg->regs_storage);
     if (rc == 0)
         rc = gvt_irq_init(v);

@@ -39,9 +39,12 @@ struct vgpu_config {
     unsigned width, height; /* the monitor's preferred mode; 0: 1920x1080 */
     unsigned cs_slice_dwords; /* command-streamer work between ioreqs; 0: 16384
                                * (a harness that wants short inputs sets less) */
-    uint32_t *regs_storage; /* vgpu_register_file_size() zero-filled bytes the
-                             * register file lives in, kept by the caller (a
-                             * mapping that outlives the daemon); NULL: its own */
+    /* Where the state that changes with every access lives, kept by the
+     * caller (a mapping that outlives the daemon); NULL: the vGPU's own.
+     * Zero-filled, of vgpu_register_file_size() and
+     * vgpu_engines_state_size() bytes. */
+    uint32_t *regs_storage;  /* the register file */
+    void *engines_storage;   /* the engines' execlist and command-streamer state */
 };
 
 struct vgpu_stats {
@@ -84,8 +87,10 @@ void vgpu_destroy(struct vgpu *v);
 struct ram_range;
 int vgpu_attach_gsm(struct vgpu *v, struct ram_range *gsm);
 size_t vgpu_gsm_pages(void);
-/* Bytes of the register file (vgpu_config.regs_storage). */
+/* Bytes of the register file (vgpu_config.regs_storage) and of the
+ * engines' state (vgpu_config.engines_storage; this build's layout). */
 size_t vgpu_register_file_size(void);
+size_t vgpu_engines_state_size(void);
 /* The aperture in guest RAM (aperture.c): `apr` holds
  * vgpu_aperture_pages() frames, the vGPU's aperture slice, placed at BAR2.
  * `restored`: the frames came with a restored guest's memory. */
@@ -132,13 +137,15 @@ int vgpu_state_check(const struct vgpu_config *cfg, const uint8_t *blob, size_t 
                      const char **why);
 /* Restored from a checkpoint into the guest it was taken from (a dead
  * daemon's successor): take what happened after the checkpoint from where
- * it outlived the dead daemon. `live_regs` (vgpu_register_file_size()
- * bytes, or NULL) is its register file as it died: the registers take
- * those values, and what derives from them follows (a flip the guest
- * armed, the vblank timer). The context-status events come from guest
- * memory. Then anything pending and enabled interrupts the guest: an MSI
- * the dead daemon may have sent is cheaper sent twice than never. */
-void vgpu_follow_guest(struct vgpu *v, const uint32_t *live_regs);
+ * it outlived the dead daemon. `live_regs` and `live_engines` (storage as
+ * in vgpu_config, or NULL) are its register file and engines as it died:
+ * the vGPU takes them -- the engines only when they pass the checks a
+ * checkpoint's do -- and what derives from them follows (a flip the guest
+ * armed, the vblank timer, the engines' runner). Without live engines the
+ * context-status events come from guest memory. Then anything pending and
+ * enabled interrupts the guest: an MSI the dead daemon may have sent is
+ * cheaper sent twice than never. */
+void vgpu_follow_guest(struct vgpu *v, const uint32_t *live_regs, const void *live_engines);
 /* Quiesce (no vblanks, no command execution) or resume. */
 void vgpu_pause(struct vgpu *v, bool paused);
 

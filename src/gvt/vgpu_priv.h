@@ -106,7 +106,10 @@ struct vgpu {
     bool irq_level;            /* the master interrupt output, for edges */
     struct evt_timer *irq_retry_timer; /* an MSI Xen refused, tried again */
     bool msi_was_enabled;
-    struct gvt_engine engines[GVT_NR_ENGINES];
+    /* GVT_NR_ENGINES: own_engines, or the caller's storage that outlives
+     * the daemon (vgpu_config.engines_storage) */
+    struct gvt_engine *engines;
+    struct gvt_engine own_engines[GVT_NR_ENGINES];
     struct evt_timer *exec_timer; /* runs the command streamer in slices */
     bool exec_paused;             /* quiesced for a save */
     bool paused;                  /* vgpu_pause: no timers run */

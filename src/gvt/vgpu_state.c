@@ -502,7 +502,36 @@ int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **w
     return 0;
 }
 
-void vgpu_follow_guest(struct vgpu *v, const uint32_t *live_regs)
+/* A dead daemon's engines, checked as a checkpoint's are: written out as
+ * the engine section and staged back. The counters stay this daemon's. */
+static bool take_live_engines(struct vgpu *v, const struct gvt_engine *live)
+{
+    struct state_buf b = { 0 };
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
+        save_engine(&live[i], &b);
+    struct state_reader r = { .p = b.p, .left = b.len, .bad = b.error };
+    struct gvt_engine staged[GVT_NR_ENGINES];
+    bool ok = true;
+    for (unsigned i = 0; i < GVT_NR_ENGINES && ok; i++)
+        ok = stage_engine(&r, &staged[i], i);
+    state_buf_free(&b);
+    if (!ok || r.left)
+        return false;
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
+        struct gvt_engine *e = &v->engines[i];
+        uint64_t keep[5] = { e->submissions, e->completions, e->csb_events, e->errors,
+                             e->dwords };
+        *e = staged[i];
+        e->submissions = keep[0];
+        e->completions = keep[1];
+        e->csb_events = keep[2];
+        e->errors = keep[3];
+        e->dwords = keep[4];
+    }
+    return true;
+}
+
+void vgpu_follow_guest(struct vgpu *v, const uint32_t *live_regs, const void *live_engines)
 {
     if (live_regs) {
         memcpy(v->regs.mem, live_regs, GVT_MMIO_SIZE);
@@ -513,7 +542,12 @@ void vgpu_follow_guest(struct vgpu *v, const uint32_t *live_regs)
         gvt_display_follow(v);
         log_info("registers as the dead daemon left them (its live state), over the checkpoint");
     }
-    gvt_execlist_follow_guest_csb(v);
+    if (live_engines && take_live_engines(v, live_engines))
+        log_info("engines as the dead daemon left them (its live state), over the checkpoint");
+    else if (live_engines)
+        log_warn("the dead daemon's engine state fails the checks: the checkpoint's is kept");
+    gvt_execlist_follow_guest_csb(v); /* a no-op where the engines are live */
+    gvt_execlist_pause(v, v->paused);  /* the runner, for work still to do */
     v->irq_level = false;
     gvt_irq_update(v);
 }

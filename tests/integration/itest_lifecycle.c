@@ -6,11 +6,12 @@
  *    rename-restart) on the event it is configured for;
  *  - a daemon killed with SIGKILL under each on_daemon_death policy:
  *    restart (from its checkpoint, answering the access a vCPU was
- *    waiting on when it died; with the registers the guest wrote after
- *    the checkpoint), crash, preserve.
+ *    waiting on when it died; with the registers and engine state the
+ *    guest changed after the checkpoint), crash, preserve.
  * After each: no daemon, supervisor, record, socket, checkpoint or
  * xenstore key is left. */
 #include "xlvgpu_env.h"
+#include "gpu_guest.h"
 
 #include <pthread.h>
 #include <xen/sched.h>
@@ -363,6 +364,54 @@ static bool newer_checkpoint(void *p)
 #define PIPE_A_IER (BAR0_ADDR + 0x4440c)
 #define VBLANK 1u
 
+/* Right after a new checkpoint of dom7's vGPU, its supervisor is stopped:
+ * what the test does next reaches only the daemon's live state. */
+static void stop_after_checkpoint(pid_t *monitor, pid_t *old)
+{
+    char ckpt[320];
+    snprintf(ckpt, sizeof(ckpt), "%s/dom7-0.checkpoint", dir);
+    struct timespec after = { 0 };
+    clock_gettime(CLOCK_REALTIME, &after);
+    const void *arg[] = { ckpt, &after };
+    assert_true(wait_until(newer_checkpoint, arg, 8000));
+    *monitor = (pid_t)record_field(7, "monitor");
+    *old = (pid_t)record_field(7, "vgpu");
+    assert_true(*monitor > 0 && *old > 0); /* kill(-1, ...) would signal everything */
+    assert_int_equal(kill(*monitor, SIGSTOP), 0);
+}
+
+/* The daemon dies; its supervisor goes on and restarts it. The successor. */
+static pid_t kill_and_resume(pid_t monitor, pid_t old)
+{
+    assert_int_equal(kill(old, SIGKILL), 0);
+    assert_int_equal(kill(monitor, SIGCONT), 0);
+    uint64_t end = sim_now_ms() + 8000;
+    while ((record_field(7, "vgpu") == old || !record_state_is(7, "running")) &&
+           sim_now_ms() < end)
+        usleep(20 * 1000);
+    pid_t successor = (pid_t)record_field(7, "vgpu");
+    assert_true(successor > 0 && successor != old);
+    return successor;
+}
+
+static void destroy_and_check(struct sim *s, const char *name, pid_t monitor, pid_t old,
+                              pid_t successor)
+{
+    char out[4096];
+    const char *destroy[] = { getenv("XL_VGPU"), "destroy", name, NULL };
+    assert_int_equal(sim_run(s, destroy, out, sizeof(out)), 0);
+    pid_t pids[] = { monitor, old, successor };
+    assert_nothing_left(s, name, pids, 3, 7);
+    sim_stop(s);
+}
+
+static bool daemon_log_says(const char *what)
+{
+    char path[320];
+    snprintf(path, sizeof(path), "%s/dom7.log", dir);
+    return itest_log_contains(path, what);
+}
+
 /* What the guest wrote after the last checkpoint outlives the daemon too
  * (its register file lives in the run directory's .live file). i915
  * unmasks the vblank interrupt only while something waits for a vblank
@@ -380,28 +429,11 @@ static void test_daemon_death_restart_live(void **state)
     sim_mmio_write(s, 0, PIPE_A_IER, 4, VBLANK);
     sim_mmio_write(s, 0, MASTER_IRQ, 4, 0x80000000u);
     sim_mmio_write(s, 0, SCRATCH, 4, 0x111);
-    char ckpt[320];
-    snprintf(ckpt, sizeof(ckpt), "%s/dom7-0.checkpoint", dir);
-    struct timespec after = { 0 };
-    clock_gettime(CLOCK_REALTIME, &after);
-    const void *arg[] = { ckpt, &after };
-    assert_true(wait_until(newer_checkpoint, arg, 8000));
-    pid_t monitor = (pid_t)record_field(7, "monitor");
-    pid_t old = (pid_t)record_field(7, "vgpu");
-    assert_true(monitor > 0 && old > 0);
-    /* No checkpoint from here to the kill: the writes below are only in
-     * the dead daemon's registers. */
-    assert_int_equal(kill(monitor, SIGSTOP), 0);
+    pid_t monitor, old;
+    stop_after_checkpoint(&monitor, &old);
     sim_mmio_write(s, 0, SCRATCH, 4, 0xdef);
     sim_mmio_write(s, 0, PIPE_A_IMR, 4, ~VBLANK); /* a flip waits for a vblank */
-    assert_int_equal(kill(old, SIGKILL), 0);
-    assert_int_equal(kill(monitor, SIGCONT), 0);
-    uint64_t end = sim_now_ms() + 8000;
-    while ((record_field(7, "vgpu") == old || !record_state_is(7, "running")) &&
-           sim_now_ms() < end)
-        usleep(20 * 1000);
-    pid_t successor = (pid_t)record_field(7, "vgpu");
-    assert_true(successor > 0 && successor != old);
+    pid_t successor = kill_and_resume(monitor, old);
     assert_int_equal((uint32_t)sim_mmio_read(s, 0, SCRATCH, 4), 0xdef);
     assert_int_equal((uint32_t)sim_mmio_read(s, 0, PIPE_A_IMR, 4), ~VBLANK);
     /* Vblanks interrupt the guest again: ~30 in half a second, each
@@ -422,15 +454,39 @@ static void test_daemon_death_restart_live(void **state)
     }
     if (seen - first < 10)
         fail_msg("%u vblank MSIs in 500 ms after the restart, ~30 expected", seen - first);
-    char dlog[320];
-    snprintf(dlog, sizeof(dlog), "%s/dom7.log", dir);
-    assert_true(itest_log_contains(dlog, "registers as the dead daemon left them"));
-    char out[4096];
-    const char *destroy[] = { getenv("XL_VGPU"), "destroy", "death5", NULL };
-    assert_int_equal(sim_run(s, destroy, out, sizeof(out)), 0);
-    pid_t pids[] = { monitor, old, successor };
-    assert_nothing_left(s, "death5", pids, 3, 7);
-    sim_stop(s);
+    assert_true(daemon_log_says("registers as the dead daemon left them"));
+    destroy_and_check(s, "death5", monitor, old, successor);
+}
+
+/* The engines' state outlives the daemon too. i915 writes a submission as
+ * four ELSP dwords: a daemon that dies after two leaves the other two to
+ * its successor, and the context runs. (From the checkpoint alone the
+ * successor would take them as the first two and never submit.) */
+static void test_daemon_death_mid_submission(void **state)
+{
+    (void)state;
+    struct sim *s = create_guest("death6", "\"type=GVTg_V5_4\"", "");
+    struct gg g;
+    gg_init(&g, s);
+    const uint32_t cmds[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO, 0, 0x5eed,
+                              MI_USER_INTERRUPT, MI_NOOP };
+    memcpy(gg_ga(&g, GG_RING(GG_RCS, 0)), cmds, sizeof(cmds));
+    gg_ctx_init(&g, GG_RCS, GG_CTX(GG_RCS, 0), GG_RING(GG_RCS, 0), 0, sizeof(cmds));
+    const uint32_t elsp = gg_base[GG_RCS] + 0x230;
+    const uint64_t desc = gg_desc(GG_CTX(GG_RCS, 0), 9);
+    pid_t monitor, old;
+    stop_after_checkpoint(&monitor, &old);
+    gg_write(&g, elsp, 0); /* element 1: none */
+    gg_write(&g, elsp, 0);
+    pid_t successor = kill_and_resume(monitor, old);
+    gg_write(&g, elsp, (uint32_t)(desc >> 32));
+    gg_write(&g, elsp, (uint32_t)desc);
+    uint32_t st[2] = { 0 }, id[2] = { 0 };
+    assert_true(gg_wait_csb(&g, GG_RCS, 2, st, id, 5000));
+    assert_int_equal(id[1], 9);
+    assert_int_equal(gg_ga(&g, GG_SEQNO)[0], 0x5eed);
+    assert_true(daemon_log_says("engines as the dead daemon left them"));
+    destroy_and_check(s, "death6", monitor, old, successor);
 }
 
 /* A guest whose daemon (policy `policy`) is SIGKILLed with an access in
@@ -501,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_daemon_death_restart),
         cmocka_unit_test(test_daemon_death_restart_store),
         cmocka_unit_test(test_daemon_death_restart_live),
+        cmocka_unit_test(test_daemon_death_mid_submission),
         cmocka_unit_test(test_daemon_death_crash),
         cmocka_unit_test(test_daemon_death_preserve),
     };
