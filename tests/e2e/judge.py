@@ -159,6 +159,11 @@ def main():
                   has(r"E2E-KILL: xengvtd \d+ killed; successor pid=\d+ .*state=running guest=running")
                   and has(r"E2E-SUPERVISOR: .*restarted \(pid \d+\) from its checkpoint"),
                   (re.findall(r"E2E-KILL: [^\n]*", g) or ["no E2E-KILL line"])[0])
+            # The daemons' logs (dumped by dom0-init) are not tagged by kernel.
+            check(tag + "the successor takes the registers and engines the dead daemon left "
+                  "(--live-state), newer than its checkpoint",
+                  "registers as the dead daemon left them" in text and
+                  "engines as the dead daemon left them" in text)
             check(tag + "GPU work after the daemon's restart (the last round all ok)",
                   has(r"E2E-GPU-ROUND6: all ok"),
                   "; ".join(re.findall(r"E2E-GPU-ROUND\d: [^\n]*", g))[:300])
