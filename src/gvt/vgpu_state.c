@@ -404,6 +404,23 @@ static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
     return 0;
 }
 
+/* The engines' state from `from` (checked); the counters stay this
+ * daemon's, as its stats report them. */
+static void take_engines(struct vgpu *v, const struct gvt_engine *from)
+{
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
+        struct gvt_engine *e = &v->engines[i];
+        uint64_t keep[5] = { e->submissions, e->completions, e->csb_events, e->errors,
+                             e->dwords };
+        *e = from[i];
+        e->submissions = keep[0];
+        e->completions = keep[1];
+        e->csb_events = keep[2];
+        e->errors = keep[3];
+        e->dwords = keep[4];
+    }
+}
+
 static void apply(struct vgpu *v, struct staged *st)
 {
     pci_func_unmap_all(&v->pci);
@@ -444,17 +461,7 @@ static void apply(struct vgpu *v, struct staged *st)
     v->irq_level = st->irq_level;
     v->msi_was_enabled = st->msi_was_enabled;
     gvt_ppgtt_reset(v); /* translations are rebuilt, table pages re-trapped */
-    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
-        struct gvt_engine *e = &v->engines[i];
-        uint64_t keep[5] = { e->submissions, e->completions, e->csb_events, e->errors,
-                             e->dwords };
-        *e = st->engines[i];
-        e->submissions = keep[0];
-        e->completions = keep[1];
-        e->csb_events = keep[2];
-        e->errors = keep[3];
-        e->dwords = keep[4];
-    }
+    take_engines(v, st->engines);
     /* Everything derived from that state follows: BAR claims, the
      * OpRegion, vblank timer, interrupt line, the engines' runner. */
     pci_func_update_mappings(&v->pci);
@@ -503,7 +510,7 @@ int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **w
 }
 
 /* A dead daemon's engines, checked as a checkpoint's are: written out as
- * the engine section and staged back. The counters stay this daemon's. */
+ * the engine section and staged back. */
 static bool take_live_engines(struct vgpu *v, const struct gvt_engine *live)
 {
     struct state_buf b = { 0 };
@@ -517,17 +524,7 @@ static bool take_live_engines(struct vgpu *v, const struct gvt_engine *live)
     state_buf_free(&b);
     if (!ok || r.left)
         return false;
-    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
-        struct gvt_engine *e = &v->engines[i];
-        uint64_t keep[5] = { e->submissions, e->completions, e->csb_events, e->errors,
-                             e->dwords };
-        *e = staged[i];
-        e->submissions = keep[0];
-        e->completions = keep[1];
-        e->csb_events = keep[2];
-        e->errors = keep[3];
-        e->dwords = keep[4];
-    }
+    take_engines(v, staged);
     return true;
 }
 
