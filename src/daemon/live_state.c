@@ -1,7 +1,7 @@
 /* The live state in a file that outlives the daemon (live_state.h).
  * Layout: one 4 KiB header page (magic, version, this build, domain,
  * where each part is), the registers, the engines (a raw struct array:
- * hence the build in the header). A predecessor's file is read only when
+ * hence the build in the header), the config space. A predecessor's file is read only when
  * every header field matches what this daemon would write. */
 #include "config.h"
 #include "daemon/live_state.h"
@@ -27,6 +27,7 @@ struct live_header {
     char build[32]; /* PACKAGE_VERSION: the engines' layout is this build's */
     uint64_t regs_offset, regs_size;
     uint64_t engines_offset, engines_size;
+    uint64_t pcicfg_offset, pcicfg_size;
 };
 
 static void header_for(uint32_t domid, struct live_header *h)
@@ -40,11 +41,13 @@ static void header_for(uint32_t domid, struct live_header *h)
     h->regs_size = vgpu_register_file_size();
     h->engines_offset = h->regs_offset + h->regs_size;
     h->engines_size = vgpu_engines_state_size();
+    h->pcicfg_offset = h->engines_offset + h->engines_size;
+    h->pcicfg_size = vgpu_pcicfg_size();
 }
 
 static size_t file_size(const struct live_header *h)
 {
-    return (size_t)(h->engines_offset + h->engines_size);
+    return (size_t)(h->pcicfg_offset + h->pcicfg_size);
 }
 
 static int read_all(int fd, void *buf, size_t len, off_t at)
@@ -63,8 +66,7 @@ static int read_all(int fd, void *buf, size_t len, off_t at)
     return 0;
 }
 
-/* The predecessor's registers and engines in one copy, or NULL and why
- * not. */
+/* The predecessor's parts in one copy, or NULL and why not. */
 static void *inherit_body(int fd, uint32_t domid, size_t file_len, const char **why)
 {
     struct live_header want, got;
@@ -125,8 +127,10 @@ int live_state_open(const char *path, uint32_t domid, bool inherit, struct live_
         uint8_t *body = inherit_body(fd, domid, (size_t)st.st_size, &why);
         if (body) {
             inherited->buf = body;
-            inherited->regs = (const uint32_t *)(body + (h.regs_offset - LIVE_HEADER_SIZE));
-            inherited->engines = body + (h.engines_offset - LIVE_HEADER_SIZE);
+            inherited->state.regs =
+                (const uint32_t *)(body + (h.regs_offset - LIVE_HEADER_SIZE));
+            inherited->state.engines = body + (h.engines_offset - LIVE_HEADER_SIZE);
+            inherited->state.pcicfg = body + (h.pcicfg_offset - LIVE_HEADER_SIZE);
         } else {
             log_warn("--live-state %s: no state of a predecessor to take (%s): the "
                      "checkpoint alone is restored", path, why);
@@ -149,6 +153,7 @@ int live_state_open(const char *path, uint32_t domid, bool inherit, struct live_
     ls->len = len;
     ls->regs = (uint32_t *)((uint8_t *)map + h.regs_offset);
     ls->engines = (uint8_t *)map + h.engines_offset;
+    ls->pcicfg = (uint8_t *)map + h.pcicfg_offset;
     return 0;
 fail:
     log_error("--live-state %s: %s", path, strerror(err));

@@ -114,6 +114,7 @@ static int setup(struct daemon *d)
             return EXIT_USAGE;
         vc.regs_storage = d->live.regs;
         vc.engines_storage = d->live.engines;
+        vc.pcicfg_storage = d->live.pcicfg;
     }
     int rc = domain_alive(o->domid);
     if (rc <= 0) {
@@ -153,7 +154,7 @@ static int setup(struct daemon *d)
     if ((code = daemon_vgpu_build(d, &vc)) != EXIT_OK)
         return code;
     if (o->adopt && o->restore_path)
-        vgpu_follow_guest(d->vgpu, d->inherited.regs, d->inherited.engines);
+        vgpu_follow_guest(d->vgpu, d->inherited.buf ? &d->inherited.state : NULL);
     free(d->inherited.buf);
     memset(&d->inherited, 0, sizeof(d->inherited));
     if (o->edid_path) {

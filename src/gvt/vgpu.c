@@ -284,6 +284,7 @@ bool vgpu_gsm_restored_at(const struct vgpu *v, uint64_t *gfn, uint64_t *park)
 size_t vgpu_gsm_pages(void) { return GVT_GGTT_PAGES; }
 size_t vgpu_register_file_size(void) { return GVT_MMIO_SIZE; }
 size_t vgpu_engines_state_size(void) { return sizeof(struct gvt_engine) * GVT_NR_ENGINES; }
+size_t vgpu_pcicfg_size(void) { return PCI_CFG_SIZE; }
 
 static void bar_moved(void *opaque, unsigned bar, uint64_t addr)
 {
@@ -364,6 +365,8 @@ static int setup_pci(struct vgpu *v)
     static const struct pci_func_hooks hooks = { .cfg_write = cfg_written,
                                                  .bar_moved = bar_moved };
     pci_func_set_hooks(f, &hooks, v);
+    if (c->pcicfg_storage)
+        pci_func_keep_cfg_in(f, c->pcicfg_storage);
     /* GTT size for the guest's probe; no stolen memory (BDSM 0). */
     pci_cfg_set16(f, SNB_GMCH_CTRL, BDW_GMCH_GGMS_8M);
     pci_cfg_set32(f, BDSM, 0);

@@ -45,6 +45,7 @@ struct vgpu_config {
      * vgpu_engines_state_size() bytes. */
     uint32_t *regs_storage;  /* the register file */
     void *engines_storage;   /* the engines' execlist and command-streamer state */
+    uint8_t *pcicfg_storage; /* the PCI config space (vgpu_pcicfg_size()) */
 };
 
 struct vgpu_stats {
@@ -91,6 +92,7 @@ size_t vgpu_gsm_pages(void);
  * engines' state (vgpu_config.engines_storage; this build's layout). */
 size_t vgpu_register_file_size(void);
 size_t vgpu_engines_state_size(void);
+size_t vgpu_pcicfg_size(void);
 /* The aperture in guest RAM (aperture.c): `apr` holds
  * vgpu_aperture_pages() frames, the vGPU's aperture slice, placed at BAR2.
  * `restored`: the frames came with a restored guest's memory. */
@@ -135,17 +137,24 @@ int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **w
  * configured so (before anything touches the domain). */
 int vgpu_state_check(const struct vgpu_config *cfg, const uint8_t *blob, size_t len,
                      const char **why);
+/* A dead daemon's live state: its vgpu_config storage as it left it
+ * (any part NULL: not there). */
+struct vgpu_live_state {
+    const uint32_t *regs;
+    const void *engines;
+    const uint8_t *pcicfg;
+};
 /* Restored from a checkpoint into the guest it was taken from (a dead
  * daemon's successor): take what happened after the checkpoint from where
- * it outlived the dead daemon. `live_regs` and `live_engines` (storage as
- * in vgpu_config, or NULL) are its register file and engines as it died:
- * the vGPU takes them -- the engines only when they pass the checks a
- * checkpoint's do -- and what derives from them follows (a flip the guest
- * armed, the vblank timer, the engines' runner). Without live engines the
+ * it outlived the dead daemon. `live` (or NULL) is its storage as it died:
+ * the vGPU takes the registers, the config space when it is this device's,
+ * and the engines when they pass the checks a checkpoint's do; what
+ * derives from them follows (BAR claims, a flip the guest armed, the
+ * vblank timer, the engines' runner). Without live engines the
  * context-status events come from guest memory. Then anything pending and
  * enabled interrupts the guest: an MSI the dead daemon may have sent is
  * cheaper sent twice than never. */
-void vgpu_follow_guest(struct vgpu *v, const uint32_t *live_regs, const void *live_engines);
+void vgpu_follow_guest(struct vgpu *v, const struct vgpu_live_state *live);
 /* Quiesce (no vblanks, no command execution) or resume. */
 void vgpu_pause(struct vgpu *v, bool paused);
 

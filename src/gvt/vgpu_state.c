@@ -124,7 +124,7 @@ int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
     save_identity(v, &b);
     stateblob_add(&w, "identity", SECTION_VERSION, b.p, b.len);
     b.len = 0;
-    stateblob_add(&w, "pcicfg", SECTION_VERSION, v->pci.cfg, sizeof(v->pci.cfg));
+    stateblob_add(&w, "pcicfg", SECTION_VERSION, v->pci.cfg, PCI_CFG_SIZE);
     save_regs_sparse(v, &b);
     stateblob_add(&w, "regs", REGS_SPARSE_VERSION, b.p, b.len);
     b.len = 0;
@@ -528,20 +528,41 @@ static bool take_live_engines(struct vgpu *v, const struct gvt_engine *live)
     return true;
 }
 
-void vgpu_follow_guest(struct vgpu *v, const uint32_t *live_regs, const void *live_engines)
+/* A dead daemon's config space, if it is this device's: BARs where the
+ * guest last put them, MSI as the guest last programmed it (Linux
+ * rewrites address and data when it moves the interrupt to another CPU). */
+static bool take_live_pcicfg(struct vgpu *v, const uint8_t *cfg)
 {
-    if (live_regs) {
-        memcpy(v->regs.mem, live_regs, GVT_MMIO_SIZE);
+    if (memcmp(cfg, v->pci.cfg, 4) != 0) /* vendor and device id */
+        return false;
+    memcpy(v->pci.cfg, cfg, PCI_CFG_SIZE);
+    pci_func_update_mappings(&v->pci);
+    v->msi_was_enabled = pci_func_msi_enabled(&v->pci);
+    return true;
+}
+
+void vgpu_follow_guest(struct vgpu *v, const struct vgpu_live_state *live)
+{
+    static const struct vgpu_live_state none;
+    if (!live)
+        live = &none;
+    if (live->pcicfg && take_live_pcicfg(v, live->pcicfg))
+        log_info("config space as the dead daemon left it (its live state), over the "
+                 "checkpoint");
+    else if (live->pcicfg)
+        log_warn("the dead daemon's config space is another device's: the checkpoint's is kept");
+    if (live->regs) {
+        memcpy(v->regs.mem, live->regs, GVT_MMIO_SIZE);
         memset(v->regs.touched, 0, sizeof(v->regs.touched));
         for (uint32_t off = 0; off < GVT_MMIO_SIZE; off += 4)
-            if (live_regs[off >> 2])
+            if (live->regs[off >> 2])
                 gvt_regs_touch(&v->regs, off);
         gvt_display_follow(v);
         log_info("registers as the dead daemon left them (its live state), over the checkpoint");
     }
-    if (live_engines && take_live_engines(v, live_engines))
+    if (live->engines && take_live_engines(v, live->engines))
         log_info("engines as the dead daemon left them (its live state), over the checkpoint");
-    else if (live_engines)
+    else if (live->engines)
         log_warn("the dead daemon's engine state fails the checks: the checkpoint's is kept");
     gvt_execlist_follow_guest_csb(v); /* a no-op where the engines are live */
     gvt_execlist_pause(v, v->paused);  /* the runner, for work still to do */

@@ -47,6 +47,7 @@ void pci_func_init(struct pci_func *f, uint32_t sbdf, struct ioreq_server *srv,
                    uint16_t subsys_id)
 {
     memset(f, 0, sizeof(*f));
+    f->cfg = f->own_cfg;
     f->sbdf = sbdf;
     f->srv = srv;
     f->irq = irq;
@@ -70,6 +71,12 @@ void pci_func_init(struct pci_func *f, uint32_t sbdf, struct ioreq_server *srv,
     f->wmask[PCI_INTERRUPT_LINE] = 0xff;
     /* Status: error bits are write-1-to-clear. */
     f->w1cmask[PCI_STATUS + 1] = 0xf9;
+}
+
+void pci_func_keep_cfg_in(struct pci_func *f, uint8_t *storage)
+{
+    memcpy(storage, f->cfg, PCI_CFG_SIZE);
+    f->cfg = storage;
 }
 
 void pci_func_set_hooks(struct pci_func *f, const struct pci_func_hooks *hooks,

@@ -77,7 +77,8 @@ struct pci_func {
     uint32_t sbdf;
     struct ioreq_server *srv;
     struct evt_irq *irq;
-    uint8_t cfg[PCI_CFG_SIZE];
+    uint8_t *cfg;                  /* PCI_CFG_SIZE: own_cfg, or pci_func_keep_cfg_in's */
+    uint8_t own_cfg[PCI_CFG_SIZE];
     uint8_t wmask[PCI_CFG_SIZE];   /* bits the guest may write */
     uint8_t w1cmask[PCI_CFG_SIZE]; /* bits a 1 written clears */
     struct pci_bar bars[PCI_NUM_BARS];
@@ -97,6 +98,10 @@ void pci_func_init(struct pci_func *f, uint32_t sbdf, struct ioreq_server *srv,
                    uint16_t subsys_id);
 void pci_func_set_hooks(struct pci_func *f, const struct pci_func_hooks *hooks,
                         void *opaque);
+/* From now on the config space lives in `storage` (PCI_CFG_SIZE bytes the
+ * caller keeps, e.g. a mapping that outlives the process); what it holds
+ * so far is copied there. */
+void pci_func_keep_cfg_in(struct pci_func *f, uint8_t *storage);
 
 /* Declare BAR `idx` (a 64-bit BAR takes idx and idx+1). Size is rounded
  * up to a power of two (at least 16 bytes for memory, 4 for I/O). */

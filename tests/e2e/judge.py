@@ -160,10 +160,11 @@ def main():
                   and has(r"E2E-SUPERVISOR: .*restarted \(pid \d+\) from its checkpoint"),
                   (re.findall(r"E2E-KILL: [^\n]*", g) or ["no E2E-KILL line"])[0])
             # The daemons' logs (dumped by dom0-init) are not tagged by kernel.
-            check(tag + "the successor takes the registers and engines the dead daemon left "
-                  "(--live-state), newer than its checkpoint",
+            check(tag + "the successor takes the registers, engines and config space the dead "
+                  "daemon left (--live-state), newer than its checkpoint",
                   "registers as the dead daemon left them" in text and
-                  "engines as the dead daemon left them" in text)
+                  "engines as the dead daemon left them" in text and
+                  "config space as the dead daemon left it" in text)
             check(tag + "GPU work after the daemon's restart (the last round all ok)",
                   has(r"E2E-GPU-ROUND6: all ok"),
                   "; ".join(re.findall(r"E2E-GPU-ROUND\d: [^\n]*", g))[:300])

@@ -413,10 +413,12 @@ static bool daemon_log_says(const char *what)
 }
 
 /* What the guest wrote after the last checkpoint outlives the daemon too
- * (its register file lives in the run directory's .live file). i915
- * unmasks the vblank interrupt only while something waits for a vblank
- * (a flip's completion): restored masked from the checkpoint, that wait
- * would never end (real Xen showed "flip_done timed out" for good). */
+ * (its register file and config space live in the run directory's .live
+ * file). i915 unmasks the vblank interrupt only while something waits for
+ * a vblank (a flip's completion): restored masked from the checkpoint,
+ * that wait would never end (real Xen showed "flip_done timed out" for
+ * good). Linux rewrites the MSI data when it moves the interrupt to
+ * another CPU: sent to the old vector, nothing would handle it. */
 static void test_daemon_death_restart_live(void **state)
 {
     (void)state;
@@ -433,6 +435,7 @@ static void test_daemon_death_restart_live(void **state)
     stop_after_checkpoint(&monitor, &old);
     sim_mmio_write(s, 0, SCRATCH, 4, 0xdef);
     sim_mmio_write(s, 0, PIPE_A_IMR, 4, ~VBLANK); /* a flip waits for a vblank */
+    sim_cfg_write(s, 0, VGPU_SBDF, 0xb4, 2, 0x42); /* the IRQ moved to another CPU */
     pid_t successor = kill_and_resume(monitor, old);
     assert_int_equal((uint32_t)sim_mmio_read(s, 0, SCRATCH, 4), 0xdef);
     assert_int_equal((uint32_t)sim_mmio_read(s, 0, PIPE_A_IMR, 4), ~VBLANK);
@@ -454,7 +457,9 @@ static void test_daemon_death_restart_live(void **state)
     }
     if (seen - first < 10)
         fail_msg("%u vblank MSIs in 500 ms after the restart, ~30 expected", seen - first);
+    assert_int_equal(sim_msi_get(s, seen - 1).data, 0x42); /* to the vector it moved to */
     assert_true(daemon_log_says("registers as the dead daemon left them"));
+    assert_true(daemon_log_says("config space as the dead daemon left it"));
     destroy_and_check(s, "death5", monitor, old, successor);
 }
 

@@ -51,6 +51,7 @@ static void leave_file(uint32_t domid, unsigned idx, uint32_t val)
     ls.regs[idx] = val;
     ((uint8_t *)ls.engines)[0] = 0xa5;
     ((uint8_t *)ls.engines)[vgpu_engines_state_size() - 1] = 0x5a;
+    ls.pcicfg[0xb4] = 0x41;
     live_state_close(&ls);
 }
 
@@ -61,8 +62,9 @@ static void assert_nothing_taken(uint32_t domid)
     struct live_inherited inh;
     assert_int_equal(live_state_open(path, domid, true, &ls, &inh), 0);
     assert_null(inh.buf);
-    assert_null(inh.regs);
-    assert_null(inh.engines);
+    assert_null(inh.state.regs);
+    assert_null(inh.state.engines);
+    assert_null(inh.state.pcicfg);
     live_state_close(&ls);
 }
 
@@ -72,16 +74,17 @@ static void test_successor_takes_registers(void **state)
     leave_file(5, 0x44404 / 4, 0xfffffffe);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
-    assert_int_equal((size_t)st.st_size,
-                     4096 + vgpu_register_file_size() + vgpu_engines_state_size());
+    assert_int_equal((size_t)st.st_size, 4096 + vgpu_register_file_size() +
+                                              vgpu_engines_state_size() + vgpu_pcicfg_size());
     assert_int_equal(st.st_mode & 0777, 0600);
     struct live_state ls;
     struct live_inherited inh;
     assert_int_equal(live_state_open(path, 5, true, &ls, &inh), 0);
     assert_non_null(inh.buf);
-    assert_int_equal(inh.regs[0x44404 / 4], 0xfffffffe);
-    assert_int_equal(((const uint8_t *)inh.engines)[0], 0xa5);
-    assert_int_equal(((const uint8_t *)inh.engines)[vgpu_engines_state_size() - 1], 0x5a);
+    assert_int_equal(inh.state.regs[0x44404 / 4], 0xfffffffe);
+    assert_int_equal(((const uint8_t *)inh.state.engines)[0], 0xa5);
+    assert_int_equal(((const uint8_t *)inh.state.engines)[vgpu_engines_state_size() - 1], 0x5a);
+    assert_int_equal(inh.state.pcicfg[0xb4], 0x41);
     /* The file starts over, zero-filled, as the successor's own. */
     assert_int_equal(ls.regs[0x44404 / 4], 0);
     assert_int_equal(((uint8_t *)ls.engines)[0], 0);
