@@ -100,6 +100,7 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "map_cache_hits", gs.hits);
     json_u64(w, "map_cache_maps", gs.maps);
     json_u64(w, "map_cache_buckets", gs.mapped_buckets);
+    json_u64(w, "map_cache_faults", gs.faults);
     json_u64(w, "guest_warnings", log_guest_warnings());
     json_u64(w, "flips", vs.flips);
     json_u64(w, "elsp_submissions", vs.elsp_submissions);

@@ -176,8 +176,10 @@ void gvt_opregion_asls_written(struct vgpu *v, uint32_t asls)
         log_guest("ASLS %#x is not page aligned: no OpRegion", asls);
         return;
     }
-    /* Guest RAM: put the contents there and let the guest own them. */
-    if (gmem_write(v->gm, asls, v->opregion, GVT_OPREGION_SIZE) == 0) {
+    /* Guest RAM: put the contents there and let the guest own them. Not
+     * RAM (hvmloader's pages in the MMIO hole, the usual case) is no
+     * fault: those are claimed below. */
+    if (gmem_probe_write(v->gm, asls, v->opregion, GVT_OPREGION_SIZE) == 0) {
         v->opregion_gpa = asls;
         log_info("OpRegion written to guest RAM at %#x", asls);
         return;

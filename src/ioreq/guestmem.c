@@ -37,6 +37,7 @@ struct gmem {
     unsigned hash_bits;
     struct bucket *lru_head, *lru_tail;
     struct gmem_stats stats;
+    bool probing; /* gmem_probe_write: a refusal is an answer, not a fault */
 };
 
 static size_t hash_slot(const struct gmem *gm, uint64_t index)
@@ -126,8 +127,9 @@ static struct bucket *bucket_map(struct gmem *gm, uint64_t index)
         gm->free = b;
         /* Not the guest's doing, but every guest access retries the map:
          * rate limited all the same. */
-        log_guest("dom%u: mapping guest memory at gpa %#llx: %s", gm->domid,
-                  (unsigned long long)(index << BUCKET_SHIFT), strerror(e));
+        if (!gm->probing)
+            log_guest("dom%u: mapping guest memory at gpa %#llx: %s", gm->domid,
+                      (unsigned long long)(index << BUCKET_SHIFT), strerror(e));
         return NULL;
     }
 
@@ -192,6 +194,8 @@ static bool in_space(uint64_t gpa, size_t len)
  * the number of refused accesses. */
 static int fault(struct gmem *gm, uint64_t gpa, size_t len, const char *why)
 {
+    if (gm->probing)
+        return -EFAULT;
     gm->stats.faults++;
     if (why)
         log_guest("dom%u: guest memory access gpa %#llx+%zu refused: %s",
@@ -255,6 +259,14 @@ int gmem_read(struct gmem *gm, uint64_t gpa, void *buf, size_t len)
 int gmem_write(struct gmem *gm, uint64_t gpa, const void *buf, size_t len)
 {
     return copy(gm, gpa, NULL, buf, len);
+}
+
+int gmem_probe_write(struct gmem *gm, uint64_t gpa, const void *buf, size_t len)
+{
+    gm->probing = true;
+    int rc = copy(gm, gpa, NULL, buf, len);
+    gm->probing = false;
+    return rc;
 }
 
 int gmem_peek(struct gmem *gm, uint64_t gpa, size_t len, void **ptr)

@@ -46,6 +46,12 @@ void gmem_free(struct gmem *gm);
 int gmem_read(struct gmem *gm, uint64_t gpa, void *buf, size_t len);
 int gmem_write(struct gmem *gm, uint64_t gpa, const void *buf, size_t len);
 
+/* gmem_write where the caller does not know whether [gpa, gpa + len) is
+ * guest RAM and has another way if it is not (the OpRegion's pages may be
+ * left unpopulated in the MMIO hole): -EFAULT without a warning and without
+ * counting a fault. */
+int gmem_probe_write(struct gmem *gm, uint64_t gpa, const void *buf, size_t len);
+
 /* A direct pointer to guest memory valid until the next gmem call that may
  * map or unmap (any gmem_* call but gmem_get_stats). `len` must not cross a
  * bucket boundary, else -EINVAL. For hot paths that copy many small items
