@@ -36,14 +36,15 @@ static void usage(FILE *out)
 "                         bare-metal iGPUs (GVT-g leaves it out)\n"
 "      --legacy-mapping   map the ioreq pages by gfn instead of the resource API\n"
 "      --aperture MIB     the guest's aperture slice in MiB (default: the\n"
-"                         type's). Smaller than the console's framebuffer\n"
-"                         (8 MiB at 1080p), it puts i915's fbdev in plain\n"
-"                         RAM instead of the trapped aperture: a fast console\n"
-"                         but no GTT mmaps of that size\n"
-"      --aperture-ram     back the aperture slice with guest RAM (costs the\n"
-"                         guest the slice's size): stores through the\n"
-"                         aperture at memory speed, kept coherent with the\n"
-"                         pages the GGTT names at i915's sync points\n"
+"                         type's; expert knob: a smaller slice breaks GTT\n"
+"                         mmaps larger than it)\n"
+"      --aperture-ram[=0|1]  back the aperture slice with RAM added to the\n"
+"                         guest (default 1; costs the slice's size, e.g.\n"
+"                         128 MiB for GVTg_V5_4): stores through the aperture\n"
+"                         at memory speed, kept coherent with the pages the\n"
+"                         GGTT names at i915's sync points. 0 (expert): every\n"
+"                         aperture access traps, and i915's console, which\n"
+"                         draws through it, becomes very slow\n"
 "      --trap-ggtt        keep the GGTT trapped (one ioreq per entry store)\n"
 "                         instead of adding 8 MiB of guest RAM behind BAR0\n"
 "      --control PATH     control socket (default " XENGVT_RUN_DIR "/domN.sock)\n"
@@ -127,7 +128,7 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
         { "legacy-mapping", no_argument, NULL, OPT_LEGACY },
         { "trap-ggtt", no_argument, NULL, OPT_TRAP_GGTT },
         { "aperture", required_argument, NULL, OPT_APERTURE },
-        { "aperture-ram", no_argument, NULL, OPT_APERTURE_RAM },
+        { "aperture-ram", optional_argument, NULL, OPT_APERTURE_RAM },
         { "io-bar", no_argument, NULL, OPT_IO_BAR },
         { "device-id", required_argument, NULL, OPT_DEVICE_ID },
         { "map-cache", required_argument, NULL, OPT_MAP_CACHE },
@@ -154,6 +155,9 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
     o->map_cache_buckets = GMEM_DEFAULT_MAX_BUCKETS;
     o->host_identity = true;
     o->sandbox = true;
+    /* Out of the box i915's console draws through the aperture: trapped,
+     * that is one ioreq per pixel store (see doc/ggtt-and-aperture.md). */
+    o->aperture_ram = true;
     *exit_code = EXIT_USAGE;
     optind = 1;
     int c;
@@ -198,7 +202,11 @@ int options_parse(int argc, char **argv, struct xengvtd_options *o, int *exit_co
             o->trap_ggtt = true;
             break;
         case OPT_APERTURE_RAM:
-            o->aperture_ram = true;
+            if (optarg && strcmp(optarg, "0") && strcmp(optarg, "1")) {
+                fprintf(stderr, "xengvtd: --aperture-ram: 0 or 1\n");
+                return -1;
+            }
+            o->aperture_ram = !optarg || optarg[0] == '1';
             break;
         case OPT_APERTURE:
             if (parse_u32(optarg, 4096, &o->aperture_mb) < 0 || o->aperture_mb == 0) {

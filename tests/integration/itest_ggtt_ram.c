@@ -22,11 +22,18 @@ static void ggtt_store(struct sim *s, uint64_t bar0, uint32_t idx, uint64_t entr
     __atomic_store_n(e, entry, __ATOMIC_RELAXED);
 }
 
+/* These tests read what the entries name back through the aperture, and
+ * need each read to go through the entry as it is at that moment: the
+ * trapped aperture. (The default, RAM-backed, follows the entries at sync
+ * points: itest_aperture_ram.) */
+static const char *const trapped_aperture[] = { "--aperture-ram=0", NULL };
+
 static void test_plain_stores_are_used(void **state)
 {
     (void)state;
     const char *log = itest_log_path("ggtt_ram");
-    struct sim *s = itest_start("ggtt_ram", (struct sim_opts){ .log_path = log });
+    struct sim *s = itest_start("ggtt_ram", (struct sim_opts){ .log_path = log,
+                                                       .args = trapped_aperture });
     itest_place_bars(s, false);
     assert_int_equal(itest_status_field(s, "ggtt_in_ram"), 1);
     assert_int_equal(itest_status_field(s, "ggtt_ram_gfn"), (long long)(GGTT >> 12));
@@ -90,7 +97,8 @@ static void test_follows_bar0(void **state)
 {
     (void)state;
     const char *log = itest_log_path("ggtt_ram_move");
-    struct sim *s = itest_start("ggtt_ram_move", (struct sim_opts){ .log_path = log });
+    struct sim *s = itest_start("ggtt_ram_move", (struct sim_opts){ .log_path = log,
+                                                       .args = trapped_aperture });
     itest_place_bars(s, false);
     memcpy((uint8_t *)sim_ram(s) + PAGE_B, "page-two", 8);
     ggtt_store(s, BAR0_ADDR, 2, PAGE_B | 1);
@@ -175,7 +183,8 @@ static void test_hostile_entries(void **state)
 {
     (void)state;
     const char *log = itest_log_path("ggtt_ram_hostile");
-    struct sim *s = itest_start("ggtt_ram_hostile", (struct sim_opts){ .log_path = log });
+    struct sim *s = itest_start("ggtt_ram_hostile", (struct sim_opts){ .log_path = log,
+                                                       .args = trapped_aperture });
     itest_place_bars(s, false);
     uint8_t *ram = sim_ram(s);
     memcpy(ram + PAGE_A, "AAAAAAAA", 8);

@@ -58,7 +58,11 @@ static void test_bar_sizing_and_pvinfo(void **state)
     assert_non_null(sim_phys(s, BAR0_ADDR + (8u << 20)));
     assert_non_null(sim_phys(s, BAR0_ADDR + (16u << 20) - 1));
     assert_null(sim_phys(s, BAR0_ADDR + (16u << 20)));
-    assert_true(sim_claimed(s, SIM_RANGE_MMIO, BAR2_ADDR));
+    /* BAR2's slice is RAM of the vGPU's own (the default), not a trap. */
+    assert_false(sim_claimed(s, SIM_RANGE_MMIO, BAR2_ADDR));
+    assert_non_null(sim_phys(s, BAR2_ADDR));
+    assert_non_null(sim_phys(s, BAR2_ADDR + (128u << 20) - 1));
+    assert_int_equal(itest_status_field(s, "aperture_in_ram"), 1);
 
     /* The i915 probe: magic as one 8-byte read, version 16-bit, caps 32. */
     assert_true(sim_mmio_read(s, 0, PVINFO, 8) == VGT_MAGIC);
@@ -336,7 +340,11 @@ static void test_aperture_and_invalidate(void **state)
 {
     (void)state;
     const char *log = itest_log_path("invalidate");
-    struct sim *s = itest_start("invalidate", (struct sim_opts){ .log_path = log });
+    /* The trapped aperture: each access maps the page its entry names now
+     * (through the map cache that INVALIDATE drops). */
+    static const char *const trapped[] = { "--aperture-ram=0", NULL };
+    struct sim *s = itest_start("invalidate", (struct sim_opts){ .log_path = log,
+                                                                 .args = trapped });
     itest_place_bars(s, false);
     uint8_t *ram = sim_ram(s);
     /* GGTT entry 5 -> guest frame 0x345, as two 4-byte halves. */

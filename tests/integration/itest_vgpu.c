@@ -62,6 +62,7 @@ static void test_types(void **state)
     memcpy((uint8_t *)sim_ram(s) + 0x101000, "in-slice", 8);
     sim_mmio_write(s, 0, GGTT + 8 * 1, 8, 0x101000 | 1);
     sim_mmio_write(s, 0, GGTT + 8 * 1024, 8, 0x101000 | 1); /* 4 MiB: outside */
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x101008, 4, 1); /* i915's GGTT invalidate */
     assert_true(sim_mmio_read(s, 0, BAR2_ADDR + 4096, 8) == *(uint64_t *)"in-slice");
     assert_int_equal(sim_mmio_read(s, 0, BAR2_ADDR + (4u << 20), 8), 0);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
@@ -83,7 +84,9 @@ static void test_ggtt(void **state)
 {
     (void)state;
     const char *log = itest_log_path("ggtt");
-    static const char *const trap[] = { "--trap-ggtt", NULL };
+    /* Both trapped: each aperture access goes through the entry as the
+     * daemon holds it at that moment. */
+    static const char *const trap[] = { "--trap-ggtt", "--aperture-ram=0", NULL };
     struct sim *s = itest_start("ggtt", (struct sim_opts){ .log_path = log, .args = trap });
     itest_place_bars(s, false);
     assert_true(sim_claimed(s, SIM_RANGE_MMIO, GGTT));

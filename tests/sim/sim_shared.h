@@ -33,9 +33,13 @@
  * XENMEM_populate_physmap): a pool in the RAM memfd after the guest's RAM,
  * frame i at ram_bytes + 4 KiB * i, each at a gfn of the guest's physmap
  * that relocation can change. */
-#define SIM_POOL_FRAMES 4096u
+/* Room for the largest default: GVTg_V5_1's 512 MiB aperture slice and the
+ * 8 MiB GGTT, plus a slice's worth of slack for tests that populate more.
+ * The memfd is sparse: only frames a test touches cost memory. */
+#define SIM_POOL_FRAMES (2048u + 2u * 131072u)
 #define SIM_GFN_NONE UINT64_MAX
-#define SIM_POOL_HASH 16384u /* gfn -> frame, open addressing */
+#define SIM_POOL_HASH_BITS 19u /* gfn -> frame, open addressing, half full at most */
+#define SIM_POOL_HASH (1u << SIM_POOL_HASH_BITS)
 /* Xen's slack above an HVM guest's target (LIBXL_MAXMEM_CONSTANT, 1 MiB). */
 #define SIM_MAXMEM_SLACK_PAGES 256u
 
@@ -123,7 +127,7 @@ struct sim_shared {
     /* An index of pool_gfn, rebuilt (seqlock: odd while rebuilding) by the
      * side that changes the physmap; frame + 1, 0 for an empty slot. */
     uint32_t pool_seq;
-    uint16_t pool_hash[SIM_POOL_HASH];
+    uint32_t pool_hash[SIM_POOL_HASH];
     uint32_t populate_calls, relocations, relocated_frames;
     uint32_t refuse_populate;               /* populate fails (ENOMEM) */
     uint32_t refuse_relocate;               /* relocate_memory fails (EPERM) */
@@ -165,7 +169,8 @@ static inline void sim_post_release(struct sim_shared *sh)
 
 static inline uint32_t sim_pool_slot(uint64_t gfn)
 {
-    return (uint32_t)(gfn * 0x9e3779b97f4a7c15ull >> 50) & (SIM_POOL_HASH - 1);
+    return (uint32_t)(gfn * 0x9e3779b97f4a7c15ull >> (64 - SIM_POOL_HASH_BITS)) &
+           (SIM_POOL_HASH - 1);
 }
 
 /* The pool frame at `gfn`, or -1. */
@@ -178,7 +183,7 @@ static inline int sim_pool_find(const struct sim_shared *sh, uint64_t gfn)
         int found = -1;
         for (uint32_t h = sim_pool_slot(gfn), n = 0; n < SIM_POOL_HASH;
              n++, h = (h + 1) & (SIM_POOL_HASH - 1)) {
-            uint16_t v = __atomic_load_n(&sh->pool_hash[h], __ATOMIC_RELAXED);
+            uint32_t v = __atomic_load_n(&sh->pool_hash[h], __ATOMIC_RELAXED);
             if (!v)
                 break;
             if (__atomic_load_n(&sh->pool_gfn[v - 1], __ATOMIC_RELAXED) == gfn) {
@@ -205,7 +210,7 @@ static inline void sim_pool_rehash(struct sim_shared *sh)
         uint32_t h = sim_pool_slot(gfn);
         while (sh->pool_hash[h])
             h = (h + 1) & (SIM_POOL_HASH - 1);
-        __atomic_store_n(&sh->pool_hash[h], (uint16_t)(i + 1), __ATOMIC_RELAXED);
+        __atomic_store_n(&sh->pool_hash[h], i + 1, __ATOMIC_RELAXED);
     }
     __atomic_fetch_add(&sh->pool_seq, 1, __ATOMIC_ACQ_REL);
 }

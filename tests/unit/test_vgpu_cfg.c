@@ -24,7 +24,7 @@ static void test_valid_two_vgpus(void **state)
         "name = \"win10\"\n"
         "memory = 4096\n"
         "vgpu = [ \"type=GVTg_V5_2,sbdf=0000:00:02.0,resolution=1280x720,vnc=127.0.0.1:5901\",\n"
-        "         \"sbdf=00:03.0,device_id=0x591b,io_bar=1,log_level=debug,edid=/etc/e.bin,aperture=4,aperture_ram=1\" ]\n";
+        "         \"sbdf=00:03.0,device_id=0x591b,io_bar=1,log_level=debug,edid=/etc/e.bin,aperture=4,aperture_ram=0\" ]\n";
     assert_int_equal(parse(text, &c, err), 0);
     assert_string_equal(c.name, "win10");
     assert_int_equal(c.count, 2);
@@ -32,6 +32,8 @@ static void test_valid_two_vgpus(void **state)
     assert_int_equal(c.entries[0].sbdf, 2u << 3);
     assert_int_equal(c.entries[0].width, 1280);
     assert_string_equal(c.entries[0].vnc, "127.0.0.1:5901");
+    assert_true(c.entries[0].aperture_ram); /* the default: no trapped console */
+    assert_false(c.entries[1].aperture_ram);
     assert_string_equal(c.entries[1].type, "GVTg_V5_4"); /* the default */
     assert_int_equal(c.entries[1].sbdf, 3u << 3);
     assert_int_equal(c.entries[1].device_id, 0x591b);
@@ -43,7 +45,7 @@ static void test_valid_two_vgpus(void **state)
     assert_true(n > 0);
     const char *want[] = { "--type", "GVTg_V5_4", "--sbdf", "0000:00:03.0", "--device-id",
                            "0x591b", "--edid", "/etc/e.bin", "--io-bar", "--aperture", "4",
-                           "--aperture-ram", "--log-level", "debug" };
+                           "--aperture-ram=0", "--log-level", "debug" };
     assert_int_equal(n, sizeof(want) / sizeof(want[0]));
     for (int i = 0; i < n; i++)
         assert_string_equal(argv[i], want[i]);

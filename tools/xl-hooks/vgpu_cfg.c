@@ -129,6 +129,7 @@ int vgpu_entry_parse(const char *spec, struct vgpu_entry *out, char *err, size_t
     strcpy(out->type, "GVTg_V5_4");
     out->sbdf = pci_sbdf(0, 0, 2, 0);
     out->on_daemon_death = DEATH_DEFAULT;
+    out->aperture_ram = true; /* as xengvtd's default */
     size_t total = strlen(spec);
     if (!copy(out->spec, sizeof(out->spec), spec, total))
         return fail(err, err_len, "entry longer than %zu bytes", sizeof(out->spec) - 1);
@@ -329,8 +330,8 @@ int vgpu_entry_args(const struct vgpu_entry *e, const char **argv, unsigned max,
         ARG("--aperture");
         FMT("%u", e->aperture_mb);
     }
-    if (e->aperture_ram)
-        ARG("--aperture-ram");
+    if (!e->aperture_ram)
+        ARG("--aperture-ram=0");
     if (e->log_level[0]) {
         ARG("--log-level");
         ARG(e->log_level);
