@@ -101,8 +101,7 @@ void gvt_dp_reset(struct vgpu *v)
     if (v->have_custom_edid)
         memcpy(v->edid, v->custom_edid, sizeof(v->edid));
     else
-        gvt_edid_build(v->edid, v->cfg.width ? v->cfg.width : 1920,
-                       v->cfg.height ? v->cfg.height : 1080);
+        gvt_edid_build(v->edid, v->cfg.width, v->cfg.height);
 }
 
 static void native_write(struct vgpu *v, uint32_t addr, const uint8_t *data, unsigned len)

@@ -480,6 +480,14 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
         free(v);
         return -EINVAL;
     }
+    /* The monitor's preferred mode: 1920x1080, or the type's largest where
+     * that is smaller (GVTg_V5_8: 1024x768, as GVT-g's own EDID for it);
+     * a mode the type cannot scan out would be a console nobody sees. */
+    if (!v->cfg.width || !v->cfg.height) {
+        bool fits = v->type->max_width >= 1920 && v->type->max_height >= 1080;
+        v->cfg.width = fits ? 1920 : v->type->max_width;
+        v->cfg.height = fits ? 1080 : v->type->max_height;
+    }
     v->mappable_mb = cfg->aperture_mb ? cfg->aperture_mb : v->type->aperture_mb;
     if (v->mappable_mb > v->type->aperture_mb) {
         log_error("an aperture slice of %u MiB is larger than %s's %u MiB", v->mappable_mb,

@@ -51,6 +51,16 @@ static void test_types(void **state)
     assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x44, 4), 64u << 20);
     assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x48, 4), 256u << 20);
     assert_int_equal(sim_mmio_read(s, 0, PVINFO + 0x4c, 4), 384u << 20);
+    /* Its monitor prefers the largest mode it can scan out, not 1080p. */
+    char line[512];
+    void *edid = NULL;
+    size_t elen = 0;
+    assert_int_equal(sim_control(s, "{\"cmd\":\"edid\"}", line, sizeof(line), &edid, &elen), 0);
+    assert_int_equal(elen, 128);
+    const uint8_t *e = edid;
+    assert_int_equal(e[0x38] | (e[0x3a] & 0xf0) << 4, 1024); /* first timing */
+    assert_int_equal(e[0x3b] | (e[0x3d] & 0xf0) << 4, 768);
+    free(edid);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
     /* A smaller aperture slice (--aperture): PVINFO says so, the BAR and
      * the hidden slice stay, and the rest of the slice is not the guest's. */
