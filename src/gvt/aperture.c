@@ -54,14 +54,35 @@ static void flush_out(struct vgpu *v, uint32_t i)
     v->stats.aperture_out++;
 }
 
+static void set_bound(struct vgpu *v, uint32_t i, uint64_t e)
+{
+    v->apr_bound_count += (e & PTE_PRESENT ? 1 : 0) - (v->apr_bound[i] & PTE_PRESENT ? 1 : 0);
+    v->apr_bound[i] = e;
+}
+
 /* In: the aperture frame shows the page entry `e` names (zero: scratch). */
 static void load_in(struct vgpu *v, uint32_t i, uint64_t e)
 {
     if (!(e & PTE_PRESENT) ||
         gmem_read(v->gm, e & PTE_ADDR_MASK, frame(v, i), 1u << GVT_PAGE_SHIFT) < 0)
         memset(frame(v, i), 0, 1u << GVT_PAGE_SHIFT);
-    v->apr_bound[i] = e;
+    set_bound(v, i, e);
     v->stats.aperture_in++;
+}
+
+/* Nothing in the slice was bound at the last sync and nothing is now: no
+ * store can have a page to go to, and none needs reloading. Xen's harvest
+ * walks every frame of the range (a p2m type change each, under a domain
+ * pause): skipping it is what keeps a guest with a large, still empty
+ * slice (firmware, early boot) at full speed. */
+static bool slice_idle(struct vgpu *v, uint32_t n)
+{
+    if (v->apr_bound_count)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (gvt_ggtt_entry(v, i) & PTE_PRESENT)
+            return false;
+    return true;
 }
 
 void gvt_aperture_sync(struct vgpu *v)
@@ -69,6 +90,10 @@ void gvt_aperture_sync(struct vgpu *v)
     if (!v->apr || v->apr_trapped)
         return;
     uint32_t n = slice_pages(v);
+    if (slice_idle(v, n)) {
+        v->apr_gpu_wrote = false;
+        return;
+    }
     bool armed = false;
     int rc = ramrange_dirty(v->apr, v->apr_dirty, &armed);
     if (rc < 0) {
@@ -194,7 +219,7 @@ int vgpu_attach_aperture(struct vgpu *v, struct ram_range *apr, bool restored)
     for (uint32_t i = 0; i < n; i++) {
         uint64_t e = gvt_ggtt_entry(v, i);
         if (restored)
-            v->apr_bound[i] = e;
+            set_bound(v, i, e);
         else
             load_in(v, i, e);
     }
@@ -224,6 +249,7 @@ void gvt_aperture_cold_reset(struct vgpu *v)
         claim_beyond(v, false);
     }
     memset(v->apr_bound, 0, slice_pages(v) * sizeof(*v->apr_bound));
+    v->apr_bound_count = 0;
     v->apr_gpu_wrote = false;
 }
 

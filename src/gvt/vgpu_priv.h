@@ -80,6 +80,7 @@ struct vgpu {
     struct ram_range *apr;
     uint64_t *apr_bound;       /* per slice page: the entry its frame mirrors */
     unsigned long *apr_dirty;  /* Xen's dirty bitmap, per harvest */
+    uint32_t apr_bound_count;  /* frames mirroring a present entry */
     bool apr_trapped;          /* the frames could not follow BAR2 */
     bool apr_gpu_wrote;        /* the GPU ran: reload clean frames at the sync */
     uint64_t restored_apr_gfn, restored_apr_park;

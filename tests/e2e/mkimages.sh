@@ -10,13 +10,17 @@ KDIR=$(readlink -f "$CACHE/kernel")
 KVER=$(ls "$KDIR/lib/modules" | head -1)
 MODS=$KDIR/lib/modules/$KVER
 mkdir -p "$OUT"
-# Guest kernels: label=cache link. E2E_KERNELS picks (default both).
-KERNELS=${E2E_KERNELS:-6.1 6.12}
+# The guests (guests/list): E2E_GUESTS picks labels, E2E_KERNELS kernels
+# (default: every guest listed).
+GUESTS=$("$here/guests.sh" "$here/guests/list")
+KERNELS=$(echo "$GUESTS" | awk '{print $2}' | sort -u | tr '\n' ' ')
+[ -n "$GUESTS" ] || { echo "e2e: no guest selected (E2E_GUESTS='${E2E_GUESTS:-}', E2E_KERNELS='${E2E_KERNELS:-}')" >&2; exit 1; }
 
 # The guest's own programs: static, so the busybox image needs no libc.
 gcc -O2 -Wall -Wextra -Werror -static -I/usr/include/libdrm -o "$OUT/gpu-client" \
     "$here/gpu-client.c"
 gcc -O2 -Wall -Wextra -Werror -static -o "$OUT/fbpattern" "$here/fbpattern.c"
+gcc -O2 -Wall -Wextra -Werror -static -o "$OUT/trapstorm" "$here/trapstorm.c"
 
 deps_of() { # deps_of MODS MODULE: the dependency closure (relative paths), deps first
     local line
@@ -35,7 +39,7 @@ guest_image() { # guest_image LABEL KERNEL_DIR: $OUT/guest-LABEL/{vmlinuz,initrd
     mkdir -p "$guest"/{bin,proc,sys,dev,mods,tmp}
     cp /bin/busybox "$guest/bin/"
     cp "$here/guest-init" "$guest/init"; chmod +x "$guest/init"
-    cp "$OUT/gpu-client" "$OUT/fbpattern" "$guest/"
+    cp "$OUT/gpu-client" "$OUT/fbpattern" "$OUT/trapstorm" "$guest/"
     i915=$(grep -o '^kernel/drivers/gpu/drm/i915/i915.ko[^:]*' "$mods/modules.dep")
     : > "$guest/mods/order"
     for m in $(deps_of "$mods" "$i915" | awk '!seen[$0]++'); do
@@ -89,18 +93,27 @@ cp -a /usr/share/qemu/keymaps "$dom0/usr/share/qemu/" 2>/dev/null || true
 for m in xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs; do
     find "$MODS" -name "$m.ko" -exec cp {} "$dom0/mods/" \;
 done
+# One kernel and initramfs per guest kernel; per guest its xl.cfg: the
+# shared base, then the guest's own vGPU lines. README's are copied from
+# the README itself, so that one guest runs the example verbatim.
+readme_lines=$(sed -n 's/^#   \(vga = .*\|xen_platform_pci = .*\|vgpu = \[.*\)$/\1/p' \
+               "$here/../../README.md")
+[ "$(echo "$readme_lines" | wc -l)" = 3 ] ||
+    { echo "e2e: README.md's example (vga, xen_platform_pci, vgpu lines) not found" >&2; exit 1; }
 for k in $KERNELS; do
-    cp -r "$OUT/guest-$k" "$dom0/guest/$k"
-    # The two ways to keep fbcon's pixels off the trapped aperture, one per
-    # guest: 6.1 with a 4 MiB slice (fbdev draws into plain RAM), 6.12 with
-    # a 16 MiB slice backed by RAM (fbdev draws through the aperture, kept
-    # coherent by dirty tracking).
-    case $k in
-    6.12) sed 's/aperture=4"/aperture=16,aperture_ram=1"/' "$here/guest.cfg" ;;
-    *) cat "$here/guest.cfg" ;;
-    esac > "$dom0/guest/$k/guest.cfg"
+    cp -r "$OUT/guest-$k" "$dom0/guest/k$k"
 done
-echo "$KERNELS" > "$dom0/guest/kernels"
+echo "$GUESTS" | while read -r label kernel config steps mode; do
+    mkdir -p "$dom0/guest/$label"
+    {
+        cat "$here/guests/base.cfg"
+        echo "# --- $config"
+        if [ "$config" = README ]; then echo "$readme_lines"
+        else cat "$here/guests/$config.cfg"; fi
+    } > "$dom0/guest/$label/guest.cfg"
+    echo "e2e: guest $label: kernel $kernel, $config, steps $steps, $mode"
+done
+echo "$GUESTS" > "$dom0/guest/list"
 cp "$here/dom0-init" "$dom0/init"; chmod +x "$dom0/init"
 (cd "$dom0" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT/dom0-initrd.gz")
 cp "$KDIR/boot/vmlinuz-$KVER" "$OUT/vmlinuz"

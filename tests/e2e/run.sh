@@ -16,19 +16,23 @@ mkdir -p "$logs"
     { cat "$logs/mkimages.log"; echo "0 passed, 1 failed"; exit 1; }
 
 start=$(date +%s)
-kernels=${E2E_KERNELS:-6.1 6.12}
-nk=$(echo $kernels | wc -w)
-# Each guest: boot, i915, the steps, a save and a restore. dom0 gets each
-# guest's budget; the whole run its sum and dom0's own boot.
+# The guests (guests/list; E2E_GUESTS picks labels, E2E_KERNELS kernels),
+# as judge.py takes them: LABEL:KERNEL:STEPS:MODE.
+guests=$("$here/guests.sh" "$here/guests/list" | awk '{print $1 ":" $2 ":" $4 ":" $5}')
+ng=$(echo $guests | wc -w)
+# Each guest: boot, i915, the steps, maybe a save and a restore. dom0 gets
+# each guest's budget; the whole run their sum and dom0's own boot.
 guest_budget=${E2E_GUEST_TIMEOUT:-420}
-# The first kernel also lives a guest's life (a daemon killed, a reboot).
-budget=${E2E_TIMEOUT:-$((120 + nk * (guest_budget + 90) + 240))}
+# The "life" guest also lives a guest's life (a daemon killed, a reboot).
+budget=${E2E_TIMEOUT:-$((120 + ng * (guest_budget + 90) + 240))}
 # qemu64 + SVM + NPT: the CPU model measured to run Xen's HVM guests here.
+# 5 GiB: dom0's 2.5 (its tmpfs holds a save file) and room for the 1 GiB
+# guest with its vGPU RAM.
 timeout --kill-after=10 "$budget" qemu-system-x86_64 -machine q35 \
-    -cpu qemu64,+svm,+npt -m 3072 -smp 2 -nographic -nic none -no-reboot \
+    -cpu qemu64,+svm,+npt -m 5120 -smp 2 -nographic -nic none -no-reboot \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel "$CACHE/xen.elf" \
-    -append "console=com1 com1=115200 dom0_mem=1792M,max:1792M loglvl=all" \
+    -append "console=com1 com1=115200 dom0_mem=2560M,max:2560M loglvl=all" \
     -initrd "$logs/img/vmlinuz console=hvc0 earlyprintk=xen xengvt_guest_timeout=$guest_budget,$logs/img/dom0-initrd.gz" \
     > "$logs/console.log" 2>&1 < /dev/null
 rc=$?  # 3: dom0's isa-debug-exit write (1 << 1 | 1); 124: timeout
@@ -44,7 +48,7 @@ check() { # check NAME PATTERN
 check "dom0 boots and ends the run" "E2E-DOM0: .*E2E-END"
 check "xengvtd confines itself (Xen handles restricted, seccomp on)" "sandbox: Xen handles restricted to dom[0-9]+.*seccomp on"
 # Per guest kernel: judge.py (screenshots decoded, checksums compared).
-python3 "$here/judge.py" "$log" "$logs" $kernels > "$logs/judge.txt" 2>&1 ||
+python3 "$here/judge.py" "$log" "$logs" $guests > "$logs/judge.txt" 2>&1 ||
     echo "FAIL: judge.py crashed" >> "$logs/judge.txt"
 cat "$logs/judge.txt"
 pass=$((pass + $(grep -c "^PASS:" "$logs/judge.txt")))
