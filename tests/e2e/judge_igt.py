@@ -39,9 +39,13 @@ def judge(check, g, tag):
           all(e in found for e in ENGINES), "engines: %s" % (" ".join(found) if m else "no E2E-IGT-ENGINES line"))
     for prog, variant, what in RUNS:
         r = igt_line(g, prog, variant)
-        ok = r is not None and r[0] == "SUCCESS" and re.match(r"-?[0-9]", r[2]) is not None
+        # A GPU reset during the run (i915's count before and after it;
+        # IGT's exit handler wedges and resets the GT without a dmesg line).
+        reset = re.search(r"E2E-IGT-RESET: %s %s ([^\r\n]*)" % (re.escape(prog), re.escape(variant)), g)
+        ok = r is not None and r[0] == "SUCCESS" and re.match(r"-?[0-9]", r[2]) is not None and not reset
         check(tag + "IGT %s %s: %s" % (prog, variant, what), ok,
-              "%s in %.2f s: %s %s" % r if r else "no E2E-IGT line")
+              ("%s in %.2f s: %s %s" % r if r else "no E2E-IGT line") +
+              ("; " + reset.group(1) if reset else ""))
         if r:
             print("INFO: %sIGT %s %s: %s (%s, %.2f s of guest time)" % (tag, prog, variant, r[2], r[0], r[1]))
     r = igt_line(g, "kms_vblank", "rate")
@@ -54,7 +58,7 @@ def judge(check, g, tag):
         print("INFO: %sIGT kms_vblank rate: %s" % (tag, r[2]))
     # IGT's exit handler wedges the GT when its engines are not idle within
     # 200 ms of a run's end: the GPU must still do the guest's own work.
-    w = re.search(r"E2E-IGT-WEDGED: (\S+)", g)
+    w = re.search(r"E2E-IGT-WEDGED: ([^\s,]+)", g)
     check(tag + "IGT: after the runs i915 is not wedged and GPU work is still right",
           w is not None and w.group(1) != "1" and re.search(r"E2E-IGT-GPU: all ok", g) is not None,
           "i915_wedged %s; %s" % (w.group(1) if w else "?",
