@@ -10,6 +10,7 @@ mkdir -p "$CACHE"
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 host_pkgs="xen-utils-4.17 xenstore-utils qemu-system-x86 qemu-system-xen busybox-static cpio kmod"
+host_pkgs="$host_pkgs intel-gpu-tools"  # IGT's programs for the guest (igt-image.sh)
 missing=""
 for p in $host_pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -18,6 +18,8 @@ import struct
 import sys
 import zlib
 
+import judge_igt
+
 # i915 lines a healthy vGPU probe still prints, each with why it is fine.
 ALLOWED = [
     # No DMC firmware in the guest image: i915 runs without runtime PM.
@@ -163,6 +165,7 @@ def judge_console(tag, k, steps, mode, g, has, check, images, text):
           "guest %s, frame %s" % (gp and gp.group(1), dp and dp.group(1)))
     check(tag + "GPU work: a store on rcs0 and a fill on bcs0 through EXECBUFFER2",
           has(r"E2E-GPU: all ok"), "; ".join(re.findall(r"E2E-GPU: [^\n]*", g))[:300])
+    judge_igt.judge(check, g, tag)  # i915's own test programs (IGT)
     after = images.get(k + "-after-restore")
     if steps in ("life", "save"):
         check(tag + "xl-vgpu save after fbcon", has(r"E2E-SAVE: ok"))

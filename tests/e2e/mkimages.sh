@@ -40,6 +40,7 @@ guest_image() { # guest_image LABEL KERNEL_DIR: $OUT/guest-LABEL/{vmlinuz,initrd
     cp /bin/busybox "$guest/bin/"
     cp "$here/guest-init" "$guest/init"; chmod +x "$guest/init"
     cp "$OUT/gpu-client" "$OUT/fbpattern" "$OUT/trapstorm" "$guest/"
+    "$here/igt-image.sh" "$guest"  # IGT's programs, their libraries, igt-run
     i915=$(grep -o '^kernel/drivers/gpu/drm/i915/i915.ko[^:]*' "$mods/modules.dep")
     : > "$guest/mods/order"
     for m in $(deps_of "$mods" "$i915" | awk '!seen[$0]++'); do
