@@ -136,6 +136,22 @@ static void mi_mode_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t
     vreg_set(&v->regs, off, (now & STOP_RING) ? now | MODE_IDLE : now & ~MODE_IDLE);
 }
 
+/* MODE_IDLE is the command streamer's state, as on hardware: set while the
+ * engine has no context to run, whatever STOP_RING says. i915 waits for it
+ * before a reset and in intel_engines_are_idle(); IGT's exit handler
+ * wedges the GT when an awake engine does not read idle within 200 ms. */
+static uint32_t mi_mode_read(struct vgpu *v, uint32_t off, uint32_t stored)
+{
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
+        if (off != gvt_engine_info[i].base + RING_MI_MODE)
+            continue;
+        const struct gvt_engine *e = &v->engines[i];
+        bool idle = !e->port[0].valid && !e->port[1].valid;
+        return idle ? stored | MODE_IDLE : stored;
+    }
+    return stored;
+}
+
 /* The pcode mailbox answers what SKL firmware answers i915's probe. */
 static void pcode_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
 {
@@ -240,7 +256,7 @@ static void dp_tp_ctl_written(struct vgpu *v, uint32_t off, uint32_t old, uint32
     { (base) + RING_HWSTAM, 0, 0xffffffffu, 0, NULL, NULL },                   \
     { (base) + RING_IMR, REG_CMD_ACCESS, 0xffffffffu, 0, NULL, NULL },         \
     { (base) + RING_MI_MODE, REG_MASKED | REG_CMD_ACCESS, MODE_IDLE, MODE_IDLE, \
-      NULL, mi_mode_written },                                                 \
+      mi_mode_read, mi_mode_written },                                         \
     { (base) + RING_RESET_CTL, REG_MASKED, 0, RESET_CTL_READY_TO_RESET, NULL,  \
       reset_ctl_written },                                                     \
     { (base) + RING_MODE_GEN7, REG_MASKED | REG_CMD_ACCESS, 0, 0, NULL, NULL }, \

@@ -164,6 +164,10 @@ static void test_lite_restore(void **state)
     uint32_t st[2], id[2];
     assert_true(gg_wait_csb(&g, GG_RCS, 1, st, id, 5000));
     assert_int_equal(st[0], CSB_IDLE_TO_ACTIVE);
+    /* RING_MI_MODE's MODE_IDLE is the engine's state: busy now, while an
+     * engine with nothing to run reads idle (i915's engines-idle check). */
+    assert_int_equal(gg_read(&g, 0x2000 + 0x9c) & 0x200, 0);
+    assert_int_equal(gg_read(&g, 0x22000 + 0x9c) & 0x200, 0x200);
     /* More work for the same context, then the same context again. */
     uint32_t *ring = gg_ga(&g, GG_RING(GG_RCS, 0));
     ring[4] = MI_STORE_DWORD_IMM_GGTT;
@@ -178,6 +182,7 @@ static void test_lite_restore(void **state)
     expect_events(&g, GG_RCS, 2, est, eid);
     assert_int_equal(gg_ga(&g, GG_SEQNO)[0], 0x77);
     assert_int_equal(gg_ctx_head(&g, GG_CTX(GG_RCS, 0)), 32);
+    assert_int_equal(gg_read(&g, 0x2000 + 0x9c) & 0x200, 0x200); /* done: idle */
     /* While that ran, other engines and MMIO kept being served. */
     char line[4096];
     assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL), 0);
