@@ -85,11 +85,18 @@ static int setup_aperture_ram(struct daemon *d)
             return EXIT_BAD_STATE;
         }
     } else if (!o->aperture_ram) {
+        log_warn("aperture trapped (--aperture-ram=0): every access through BAR2 is an "
+                 "ioreq, and i915's console, which draws through it, is very slow");
         return EXIT_OK;
     } else if ((rc = ramrange_populate(d->dmod, d->fmem, o->domid, pages, &apr)) < 0) {
-        log_warn("aperture trapped: %zu MiB of RAM could not be added to dom%u (%s)",
+        log_warn("aperture trapped: %zu MiB of RAM could not be added to dom%u (%s); "
+                 "i915's console, which draws through it, will be very slow (free host "
+                 "memory, or give a smaller slice with --aperture)",
                  pages >> 8, o->domid, strerror(-rc));
         return EXIT_OK;
+    } else {
+        log_info("aperture: the %zu MiB slice is RAM added to dom%u (no trap per access)",
+                 pages >> 8, o->domid);
     }
     if (vgpu_attach_aperture(d->vgpu, apr, restored) < 0) {
         ramrange_free(apr);
