@@ -129,6 +129,22 @@ def main():
         check(tag + "nothing left after destroy: no record, socket, config copy or process",
               has(r"E2E-LEFTOVERS: \[\] processes=0"),
               (re.findall(r"E2E-LEFTOVERS: [^\n]*", g) or ["no E2E-LEFTOVERS line"])[0])
+        # What the daemons logged (dom0-init prints each log after the guest).
+        dlog, inside = [], False
+        for l in log:
+            if l.startswith("=== xengvtd log %s " % k):
+                inside = True
+            elif l.startswith("==="):
+                inside = False
+            elif inside:
+                dlog.append(l)
+        noisy = [l for l in dlog if re.search(r": (warn|error): ", l)]
+        if steps == "slow":
+            # The trapped aperture is an expert choice the daemon warns of.
+            noisy = [l for l in noisy if "aperture trapped (--aperture-ram=0)" not in l]
+        if steps != "life":  # a killed daemon's successor has things to say
+            check(tag + "the daemon logs no warning or error on a normal boot",
+                  dlog != [] and not noisy, "; ".join(noisy)[:400] or "%d lines" % len(dlog))
         retries = len(re.findall(r"guest triple-faulted \(emulator flake\): retrying", g))
         if retries:
             print("INFO: %s%d attempt(s) lost to the emulator's triple fault" % (tag, retries))
