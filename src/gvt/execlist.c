@@ -312,7 +312,6 @@ static void complete_context(struct vgpu *v, struct gvt_engine *e)
     save_head(v, e);
     e->completions++;
     v->stats.ctx_completions++;
-    gvt_aperture_gpu_wrote(v);
     uint32_t done = DESC_CTX_ID(e->port[0].desc);
     e->loaded = false;
     if (e->port[1].valid) {

@@ -32,6 +32,8 @@ static int access(struct vgpu *v, const struct gvt_cs *cs, bool ppgtt, uint64_t 
         int rc = write ? gmem_write(v->gm, gpa, p, chunk) : gmem_read(v->gm, gpa, p, chunk);
         if (rc < 0)
             return -EFAULT;
+        if (write) /* the aperture's frames bound to this page must show it */
+            gvt_aperture_gpu_wrote(v, gpa);
         p += chunk;
         addr += chunk;
         len -= chunk;

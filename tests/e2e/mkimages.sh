@@ -21,6 +21,8 @@ gcc -O2 -Wall -Wextra -Werror -static -I/usr/include/libdrm -o "$OUT/gpu-client"
     "$here/gpu-client.c"
 gcc -O2 -Wall -Wextra -Werror -static -o "$OUT/fbpattern" "$here/fbpattern.c"
 gcc -O2 -Wall -Wextra -Werror -static -o "$OUT/trapstorm" "$here/trapstorm.c"
+gcc -O2 -Wall -Wextra -Werror -static -I/usr/include/libdrm -o "$OUT/vblank-rate" \
+    "$here/vblank-rate.c"
 
 deps_of() { # deps_of MODS MODULE: the dependency closure (relative paths), deps first
     local line
@@ -39,13 +41,21 @@ guest_image() { # guest_image LABEL KERNEL_DIR: $OUT/guest-LABEL/{vmlinuz,initrd
     mkdir -p "$guest"/{bin,proc,sys,dev,mods,tmp}
     cp /bin/busybox "$guest/bin/"
     cp "$here/guest-init" "$guest/init"; chmod +x "$guest/init"
-    cp "$OUT/gpu-client" "$OUT/fbpattern" "$OUT/trapstorm" "$guest/"
-    "$here/igt-image.sh" "$guest"  # IGT's programs, their libraries, igt-run
+    cp "$OUT/gpu-client" "$OUT/fbpattern" "$OUT/trapstorm" "$OUT/vblank-rate" "$guest/"
     i915=$(grep -o '^kernel/drivers/gpu/drm/i915/i915.ko[^:]*' "$mods/modules.dep")
     : > "$guest/mods/order"
     for m in $(deps_of "$mods" "$i915" | awk '!seen[$0]++'); do
         cp "$mods/$m" "$guest/mods/"
         echo "${m##*/}" >> "$guest/mods/order"
+    done
+    # The IDE disk that carries IGT (igt-image.sh): PIIX's ATA and SCSI disks.
+    : > "$guest/mods/disk-order"
+    for top in ata_piix sd_mod; do
+        t=$(grep -o "^kernel/drivers/[a-z]*/$top.ko[^:]*" "$mods/modules.dep")
+        deps_of "$mods" "$t"
+    done | awk '!seen[$0]++' | while read -r m; do
+        cp "$mods/$m" "$guest/mods/"
+        echo "${m##*/}" >> "$guest/mods/disk-order"
     done
     mkdir -p "$OUT/guest-$label"
     (cd "$guest" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT/guest-$label/initrd.gz")
@@ -104,6 +114,7 @@ readme_lines=$(sed -n 's/^#   \(vga = .*\|xen_platform_pci = .*\|vgpu = \[.*\)$/
 for k in $KERNELS; do
     cp -r "$OUT/guest-$k" "$dom0/guest/k$k"
 done
+"$here/igt-image.sh" "$dom0/guest/igt.cpio"  # the guests' IDE disk
 echo "$GUESTS" | while read -r label kernel config steps mode; do
     mkdir -p "$dom0/guest/$label"
     {
