@@ -9,8 +9,8 @@
  *  - a page newly bound into the slice, or one the GPU may have written,
  *    reads through the aperture what the page holds.
  * Sync points: i915's flush of GTT writes (a posting read of the render
- * ring's head), the GGTT invalidate (GFX_FLSH_CNTL), each ELSP submission,
- * each vblank, a capture, a save. Between them the two copies may differ;
+ * ring's head), the GGTT invalidate (GFX_FLSH_CNTL), a capture, a save, and
+ * the GPU touching a page bound in the slice (aperture_gpu.c). Between them the two copies may differ;
  * the hardware's aperture never does, and i915 never looks in between.
  *
  * Every entry is loaded once and judged at the sync (inside the slice,
@@ -85,16 +85,13 @@ static bool slice_idle(struct vgpu *v, uint32_t n)
     return true;
 }
 
-static bool gpu_wrote_page(const struct vgpu *v, uint64_t entry);
-static void forget_gpu_writes(struct vgpu *v);
-
 void gvt_aperture_sync(struct vgpu *v)
 {
     if (!v->apr || v->apr_trapped)
         return;
     uint32_t n = slice_pages(v);
     if (slice_idle(v, n)) {
-        forget_gpu_writes(v);
+        gvt_aperture_gpu_forget(v);
         return;
     }
     bool armed = false;
@@ -106,69 +103,24 @@ void gvt_aperture_sync(struct vgpu *v)
         memset(v->apr_dirty, 0, (n + LONG_BITS - 1) / LONG_BITS * sizeof(unsigned long));
     }
     v->stats.aperture_syncs++;
+    bool changed = false;
     for (uint32_t i = 0; i < n; i++) {
         bool dirty = v->apr_dirty[i / LONG_BITS] >> (i % LONG_BITS) & 1;
         if (dirty)
             flush_out(v, i);
         uint64_t e = gvt_ggtt_entry(v, i);
-        if (e != v->apr_bound[i] ||
-            (!dirty && (v->apr_gpu_wrote || gpu_wrote_page(v, e))))
+        if (e != v->apr_bound[i]) {
             load_in(v, i, e);
+            changed = true;
+        } else if (!dirty && (v->apr_gpu_wrote || gvt_aperture_gpu_wrote_page(v, e))) {
+            load_in(v, i, e);
+        }
     }
-    forget_gpu_writes(v);
+    if (changed)
+        gvt_aperture_bound_changed(v, n);
+    gvt_aperture_gpu_forget(v);
 }
 
-/* The set of pages the GPU wrote since the last sync. i915 fills every
- * unused entry with its scratch page, so "every bound frame" is the whole
- * slice: reloading them all after each GPU run was 112 MiB of copies per
- * sync point (measured under real Xen), where a nop batch writes a page or
- * two. */
-static uint32_t gpu_slot(uint64_t pfn)
-{
-    return (uint32_t)((pfn * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctz(APR_GPU_PAGES))) &
-           (APR_GPU_PAGES - 1);
-}
-
-static bool gpu_wrote_page(const struct vgpu *v, uint64_t entry)
-{
-    if (!v->apr_gpu_count || !(entry & PTE_PRESENT))
-        return false;
-    uint64_t key = ((entry & PTE_ADDR_MASK) >> GVT_PAGE_SHIFT) + 1;
-    for (uint32_t h = gpu_slot(key), n = 0; n < APR_GPU_PAGES && v->apr_gpu_pfn[h];
-         h = (h + 1) & (APR_GPU_PAGES - 1), n++)
-        if (v->apr_gpu_pfn[h] == key)
-            return true;
-    return false;
-}
-
-static void forget_gpu_writes(struct vgpu *v)
-{
-    if (v->apr_gpu_count)
-        memset(v->apr_gpu_pfn, 0, sizeof(v->apr_gpu_pfn));
-    v->apr_gpu_count = 0;
-    v->apr_gpu_wrote = false;
-}
-
-void gvt_aperture_gpu_wrote(struct vgpu *v, uint64_t gpa)
-{
-    if (!v->apr || v->apr_gpu_wrote)
-        return;
-    uint64_t key = (gpa >> GVT_PAGE_SHIFT) + 1;
-    uint32_t h = gpu_slot(key);
-    while (v->apr_gpu_pfn[h]) {
-        if (v->apr_gpu_pfn[h] == key)
-            return;
-        h = (h + 1) & (APR_GPU_PAGES - 1);
-    }
-    /* Kept at most three quarters full: short probes, and past that the
-     * sync reloads every clean bound frame instead. */
-    if (v->apr_gpu_count + 1 > APR_GPU_PAGES / 4 * 3) {
-        v->apr_gpu_wrote = true;
-        return;
-    }
-    v->apr_gpu_pfn[h] = key;
-    v->apr_gpu_count++;
-}
 
 /* Beyond the slice, BAR2 is not the guest's: the scratch page, trapped. */
 static int beyond_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
@@ -263,6 +215,13 @@ int vgpu_attach_aperture(struct vgpu *v, struct ram_range *apr, bool restored)
         v->apr_dirty = NULL;
         return -ENOMEM;
     }
+    if (gvt_aperture_gpu_init(v, n) < 0) {
+        free(v->apr_bound);
+        free(v->apr_dirty);
+        v->apr_bound = NULL;
+        v->apr_dirty = NULL;
+        return -ENOMEM;
+    }
     v->apr = apr;
     /* A restored guest's frames hold what they held at the save (synced
      * then): they are bound to the entries as they are. A new one's frames
@@ -274,6 +233,7 @@ int vgpu_attach_aperture(struct vgpu *v, struct ram_range *apr, bool restored)
         else
             load_in(v, i, e);
     }
+    gvt_aperture_bound_changed(v, n);
     claim_beyond(v, false);
     gvt_aperture_follow_bar2(v);
     return 0;
@@ -301,7 +261,8 @@ void gvt_aperture_cold_reset(struct vgpu *v)
     }
     memset(v->apr_bound, 0, slice_pages(v) * sizeof(*v->apr_bound));
     v->apr_bound_count = 0;
-    forget_gpu_writes(v);
+    gvt_aperture_bound_changed(v, slice_pages(v));
+    gvt_aperture_gpu_forget(v);
 }
 
 void gvt_aperture_release(struct vgpu *v)
@@ -312,4 +273,5 @@ void gvt_aperture_release(struct vgpu *v)
     free(v->apr_dirty);
     v->apr_bound = NULL;
     v->apr_dirty = NULL;
+    gvt_aperture_gpu_release(v);
 }

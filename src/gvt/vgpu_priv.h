@@ -91,6 +91,10 @@ struct vgpu {
      * addressing): the frames bound to them are reloaded there. */
     uint64_t apr_gpu_pfn[APR_GPU_PAGES];
     uint32_t apr_gpu_count;
+    bool apr_gpu_hit;             /* the GPU wrote a page bound in the slice */
+    bool apr_cpu_may_have_stored; /* the guest ran since the last harvest */
+    uint64_t *apr_pfn_set;        /* pages the slice is bound to (aperture_gpu.c) */
+    uint32_t apr_pfn_slots;
     uint64_t restored_apr_gfn, restored_apr_park;
     /* Daemon-side table: entries [lo, hi) may be non-zero: a reset clears
      * only them, so an untouched table stays zero pages that cost no memory. */
@@ -196,10 +200,20 @@ void gvt_display_follow(struct vgpu *v);
 int gvt_aperture_init(struct vgpu *v);
 void gvt_aperture_release(struct vgpu *v);
 void gvt_aperture_sync(struct vgpu *v);
-/* The GPU (the command streamer, a blit, a CSB or context write) stored to
- * guest-physical `gpa`: frames bound to its page must show it at the next
- * sync. */
+/* aperture_gpu.c: where the GPU meets the RAM-backed aperture. A run of
+ * the command streamer is bracketed by begin/end; every page it reads or
+ * writes is reported (gfxmem.c): a read of a page bound in the slice syncs
+ * the CPU's aperture stores out first, a write makes the run's end sync its
+ * frames. */
+int gvt_aperture_gpu_init(struct vgpu *v, uint32_t pages);
+void gvt_aperture_gpu_release(struct vgpu *v);
+void gvt_aperture_bound_changed(struct vgpu *v, uint32_t pages);
+void gvt_aperture_gpu_begin(struct vgpu *v);
+void gvt_aperture_gpu_end(struct vgpu *v);
+void gvt_aperture_gpu_read(struct vgpu *v, uint64_t gpa);
 void gvt_aperture_gpu_wrote(struct vgpu *v, uint64_t gpa);
+bool gvt_aperture_gpu_wrote_page(const struct vgpu *v, uint64_t entry);
+void gvt_aperture_gpu_forget(struct vgpu *v);
 void gvt_aperture_follow_bar2(struct vgpu *v);
 /* As attached: frames parked and zero, bound to nothing. */
 void gvt_aperture_cold_reset(struct vgpu *v);
