@@ -446,8 +446,8 @@ static int cmd_screenshot(const char *dom, const char *file)
     char line[4096];
     uint8_t *png = NULL;
     size_t len = 0;
-    if (launch_control(sv.sock[0], "{\"cmd\":\"screenshot\"}", line, sizeof(line), &png,
-                       &len) < 0 || !strstr(line, "\"ok\":true") || !png) {
+    if (launch_control_ok(sv.sock[0], "{\"cmd\":\"screenshot\"}", line, sizeof(line), &png,
+                          &len) < 0 || !png) {
         say("the daemon gave no screenshot: %s", line);
         free(png);
         return XV_FAILED;
@@ -529,8 +529,8 @@ static int save_to_fd(const char *dom, int out_fd, enum after_save after, long *
     for (unsigned i = 0; i < sv.count && rc == XV_OK; i++) {
         char line[1024];
         size_t len = 0;
-        if (launch_control(sv.sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blobs[i],
-                           &len) < 0 || !strstr(line, "\"ok\":true") || !blobs[i]) {
+        if (launch_control_ok(sv.sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blobs[i],
+                              &len) < 0 || !blobs[i]) {
             say("vGPU %u would not save its state: %s", i, line);
             rc = XV_FAILED;
             break;
