@@ -231,12 +231,65 @@ static void test_migrate_failure_keeps_the_guest(void **state)
     sim_stop(s);
 }
 
+/* A save file is configuration root acts on: one whose config sets a key
+ * that runs a program (device_model_override) is refused before xl is
+ * asked anything; restored with the guest's config named by the admin,
+ * that config is the one xl restore and the guest's restarts get. */
+static void test_restore_refuses_foreign_config(void **state)
+{
+    (void)state;
+    setup_env("g5", XV_DOMID);
+    const char *bin = getenv("XL_VGPU");
+    const char *cfg = write_cfg_with("g5", "\"type=GVTg_V5_4\"",
+                                     "device_model_override = \"/bin/sh\"\n");
+    const char *argv[] = { bin, "create", cfg, NULL };
+    int status;
+    struct sim *s = launch(itest_log_path("xlvgpu_dmo_create"), argv, XV_DOMID, NULL, &status);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char file[320], out[4096];
+    snprintf(file, sizeof(file), "%s/g5.save", dir);
+    const char *save[] = { bin, "save", "g5", file, NULL };
+    assert_int_equal(run(save, out, sizeof(out)), 0);
+    struct guest_mem *ram = guest_mem_take(s);
+    sim_stop(s);
+
+    unlink(xl_log);
+    setenv("FAKE_XL_DOMID", XV_DOMS2, 1);
+    const char *restore[] = { bin, "restore", file, NULL };
+    char log[512];
+    snprintf(log, sizeof(log), "%s", itest_log_path("xlvgpu_dmo_restore"));
+    struct sim *x = launch(log, restore, XV_DOMID2, ram, &status);
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_true(itest_log_contains(log, "refused: its config sets device_model_override"));
+    assert_string_equal(slurp(xl_log), "");
+    sim_stop(x);
+
+    /* The admin names the guest's config: that one is used, the file's
+     * is not (xl restore is given it, so never the image's own either). */
+    const char *mine = write_cfg_with("g5", "\"type=GVTg_V5_4\"", "");
+    const char *with_cfg[] = { bin, "restore", mine, file, NULL };
+    struct sim *d = launch(itest_log_path("xlvgpu_dmo_restore2"), with_cfg, XV_DOMID2, ram,
+                           &status);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char want[600];
+    snprintf(want, sizeof(want), "restore -p -e %s/g5.cfg ", dir);
+    assert_non_null(strstr(slurp(xl_log), want));
+    char kept[320];
+    snprintf(kept, sizeof(kept), "%s/g5.cfg", dir);
+    assert_null(strstr(slurp(kept), "device_model_override"));
+    const char *destroy[] = { bin, "destroy", "g5", NULL };
+    assert_int_equal(run(destroy, out, sizeof(out)), 0);
+    sim_stop(d);
+    guest_mem_free(ram);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_list_destroy),
         cmocka_unit_test(test_create_failures),
         cmocka_unit_test(test_save_restore),
+        cmocka_unit_test(test_restore_refuses_foreign_config),
         cmocka_unit_test(test_migrate_failure_keeps_the_guest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
