@@ -728,7 +728,9 @@ static int restore_from_fd(int in_fd, const char *what, const char *admin_cfg)
         say("%s: cannot keep the guest's config in %s", what, launch_run_dir());
         rc = XV_FAILED;
     }
-    if (rc == XV_OK && !admin_text) {
+    if (rc == XV_OK) {
+        /* With the admin's config, the file's create options it may set
+         * still apply (actions, extra); the others are dropped. */
         const struct savefile_section *cr = savefile_find(&sf, "create");
         size_t at = 0;
         while (cr && at < cr->len) {
@@ -739,6 +741,11 @@ static int restore_from_fd(int in_fd, const char *what, const char *admin_cfg)
             if (n > 0 && n < sizeof(line)) {
                 memcpy(line, cr->data + at, n);
                 line[n] = 0;
+                if (!cfg_override_allowed(line)) {
+                    say("%s: not taken from the save file: %.40s", what, line);
+                    at += n + 1;
+                    continue;
+                }
                 monitor_arg(ma, line);
                 /* The guest was created with these: its actions too. */
                 action_override(line, &ma->cfg.actions);
