@@ -90,10 +90,11 @@ mkdir -p "$dom0/usr/sbin" "$dom0/usr/bin"
 copy "$XENGVTD" "$XENGVT" "$XL_VGPU"
 cp -L "$XENGVTD" "$dom0/usr/sbin/xengvtd"; cp -L "$XENGVT" "$dom0/usr/bin/xengvt"
 cp -L "$XL_VGPU" "$dom0/usr/sbin/xl-vgpu"
-# xengvtd drops to "nobody" once set up (its default --runas).
-printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
-    > "$dom0/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' > "$dom0/etc/group"
+# xengvtd drops to its domain's own uid once set up: xengvt-range-base's
+# plus the domid (xengvtd(8), USERS).
+printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' \
+    'xengvt-range-base:x:196608:996:xengvt:/nonexistent:/bin/false' > "$dom0/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\nxengvt:x:996:\n' > "$dom0/etc/group"
 cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$dom0/lib/x86_64-linux-gnu/"
 touch "$dom0/etc/xen/xl.conf"
 cp -a /etc/xen/scripts "$dom0/etc/xen/" 2>/dev/null || true
