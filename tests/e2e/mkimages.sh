@@ -119,7 +119,7 @@ done
 echo "$GUESTS" | while read -r label kernel config steps mode; do
     mkdir -p "$dom0/guest/$label"
     {
-        cat "$here/guests/base.cfg"
+        sed "s|/guest/k6.1/|/guest/k$kernel/|" "$here/guests/base.cfg"
         echo "# --- $config"
         if [ "$config" = README ]; then echo "$readme_lines"
         else cat "$here/guests/$config.cfg"; fi
