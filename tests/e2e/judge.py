@@ -184,13 +184,14 @@ def judge_console(tag, k, steps, mode, g, has, check, images, text):
           "guest %s, frame %s" % (gp and gp.group(1), dp and dp.group(1)))
     check(tag + "GPU work: a store on rcs0 and a fill on bcs0 through EXECBUFFER2",
           has(r"E2E-GPU: all ok"), "; ".join(re.findall(r"E2E-GPU: [^\n]*", g))[:300])
-    vc = re.search(r"E2E-VBLANK: counter (\d+) vblanks in ([0-9.]+) s: ([0-9.]+) Hz", g)
+    vc = re.search(r"E2E-VBLANK: counter (\d+) vblanks stamped ([0-9.]+) s apart "
+                   r"\(([0-9.]+) s of wall clock\): ([0-9.]+) Hz", g)
     ve = re.search(r"E2E-VBLANK: events (\d+) in ([0-9.]+) s \(([0-9.]+)/s\), sequences "
                    r"(\d+)\.\.(\d+) stamped ([0-9.]+) s apart: ([0-9.]+) Hz", g)
     # The mode's 60 Hz, as i915 counts and stamps it: the counter against
     # the guest's clock, and 30 events each asked for the next vblank.
     check(tag + "vblanks at the mode's 60 Hz: i915's counter and its event stamps (55-65 Hz)",
-          vc is not None and ve is not None and 55 <= float(vc.group(3)) <= 65 and
+          vc is not None and ve is not None and 55 <= float(vc.group(4)) <= 65 and
           55 <= float(ve.group(7)) <= 65,
           "; ".join(re.findall(r"E2E-VBLANK: [^\n]*", g))[:300])
     if ve:
