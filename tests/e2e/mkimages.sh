@@ -31,6 +31,19 @@ deps_of() { # deps_of MODS MODULE: the dependency closure (relative paths), deps
     echo "$2"
 }
 
+# put_module MODS REL DIR: a module into DIR as plain ELF (Debian 6.12 ships
+# them xz-compressed; busybox's insmod unpacks those itself, which under
+# emulation cost the guest two minutes of its boot for i915 alone), and
+# its name for an order file.
+put_module() {
+    local name=${2##*/}
+    case $name in
+    *.xz) name=${name%.xz}; xz -dc "$1/$2" > "$3/$name" ;;
+    *) cp "$1/$2" "$3/$name" ;;
+    esac
+    echo "$name"
+}
+
 guest_image() { # guest_image LABEL KERNEL_DIR: $OUT/guest-LABEL/{vmlinuz,initrd.gz}
     local label=$1 kdir=$2 kver mods guest i915
     kver=$(ls "$kdir/lib/modules" | head -1)
@@ -45,8 +58,7 @@ guest_image() { # guest_image LABEL KERNEL_DIR: $OUT/guest-LABEL/{vmlinuz,initrd
     i915=$(grep -o '^kernel/drivers/gpu/drm/i915/i915.ko[^:]*' "$mods/modules.dep")
     : > "$guest/mods/order"
     for m in $(deps_of "$mods" "$i915" | awk '!seen[$0]++'); do
-        cp "$mods/$m" "$guest/mods/"
-        echo "${m##*/}" >> "$guest/mods/order"
+        put_module "$mods" "$m" "$guest/mods" >> "$guest/mods/order"
     done
     # The IDE disk that carries IGT (igt-image.sh): PIIX's ATA and SCSI disks.
     : > "$guest/mods/disk-order"
@@ -54,8 +66,7 @@ guest_image() { # guest_image LABEL KERNEL_DIR: $OUT/guest-LABEL/{vmlinuz,initrd
         t=$(grep -o "^kernel/drivers/[a-z]*/$top.ko[^:]*" "$mods/modules.dep")
         deps_of "$mods" "$t"
     done | awk '!seen[$0]++' | while read -r m; do
-        cp "$mods/$m" "$guest/mods/"
-        echo "${m##*/}" >> "$guest/mods/disk-order"
+        put_module "$mods" "$m" "$guest/mods" >> "$guest/mods/disk-order"
     done
     mkdir -p "$OUT/guest-$label"
     (cd "$guest" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT/guest-$label/initrd.gz")
