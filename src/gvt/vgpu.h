@@ -57,6 +57,7 @@ struct vgpu_stats {
     uint64_t swsci_requests;
     uint64_t resets, gt_resets;
     uint64_t captures, flips;
+    uint64_t captures_unchanged; /* captures whose frame was the previous one */
     uint64_t aux_transactions;
     uint32_t display_ready;
     uint32_t g2v_last;
@@ -114,9 +115,13 @@ void vgpu_reset(struct vgpu *v);
  * as Xen gives a new domain (the fuzz hypervisor punches them). */
 void vgpu_cold_reset(struct vgpu *v);
 
-/* The primary plane's current image as XRGB8888 (0x00RRGGBB). pixels is
- * malloc'd (width*height) and the caller frees it; a refused or disabled
- * plane gives a black frame with `blank` set and the reason. 0 or -ENOMEM. */
+/* The primary plane's current image as XRGB8888 (0x00RRGGBB), cursor
+ * blended; a refused or disabled plane gives a black frame with `blank`
+ * set and the reason. 0 or -ENOMEM.
+ * `seq` moves exactly when a pixel differs from the previous capture's
+ * (whoever asked for it); rows [damage_y0, damage_y1) hold every pixel
+ * that differs between frame seq - 1 and frame seq. A consumer that last
+ * saw seq - 1 needs only those rows, one that saw seq nothing. */
 struct vgpu_frame {
     uint32_t width, height;
     uint32_t *pixels;
@@ -124,8 +129,14 @@ struct vgpu_frame {
     const char *reason;
     unsigned format, tiling;
     bool rgbx;
+    uint64_t seq;
+    uint32_t damage_y0, damage_y1;
 };
+/* pixels malloc'd (width*height): the caller frees it. */
 int vgpu_capture(struct vgpu *v, struct vgpu_frame *f);
+/* pixels are the vGPU's, valid until its next capture or destruction:
+ * for consumers that look and let go (no copy). */
+int vgpu_capture_view(struct vgpu *v, struct vgpu_frame *f);
 
 /* Device state for save/restore/migration: the whole vGPU as a versioned,
  * checksummed blob (common/stateblob.h). Restore checks all of it before

@@ -91,8 +91,7 @@ struct vgpu {
     struct evt_timer *vblank_timer;
     unsigned refresh_hz;
     uint64_t frame_epoch_ns;   /* CLOCK_MONOTONIC of a vblank start */
-    uint8_t *capture_stage; /* surface copy, kept between captures */
-    size_t capture_stage_size;
+    struct gvt_capture *capture; /* the last frame, kept (plane.c) */
     bool flip_pending;
     uint8_t opregion[GVT_OPREGION_SIZE];
     uint64_t opregion_gpa;     /* 0: none */
@@ -188,6 +187,7 @@ void gvt_display_follow(struct vgpu *v);
 int gvt_aperture_init(struct vgpu *v);
 void gvt_aperture_release(struct vgpu *v);
 void gvt_aperture_sync(struct vgpu *v);
+void gvt_capture_release(struct vgpu *v);
 void gvt_aperture_gpu_wrote(struct vgpu *v);
 void gvt_aperture_follow_bar2(struct vgpu *v);
 /* As attached: frames parked and zero, bound to nothing. */
