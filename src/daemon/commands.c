@@ -143,6 +143,29 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "captures_unchanged", vs.captures_unchanged);
     json_u64(w, "capture_ns", d->capture_ns);
     json_u64(w, "vnc_clients", d->vnc ? host_vnc_clients(d->vnc) : 0);
+    /* For rates (xengvt top): when these counters were read, the
+     * daemon's CPU time, each engine's work, the mode on pipe A. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    json_u64(w, "now_ns", (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0)
+        json_u64(w, "cpu_ns", (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    for (unsigned i = 0; i < VGPU_ENGINES; i++) {
+        struct vgpu_engine_stats es;
+        char key[32];
+        vgpu_get_engine_stats(d->vgpu, i, &es);
+        snprintf(key, sizeof(key), "%s_busy_ns", es.name);
+        json_u64(w, key, es.busy_ns);
+        snprintf(key, sizeof(key), "%s_batches", es.name);
+        json_u64(w, key, es.batches);
+    }
+    struct vgpu_display_info di;
+    vgpu_get_display(d->vgpu, &di);
+    json_bool(w, "display_pipe_on", di.pipe_on);
+    json_bool(w, "display_plane_on", di.plane_on);
+    json_u64(w, "display_width", di.width);
+    json_u64(w, "display_height", di.height);
+    json_u64(w, "display_refresh_hz", di.refresh_hz);
     if (d->kms) {
         struct host_kms_stats ks;
         host_kms_get_stats(d->kms, &ks);

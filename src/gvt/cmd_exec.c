@@ -192,6 +192,8 @@ static int exec_bb_start(struct vgpu *v, struct gvt_engine *e, const uint32_t *c
         return -1;
     }
     if (cs->depth == 0 || (cs->depth == 1 && (cmd[0] & MI_BB_SECOND_LEVEL))) {
+        if (cs->depth == 0)
+            e->batches++;
         cs->depth++;
         cs->bb[cs->depth] = (struct gvt_cs_level){ addr, ppgtt, 0 };
         return 0;

@@ -190,3 +190,13 @@ void gvt_display_reset(struct vgpu *v)
     v->refresh_hz = 0;
     apply_transconf(v);
 }
+
+void vgpu_get_display(const struct vgpu *v, struct vgpu_display_info *out)
+{
+    uint32_t src = vreg(&v->regs, 0x6001cu); /* PIPESRC_A */
+    out->width = ((src >> 16) & 0x1fff) + 1;
+    out->height = (src & 0xfff) + 1;
+    out->pipe_on = vreg(&v->regs, TRANSCONF_A) & TRANSCONF_ENABLE;
+    out->plane_on = out->pipe_on && (vreg(&v->regs, PLANE_CTL_1_A) & (1u << 31));
+    out->refresh_hz = out->pipe_on ? v->refresh_hz : 0;
+}

@@ -77,6 +77,23 @@ struct vgpu_stats {
     uint64_t aperture_syncs, aperture_out, aperture_in;
 };
 
+/* One engine's work as an admin sees it (xengvt top): time it had work
+ * (from the submission that woke it to its going idle, the running
+ * stretch included), first-level batches it started. */
+#define VGPU_ENGINES 4
+struct vgpu_engine_stats {
+    const char *name; /* i915's: rcs0, bcs0, vcs0, vecs0 */
+    uint64_t busy_ns, batches, submissions, completions;
+    bool busy;
+};
+void vgpu_get_engine_stats(const struct vgpu *v, unsigned engine, struct vgpu_engine_stats *out);
+/* Pipe A as the guest set it (size from PIPESRC, refresh from its timings). */
+struct vgpu_display_info {
+    uint32_t width, height, refresh_hz;
+    bool pipe_on, plane_on;
+};
+void vgpu_get_display(const struct vgpu *v, struct vgpu_display_info *out);
+
 int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
                 struct evt_irq *irq, struct gmem *gm, struct evt_loop *loop,
                 struct vgpu **out);
