@@ -155,8 +155,11 @@ static unsigned slice_dwords(const struct vgpu *v)
 
 static void schedule_runner(struct vgpu *v)
 {
+    /* The next slice after the ioreqs already waiting: not a 1 us timerfd,
+     * which cost a timerfd_settime and a read per slice and slept out
+     * the kernel's timer slack (50 us) between slices. */
     if (v->exec_timer && !v->exec_paused && !evt_timer_armed(v->exec_timer))
-        evt_timer_arm(v->exec_timer, 1000, 0); /* after the ioreqs already waiting */
+        evt_timer_arm_soon(v->exec_timer);
 }
 
 static void save_head(struct vgpu *v, struct gvt_engine *e)
