@@ -65,6 +65,13 @@ int daemon_capture_frame(void *opaque, struct host_frame *hf)
     return 0;
 }
 
+void daemon_commands_release(struct daemon *d)
+{
+    free(d->png);
+    d->png = NULL;
+    d->png_len = 0;
+}
+
 static void sbdf_str(uint32_t sbdf, char *buf, size_t len)
 {
     snprintf(buf, len, "%04x:%02x:%02x.%u", sbdf >> 16, (sbdf >> 8) & 0xff,

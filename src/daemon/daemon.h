@@ -68,6 +68,8 @@ int daemon_vgpu_build(struct daemon *d, const struct vgpu_config *vc);
 
 /* NULL-name terminated. */
 extern const struct control_command daemon_commands[];
+/* What the commands keep between calls (the last screenshot). */
+void daemon_commands_release(struct daemon *d);
 
 /* The host views' frame source (VNC, KMS). */
 struct host_frame;

@@ -91,6 +91,8 @@ struct vgpu {
     struct evt_timer *vblank_timer;
     unsigned refresh_hz;
     uint64_t frame_epoch_ns;   /* CLOCK_MONOTONIC of a vblank start */
+    uint64_t frames_counted;   /* vblanks in PIPE_FRMCOUNT since the epoch */
+    bool frames_running;       /* the pipe is on: frames count from the epoch */
     struct gvt_capture *capture; /* the last frame, kept (plane.c) */
     bool flip_pending;
     uint8_t opregion[GVT_OPREGION_SIZE];
@@ -188,6 +190,9 @@ int gvt_aperture_init(struct vgpu *v);
 void gvt_aperture_release(struct vgpu *v);
 void gvt_aperture_sync(struct vgpu *v);
 void gvt_capture_release(struct vgpu *v);
+/* Pipe A's interrupt mask changed: the vblank timer runs only while the
+ * guest can see a vblank (display.c). */
+void gvt_display_watch(struct vgpu *v);
 void gvt_aperture_gpu_wrote(struct vgpu *v);
 void gvt_aperture_follow_bar2(struct vgpu *v);
 /* As attached: frames parked and zero, bound to nothing. */

@@ -763,6 +763,9 @@ static void test_vblank_rate(void **state)
      * frame counter must advance 60 times; MSIs may coalesce when this
      * process is slow to acknowledge (a loaded machine), never exceed. */
     uint32_t seen = sim_msi_count(s);
+    /* A vblank may have come between unmasking and enabling the master
+     * (its MSI counted above): acknowledged, or the next never comes. */
+    ack_pipe_a(s);
     uint32_t fc0 = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
     uint64_t t0 = sim_now_ms();
     while (sim_now_ms() - t0 < 1000) {
@@ -804,6 +807,92 @@ static uint64_t mono_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static long daemon_wakeups(struct sim *s)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)sim_daemon_pid(s));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    long n = -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
+static long long status_num(struct sim *s, const char *key)
+{
+    char line[8192], pat[64];
+    assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL), 0);
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    assert_non_null(p);
+    return atoll(p + strlen(pat));
+}
+
+/* With the vblank and flip-done events masked and no flip waiting, the
+ * guest cannot see a vblank: the daemon is not woken for them, and the
+ * frame counter still tells the time. Unmasked, they come at 60 Hz; a
+ * flip waits for the next vblank whatever the mask. */
+static void test_vblank_timer_only_when_watched(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("vblank_idle", (struct sim_opts){ 0 });
+    itest_place_bars(s, false);
+    sim_mmio_write(s, 0, REG(0x44404), 4, ~0u); /* pipe A IMR: all masked */
+    sim_mmio_write(s, 0, REG(0x70008), 4, 0x80000000);
+    usleep(50 * 1000);
+    long long v0 = status_num(s, "vblanks");
+    uint32_t f0 = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
+    long w0 = daemon_wakeups(s);
+    usleep(500 * 1000);
+    long idle = daemon_wakeups(s) - w0;
+    uint32_t frames = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4) - f0;
+    if (frames < 25 || frames > 35)
+        fail_msg("%u frames in 0.5 s with the vblank masked", frames);
+    if (idle > 10)
+        fail_msg("the daemon woke %ld times in 0.5 s with nothing to show", idle);
+    assert_int_equal(status_num(s, "vblanks"), v0);
+    /* A flip still lands at the next vblank. */
+    itest_flip(s, 0x200000);
+    /* Watched: the vblank comes at 60 Hz again. */
+    enable_msi_vblank(s, 1);
+    long long v1 = status_num(s, "vblanks");
+    uint32_t m0 = sim_msi_count(s);
+    ack_pipe_a(s); /* one may have come before m0 */
+    f0 = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
+    uint64_t t0 = sim_now_ms();
+    uint32_t seen = m0;
+    while (sim_now_ms() - t0 < 500) {
+        if (sim_wait_msi(s, seen + 1, 50)) {
+            seen = sim_msi_count(s);
+            ack_pipe_a(s);
+        }
+    }
+    frames = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4) - f0;
+    if (frames < 25 || frames > 35)
+        fail_msg("%u frames in 0.5 s with the vblank unmasked", frames);
+    long long ticks = status_num(s, "vblanks") - v1;
+    if (ticks < 20 || ticks > 40)
+        fail_msg("%lld vblanks raised in 0.5 s", ticks);
+    assert_true(seen - m0 >= 15);
+    /* Masked again: quiet again, counting on. */
+    sim_mmio_write(s, 0, REG(0x44404), 4, ~0u);
+    ack_pipe_a(s);
+    usleep(50 * 1000);
+    w0 = daemon_wakeups(s);
+    f0 = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
+    usleep(500 * 1000);
+    idle = daemon_wakeups(s) - w0;
+    frames = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4) - f0;
+    if (idle > 10)
+        fail_msg("the daemon woke %ld times in 0.5 s after the mask", idle);
+    if (frames < 25 || frames > 35)
+        fail_msg("%u frames in 0.5 s masked again", frames);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
 /* PIPEDSL follows time through the frame at the mode's line rate (1125
@@ -1100,6 +1189,7 @@ int main(void)
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_vnc_live_view),
         cmocka_unit_test(test_vblank_rate),
+        cmocka_unit_test(test_vblank_timer_only_when_watched),
         cmocka_unit_test(test_scanline_counter),
         cmocka_unit_test(test_dp_aux_and_edid),
         cmocka_unit_test(test_gmbus_edid),

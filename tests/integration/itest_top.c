@@ -55,6 +55,7 @@ static void guest_setup(struct gg *g)
     sim_mmio_write(s, 0, GG_REG(0x6001c), 4, 1023u << 16 | 767u);   /* PIPESRC */
     sim_mmio_write(s, 0, GG_REG(0x70180), 4, 1u << 31 | 4u << 24); /* plane on */
     sim_mmio_write(s, 0, GG_REG(0x70008), 4, 1u << 31);            /* pipe on */
+    sim_mmio_write(s, 0, GG_REG(0x44404), 4, ~1u); /* vblank unmasked: raised */
     uint32_t *leaf = gg_ga(g, GG_BATCH + 0x10000);
     for (unsigned i = 0; i < 4095; i++)
         leaf[i] = MI_NOOP;
