@@ -3,9 +3,10 @@
  * run.
  *
  * Two figures per layout, from the daemon's own clock (status capture_ns
- * over captures): a frame the guest changed entirely since the last
+ * after each capture): a frame the guest changed entirely since the last
  * capture (the bench stores every pixel anew in between), and an
- * unchanged one. Then frames/s through the control socket as a client
+ * unchanged one. Medians, of the captures and of as many memcpys: on a
+ * busy machine a mean is mostly other processes' time. Then frames/s through the control socket as a client
  * sees them (an 8 MiB reply each: the socket's copies dominate), and
  * whether the steady state maps guest pages again (it must not). */
 #include "simguest.h"
@@ -54,13 +55,26 @@ static int frame(struct sim *s, size_t bytes)
     return 0;
 }
 
-/* ms per capture inside the daemon over `frames` frames; `changing`: the
- * whole surface stored anew before each. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned n)
+{
+    qsort(v, n, sizeof(double), cmp_double);
+    return v[n / 2];
+}
+
+/* Median ms of one capture inside the daemon over `frames` frames;
+ * `changing`: the whole surface stored anew before each. */
 static double daemon_ms(struct sim *s, unsigned frames, bool changing, size_t bytes)
 {
     uint8_t *surf = (uint8_t *)sim_ram(s) + SURF_GPA;
-    long long ns0 = stat_field(s, "capture_ns"), n0 = stat_field(s, "captures");
-    if (ns0 < 0 || n0 < 0) {
+    double *ms = calloc(frames, sizeof(double));
+    long long ns0 = stat_field(s, "capture_ns");
+    if (ns0 < 0 || !ms) {
         fprintf(stderr, "bench_capture: the daemon reports no capture_ns\n");
         exit(1);
     }
@@ -69,9 +83,13 @@ static double daemon_ms(struct sim *s, unsigned frames, bool changing, size_t by
             memset(surf, (i & 1) ? 0x5a : 0xa5, (size_t)W * 4 * ROWS);
         if (frame(s, bytes) < 0)
             exit(1);
+        long long ns = stat_field(s, "capture_ns");
+        ms[i] = (double)(ns - ns0) / 1e6;
+        ns0 = ns;
     }
-    long long ns = stat_field(s, "capture_ns") - ns0, n = stat_field(s, "captures") - n0;
-    return n > 0 ? (double)ns / (double)n / 1e6 : -1;
+    double m = median(ms, frames);
+    free(ms);
+    return m;
 }
 
 int main(int argc, char **argv)
@@ -82,12 +100,16 @@ int main(int argc, char **argv)
     uint8_t *a = malloc(bytes), *b = malloc(bytes);
     memset(a, 1, bytes);
     memset(b, 2, bytes);
-    double t0 = now_s();
+    double *copies = calloc(frames * 4, sizeof(double));
     for (unsigned i = 0; i < frames * 4; i++) {
+        double t = now_s();
         memcpy(b, a, bytes);
+        copies[i] = (now_s() - t) * 1e3;
         a[i % bytes] = b[(i * 7) % bytes];
     }
-    double memcpy_ms = (now_s() - t0) * 1e3 / (frames * 4);
+    double memcpy_ms = median(copies, frames * 4);
+    free(copies);
+    double t0;
 
     /* BENCH_CAPTURE_ARGS: daemon options (e.g. --aperture-ram=0). */
     const char *extra[2] = { getenv("BENCH_CAPTURE_ARGS"), NULL };
@@ -136,7 +158,7 @@ int main(int argc, char **argv)
                memcpy_ms / changed, unchanged, fps, (double)maps / (2 * frames));
     }
     sim_stop(s);
-    printf("changed/unchanged ms: one capture inside xengvtd (its status capture_ns);\n"
+    printf("changed/unchanged ms: median of one capture inside xengvtd (status capture_ns);\n"
            "ratio = memcpy ms / changed ms (1.00: a changed frame at memcpy speed);\n"
            "socket fps: frames through the control socket; maps/frame must be 0\n");
     free(a);
