@@ -113,6 +113,8 @@ int main(int argc, char **argv)
 
     /* BENCH_CAPTURE_ARGS: daemon options (e.g. --aperture-ram=0). */
     const char *extra[2] = { getenv("BENCH_CAPTURE_ARGS"), NULL };
+    if (extra[0] && !extra[0][0])
+        extra[0] = NULL;
     struct sim *s = sim_start(&(struct sim_opts){ .ram_bytes = 64u << 20,
                                                   .args = extra[0] ? extra : NULL,
                                                   .log_path = getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "/dev/null" });
