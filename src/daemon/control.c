@@ -34,6 +34,7 @@ struct control {
     char path[108];
     const struct control_command *commands;
     void *opaque;
+    uid_t allowed_uid; /* besides root */
     struct client *clients[CONTROL_MAX_CLIENTS];
 };
 
@@ -201,6 +202,19 @@ static void listener_ready(void *opaque, uint32_t events)
     int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return;
+    /* The socket's file mode is one guard; the peer's uid is the one
+     * that holds whatever the directory and file modes are: another
+     * guest's daemon (its own uid) or any other local user is refused. */
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred) ||
+        (cred.uid != 0 && cred.uid != c->allowed_uid)) {
+        static struct log_ratelimit rl = LOG_RATELIMIT_INIT;
+        log_ratelimited(&rl, "control: refused a client of uid %d (root or %u only)",
+                        len == sizeof(cred) ? (int)cred.uid : -1, (unsigned)c->allowed_uid);
+        close(fd);
+        return;
+    }
     unsigned slot = 0;
     while (slot < CONTROL_MAX_CLIENTS && c->clients[slot])
         slot++;
@@ -233,6 +247,7 @@ int control_open(struct evt_loop *loop, const char *path,
     c->loop = loop;
     c->commands = commands;
     c->opaque = opaque;
+    c->allowed_uid = 0;
     snprintf(c->path, sizeof(c->path), "%s", path);
     snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -256,6 +271,11 @@ int control_open(struct evt_loop *loop, const char *path,
     }
     *out = c;
     return 0;
+}
+
+void control_allow_uid(struct control *c, uid_t uid)
+{
+    c->allowed_uid = uid;
 }
 
 void control_close(struct control *c)

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "daemon/json.h"
 
@@ -39,5 +40,9 @@ int control_open(struct evt_loop *loop, const char *path,
                  const struct control_command *commands, void *opaque,
                  struct control **out);
 void control_close(struct control *c);
+/* Who may connect besides root, checked by the peer's credentials
+ * (SO_PEERCRED) at accept, whatever the file's mode: the daemon's own
+ * uid, i.e. its domain's. Until called, root only. */
+void control_allow_uid(struct control *c, uid_t uid);
 
 #endif

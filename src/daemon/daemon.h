@@ -40,6 +40,9 @@ struct daemon {
     struct host_vnc *vnc;
     struct host_kms *kms;
     struct sandbox_ids ids; /* whom to become after set-up */
+    char chroot_dir[128];   /* the default chroot, when no --chroot */
+    uint8_t edid[256];      /* --edid FILE's bytes, read before the sandbox */
+    size_t edid_len;
     uint8_t *restore_blob; /* --restore, checked, until applied */
     size_t restore_len;
     struct live_state live;   /* --live-state: where the registers live */
@@ -57,10 +60,12 @@ int daemon_write_file(const char *path, const void *data, size_t len);
 int daemon_read_file(const char *path, size_t max, uint8_t **data, size_t *len);
 
 /* restore.c, in set-up's order. --restore: the file read into
- * d->restore_blob and checked whole against `vc` before the domain is
- * touched; EXIT_OK or the exit code (EXIT_BAD_STATE). */
+ * d->restore_blob (as root, unread), then, in the sandbox, checked whole
+ * against `vc` before the vGPU is built from it; EXIT_OK or the exit code
+ * (EXIT_BAD_STATE). */
 struct vgpu_config;
-int daemon_restore_load(struct daemon *d, const struct vgpu_config *vc);
+int daemon_restore_read(struct daemon *d);
+int daemon_restore_check(struct daemon *d, const struct vgpu_config *vc);
 /* The vGPU on d's server and loop: created, restored from d->restore_blob
  * if there is one, its GGTT (and aperture, --aperture-ram) in guest RAM --
  * adopted where a restored guest has it. EXIT_OK or the exit code. */

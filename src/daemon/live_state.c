@@ -66,36 +66,52 @@ static int read_all(int fd, void *buf, size_t len, off_t at)
     return 0;
 }
 
-/* The predecessor's parts in one copy, or NULL and why not. */
-static void *inherit_body(int fd, uint32_t domid, size_t file_len, const char **why)
+/* The predecessor's file as it is, header and all, when it has the size
+ * this build writes; nothing in it is looked at here (live_state_take
+ * does, in the sandbox). NULL and why not otherwise. */
+static void *copy_raw(int fd, size_t want, size_t file_len, const char **why)
 {
-    struct live_header want, got;
-    header_for(domid, &want);
     if (file_len == 0) {
         *why = "the file is empty";
         return NULL;
     }
-    if (file_len != file_size(&want) || read_all(fd, &got, sizeof(got), 0) < 0) {
+    if (file_len != want) {
         *why = "the file has the wrong size";
         return NULL;
     }
-    if (memcmp(&got, &want, sizeof(got)) != 0) {
-        *why = got.domid != domid ? "it is another domain's"
-                                  : "its header is not this build's";
-        return NULL;
-    }
-    size_t len = file_len - LIVE_HEADER_SIZE;
-    void *body = malloc(len);
-    if (!body) {
+    void *raw = malloc(want);
+    if (!raw) {
         *why = "out of memory";
         return NULL;
     }
-    if (read_all(fd, body, len, LIVE_HEADER_SIZE) < 0) {
-        free(body);
+    if (read_all(fd, raw, want, 0) < 0) {
+        free(raw);
         *why = "it cannot be read";
         return NULL;
     }
-    return body;
+    return raw;
+}
+
+int live_state_take(struct live_inherited *in, uint32_t domid, const char **why)
+{
+    struct live_header want, got;
+    header_for(domid, &want);
+    if (!in->buf || in->len != file_size(&want)) {
+        *why = "there is none";
+        return -1;
+    }
+    memcpy(&got, in->buf, sizeof(got));
+    if (memcmp(&got, &want, sizeof(got)) != 0) {
+        *why = got.domid != domid ? "it is another domain's" : "its header is not this build's";
+        free(in->buf);
+        memset(in, 0, sizeof(*in));
+        return -1;
+    }
+    uint8_t *body = in->buf;
+    in->state.regs = (const uint32_t *)(body + want.regs_offset);
+    in->state.engines = body + want.engines_offset;
+    in->state.pcicfg = body + want.pcicfg_offset;
+    return 0;
 }
 
 int live_state_open(const char *path, uint32_t domid, bool inherit, struct live_state *ls,
@@ -124,13 +140,10 @@ int live_state_open(const char *path, uint32_t domid, bool inherit, struct live_
     }
     if (inherit) {
         const char *why = "?";
-        uint8_t *body = inherit_body(fd, domid, (size_t)st.st_size, &why);
-        if (body) {
-            inherited->buf = body;
-            inherited->state.regs =
-                (const uint32_t *)(body + (h.regs_offset - LIVE_HEADER_SIZE));
-            inherited->state.engines = body + (h.engines_offset - LIVE_HEADER_SIZE);
-            inherited->state.pcicfg = body + (h.pcicfg_offset - LIVE_HEADER_SIZE);
+        void *raw = copy_raw(fd, file_size(&h), (size_t)st.st_size, &why);
+        if (raw) {
+            inherited->buf = raw;
+            inherited->len = file_size(&h);
         } else {
             log_warn("--live-state %s: no state of a predecessor to take (%s): the "
                      "checkpoint alone is restored", path, why);

@@ -25,20 +25,29 @@ struct live_state {
     uint8_t *pcicfg; /* the config space's */
 };
 
-/* What a predecessor left: one malloc'd copy (buf) of all parts. */
+/* What a predecessor left: its whole file, copied (buf, len) as root
+ * before the sandbox; state points into it once live_state_take has
+ * checked it, in the sandbox. */
 struct live_inherited {
     void *buf;
+    size_t len;
     struct vgpu_live_state state;
 };
 
 /* Opens `path` for dom`domid` (a regular file, created 0600 if missing,
- * never through a symlink). With `inherit`, what a predecessor of this
- * build left there for the same domain is first copied to *inherited
- * (buf NULL when there is nothing usable, with the reason logged). The
- * file then starts over zero-filled and is mapped: ls->regs, ls->engines
- * and ls->pcicfg are the vGPU's storage. 0, or -errno with the reason logged. */
+ * never through a symlink). With `inherit`, a predecessor's file of the
+ * size this build writes is first copied whole to *inherited, unread
+ * (buf NULL when there is none, with the reason logged). The file then
+ * starts over zero-filled and is mapped: ls->regs, ls->engines and
+ * ls->pcicfg are the vGPU's storage. 0, or -errno with the reason logged. */
 int live_state_open(const char *path, uint32_t domid, bool inherit, struct live_state *ls,
                     struct live_inherited *inherited);
+/* The copy's header checked against what this build writes for
+ * dom`domid`; then in->state points at its parts (which the vGPU checks
+ * as it takes them: vgpu_follow_guest). -1 with *why (and the copy
+ * freed) when it is not this domain's or this build's. Runs in the
+ * sandbox: the file was written by a daemon the guest may have owned. */
+int live_state_take(struct live_inherited *in, uint32_t domid, const char **why);
 /* Unmaps; the file stays, for a successor (the supervisor removes it). */
 void live_state_close(struct live_state *ls);
 

@@ -94,6 +94,49 @@ static void on_event_channels_failed(void *opaque)
     evt_loop_stop(d->loop, EXIT_RUNTIME);
 }
 
+/* --edid FILE: the admin's, read while files can be opened; applied
+ * (and checked) once the vGPU exists. */
+static int read_edid(struct daemon *d)
+{
+    FILE *f = fopen(d->opt.edid_path, "rb");
+    d->edid_len = f ? fread(d->edid, 1, sizeof(d->edid), f) : 0;
+    if (f)
+        fclose(f);
+    return EXIT_OK;
+}
+
+/* The vGPU built (from a checkpoint or saved state, if given), a dead
+ * predecessor's live state followed, the EDID set, the server enabled.
+ * With files written by a daemon (--restore, --live-state), this runs in
+ * the sandbox: as the domain's uid, Xen handles restricted to it, under
+ * seccomp, in the empty chroot. */
+static int build_and_enable(struct daemon *d, struct vgpu_config *vc)
+{
+    const struct xengvtd_options *o = &d->opt;
+    int code;
+    if (d->restore_blob && (code = daemon_restore_check(d, vc)) != EXIT_OK)
+        return code;
+    if (d->inherited.buf) {
+        const char *why = "?";
+        if (live_state_take(&d->inherited, o->domid, &why) < 0)
+            log_warn("--live-state %s: no state of a predecessor to take (%s): the "
+                     "checkpoint alone is restored", o->live_state_path, why);
+    }
+    if ((code = daemon_vgpu_build(d, vc)) != EXIT_OK)
+        return code;
+    if (o->adopt && o->restore_path)
+        vgpu_follow_guest(d->vgpu, d->inherited.buf ? &d->inherited.state : NULL);
+    free(d->inherited.buf);
+    memset(&d->inherited, 0, sizeof(d->inherited));
+    if (o->edid_path && vgpu_set_edid(d->vgpu, d->edid, d->edid_len) < 0) {
+        log_error("--edid %s: not a valid EDID (128 bytes, header, checksum)", o->edid_path);
+        return EXIT_USAGE;
+    }
+    if (ioreq_server_enable(d->srv) < 0)
+        return EXIT_XEN_SETUP;
+    return EXIT_OK;
+}
+
 static int setup(struct daemon *d)
 {
     const struct xengvtd_options *o = &d->opt;
@@ -102,12 +145,22 @@ static int setup(struct daemon *d)
     if (code != EXIT_OK)
         return code;
     /* Users and groups are looked up while /etc is reachable. */
-    if (o->sandbox && sandbox_resolve(o->runas, &d->ids) < 0)
+    if (o->sandbox && sandbox_resolve(o->runas, o->domid, &d->ids) < 0)
         return EXIT_USAGE;
-    if (o->restore_path && (code = daemon_restore_load(d, &vc)) != EXIT_OK)
+    const char *chroot_dir = o->chroot_dir;
+    if (o->sandbox && !chroot_dir && geteuid() == 0) {
+        if (sandbox_prepare_root(XENGVT_RUN_DIR, o->domid, d->chroot_dir,
+                                 sizeof(d->chroot_dir)) < 0)
+            return EXIT_SANDBOX;
+        chroot_dir = d->chroot_dir;
+    }
+    if (o->edid_path)
+        read_edid(d);
+    /* Files a daemon wrote (a checkpoint, a live-state file) are read
+     * here as bytes and looked at only in the sandbox: a daemon the guest
+     * took over may have written them. */
+    if (o->restore_path && (code = daemon_restore_read(d)) != EXIT_OK)
         return code;
-    /* A successor takes its predecessor's registers (newer than any
-     * checkpoint) before the file starts over as its own. */
     if (o->live_state_path) {
         if (live_state_open(o->live_state_path, o->domid, o->adopt && o->restore_path,
                             &d->live, &d->inherited) < 0)
@@ -151,26 +204,12 @@ static int setup(struct daemon *d)
         return EXIT_XEN_SETUP;
     ioreq_server_on_domain_dead(d->srv, on_domain_gone, d);
 
-    if ((code = daemon_vgpu_build(d, &vc)) != EXIT_OK)
+    /* A fresh vGPU needs privcmd unrestricted for its RAM (populating
+     * frames): built now. One from files is built in the sandbox, where
+     * its RAM is adopted from the guest (restricted mappings suffice). */
+    bool from_files = d->restore_blob || d->inherited.buf;
+    if (!from_files && (code = build_and_enable(d, &vc)) != EXIT_OK)
         return code;
-    if (o->adopt && o->restore_path)
-        vgpu_follow_guest(d->vgpu, d->inherited.buf ? &d->inherited.state : NULL);
-    free(d->inherited.buf);
-    memset(&d->inherited, 0, sizeof(d->inherited));
-    if (o->edid_path) {
-        uint8_t edid[256];
-        FILE *f = fopen(o->edid_path, "rb");
-        size_t n = f ? fread(edid, 1, sizeof(edid), f) : 0;
-        if (f)
-            fclose(f);
-        if (vgpu_set_edid(d->vgpu, edid, n) < 0) {
-            log_error("--edid %s: not a valid EDID (128 bytes, header, checksum)",
-                      o->edid_path);
-            return EXIT_USAGE;
-        }
-    }
-    if (ioreq_server_enable(d->srv) < 0)
-        return EXIT_XEN_SETUP;
     if (domain_watch_start(d->loop, o->domid, on_domain_gone, d, &d->watch) < 0)
         return EXIT_XEN_SETUP;
     if (strncmp(o->control_path, XENGVT_RUN_DIR "/", strlen(XENGVT_RUN_DIR) + 1) == 0)
@@ -187,13 +226,22 @@ static int setup(struct daemon *d)
         log_error("--kms %s: cannot show the guest there", o->kms_spec);
         return EXIT_USAGE;
     }
-    if (domain_watch_set_state(d->watch, "running") < 0)
+    /* xenstore is out of reach in the sandbox: a vGPU still to be built
+     * from files says so; the control socket and READY=1 say when it
+     * serves. */
+    if (domain_watch_set_state(d->watch, from_files ? "restoring" : "running") < 0)
         log_warn("could not publish state in xenstore: %s", strerror(errno));
     /* The socket file belongs to whom the daemon becomes, so that it can
      * remove it at exit (in a sticky directory such as /tmp). */
     if (o->sandbox && d->ids.change && d->control &&
         chown(o->control_path, d->ids.uid, d->ids.gid) < 0)
         log_debug("chown %s: %s", o->control_path, strerror(errno));
+    if (d->control)
+        control_allow_uid(d->control, d->ids.change ? d->ids.uid : geteuid());
+    int nerr;
+    int notify_fd = sd_notify_connect(&nerr);
+    if (nerr < 0)
+        log_warn("could not reach systemd's notify socket: %s", strerror(-nerr));
     if (o->sandbox) {
         /* Set-up is over. xentoolcore_restrict_all also cuts xenstore
          * (libxenstore's restrict puts /dev/null over its socket): the
@@ -202,16 +250,24 @@ static int setup(struct daemon *d)
         d->watch = NULL;
         if (domain_liveness_start(d->loop, d->dmod, o->domid, on_domain_gone, d,
                                   &d->liveness) < 0 ||
-            sandbox_enter(o->domid, &d->ids, o->chroot_dir) < 0)
+            sandbox_enter(o->domid, &d->ids, chroot_dir) < 0) {
+            if (notify_fd >= 0)
+                close(notify_fd);
             return EXIT_SANDBOX;
+        }
     } else {
         log_warn("SANDBOX OFF (--no-sandbox): Xen handles unrestricted, running as uid %u, "
                  "no seccomp. For debugging only: a compromised daemon owns dom0.",
                  (unsigned)geteuid());
     }
+    if (from_files && (code = build_and_enable(d, &vc)) != EXIT_OK) {
+        if (notify_fd >= 0)
+            close(notify_fd);
+        return code;
+    }
     char ready[96];
     snprintf(ready, sizeof(ready), "READY=1\nSTATUS=serving dom%u", o->domid);
-    int nrc = sd_notify_send(ready);
+    int nrc = sd_notify_send(notify_fd, ready);
     if (nrc < 0)
         log_warn("could not tell systemd we are ready: %s", strerror(-nrc));
     log_info("dom%u: serving", o->domid);

@@ -3,7 +3,8 @@
  * domain, then the vGPU created (and restored from the file), then its
  * guest RAM -- adopted where the restored guest has it, populated
  * otherwise. Apart from main.c so that a fuzz target (fuzz_restore) runs
- * the very path `xengvtd --restore FILE` takes. */
+ * the very path `xengvtd --restore FILE` takes. main.c reads the file
+ * as root and checks and applies it only once the sandbox is up. */
 #include "config.h"
 #include "daemon/daemon.h"
 #include "common/log.h"
@@ -14,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* --restore: the whole file checked against this vGPU before anything
- * touches the domain; a refused file ends the daemon with its own code. */
-int daemon_restore_load(struct daemon *d, const struct vgpu_config *vc)
+/* --restore: the file's bytes, read while the daemon can still open it;
+ * nothing in them is looked at before the sandbox (daemon_restore_check). */
+int daemon_restore_read(struct daemon *d)
 {
     const char *path = d->opt.restore_path;
     size_t len;
@@ -26,9 +27,17 @@ int daemon_restore_load(struct daemon *d, const struct vgpu_config *vc)
         return EXIT_BAD_STATE;
     }
     d->restore_len = len;
+    return EXIT_OK;
+}
+
+/* The whole file checked against this vGPU before anything is applied; a
+ * refused file ends the daemon with its own code. */
+int daemon_restore_check(struct daemon *d, const struct vgpu_config *vc)
+{
     const char *why = "?";
-    if (vgpu_state_check(vc, d->restore_blob, len, &why) < 0) {
-        log_error("--restore %s: refused: %s; the domain was not touched", path, why);
+    if (vgpu_state_check(vc, d->restore_blob, d->restore_len, &why) < 0) {
+        log_error("--restore %s: refused: %s; the vGPU was not touched", d->opt.restore_path,
+                  why);
         return EXIT_BAD_STATE;
     }
     return EXIT_OK;

@@ -9,8 +9,8 @@
  *  - a page newly bound into the slice, or one the GPU may have written,
  *    reads through the aperture what the page holds.
  * Sync points: i915's flush of GTT writes (a posting read of the render
- * ring's head), the GGTT invalidate (GFX_FLSH_CNTL), each ELSP submission,
- * each vblank, a capture, a save. Between them the two copies may differ;
+ * ring's head), the GGTT invalidate (GFX_FLSH_CNTL), a capture, a save, and
+ * the GPU touching a page bound in the slice (aperture_gpu.c). Between them the two copies may differ;
  * the hardware's aperture never does, and i915 never looks in between.
  *
  * Every entry is loaded once and judged at the sync (inside the slice,
@@ -91,7 +91,7 @@ void gvt_aperture_sync(struct vgpu *v)
         return;
     uint32_t n = slice_pages(v);
     if (slice_idle(v, n)) {
-        v->apr_gpu_wrote = false;
+        gvt_aperture_gpu_forget(v);
         return;
     }
     bool armed = false;
@@ -103,21 +103,24 @@ void gvt_aperture_sync(struct vgpu *v)
         memset(v->apr_dirty, 0, (n + LONG_BITS - 1) / LONG_BITS * sizeof(unsigned long));
     }
     v->stats.aperture_syncs++;
+    bool changed = false;
     for (uint32_t i = 0; i < n; i++) {
         bool dirty = v->apr_dirty[i / LONG_BITS] >> (i % LONG_BITS) & 1;
         if (dirty)
             flush_out(v, i);
         uint64_t e = gvt_ggtt_entry(v, i);
-        if (e != v->apr_bound[i] || (v->apr_gpu_wrote && !dirty))
+        if (e != v->apr_bound[i]) {
             load_in(v, i, e);
+            changed = true;
+        } else if (!dirty && (v->apr_gpu_wrote || gvt_aperture_gpu_wrote_page(v, e))) {
+            load_in(v, i, e);
+        }
     }
-    v->apr_gpu_wrote = false;
+    if (changed)
+        gvt_aperture_bound_changed(v, n);
+    gvt_aperture_gpu_forget(v);
 }
 
-void gvt_aperture_gpu_wrote(struct vgpu *v)
-{
-    v->apr_gpu_wrote = true;
-}
 
 /* Beyond the slice, BAR2 is not the guest's: the scratch page, trapped. */
 static int beyond_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
@@ -212,6 +215,13 @@ int vgpu_attach_aperture(struct vgpu *v, struct ram_range *apr, bool restored)
         v->apr_dirty = NULL;
         return -ENOMEM;
     }
+    if (gvt_aperture_gpu_init(v, n) < 0) {
+        free(v->apr_bound);
+        free(v->apr_dirty);
+        v->apr_bound = NULL;
+        v->apr_dirty = NULL;
+        return -ENOMEM;
+    }
     v->apr = apr;
     /* A restored guest's frames hold what they held at the save (synced
      * then): they are bound to the entries as they are. A new one's frames
@@ -223,6 +233,7 @@ int vgpu_attach_aperture(struct vgpu *v, struct ram_range *apr, bool restored)
         else
             load_in(v, i, e);
     }
+    gvt_aperture_bound_changed(v, n);
     claim_beyond(v, false);
     gvt_aperture_follow_bar2(v);
     return 0;
@@ -250,7 +261,8 @@ void gvt_aperture_cold_reset(struct vgpu *v)
     }
     memset(v->apr_bound, 0, slice_pages(v) * sizeof(*v->apr_bound));
     v->apr_bound_count = 0;
-    v->apr_gpu_wrote = false;
+    gvt_aperture_bound_changed(v, slice_pages(v));
+    gvt_aperture_gpu_forget(v);
 }
 
 void gvt_aperture_release(struct vgpu *v)
@@ -261,4 +273,5 @@ void gvt_aperture_release(struct vgpu *v)
     free(v->apr_dirty);
     v->apr_bound = NULL;
     v->apr_dirty = NULL;
+    gvt_aperture_gpu_release(v);
 }

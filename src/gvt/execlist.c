@@ -179,7 +179,6 @@ static void submit(struct vgpu *v, struct gvt_engine *e)
     const char *name = gvt_engine_info[e->id].name;
     e->submissions++;
     v->stats.elsp_submissions++;
-    gvt_aperture_sync(v); /* what the CPU stored through the aperture, for the GPU */
     if (e->hung) {
         log_guest("%s: submission while the engine waits for a reset: dropped", name);
         return;
@@ -326,7 +325,6 @@ static void complete_context(struct vgpu *v, struct gvt_engine *e)
     save_head(v, e);
     e->completions++;
     v->stats.ctx_completions++;
-    gvt_aperture_gpu_wrote(v);
     uint32_t done = DESC_CTX_ID(e->port[0].desc);
     e->loaded = false;
     if (e->port[1].valid) {
@@ -342,8 +340,18 @@ static void complete_context(struct vgpu *v, struct gvt_engine *e)
     update_status(v, e);
 }
 
-/* Runs `e` until its work is done, the budget is spent, or it fails. */
+static void run_engine_work(struct vgpu *v, struct gvt_engine *e, unsigned *budget);
+
+/* Runs `e` until its work is done, the budget is spent, or it fails; the
+ * aperture's frames and the pages the run touches meet on both sides. */
 static void run_engine(struct vgpu *v, struct gvt_engine *e, unsigned *budget)
+{
+    gvt_aperture_gpu_begin(v);
+    run_engine_work(v, e, budget);
+    gvt_aperture_gpu_end(v);
+}
+
+static void run_engine_work(struct vgpu *v, struct gvt_engine *e, unsigned *budget)
 {
     if (e->pending_event) {
         post_csb(v, e, e->pending_event, e->pending_ctx_id);

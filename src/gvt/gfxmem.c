@@ -29,9 +29,13 @@ static int access(struct vgpu *v, const struct gvt_cs *cs, bool ppgtt, uint64_t 
         uint64_t gpa;
         if (translate(v, cs, ppgtt, addr, &gpa) < 0)
             return -EFAULT;
+        if (!write) /* the CPU's stores through the aperture reach it first */
+            gvt_aperture_gpu_read(v, gpa);
         int rc = write ? gmem_write(v->gm, gpa, p, chunk) : gmem_read(v->gm, gpa, p, chunk);
         if (rc < 0)
             return -EFAULT;
+        if (write) /* the aperture's frames bound to this page must show it */
+            gvt_aperture_gpu_wrote(v, gpa);
         p += chunk;
         addr += chunk;
         len -= chunk;

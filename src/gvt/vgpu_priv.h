@@ -15,6 +15,9 @@
 #define GVT_APERTURE_BAR_SIZE (256u << 20)
 #define GVT_IO_BAR_SIZE 64u
 #define GVT_PAGE_SHIFT 12
+/* Pages the GPU may write between two aperture syncs and still be tracked
+ * one by one (a breadcrumb, CSB and context writes, a blit's rows). */
+#define APR_GPU_PAGES 1024u
 
 /* PVINFO (struct vgt_if) at BAR0 + 0x78000. */
 #define VGT_PVINFO_PAGE 0x78000u
@@ -82,7 +85,16 @@ struct vgpu {
     unsigned long *apr_dirty;  /* Xen's dirty bitmap, per harvest */
     uint32_t apr_bound_count;  /* frames mirroring a present entry */
     bool apr_trapped;          /* the frames could not follow BAR2 */
-    bool apr_gpu_wrote;        /* the GPU ran: reload clean frames at the sync */
+    bool apr_gpu_wrote;        /* the GPU wrote more than apr_gpu_pfn holds: reload
+                                  every clean bound frame at the sync */
+    /* The guest pages the GPU wrote since the last sync (pfn + 1, open
+     * addressing): the frames bound to them are reloaded there. */
+    uint64_t apr_gpu_pfn[APR_GPU_PAGES];
+    uint32_t apr_gpu_count;
+    bool apr_gpu_hit;             /* the GPU wrote a page bound in the slice */
+    bool apr_cpu_may_have_stored; /* the guest ran since the last harvest */
+    uint64_t *apr_pfn_set;        /* pages the slice is bound to (aperture_gpu.c) */
+    uint32_t apr_pfn_slots;
     uint64_t restored_apr_gfn, restored_apr_park;
     /* Daemon-side table: entries [lo, hi) may be non-zero: a reset clears
      * only them, so an untouched table stays zero pages that cost no memory. */
@@ -193,7 +205,20 @@ void gvt_capture_release(struct vgpu *v);
 /* Pipe A's interrupt mask changed: the vblank timer runs only while the
  * guest can see a vblank (display.c). */
 void gvt_display_watch(struct vgpu *v);
-void gvt_aperture_gpu_wrote(struct vgpu *v);
+/* aperture_gpu.c: where the GPU meets the RAM-backed aperture. A run of
+ * the command streamer is bracketed by begin/end; every page it reads or
+ * writes is reported (gfxmem.c): a read of a page bound in the slice syncs
+ * the CPU's aperture stores out first, a write makes the run's end sync its
+ * frames. */
+int gvt_aperture_gpu_init(struct vgpu *v, uint32_t pages);
+void gvt_aperture_gpu_release(struct vgpu *v);
+void gvt_aperture_bound_changed(struct vgpu *v, uint32_t pages);
+void gvt_aperture_gpu_begin(struct vgpu *v);
+void gvt_aperture_gpu_end(struct vgpu *v);
+void gvt_aperture_gpu_read(struct vgpu *v, uint64_t gpa);
+void gvt_aperture_gpu_wrote(struct vgpu *v, uint64_t gpa);
+bool gvt_aperture_gpu_wrote_page(const struct vgpu *v, uint64_t entry);
+void gvt_aperture_gpu_forget(struct vgpu *v);
 void gvt_aperture_follow_bar2(struct vgpu *v);
 /* As attached: frames parked and zero, bound to nothing. */
 void gvt_aperture_cold_reset(struct vgpu *v);

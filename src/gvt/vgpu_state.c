@@ -535,7 +535,14 @@ static bool take_live_pcicfg(struct vgpu *v, const uint8_t *cfg)
 {
     if (memcmp(cfg, v->pci.cfg, 4) != 0) /* vendor and device id */
         return false;
-    memcpy(v->pci.cfg, cfg, PCI_CFG_SIZE);
+    /* Only the bits the guest could have written itself (BARs to their
+     * alignment, command, MSI address and data): the file is the dead
+     * daemon's, and that daemon may have been the guest's by then. The
+     * rest (identity, capability list, BAR sizes) stays this daemon's. */
+    for (unsigned i = 0; i < PCI_CFG_SIZE; i++) {
+        uint8_t w = v->pci.wmask[i] & (uint8_t)~v->pci.w1cmask[i];
+        v->pci.cfg[i] = (uint8_t)((v->pci.cfg[i] & ~w) | (cfg[i] & w));
+    }
     pci_func_update_mappings(&v->pci);
     v->msi_was_enabled = pci_func_msi_enabled(&v->pci);
     return true;
@@ -557,6 +564,9 @@ void vgpu_follow_guest(struct vgpu *v, const struct vgpu_live_state *live)
         for (uint32_t off = 0; off < GVT_MMIO_SIZE; off += 4)
             if (live->regs[off >> 2])
                 gvt_regs_touch(&v->regs, off);
+        /* The host's half of PVINFO is this daemon's to say, whatever
+         * the file holds (the guest cannot write it either). */
+        gvt_pvinfo_reset(v);
         gvt_display_follow(v);
         log_info("registers as the dead daemon left them (its live state), over the checkpoint");
     }

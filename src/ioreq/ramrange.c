@@ -237,9 +237,16 @@ int ramrange_place(struct ram_range *r, uint64_t gfn)
     if (gfn == r->st.gfn)
         return 0;
     if (overlaps(gfn, r->st.gfn, r->pages)) {
-        if (overlaps(r->st.park_gfn, gfn, r->pages) || overlaps(r->st.park_gfn, r->st.gfn, r->pages))
-            return -EINVAL; /* nowhere to step aside to */
-        int rc = relocate(r, r->st.park_gfn);
+        /* Step aside first: to the parking place, or, where the frames
+         * are parked and the new place overlaps it (a 64-bit BAR that
+         * hvmloader put at 4 GiB, right where a large slice waits), right
+         * above both: higher than the guest's memory and than the BAR. */
+        uint64_t aside = r->st.park_gfn;
+        if (overlaps(aside, gfn, r->pages) || overlaps(aside, r->st.gfn, r->pages)) {
+            uint64_t top = (gfn > r->st.gfn ? gfn : r->st.gfn) + r->pages;
+            aside = (top + PARK_ALIGN_PAGES - 1) & ~(uint64_t)(PARK_ALIGN_PAGES - 1);
+        }
+        int rc = relocate(r, aside);
         if (rc < 0)
             return rc;
     }

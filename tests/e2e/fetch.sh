@@ -11,6 +11,7 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 host_pkgs="xen-utils-4.17 xenstore-utils qemu-system-x86 qemu-system-xen busybox-static cpio kmod"
 host_pkgs="$host_pkgs intel-gpu-tools"  # IGT's programs for the guest (igt-image.sh)
+host_pkgs="$host_pkgs xz-utils"      # unpacks 6.12's modules for the guest image
 missing=""
 for p in $host_pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

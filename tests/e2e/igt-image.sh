@@ -1,18 +1,22 @@
 #!/bin/bash
-# Put i915's own test programs into an e2e guest root: IGT's benchmarks
-# from Debian 12's intel-gpu-tools (1.27.1), their shared libraries, the
-# dynamic loader, and igt-run, the busybox script the guest's /init runs
-# after its own GPU client (guest-init). The guest image is otherwise
-# static; these are the only dynamically linked programs in it.
+# i915's own test programs for the e2e guests, as a disk: IGT's benchmarks
+# from Debian 12's intel-gpu-tools (1.27.1), their shared libraries and the
+# dynamic loader, in a cpio archive the guests read from their IDE disk
+# (guest-init extracts it, then runs igt-run). Not in the initramfs: QEMU
+# hands a direct-boot initramfs over fw_cfg, and 10 MB more of it cost
+# each guest two minutes of boot under emulation. The guest image is
+# otherwise static; these are the only dynamically linked programs in it.
 #
 # Debian's package ships no tests/ (no gem_exec_nop with subtests, no
 # --list-subtests): what it ships of IGT's programs are the benchmarks in
 # /usr/libexec/igt-gpu-tools/benchmarks, one measurement each, chosen by
 # options (see igt-run).
-# usage: igt-image.sh GUEST_ROOT
+# usage: igt-image.sh OUT.cpio
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$1
+out=$1
+root=$out.d
+rm -rf "$root"
 IGT=/usr/libexec/igt-gpu-tools/benchmarks
 PROGS="gem_exec_nop kms_vblank gem_blt gem_create"
 for p in $PROGS; do
@@ -29,4 +33,8 @@ for p in $PROGS; do
     done
 done
 cp "$here/igt-run" "$root/igt-run"; chmod +x "$root/igt-run"
-echo "e2e: IGT in the guest: $PROGS, $(find "$root/lib" "$root/lib64" "$root/usr" -type f 2>/dev/null | wc -l) files, $(du -sk "$root$IGT" "$root/lib" "$root/lib64" 2>/dev/null | awk '{s += $1} END {print s}') KiB"
+(cd "$root" && find . | cpio -o -H newc 2>/dev/null) > "$out"
+# Whole sectors: QEMU's raw disk drops a partial last one.
+truncate --size=%512 "$out"
+echo "e2e: IGT disk $out: $PROGS, $(find "$root" -type f | wc -l) files, $(( $(stat -c %s "$out") / 1024 )) KiB"
+rm -rf "$root"

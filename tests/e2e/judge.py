@@ -121,7 +121,10 @@ def main():
         check(tag + "i915 balloons the GGTT", has(r"VGT balloon successfully"))
         check(tag + "i915 initialises (no wedged GT)",
               has(r"\[drm\] Initialized i915") and not has(r"wedged|-EIO"))
-        dmesg = [l for l in mine if "E2E-DMESG:" in l]
+        # The kernel's own lines on the serial console too: a WARN after the
+        # last E2E-DMESG report (a process's exit, the reboot) shows there.
+        kernel = [l for l in mine if re.match(re.escape(tag) + r"\[ *\d+\.\d+\] ", l)]
+        dmesg = [l for l in mine if "E2E-DMESG:" in l] + kernel
         bad = [l for l in dmesg if BAD.search(l) and not any(re.search(a, l) for a in ALLOWED)]
         check(tag + "no i915 error, WARN, taint or hang in dmesg (allow-list: DMC firmware, VT-d)",
               not bad and has(r"E2E-TAINTED: 0\b"), "; ".join(bad)[:400])
@@ -129,6 +132,22 @@ def main():
         check(tag + "nothing left after destroy: no record, socket, config copy or process",
               has(r"E2E-LEFTOVERS: \[\] processes=0"),
               (re.findall(r"E2E-LEFTOVERS: [^\n]*", g) or ["no E2E-LEFTOVERS line"])[0])
+        # What the daemons logged (dom0-init prints each log after the guest).
+        dlog, inside = [], False
+        for l in log:
+            if l.startswith("=== xengvtd log %s " % k):
+                inside = True
+            elif l.startswith("==="):
+                inside = False
+            elif inside:
+                dlog.append(l)
+        noisy = [l for l in dlog if re.search(r": (warn|error): ", l)]
+        if steps == "slow":
+            # The trapped aperture is an expert choice the daemon warns of.
+            noisy = [l for l in noisy if "aperture trapped (--aperture-ram=0)" not in l]
+        if steps != "life":  # a killed daemon's successor has things to say
+            check(tag + "the daemon logs no warning or error on a normal boot",
+                  dlog != [] and not noisy, "; ".join(noisy)[:400] or "%d lines" % len(dlog))
         retries = len(re.findall(r"guest triple-faulted \(emulator flake\): retrying", g))
         if retries:
             print("INFO: %s%d attempt(s) lost to the emulator's triple fault" % (tag, retries))
@@ -165,6 +184,19 @@ def judge_console(tag, k, steps, mode, g, has, check, images, text):
           "guest %s, frame %s" % (gp and gp.group(1), dp and dp.group(1)))
     check(tag + "GPU work: a store on rcs0 and a fill on bcs0 through EXECBUFFER2",
           has(r"E2E-GPU: all ok"), "; ".join(re.findall(r"E2E-GPU: [^\n]*", g))[:300])
+    vc = re.search(r"E2E-VBLANK: counter (\d+) vblanks stamped ([0-9.]+) s apart "
+                   r"\(([0-9.]+) s of wall clock\): ([0-9.]+) Hz", g)
+    ve = re.search(r"E2E-VBLANK: events (\d+) in ([0-9.]+) s \(([0-9.]+)/s\), sequences "
+                   r"(\d+)\.\.(\d+) stamped ([0-9.]+) s apart: ([0-9.]+) Hz", g)
+    # The mode's 60 Hz, as i915 counts and stamps it: the counter against
+    # the guest's clock, and 30 events each asked for the next vblank.
+    check(tag + "vblanks at the mode's 60 Hz: i915's counter and its event stamps (55-65 Hz)",
+          vc is not None and ve is not None and 55 <= float(vc.group(4)) <= 65 and
+          55 <= float(ve.group(7)) <= 65,
+          "; ".join(re.findall(r"E2E-VBLANK: [^\n]*", g))[:300])
+    if ve:
+        print("INFO: %svblank events: %s delivered at %s/s (each asked for the next vblank)" %
+              (tag, ve.group(1), ve.group(3)))
     judge_igt.judge(check, g, tag)  # i915's own test programs (IGT)
     after = images.get(k + "-after-restore")
     if steps in ("life", "save"):

@@ -18,9 +18,6 @@ RUNS = [
     ("kms_vblank", "query-idle", "vblank counter queries while 121 vblanks go by"),
     ("kms_vblank", "event-idle", "vblank events, five times 121 vblanks"),
 ]
-# The mode is 1920x1080@60; the rate comes from two processes' run times
-# (0.01 s clock, start-up under emulation in both), hence the margin.
-RATE_HZ = (50.0, 70.0)
 ENGINES = ("rcs0", "bcs0", "vcs0", "vecs0")
 
 
@@ -48,12 +45,11 @@ def judge(check, g, tag):
               ("; " + reset.group(1) if reset else ""))
         if r:
             print("INFO: %sIGT %s %s: %s (%s, %.2f s of guest time)" % (tag, prog, variant, r[2], r[0], r[1]))
+    # The rate derived from two processes' run times counts IGT's own
+    # start-up and event handling under emulation (15.9 Hz measured while
+    # the counter ran at 60): a figure, not a check. judge.py checks the
+    # rate from i915's counter and event stamps (vblank-rate).
     r = igt_line(g, "kms_vblank", "rate")
-    hz = re.match(r"([0-9.]+) Hz", r[2]) if r else None
-    check(tag + "IGT kms_vblank: vblanks at the mode's 60 Hz (%g-%g Hz over 484 vblanks)" % RATE_HZ,
-          r is not None and r[0] == "SUCCESS" and hz is not None and
-          RATE_HZ[0] <= float(hz.group(1)) <= RATE_HZ[1],
-          r[2] if r else "no E2E-IGT rate line")
     if r:
         print("INFO: %sIGT kms_vblank rate: %s" % (tag, r[2]))
     # IGT's exit handler wedges the GT when its engines are not idle within

@@ -21,12 +21,27 @@ gcc -O2 -Wall -Wextra -Werror -static -I/usr/include/libdrm -o "$OUT/gpu-client"
     "$here/gpu-client.c"
 gcc -O2 -Wall -Wextra -Werror -static -o "$OUT/fbpattern" "$here/fbpattern.c"
 gcc -O2 -Wall -Wextra -Werror -static -o "$OUT/trapstorm" "$here/trapstorm.c"
+gcc -O2 -Wall -Wextra -Werror -static -I/usr/include/libdrm -o "$OUT/vblank-rate" \
+    "$here/vblank-rate.c"
 
 deps_of() { # deps_of MODS MODULE: the dependency closure (relative paths), deps first
     local line
     line=$(grep "^$2:" "$1/modules.dep" | cut -d: -f2)
     for d in $line; do deps_of "$1" "$d"; done
     echo "$2"
+}
+
+# put_module MODS REL DIR: a module into DIR as plain ELF (Debian 6.12 ships
+# them xz-compressed; busybox's insmod unpacks those itself, which under
+# emulation cost the guest two minutes of its boot for i915 alone), and
+# its name for an order file.
+put_module() {
+    local name=${2##*/}
+    case $name in
+    *.xz) name=${name%.xz}; xz -dc "$1/$2" > "$3/$name" ;;
+    *) cp "$1/$2" "$3/$name" ;;
+    esac
+    echo "$name"
 }
 
 guest_image() { # guest_image LABEL KERNEL_DIR: $OUT/guest-LABEL/{vmlinuz,initrd.gz}
@@ -39,13 +54,19 @@ guest_image() { # guest_image LABEL KERNEL_DIR: $OUT/guest-LABEL/{vmlinuz,initrd
     mkdir -p "$guest"/{bin,proc,sys,dev,mods,tmp}
     cp /bin/busybox "$guest/bin/"
     cp "$here/guest-init" "$guest/init"; chmod +x "$guest/init"
-    cp "$OUT/gpu-client" "$OUT/fbpattern" "$OUT/trapstorm" "$guest/"
-    "$here/igt-image.sh" "$guest"  # IGT's programs, their libraries, igt-run
+    cp "$OUT/gpu-client" "$OUT/fbpattern" "$OUT/trapstorm" "$OUT/vblank-rate" "$guest/"
     i915=$(grep -o '^kernel/drivers/gpu/drm/i915/i915.ko[^:]*' "$mods/modules.dep")
     : > "$guest/mods/order"
     for m in $(deps_of "$mods" "$i915" | awk '!seen[$0]++'); do
-        cp "$mods/$m" "$guest/mods/"
-        echo "${m##*/}" >> "$guest/mods/order"
+        put_module "$mods" "$m" "$guest/mods" >> "$guest/mods/order"
+    done
+    # The IDE disk that carries IGT (igt-image.sh): PIIX's ATA and SCSI disks.
+    : > "$guest/mods/disk-order"
+    for top in ata_piix sd_mod; do
+        t=$(grep -o "^kernel/drivers/[a-z]*/$top.ko[^:]*" "$mods/modules.dep")
+        deps_of "$mods" "$t"
+    done | awk '!seen[$0]++' | while read -r m; do
+        put_module "$mods" "$m" "$guest/mods" >> "$guest/mods/disk-order"
     done
     mkdir -p "$OUT/guest-$label"
     (cd "$guest" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT/guest-$label/initrd.gz")
@@ -80,10 +101,11 @@ mkdir -p "$dom0/usr/sbin" "$dom0/usr/bin"
 copy "$XENGVTD" "$XENGVT" "$XL_VGPU"
 cp -L "$XENGVTD" "$dom0/usr/sbin/xengvtd"; cp -L "$XENGVT" "$dom0/usr/bin/xengvt"
 cp -L "$XL_VGPU" "$dom0/usr/sbin/xl-vgpu"
-# xengvtd drops to "nobody" once set up (its default --runas).
-printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
-    > "$dom0/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' > "$dom0/etc/group"
+# xengvtd drops to its domain's own uid once set up: xengvt-range-base's
+# plus the domid (xengvtd(8), USERS).
+printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' \
+    'xengvt-range-base:x:196608:996:xengvt:/nonexistent:/bin/false' > "$dom0/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\nxengvt:x:996:\n' > "$dom0/etc/group"
 cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$dom0/lib/x86_64-linux-gnu/"
 touch "$dom0/etc/xen/xl.conf"
 cp -a /etc/xen/scripts "$dom0/etc/xen/" 2>/dev/null || true
@@ -104,10 +126,11 @@ readme_lines=$(sed -n 's/^#   \(vga = .*\|xen_platform_pci = .*\|vgpu = \[.*\)$/
 for k in $KERNELS; do
     cp -r "$OUT/guest-$k" "$dom0/guest/k$k"
 done
+"$here/igt-image.sh" "$dom0/guest/igt.cpio"  # the guests' IDE disk
 echo "$GUESTS" | while read -r label kernel config steps mode; do
     mkdir -p "$dom0/guest/$label"
     {
-        cat "$here/guests/base.cfg"
+        sed "s|/guest/k6.1/|/guest/k$kernel/|" "$here/guests/base.cfg"
         echo "# --- $config"
         if [ "$config" = README ]; then echo "$readme_lines"
         else cat "$here/guests/$config.cfg"; fi

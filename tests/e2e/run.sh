@@ -22,7 +22,9 @@ guests=$("$here/guests.sh" "$here/guests/list" | awk '{print $1 ":" $2 ":" $4 ":
 ng=$(echo $guests | wc -w)
 # Each guest: boot, i915, the steps, maybe a save and a restore. dom0 gets
 # each guest's budget; the whole run their sum and dom0's own boot.
-guest_budget=${E2E_GUEST_TIMEOUT:-420}
+# A bound, not an estimate: a guest that works takes 5-6 minutes (boot,
+# i915, the steps, IGT), twice that on a loaded host.
+guest_budget=${E2E_GUEST_TIMEOUT:-720}
 # The "life" guest also lives a guest's life (a daemon killed, a reboot).
 budget=${E2E_TIMEOUT:-$((120 + ng * (guest_budget + 90) + 240))}
 # qemu64 + SVM + NPT: the CPU model measured to run Xen's HVM guests here.

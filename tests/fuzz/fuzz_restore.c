@@ -1,5 +1,5 @@
 /* Fuzz target: `xengvtd --restore FILE` end to end. The file is read and
- * checked whole (daemon_restore_load), a fresh vGPU is built from it on a
+ * checked whole (daemon_restore_read, daemon_restore_check), a fresh vGPU is built from it on a
  * fresh ioreq server (daemon_vgpu_build: created, restored, its GGTT and
  * aperture RAM adopted where the saved guest had them), the server is
  * enabled, and the restored guest touches the device: registers, its
@@ -94,7 +94,7 @@ static bool restore_memory(unsigned memory)
 static int set_up(struct daemon *dm, const struct vgpu_config *vc)
 {
     int code;
-    if (dm->opt.restore_path && (code = daemon_restore_load(dm, vc)) != EXIT_OK)
+    if (dm->opt.restore_path && (code = daemon_restore_read(dm)) != EXIT_OK)
         return code;
     if (evt_loop_new(&dm->loop) < 0)
         abort();
@@ -109,6 +109,9 @@ static int set_up(struct daemon *dm, const struct vgpu_config *vc)
     struct ioreq_server_params params = { .domid = dm->opt.domid };
     if (ioreq_server_create(&params, dm->dmod, dm->fmem, dm->ports, dm->gm, &dm->srv) < 0)
         abort();
+    /* (main.c enters the sandbox here.) */
+    if (dm->opt.restore_path && (code = daemon_restore_check(dm, vc)) != EXIT_OK)
+        return code;
     code = daemon_vgpu_build(dm, vc);
     if (code == EXIT_OK && ioreq_server_enable(dm->srv) < 0)
         abort();

@@ -17,6 +17,16 @@
 
 #include "simguest.h"
 
+/* Built with sanitizers (--enable-sanitizers): the daemon's seccomp
+ * filter then allows what the runtimes need, and it has no memory cap
+ * (ASan's shadow counts as data). Tests of those check the shipped,
+ * unsanitized build. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+#define ITEST_SANITIZED 1
+#else
+#define ITEST_SANITIZED 0
+#endif
+
 #define VGPU_SBDF ((0u << 16) | (0u << 8) | (2u << 3) | 0u)
 #define BAR0_ADDR 0xe0000000ull
 #define BAR2_ADDR 0xc0000000ull

@@ -213,6 +213,37 @@ static void test_idle_slice_costs_no_harvest(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* GVTg_V5_1's 512 MiB aperture BAR does not fit hvmloader's hole below
+ * 4 GiB: it goes above, where the slice's frames wait, parked right above
+ * the guest's memory. Moving them onto an overlapping place steps aside
+ * first (above both), and they land whole. */
+static void test_big_slice_placed_over_its_parking(void **state)
+{
+    (void)state;
+    static const char *const v51[] = { "--type", "GVTg_V5_1", NULL };
+    struct sim *s = itest_start("aperture_v5_1", (struct sim_opts){ .args = v51,
+                                                                    .ram_bytes = 64u << 20 });
+    /* hvmloader's first 64-bit place: 4 GiB, inside the parked frames
+     * (the guest's highest frames are its special pages below 4 GiB). */
+    const uint64_t bar2 = 1ull << 32;
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x10, 4, (uint32_t)BAR0_ADDR);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x14, 4, (uint32_t)(BAR0_ADDR >> 32));
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x18, 4, (uint32_t)bar2 | 0xc);
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x1c, 4, (uint32_t)(bar2 >> 32));
+    sim_cfg_write(s, 0, VGPU_SBDF, 0x04, 2, 0x6);
+    assert_int_equal(itest_status_field(s, "aperture_in_ram"), 1);
+    assert_int_equal(itest_status_field(s, "bar2"), (long long)bar2);
+    assert_non_null(sim_phys(s, bar2));
+    assert_non_null(sim_phys(s, bar2 + (512u << 20) - 1));
+    /* Bound and stored through: the page gets it at the next sync. */
+    sim_mmio_write(s, 0, BAR0_ADDR + (8u << 20) + 8 * 7, 8, FB_GPA | 1);
+    sim_mmio_write(s, 0, REG(0x101008), 4, 1);
+    sim_mmio_write(s, 0, bar2 + 7 * 4096 + 16, 4, 0x00beef00);
+    (void)sim_mmio_read(s, 0, REG(0x2034), 4);
+    assert_int_equal(fb_page(s, 0)[4], 0x00beef00);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_follows_bar2_and_rebinding),
         cmocka_unit_test(test_save_restore_keeps_it),
         cmocka_unit_test(test_idle_slice_costs_no_harvest),
+        cmocka_unit_test(test_big_slice_placed_over_its_parking),
     };
     return cmocka_run_group_tests_name("aperture_ram", tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 #include "itest.h"
 
 #include <pwd.h>
+#include <sys/stat.h>
 
 #include <pthread.h>
 #include <sys/wait.h>
@@ -554,6 +555,23 @@ static const char *proc_status(pid_t pid, const char *key)
     return val;
 }
 
+/* The soft value of a line of /proc/PID/limits ("Max file size"). */
+static const char *proc_limit(pid_t pid, const char *name)
+{
+    static char val[32];
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+    FILE *f = fopen(path, "r");
+    val[0] = 0;
+    size_t klen = strlen(name);
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, name, klen) == 0 && line[klen] == ' ')
+            sscanf(line + klen, "%31s", val);
+    if (f)
+        fclose(f);
+    return val;
+}
+
 static void test_restricted_after_setup(void **state)
 {
     (void)state;
@@ -569,14 +587,44 @@ static void test_restricted_after_setup(void **state)
     assert_int_equal(sh->toolcore_restricted, 7);
     assert_string_equal(proc_status(pid, "NoNewPrivs"), "1");
     assert_string_equal(proc_status(pid, "Seccomp"), "2");
-    /* ...as an unprivileged user when started as root. */
+    /* ...as the domain's own uid when started as root (the range base's
+     * plus the domid), chrooted into an empty directory of mode 0000, in
+     * its own mount and IPC namespaces, with libxl's limits. */
     if (geteuid() == 0) {
-        struct passwd *pw = getpwnam("nobody");
-        assert_non_null(pw);
+        struct passwd *pw = getpwnam("xengvt-range-base");
+        assert_non_null(pw); /* scripts/setup creates it */
+        uid_t uid = pw->pw_uid + 7;
         char want[64];
-        snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", pw->pw_uid, pw->pw_uid, pw->pw_uid,
-                 pw->pw_uid);
+        snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", uid, uid, uid, uid);
         assert_string_equal(proc_status(pid, "Uid"), want);
+        char link[64], target[256];
+        snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        assert_true(n > 0);
+        target[n] = 0;
+        assert_string_equal(target, "/run/xengvt/root-dom7");
+        struct stat st;
+        assert_int_equal(lstat(target, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0);
+        assert_int_equal(st.st_uid, 0);
+        static const char *const ns[] = { "mnt", "ipc" };
+        for (unsigned i = 0; i < 2; i++) {
+            char mine[64], theirs[64], a[64], b[64];
+            snprintf(mine, sizeof(mine), "/proc/self/ns/%s", ns[i]);
+            snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", (int)pid, ns[i]);
+            ssize_t la = readlink(mine, a, sizeof(a) - 1), lb = readlink(theirs, b, sizeof(b) - 1);
+            assert_true(la > 0 && lb > 0);
+            a[la] = b[lb] = 0;
+            assert_string_not_equal(a, b);
+        }
+        assert_string_equal(proc_limit(pid, "Max file size"), "262144");
+        assert_string_equal(proc_limit(pid, "Max core file size"), "0");
+        assert_string_equal(proc_limit(pid, "Max locked memory"), "0");
+        assert_string_equal(proc_limit(pid, "Max msgqueue size"), "0");
+        assert_string_equal(proc_limit(pid, "Max file locks"), "0");
+#if !ITEST_SANITIZED
+        assert_int_equal(atoll(proc_limit(pid, "Max data size")), 128ll << 20);
+#endif
     }
     /* What a compromised daemon would try, with its own handles: another
      * domain's memory, an ioreq server for another domain. Xen says no. */

@@ -11,6 +11,11 @@
  * After each: no daemon, supervisor, record, socket, checkpoint or
  * xenstore key is left. */
 #include "xlvgpu_env.h"
+
+/* Not 7, which the daemon tests running alongside use: xl-vgpu kills what
+ * runs as the uid of a domain it is done with. */
+#define LC_DOMID 27
+#define LC_DOMS "27"
 #include "gpu_guest.h"
 
 #include <pthread.h>
@@ -103,16 +108,16 @@ static void assert_nothing_left(struct sim *s, const char *name, const pid_t *pi
 
 static struct sim *create_guest(const char *name, const char *vgpu, const char *more)
 {
-    setup_env(name, 7);
+    setup_env(name, LC_DOMID);
     setenv("FAKE_XL_SIM", "1", 1);
     const char *cfg = write_cfg_with(name, vgpu, more);
     const char *argv[] = { getenv("XL_VGPU"), "create", cfg, NULL };
     int status;
     char log[64];
     snprintf(log, sizeof(log), "lifecycle_%s", name);
-    struct sim *s = launch(itest_log_path(log), argv, 7, NULL, &status);
+    struct sim *s = launch(itest_log_path(log), argv, LC_DOMID, NULL, &status);
     assert_int_equal(WEXITSTATUS(status), 0);
-    struct served_at w = { s, 7 };
+    struct served_at w = { s, LC_DOMID };
     assert_true(wait_until(is_served, &w, 10000));
     return s;
 }
@@ -141,29 +146,29 @@ static void test_reboot_twice(void **state)
 {
     (void)state;
     struct sim *s = create_guest("life1", "\"type=GVTg_V5_4\"", "");
-    long domid = 7;
-    pid_t monitor = (pid_t)record_field(7, "monitor");
+    long domid = LC_DOMID;
+    pid_t monitor = (pid_t)record_field(LC_DOMID, "monitor");
     assert_true(monitor > 0 && kill(monitor, 0) == 0);
     reboot_and_wait(s, SHUTDOWN_reboot, &domid, true);
     reboot_and_wait(s, SHUTDOWN_reboot, &domid, true);
-    assert_int_equal(domid, 9);
-    pid_t daemon = (pid_t)record_field(9, "vgpu");
+    assert_int_equal(domid, LC_DOMID + 2);
+    pid_t daemon = (pid_t)record_field(LC_DOMID + 2, "vgpu");
     /* `xl-vgpu reboot` is xl reboot; the supervisor does the rest. */
     char out[4096];
     const char *reboot[] = { getenv("XL_VGPU"), "reboot", "life1", NULL };
     assert_int_equal(sim_run(s, reboot, out, sizeof(out)), 0);
-    struct served_at w = { s, 10 };
+    struct served_at w = { s, LC_DOMID + 3 };
     assert_true(wait_until(is_served, &w, 20000));
-    daemon = (pid_t)record_field(10, "vgpu");
+    daemon = (pid_t)record_field(LC_DOMID + 3, "vgpu");
     /* Powered off: on_poweroff's default, destroy; everything goes. */
     const char *shutdown[] = { getenv("XL_VGPU"), "shutdown", "life1", NULL };
     assert_int_equal(sim_run(s, shutdown, out, sizeof(out)), 0);
     pid_t pids[] = { monitor, daemon };
-    assert_nothing_left(s, "life1", pids, 2, 10);
+    assert_nothing_left(s, "life1", pids, 2, LC_DOMID + 3);
     assert_false(__atomic_load_n(&sim_state(s)->alive, __ATOMIC_ACQUIRE));
     const char *log = monitor_log("life1");
-    assert_true(itest_log_contains(log, "life1 restarted as domain 8 with its 1 vGPU"));
-    assert_true(itest_log_contains(log, "life1 restarted as domain 9"));
+    assert_true(itest_log_contains(log, "life1 restarted as domain 28 with its 1 vGPU"));
+    assert_true(itest_log_contains(log, "life1 restarted as domain 29"));
     assert_true(itest_log_contains(log, "shut down (poweroff): on_poweroff=destroy"));
     sim_stop(s);
 }
@@ -175,17 +180,17 @@ static void test_guest_actions(void **state)
                                  "on_crash = \"coredump-restart\"\n"
                                  "on_watchdog = \"rename-restart\"\n"
                                  "on_reboot = \"preserve\"\n");
-    long domid = 7;
-    pid_t monitor = (pid_t)record_field(7, "monitor");
+    long domid = LC_DOMID;
+    pid_t monitor = (pid_t)record_field(LC_DOMID, "monitor");
     /* A crash: a core dump where xl puts them, then a restart. */
     reboot_and_wait(s, SHUTDOWN_crash, &domid, true);
-    assert_non_null(strstr(slurp(xl_log), "dump-core 7 "));
+    assert_non_null(strstr(slurp(xl_log), "dump-core " LC_DOMS " "));
     char core[320];
     snprintf(core, sizeof(core), "%s/life2", dir);
     assert_int_equal(access(core, F_OK), 0);
     /* The watchdog: the old domain kept under xl's dated name. */
     reboot_and_wait(s, SHUTDOWN_watchdog, &domid, false);
-    assert_non_null(strstr(slurp(xl_log), "rename 8 life2-20"));
+    assert_non_null(strstr(slurp(xl_log), "rename 28 life2-20"));
     /* A reboot, preserved: the shut-down domain stays for inspection,
      * its record says so, nothing restarts. */
     sim_shutdown_domain(s, SHUTDOWN_reboot);
@@ -208,11 +213,11 @@ static void test_guest_actions(void **state)
 
     /* on_reboot = "destroy": the guest is not restarted. */
     s = create_guest("life3", "\"type=GVTg_V5_4\"", "on_reboot = \"destroy\"\n");
-    monitor = (pid_t)record_field(7, "monitor");
-    daemon = (pid_t)record_field(7, "vgpu");
+    monitor = (pid_t)record_field(LC_DOMID, "monitor");
+    daemon = (pid_t)record_field(LC_DOMID, "vgpu");
     sim_shutdown_domain(s, SHUTDOWN_reboot);
     pid_t pids3[] = { monitor, daemon };
-    assert_nothing_left(s, "life3", pids3, 2, 7);
+    assert_nothing_left(s, "life3", pids3, 2, LC_DOMID);
     const char *first = strstr(slurp(xl_log), "create -p -e");
     assert_non_null(first);
     assert_null(strstr(first + 1, "create -p -e")); /* created once, never again */
@@ -261,13 +266,13 @@ static void test_daemon_death_restart_store(void **state)
     struct sim *s = create_guest("death4", "\"type=GVTg_V5_4\"", "");
     itest_place_bars(s, false);
     char ckpt[320];
-    snprintf(ckpt, sizeof(ckpt), "%s/dom7-0.checkpoint", dir);
+    snprintf(ckpt, sizeof(ckpt), "%s/dom" LC_DOMS "-0.checkpoint", dir);
     struct stat st;
     uint64_t end = sim_now_ms() + 8000;
     while (stat(ckpt, &st) != 0 && sim_now_ms() < end)
         usleep(50 * 1000);
-    pid_t monitor = (pid_t)record_field(7, "monitor");
-    pid_t old = (pid_t)record_field(7, "vgpu");
+    pid_t monitor = (pid_t)record_field(LC_DOMID, "monitor");
+    pid_t old = (pid_t)record_field(LC_DOMID, "vgpu");
     assert_true(old > 0);
     sim_state(s)->memtype_claimed = 1; /* as the dead daemon had claimed them */
     const uint64_t gpa = 0x200000;
@@ -286,14 +291,14 @@ static void test_daemon_death_restart_store(void **state)
     assert_int_equal(got, 0x5a5a1234);
     assert_int_equal(sim_state(s)->memtype_claimed, 0);
     end = sim_now_ms() + 5000;
-    while (record_field(7, "vgpu") == old && sim_now_ms() < end)
+    while (record_field(LC_DOMID, "vgpu") == old && sim_now_ms() < end)
         usleep(20 * 1000);
-    pid_t successor = (pid_t)record_field(7, "vgpu");
+    pid_t successor = (pid_t)record_field(LC_DOMID, "vgpu");
     char out[4096];
     const char *destroy[] = { getenv("XL_VGPU"), "destroy", "death4", NULL };
     assert_int_equal(sim_run(s, destroy, out, sizeof(out)), 0);
     pid_t pids[] = { monitor, old, successor };
-    assert_nothing_left(s, "death4", pids, 3, 7);
+    assert_nothing_left(s, "death4", pids, 3, LC_DOMID);
     sim_stop(s);
 }
 
@@ -313,12 +318,12 @@ static void test_daemon_death_restart(void **state)
     sim_mmio_write(s, 0, SCRATCH, 4, 0xabc);
     /* A checkpoint taken after the write. */
     char ckpt[320];
-    snprintf(ckpt, sizeof(ckpt), "%s/dom7-0.checkpoint", dir);
+    snprintf(ckpt, sizeof(ckpt), "%s/dom" LC_DOMS "-0.checkpoint", dir);
     time_t written = time(NULL);
     const void *arg[] = { ckpt, &written };
     assert_true(wait_until(checkpoint_after, arg, 8000));
-    pid_t monitor = (pid_t)record_field(7, "monitor");
-    pid_t old = (pid_t)record_field(7, "vgpu");
+    pid_t monitor = (pid_t)record_field(LC_DOMID, "monitor");
+    pid_t old = (pid_t)record_field(LC_DOMID, "vgpu");
     struct inflight f;
     pthread_t t;
     kill_mid_access(s, old, &f, &t, 20000);
@@ -328,12 +333,12 @@ static void test_daemon_death_restart(void **state)
     assert_int_equal(f.rc, 0);
     assert_int_equal((uint32_t)f.req.data, 0xabc);
     uint64_t end = sim_now_ms() + 5000;
-    while ((record_field(7, "vgpu") == old || !record_state_is(7, "running")) &&
+    while ((record_field(LC_DOMID, "vgpu") == old || !record_state_is(LC_DOMID, "running")) &&
            sim_now_ms() < end)
         usleep(20 * 1000);
-    pid_t successor = (pid_t)record_field(7, "vgpu");
+    pid_t successor = (pid_t)record_field(LC_DOMID, "vgpu");
     assert_true(successor > 0 && successor != old && kill(successor, 0) == 0);
-    assert_true(record_state_is(7, "running"));
+    assert_true(record_state_is(LC_DOMID, "running"));
     assert_int_equal((uint32_t)sim_mmio_read(s, 0, SCRATCH, 4), 0xabc);
     assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0, 4), VENDOR_DEVICE);
     const char *log = monitor_log("death1");
@@ -344,7 +349,7 @@ static void test_daemon_death_restart(void **state)
     const char *destroy[] = { getenv("XL_VGPU"), "destroy", "death1", NULL };
     assert_int_equal(sim_run(s, destroy, out, sizeof(out)), 0);
     pid_t pids[] = { monitor, old, successor };
-    assert_nothing_left(s, "death1", pids, 3, 7);
+    assert_nothing_left(s, "death1", pids, 3, LC_DOMID);
     sim_stop(s);
 }
 
@@ -364,18 +369,18 @@ static bool newer_checkpoint(void *p)
 #define PIPE_A_IER (BAR0_ADDR + 0x4440c)
 #define VBLANK 1u
 
-/* Right after a new checkpoint of dom7's vGPU, its supervisor is stopped:
+/* Right after a new checkpoint of the first domain's vGPU, its supervisor is stopped:
  * what the test does next reaches only the daemon's live state. */
 static void stop_after_checkpoint(pid_t *monitor, pid_t *old)
 {
     char ckpt[320];
-    snprintf(ckpt, sizeof(ckpt), "%s/dom7-0.checkpoint", dir);
+    snprintf(ckpt, sizeof(ckpt), "%s/dom" LC_DOMS "-0.checkpoint", dir);
     struct timespec after = { 0 };
     clock_gettime(CLOCK_REALTIME, &after);
     const void *arg[] = { ckpt, &after };
     assert_true(wait_until(newer_checkpoint, arg, 8000));
-    *monitor = (pid_t)record_field(7, "monitor");
-    *old = (pid_t)record_field(7, "vgpu");
+    *monitor = (pid_t)record_field(LC_DOMID, "monitor");
+    *old = (pid_t)record_field(LC_DOMID, "vgpu");
     assert_true(*monitor > 0 && *old > 0); /* kill(-1, ...) would signal everything */
     assert_int_equal(kill(*monitor, SIGSTOP), 0);
 }
@@ -386,10 +391,10 @@ static pid_t kill_and_resume(pid_t monitor, pid_t old)
     assert_int_equal(kill(old, SIGKILL), 0);
     assert_int_equal(kill(monitor, SIGCONT), 0);
     uint64_t end = sim_now_ms() + 8000;
-    while ((record_field(7, "vgpu") == old || !record_state_is(7, "running")) &&
+    while ((record_field(LC_DOMID, "vgpu") == old || !record_state_is(LC_DOMID, "running")) &&
            sim_now_ms() < end)
         usleep(20 * 1000);
-    pid_t successor = (pid_t)record_field(7, "vgpu");
+    pid_t successor = (pid_t)record_field(LC_DOMID, "vgpu");
     assert_true(successor > 0 && successor != old);
     return successor;
 }
@@ -401,14 +406,14 @@ static void destroy_and_check(struct sim *s, const char *name, pid_t monitor, pi
     const char *destroy[] = { getenv("XL_VGPU"), "destroy", name, NULL };
     assert_int_equal(sim_run(s, destroy, out, sizeof(out)), 0);
     pid_t pids[] = { monitor, old, successor };
-    assert_nothing_left(s, name, pids, 3, 7);
+    assert_nothing_left(s, name, pids, 3, LC_DOMID);
     sim_stop(s);
 }
 
 static bool daemon_log_says(const char *what)
 {
     char path[320];
-    snprintf(path, sizeof(path), "%s/dom7.log", dir);
+    snprintf(path, sizeof(path), "%s/dom" LC_DOMS ".log", dir);
     return itest_log_contains(path, what);
 }
 
@@ -504,8 +509,8 @@ static struct sim *guest_with_killed_daemon(const char *name, const char *policy
     snprintf(vgpu, sizeof(vgpu), "\"type=GVTg_V5_4,on_daemon_death=%s\"", policy);
     struct sim *s = create_guest(name, vgpu, "");
     itest_place_bars(s, false);
-    *monitor = (pid_t)record_field(7, "monitor");
-    *old = (pid_t)record_field(7, "vgpu");
+    *monitor = (pid_t)record_field(LC_DOMID, "monitor");
+    *old = (pid_t)record_field(LC_DOMID, "vgpu");
     kill_mid_access(s, *old, f, t, 1000);
     return s;
 }
@@ -519,7 +524,7 @@ static void test_daemon_death_crash(void **state)
     pthread_t t;
     struct sim *s = guest_with_killed_daemon("death2", "crash", &monitor, &old, &f, &t);
     pid_t pids[] = { monitor, old };
-    assert_nothing_left(s, "death2", pids, 2, 7);
+    assert_nothing_left(s, "death2", pids, 2, LC_DOMID);
     assert_false(__atomic_load_n(&sim_state(s)->alive, __ATOMIC_ACQUIRE));
     assert_true(itest_log_contains(monitor_log("death2"),
                                    "is treated as crashed (crash): on_crash=destroy"));
@@ -535,10 +540,10 @@ static void test_daemon_death_preserve(void **state)
     pthread_t t;
     struct sim *s = guest_with_killed_daemon("death3", "preserve", &monitor, &old, &f, &t);
     uint64_t end = sim_now_ms() + 10000;
-    while (!record_state_is(7, "daemon-dead") && sim_now_ms() < end)
+    while (!record_state_is(LC_DOMID, "daemon-dead") && sim_now_ms() < end)
         usleep(20 * 1000);
     /* Paused and left as it was, for inspection. */
-    assert_true(record_state_is(7, "daemon-dead"));
+    assert_true(record_state_is(LC_DOMID, "daemon-dead"));
     assert_true(sim_state(s)->paused);
     assert_true(__atomic_load_n(&sim_state(s)->alive, __ATOMIC_ACQUIRE));
     char out[4096];
@@ -549,7 +554,7 @@ static void test_daemon_death_preserve(void **state)
     const char *destroy[] = { getenv("XL_VGPU"), "destroy", "death3", NULL };
     assert_int_equal(sim_run(s, destroy, out, sizeof(out)), 0);
     pid_t pids[] = { monitor, old };
-    assert_nothing_left(s, "death3", pids, 2, 7);
+    assert_nothing_left(s, "death3", pids, 2, LC_DOMID);
     pthread_join(t, NULL);
     sim_stop(s);
 }

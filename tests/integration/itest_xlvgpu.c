@@ -11,16 +11,23 @@
 
 #include "xlvgpu_env.h"
 
+/* Not 7 or 9, which the daemon tests running alongside use: xl-vgpu kills
+ * what runs as the uid of a domain it is done with. */
+#define XV_DOMID 17
+#define XV_DOMS "17"
+#define XV_DOMID2 19
+#define XV_DOMS2 "19"
+
 static void test_create_list_destroy(void **state)
 {
     (void)state;
-    setup_env("g1", 7);
+    setup_env("g1", XV_DOMID);
     const char *bin = getenv("XL_VGPU");
     const char *cfg = write_cfg("g1", "\"type=GVTg_V5_2,resolution=1280x720,log_level=debug\"");
     /* KEY=VALUE overrides reach xl create as given. */
     const char *argv[] = { bin, "create", cfg, "memory=512", "extra=\"a b\"", NULL };
     int status;
-    struct sim *s = launch(itest_log_path("xlvgpu_create"), argv, 7, NULL, &status);
+    struct sim *s = launch(itest_log_path("xlvgpu_create"), argv, XV_DOMID, NULL, &status);
     assert_int_equal(WEXITSTATUS(status), 0);
     /* xl was asked in this order; the daemon serves the guest. */
     char want[1024];
@@ -28,9 +35,9 @@ static void test_create_list_destroy(void **state)
      * the config as it was at create (a copy: restarts use it). */
     (void)cfg;
     snprintf(want, sizeof(want),
-             "create -p -e %s/g1.cfg memory=512 extra=\"a b\"\ndomid g1\nunpause 7\n", dir);
+             "create -p -e %s/g1.cfg memory=512 extra=\"a b\"\ndomid g1\nunpause " XV_DOMS "\n", dir);
     assert_string_equal(slurp(xl_log), want);
-    pid_t pid = daemon_pid(7);
+    pid_t pid = daemon_pid(XV_DOMID);
     assert_true(pid > 0 && kill(pid, 0) == 0);
     assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0, 4), 0x19128086);
     char path[64];
@@ -42,7 +49,7 @@ static void test_create_list_destroy(void **state)
     for (size_t i = 0; i < n; i++)
         if (!cmdline[i])
             cmdline[i] = ' ';
-    assert_non_null(strstr(cmdline, "--domid 7"));
+    assert_non_null(strstr(cmdline, "--domid " XV_DOMS));
     assert_non_null(strstr(cmdline, "--type GVTg_V5_2"));
     assert_non_null(strstr(cmdline, "--resolution 1280x720"));
     char out[4096];
@@ -55,14 +62,14 @@ static void test_create_list_destroy(void **state)
     assert_non_null(strstr(slurp(xl_log), "destroy g1\n"));
     usleep(100 * 1000);
     assert_true(kill(pid, 0) != 0);
-    assert_int_equal(daemon_pid(7), -1);
+    assert_int_equal(daemon_pid(XV_DOMID), -1);
     sim_stop(s);
 }
 
 static void test_create_failures(void **state)
 {
     (void)state;
-    setup_env("g2", 7);
+    setup_env("g2", XV_DOMID);
     const char *bin = getenv("XL_VGPU");
     /* A configuration error: nothing is asked of xl. */
     const char *bad = write_cfg("g2", "\"type=GVTg_V5_4,shape=round\"");
@@ -87,19 +94,19 @@ static void test_create_failures(void **state)
     const char *argv[] = { bin, "create", cfg, NULL };
     const char *log = itest_log_path("xlvgpu_fail");
     int status;
-    struct sim *s = launch(log, argv, 7, NULL, &status);
+    struct sim *s = launch(log, argv, XV_DOMID, NULL, &status);
     assert_int_equal(WEXITSTATUS(status), 1);
-    assert_non_null(strstr(slurp(xl_log), "destroy 7\n"));
+    assert_non_null(strstr(slurp(xl_log), "destroy " XV_DOMS "\n"));
     assert_null(strstr(slurp(xl_log), "unpause"));
     assert_true(itest_log_contains(log, "xengvtd exited with status 2"));
-    assert_int_equal(daemon_pid(7), -1);
+    assert_int_equal(daemon_pid(XV_DOMID), -1);
     sim_stop(s);
 }
 
 static void test_save_restore(void **state)
 {
     (void)state;
-    setup_env("g3", 7);
+    setup_env("g3", XV_DOMID);
     const char *bin = getenv("XL_VGPU");
     const char *cfg = write_cfg_with("g3", "\"type=GVTg_V5_4,aperture=4,aperture_ram=1\"",
                                      "vga = \"none\"\nvideoram = 2\n");
@@ -107,7 +114,7 @@ static void test_save_restore(void **state)
      * config is, so it holds after the restore too. */
     const char *argv[] = { bin, "create", cfg, "on_crash=\"preserve\"", NULL };
     int status;
-    struct sim *s = launch(itest_log_path("xlvgpu_save_create"), argv, 7, NULL, &status);
+    struct sim *s = launch(itest_log_path("xlvgpu_save_create"), argv, XV_DOMID, NULL, &status);
     assert_int_equal(WEXITSTATUS(status), 0);
     /* The vGPU's RAM (8 MiB of GGTT, a 4 MiB aperture slice) budgeted as
      * video RAM, the guest's own RAM (memory - videoram) unchanged: xl
@@ -118,7 +125,7 @@ static void test_save_restore(void **state)
     assert_non_null(strstr(slurp(xl_log), want_create));
     itest_place_bars(s, false);
     sim_mmio_write(s, 0, BAR0_ADDR + 0x4f000, 4, 0xabc);
-    pid_t pid = daemon_pid(7);
+    pid_t pid = daemon_pid(XV_DOMID);
     char file[320], out[4096];
     snprintf(file, sizeof(file), "%s/g3.save", dir);
     const char *save[] = { bin, "save", "g3", file, NULL };
@@ -137,7 +144,7 @@ static void test_save_restore(void **state)
      * access in flight cannot suspend. */
     assert_int_equal(run(save, out, sizeof(out)), 0);
     char want[600];
-    snprintf(want, sizeof(want), "domid g3\nsave -p g3 %s/dom7.xlsave\ndestroy g3\n",
+    snprintf(want, sizeof(want), "domid g3\nsave -p g3 %s/dom" XV_DOMS ".xlsave\ndestroy g3\n",
              getenv("XENGVT_RUN_DIR"));
     assert_string_equal(slurp(xl_log), want);
     usleep(100 * 1000);
@@ -146,15 +153,15 @@ static void test_save_restore(void **state)
     sim_stop(s);
 
     /* Restored into another domain; the register the guest wrote is back. */
-    setenv("FAKE_XL_DOMID", "9", 1);
+    setenv("FAKE_XL_DOMID", XV_DOMS2, 1);
     const char *restore[] = { bin, "restore", file, NULL };
-    struct sim *d = launch(itest_log_path("xlvgpu_restore"), restore, 9, ram, &status);
+    struct sim *d = launch(itest_log_path("xlvgpu_restore"), restore, XV_DOMID2, ram, &status);
     assert_int_equal(WEXITSTATUS(status), 0);
     assert_non_null(strstr(slurp(xl_log), "restore -p -e "));
-    assert_non_null(strstr(slurp(xl_log), "unpause 9\n"));
+    assert_non_null(strstr(slurp(xl_log), "unpause " XV_DOMS2 "\n"));
     char mlog[320];
     snprintf(mlog, sizeof(mlog), "%s/xl-vgpu-g3.log", dir);
-    assert_true(itest_log_contains(mlog, "(domain 9, 1 vGPU; on_poweroff=destroy "
+    assert_true(itest_log_contains(mlog, "(domain " XV_DOMS2 ", 1 vGPU; on_poweroff=destroy "
                                          "on_reboot=restart on_crash=preserve"));
     assert_int_equal((uint32_t)sim_mmio_read(d, 0, BAR0_ADDR + 0x4f000, 4), 0xabc);
     const char *destroy[] = { bin, "destroy", "g3", NULL };
@@ -169,7 +176,7 @@ static void test_save_restore(void **state)
     unlink(xl_log);
     char bad_log[512];
     snprintf(bad_log, sizeof(bad_log), "%s", itest_log_path("xlvgpu_restore_bad"));
-    struct sim *x = launch(bad_log, restore, 9, ram, &status);
+    struct sim *x = launch(bad_log, restore, XV_DOMID2, ram, &status);
     assert_int_equal(WEXITSTATUS(status), 1);
     assert_true(itest_log_contains(bad_log, "refused: checksum mismatch"));
     assert_string_equal(slurp(xl_log), "");
@@ -181,12 +188,12 @@ static void test_save_restore(void **state)
 static void test_migrate_failure_keeps_the_guest(void **state)
 {
     (void)state;
-    setup_env("g4", 7);
+    setup_env("g4", XV_DOMID);
     const char *bin = getenv("XL_VGPU");
     const char *cfg = write_cfg("g4", "\"type=GVTg_V5_4\"");
     const char *argv[] = { bin, "create", cfg, NULL };
     int status;
-    struct sim *s = launch(itest_log_path("xlvgpu_mig_create"), argv, 7, NULL, &status);
+    struct sim *s = launch(itest_log_path("xlvgpu_mig_create"), argv, XV_DOMID, NULL, &status);
     assert_int_equal(WEXITSTATUS(status), 0);
     itest_place_bars(s, false);
     sim_mmio_write(s, 0, BAR0_ADDR + 0x4f000, 4, 0x4444);
@@ -201,7 +208,7 @@ static void test_migrate_failure_keeps_the_guest(void **state)
     struct guest_mem *ram = guest_mem_take(s);
     char mig_log[512];
     snprintf(mig_log, sizeof(mig_log), "%s", itest_log_path("xlvgpu_migrate"));
-    struct sim *d = launch(mig_log, mig, 7, ram, &status);
+    struct sim *d = launch(mig_log, mig, XV_DOMID, ram, &status);
     guest_mem_free(ram);
     assert_int_equal(WEXITSTATUS(status), 1); /* the migration failed ... */
     assert_true(itest_log_contains(mig_log, "restoring on far-away failed"));
@@ -224,12 +231,65 @@ static void test_migrate_failure_keeps_the_guest(void **state)
     sim_stop(s);
 }
 
+/* A save file is configuration root acts on: one whose config sets a key
+ * that runs a program (device_model_override) is refused before xl is
+ * asked anything; restored with the guest's config named by the admin,
+ * that config is the one xl restore and the guest's restarts get. */
+static void test_restore_refuses_foreign_config(void **state)
+{
+    (void)state;
+    setup_env("g5", XV_DOMID);
+    const char *bin = getenv("XL_VGPU");
+    const char *cfg = write_cfg_with("g5", "\"type=GVTg_V5_4\"",
+                                     "device_model_override = \"/bin/sh\"\n");
+    const char *argv[] = { bin, "create", cfg, NULL };
+    int status;
+    struct sim *s = launch(itest_log_path("xlvgpu_dmo_create"), argv, XV_DOMID, NULL, &status);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char file[320], out[4096];
+    snprintf(file, sizeof(file), "%s/g5.save", dir);
+    const char *save[] = { bin, "save", "g5", file, NULL };
+    assert_int_equal(run(save, out, sizeof(out)), 0);
+    struct guest_mem *ram = guest_mem_take(s);
+    sim_stop(s);
+
+    unlink(xl_log);
+    setenv("FAKE_XL_DOMID", XV_DOMS2, 1);
+    const char *restore[] = { bin, "restore", file, NULL };
+    char log[512];
+    snprintf(log, sizeof(log), "%s", itest_log_path("xlvgpu_dmo_restore"));
+    struct sim *x = launch(log, restore, XV_DOMID2, ram, &status);
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_true(itest_log_contains(log, "refused: its config sets device_model_override"));
+    assert_string_equal(slurp(xl_log), "");
+    sim_stop(x);
+
+    /* The admin names the guest's config: that one is used, the file's
+     * is not (xl restore is given it, so never the image's own either). */
+    const char *mine = write_cfg_with("g5", "\"type=GVTg_V5_4\"", "");
+    const char *with_cfg[] = { bin, "restore", mine, file, NULL };
+    struct sim *d = launch(itest_log_path("xlvgpu_dmo_restore2"), with_cfg, XV_DOMID2, ram,
+                           &status);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char want[600];
+    snprintf(want, sizeof(want), "restore -p -e %s/g5.cfg ", dir);
+    assert_non_null(strstr(slurp(xl_log), want));
+    char kept[320];
+    snprintf(kept, sizeof(kept), "%s/g5.cfg", dir);
+    assert_null(strstr(slurp(kept), "device_model_override"));
+    const char *destroy[] = { bin, "destroy", "g5", NULL };
+    assert_int_equal(run(destroy, out, sizeof(out)), 0);
+    sim_stop(d);
+    guest_mem_free(ram);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_list_destroy),
         cmocka_unit_test(test_create_failures),
         cmocka_unit_test(test_save_restore),
+        cmocka_unit_test(test_restore_refuses_foreign_config),
         cmocka_unit_test(test_migrate_failure_keeps_the_guest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

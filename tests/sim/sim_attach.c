@@ -30,6 +30,17 @@ __attribute__((constructor)) static void sim_attach(void)
 
 struct sim_shared *sim_xen(void) { return shared; }
 
+/* How the daemon's process stood when it exited. */
+__attribute__((destructor)) static void sim_detach(void)
+{
+    struct sim_shared *sh = shared;
+    if (!sh)
+        return;
+    sh->exit_euid = (int32_t)geteuid();
+    sh->exit_restricted = sh->toolcore_restricted;
+    __atomic_store_n(&sh->exit_seen, 1u, __ATOMIC_RELEASE);
+}
+
 void sim_domain_dies(void)
 {
     struct sim_shared *sh = shared;

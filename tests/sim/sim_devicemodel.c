@@ -1,5 +1,8 @@
 /* libxendevicemodel, simulated: the ioreq server, its ranges, interrupts. */
 #include "sim_xen.h"
+#include <errno.h>
+#include <sys/socket.h>
+#include <signal.h>
 
 #include <limits.h>
 #include <linux/futex.h>
@@ -65,8 +68,29 @@ static int check_server(xendevicemodel_handle *h, domid_t domid, ioservid_t id)
 
 /* The probe a test asks for (see sim_shared.h), once the daemon is
  * restricted: its own handles, another domain. */
+/* The call a test asked for, made as the daemon (its uid, its seccomp
+ * filter): what a compromised daemon would try against its neighbours. */
+static void probe_call(void)
+{
+    struct sim_shared *sh = sim_xen();
+    uint32_t call = __atomic_load_n(&sh->probe_call, __ATOMIC_ACQUIRE);
+    if (!call || sh->toolcore_restricted < 0)
+        return;
+    int rc = -1;
+    if (call == SIM_PROBE_KILL) {
+        rc = kill((pid_t)sh->probe_pid, sh->probe_sig);
+    } else if (call == SIM_PROBE_INET_SOCKET) {
+        rc = socket(AF_INET, SOCK_STREAM, 0);
+        if (rc >= 0)
+            close(rc);
+    }
+    sh->probe_result = rc < 0 ? errno : 0;
+    __atomic_store_n(&sh->probe_call, 0u, __ATOMIC_RELEASE);
+}
+
 static void probe_other_domain(void)
 {
+    probe_call();
     struct sim_shared *sh = sim_xen();
     if (!sh->probe_other_domain || sh->toolcore_restricted < 0 || !sim_last_dmod ||
         !sim_last_fmem)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #define SIM_SHM_MAGIC 0x58475653u /* "SVGX" */
-#define SIM_SHM_VERSION 3u
+#define SIM_SHM_VERSION 4u
 #define SIM_ENV_FD "XENGVT_SIM_FD"
 
 #define SIM_MAX_VCPUS 8
@@ -42,6 +42,8 @@
 #define SIM_POOL_HASH (1u << SIM_POOL_HASH_BITS)
 /* Xen's slack above an HVM guest's target (LIBXL_MAXMEM_CONSTANT, 1 MiB). */
 #define SIM_MAXMEM_SLACK_PAGES 256u
+
+enum sim_probe { SIM_PROBE_NONE = 0, SIM_PROBE_KILL = 1, SIM_PROBE_INET_SOCKET = 2 };
 
 enum sim_range_type { SIM_RANGE_PIO = 0, SIM_RANGE_MMIO = 1, SIM_RANGE_PCI = 2 };
 
@@ -92,6 +94,18 @@ struct sim_shared {
      * map another domain's memory, create a server for it. Errnos here. */
     uint32_t probe_other_domain;
     int32_t probe_map_errno, probe_create_errno;
+
+    /* Set by a test: once restricted, the daemon's process makes a call a
+     * compromised daemon would (SIM_PROBE_*), with probe_pid/probe_sig;
+     * its result (0 or errno) in probe_result, probe_call back to 0. The
+     * seccomp filter may end the process instead. */
+    uint32_t probe_call;
+    int32_t probe_pid, probe_sig, probe_result;
+    /* The daemon's process as it exited (the preload's destructor runs at
+     * exit()): its effective uid, and whether its handles were restricted
+     * by then. A file refused at set-up exits right after its check. */
+    uint32_t exit_seen;
+    int32_t exit_euid, exit_restricted;
 
     /* What restrict calls did (domid restricted to, or -1). */
     int32_t dm_restricted, fm_restricted, evt_restricted, toolcore_restricted;

@@ -78,12 +78,14 @@ static bool is_ready(struct sim *sim)
     for (uint32_t v = 0; v < sh->nr_vcpus; v++)
         if (!__atomic_load_n(&sh->vcpu_local_port[v], __ATOMIC_ACQUIRE))
             return false;
-    /* The daemon says it is serving once its set-up is complete. */
+    /* The daemon says it is serving once its set-up is complete; one
+     * restoring from a file says "restoring" before its sandbox (which
+     * cuts xenstore) and enables its server once the file is applied. */
     char key[96];
     snprintf(key, sizeof(key), "/local/domain/0/device-model/%u/xengvt/state",
              sh->domid);
     const char *state = sim_xs_read(sim, key);
-    return state && strcmp(state, "running") == 0;
+    return state && (strcmp(state, "running") == 0 || strcmp(state, "restoring") == 0);
 }
 
 /* In a child about to exec: the simulator's descriptors inherited, its

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "emp.h"
+#include "common/dmuser.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -64,6 +65,9 @@ int emp_open(struct emp *e, unsigned domid)
         log_error("EMP socket %s: %s", e->path, strerror(errno));
         return rc;
     }
+    struct dmuser u;
+    char err[256];
+    e->allowed_uid = dmuser_for_domain(domid, &u, err, sizeof(err)) == 0 ? u.uid : 0;
     log_info("EMP control socket %s", e->path);
     return 0;
 }
@@ -98,6 +102,18 @@ void emp_accept(struct emp *e)
     int fd = accept4(e->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
         return;
+    /* emu-manager and xenopsd run as root: whatever the socket's mode, no
+     * other local user (another guest's daemon included) gets to save,
+     * restore or abort this guest. */
+    struct ucred cred;
+    socklen_t clen = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || clen != sizeof(cred) ||
+        (cred.uid != 0 && cred.uid != e->allowed_uid)) {
+        log_warn("EMP: a client of uid %d refused (root or %u only)",
+                 clen == sizeof(cred) ? (int)cred.uid : -1, (unsigned)e->allowed_uid);
+        close(fd);
+        return;
+    }
     if (e->client_fd >= 0) {
         log_warn("EMP: a second client refused (one at a time)");
         say(fd, "{\"error\":\"busy: another client is connected\"}\n");

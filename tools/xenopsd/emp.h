@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "emp_json.h"
 
@@ -16,13 +17,16 @@
 
 struct emp {
     int listen_fd, client_fd;
+    uid_t allowed_uid;          /* besides root: the domain's daemons' uid */
     int pending_fd;             /* the last fd received, until taken */
     char dir[200], path[240];
     char buf[EMP_BUF];
     size_t len;
 };
 
-/* Creates the directory and listens. 0 or -errno (logged). */
+/* Creates the directory and listens. Only root and the domain's own
+ * daemon uid (common/dmuser.h) may talk to it, checked by SO_PEERCRED at
+ * accept. 0 or -errno (logged). */
 int emp_open(struct emp *e, unsigned domid);
 /* The listening socket is readable: accept (or refuse a second client). */
 void emp_accept(struct emp *e);

@@ -162,8 +162,7 @@ int fleet_control(struct xv_fleet *f, const char *cmd)
     snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
     for (unsigned i = 0; i < f->count; i++) {
         line[0] = 0;
-        if (launch_control(f->sock[i], req, line, sizeof(line), NULL, NULL) < 0 ||
-            !strstr(line, "\"ok\":true")) {
+        if (launch_control_ok(f->sock[i], req, line, sizeof(line), NULL, NULL) < 0) {
             log_error("vGPU %u would not %s: %s", i, cmd, line[0] ? line : "no answer");
             rc = -1;
         }
@@ -178,8 +177,8 @@ int fleet_save(struct xv_fleet *f, struct savefile *sf)
         char line[1024] = "";
         uint8_t *blob = NULL;
         size_t len = 0;
-        if (launch_control(f->sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blob, &len) <
-                0 || !strstr(line, "\"ok\":true") || !blob) {
+        if (launch_control_ok(f->sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blob,
+                              &len) < 0 || !blob) {
             log_error("vGPU %u would not save its state: %s", i, line[0] ? line : "no answer");
             free(blob);
             fleet_save_free(sf);

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "launch.h"
+#include "reply.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,8 +149,9 @@ int launch_wait_ready(pid_t pid, const char *sock, int timeout_ms, int *status)
             return -ESRCH;
         }
         char line[512];
-        if (launch_control(sock, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL) == 0 &&
-            strstr(line, "\"ok\":true"))
+        struct daemon_reply reply;
+        if (launch_control_bounded(sock, "{\"cmd\":\"status\"}", 2000, 0, line, sizeof(line),
+                                   &reply, NULL, NULL) == 0 && reply.ok)
             return 0;
         if (now_ms() > deadline)
             return -ETIMEDOUT;
@@ -172,23 +174,6 @@ void launch_stop(pid_t pid, int timeout_ms)
     }
 }
 
-static int read_line(int fd, char *buf, size_t cap)
-{
-    size_t n = 0;
-    for (;;) {
-        char ch;
-        ssize_t r = read(fd, &ch, 1);
-        if (r <= 0)
-            return -EPIPE;
-        if (ch == '\n')
-            break;
-        if (n + 1 < cap)
-            buf[n++] = ch;
-    }
-    buf[n] = 0;
-    return 0;
-}
-
 int launch_control(const char *sock, const char *request, char *line, size_t cap,
                    uint8_t **payload, size_t *payload_len)
 {
@@ -198,6 +183,22 @@ int launch_control(const char *sock, const char *request, char *line, size_t cap
 int launch_control_within(const char *sock, const char *request, int timeout_ms, char *line,
                           size_t cap, uint8_t **payload, size_t *payload_len)
 {
+    struct daemon_reply reply;
+    return launch_control_bounded(sock, request, timeout_ms, LAUNCH_PAYLOAD_MAX, line, cap,
+                                  &reply, payload, payload_len);
+}
+
+int launch_control_bounded(const char *sock, const char *request, int timeout_ms,
+                           size_t max_payload, char *line, size_t cap,
+                           struct daemon_reply *reply, uint8_t **payload, size_t *payload_len)
+{
+    uint64_t deadline = reply_now_ms() + (uint64_t)timeout_ms;
+    line[0] = 0;
+    memset(reply, 0, sizeof(*reply));
+    if (payload) {
+        *payload = NULL;
+        *payload_len = 0;
+    }
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     if (strlen(sock) >= sizeof(addr.sun_path))
         return -ENAMETOOLONG;
@@ -205,42 +206,45 @@ int launch_control_within(const char *sock, const char *request, int timeout_ms,
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
+    /* A daemon that does not read blocks our write at most this long. */
     struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     int rc = 0;
     size_t len = strlen(request);
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
         rc = -errno;
-    else if (write(fd, request, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
-             read_line(fd, line, cap) < 0)
+    else if (write(fd, request, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
         rc = -EPIPE;
-    if (rc == 0 && payload) {
-        const char *b = strstr(line, "\"bytes\":");
-        size_t n = b ? strtoull(b + 8, NULL, 10) : 0;
-        *payload = NULL;
-        *payload_len = 0;
-        if (n && n < (1u << 30)) {
-            uint8_t *p = malloc(n);
-            size_t got = 0;
-            while (p && got < n) {
-                ssize_t r = read(fd, p + got, n - got);
-                if (r <= 0)
-                    break;
-                got += (size_t)r;
-            }
-            if (!p || got != n) {
-                free(p);
-                rc = -EPIPE;
-            } else {
-                *payload = p;
-                *payload_len = n;
-            }
-        }
-    }
+    else
+        rc = reply_read(fd, deadline, line, cap, max_payload, reply, payload, payload_len);
     close(fd);
+    /* The line may end up in messages: no terminal escapes from it. */
+    for (char *c = line; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     return rc;
 }
 
+int launch_control_ok(const char *sock, const char *request, char *line, size_t cap,
+                      uint8_t **payload, size_t *payload_len)
+{
+    struct daemon_reply reply;
+    int rc = launch_control_bounded(sock, request, 60000, LAUNCH_PAYLOAD_MAX, line, cap, &reply,
+                                    payload, payload_len);
+    if (rc == 0 && !reply.ok) {
+        if (payload) {
+            free(*payload);
+            *payload = NULL;
+            *payload_len = 0;
+        }
+        rc = -EPROTO;
+    }
+    return rc;
+}
+
+/* The last line of a daemon's log for our messages (the admin's terminal,
+ * syslog): the daemon writes that file, so control characters (terminal
+ * escapes, fake line breaks) are shown as '?'. */
 void launch_log_tail(const char *log_path, char *out, size_t cap)
 {
     out[0] = 0;
@@ -253,4 +257,7 @@ void launch_log_tail(const char *log_path, char *out, size_t cap)
             snprintf(out, cap, "%s", line);
     fclose(f);
     out[strcspn(out, "\n")] = 0;
+    for (char *c = out; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
 }

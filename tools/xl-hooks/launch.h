@@ -39,12 +39,29 @@ bool launch_alive(pid_t pid);
 int launch_control(const char *sock, const char *request, char *line, size_t cap,
                    uint8_t **payload, size_t *payload_len);
 
-/* The same, waiting at most timeout_ms for each read (launch_control
- * waits 60 s: a save can take that long; a supervisor cannot). */
+/* The same, within timeout_ms in all (launch_control: 60 s, a save can
+ * take that long; a supervisor cannot wait so). */
 int launch_control_within(const char *sock, const char *request, int timeout_ms, char *line,
                           size_t cap, uint8_t **payload, size_t *payload_len);
 
-/* The last line of a daemon's log, for error messages. */
+/* Larger payloads are refused (a --restore file is at most 64 MiB). */
+#define LAUNCH_PAYLOAD_MAX (64u << 20)
+
+/* The same with the answer parsed (reply.h) and the payload at most
+ * max_payload bytes: the daemon may be the guest's, nothing it says is
+ * taken on trust. 0 or -errno. */
+struct daemon_reply;
+int launch_control_bounded(const char *sock, const char *request, int timeout_ms,
+                           size_t max_payload, char *line, size_t cap,
+                           struct daemon_reply *reply, uint8_t **payload, size_t *payload_len);
+
+/* launch_control, and -EPROTO (no payload kept) unless the answer says
+ * "ok":true at its top level. */
+int launch_control_ok(const char *sock, const char *request, char *line, size_t cap,
+                      uint8_t **payload, size_t *payload_len);
+
+/* The last line of a daemon's log, for error messages; control
+ * characters shown as '?'. */
 void launch_log_tail(const char *log_path, char *out, size_t cap);
 
 #endif

@@ -67,6 +67,11 @@ const char *daemon_death_name(enum daemon_death_policy p);
  * died): the guest is treated as crashed instead. */
 #define CHECKPOINT_INTERVAL_MS 2000
 #define CHECKPOINT_MAX_AGE_MS 10000
+/* What one checkpoint may take: its whole answer within this time, at
+ * most this many bytes (the largest vGPU state, a trapped GGTT full and
+ * every register page touched, is under 8 MiB). */
+#define CHECKPOINT_TIMEOUT_MS 2000
+#define CHECKPOINT_MAX_BYTES (16u << 20)
 /* A daemon restarted this many times within the window dies for good:
  * the guest is treated as crashed. */
 #define DAEMON_RESTARTS_MAX 3

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "monitor.h"
 #include "launch.h"
+#include "reply.h"
 #include "served.h"
 #include "xvlog.h"
 
@@ -403,15 +404,19 @@ static void take_checkpoints(struct monitor *m)
         char line[512];
         uint8_t *blob = NULL;
         size_t len = 0;
-        /* A daemon that does not answer within 2 s is stuck: its
-         * checkpoint ages, and if it dies it is not restarted from one. */
-        if (launch_control_within(m->sv.sock[i], "{\"cmd\":\"checkpoint\"}", 2000, line,
-                                  sizeof(line), &blob, &len) < 0 ||
-            !strstr(line, "\"ok\":true") || !blob) {
+        struct daemon_reply reply;
+        /* A daemon that does not answer within 2 s in all is stuck (or
+         * hostile: it may be its guest's): its checkpoint ages, and if it
+         * dies it is not restarted from one. No answer can hold the
+         * supervisor longer, nor make it keep more than a checkpoint can
+         * be. */
+        if (launch_control_bounded(m->sv.sock[i], "{\"cmd\":\"checkpoint\"}",
+                                   CHECKPOINT_TIMEOUT_MS, CHECKPOINT_MAX_BYTES, line,
+                                   sizeof(line), &reply, &blob, &len) < 0 ||
+            !reply.ok || !blob || !reply.has_server) {
             free(blob);
             continue; /* a dying daemon: its death comes next */
         }
-        const char *id = strstr(line, "\"ioreq_server\":");
         char path[200], tmp[210];
         served_checkpoint_path(m->a->domid, i, path, sizeof(path));
         snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -419,9 +424,9 @@ static void take_checkpoints(struct monitor *m)
         bool ok = fd >= 0 && write(fd, blob, len) == (ssize_t)len;
         if (fd >= 0 && close(fd) != 0)
             ok = false;
-        if (ok && id && rename(tmp, path) == 0) {
+        if (ok && rename(tmp, path) == 0) {
             m->checkpoint_ms[i] = now_ms();
-            m->server_id[i] = atoi(id + 15);
+            m->server_id[i] = reply.server_id;
         } else {
             unlink(tmp);
         }

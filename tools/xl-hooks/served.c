@@ -2,6 +2,7 @@
 #include "served.h"
 #include "launch.h"
 #include "xvlog.h"
+#include "common/dmuser.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -107,6 +108,21 @@ void served_remove(long domid)
     record_path(domid, path, sizeof(path));
     unlink(path);
     served_forget_xenstore(domid);
+    /* Whatever still runs as the domain's uid goes with it, as libxl
+     * reaps a device model's: the next guest to get this domid gets this
+     * uid too, and must not find a process of the old one (a daemon's
+     * child, one that escaped its supervisor). */
+    struct dmuser u;
+    char err[256];
+    if (dmuser_for_domain((uint32_t)domid, &u, err, sizeof(err)) == 0 && u.per_domain) {
+        int rc = dmuser_reap(&u);
+        if (rc < 0)
+            xv_say("warning: processes of %s (uid %u) may remain: %s", u.name, (unsigned)u.uid,
+                   strerror(-rc));
+    }
+    /* The daemons' empty chroot (xengvtd makes it at its fixed place). */
+    snprintf(path, sizeof(path), "/run/xengvt/root-dom%ld", domid);
+    rmdir(path);
 }
 
 void served_stop_all(struct served *sv)
@@ -240,8 +256,7 @@ int served_control_all(struct served *sv, const char *cmd)
     int rc = 0;
     snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
     for (unsigned i = 0; i < sv->count; i++)
-        if (launch_control(sv->sock[i], req, line, sizeof(line), NULL, NULL) < 0 ||
-            !strstr(line, "\"ok\":true")) {
+        if (launch_control_ok(sv->sock[i], req, line, sizeof(line), NULL, NULL) < 0) {
             xv_say("vGPU %u would not %s: %s", i, cmd, line);
             rc = -1;
         }

@@ -4,6 +4,7 @@
  * never left without its domain, nor a domain without its daemons. */
 #include "config.h"
 #include "launch.h"
+#include "cfg_keys.h"
 #include "monitor.h"
 #include "served.h"
 #include "xvlog.h"
@@ -51,7 +52,7 @@ static void usage(FILE *out)
 "  screenshot DOM FILE the first vGPU's screen as PNG\n"
 "  save DOM FILE       quiesce the vGPUs, xl save -p, each vGPU's state and the\n"
 "                      guest's config, all in FILE; then the guest is destroyed\n"
-"  restore FILE        xl restore -p -e, a supervisor and daemons from the\n"
+"  restore [CONFIG] FILE  xl restore -p -e, a supervisor and daemons from the\n"
 "                      saved state, unpause; FILE '-' reads standard input\n"
 "  migrate DOM HOST    save (keeping the guest here, paused), restore on HOST\n"
 "                      over ssh, then destroy it here; if the far side fails\n"
@@ -446,8 +447,8 @@ static int cmd_screenshot(const char *dom, const char *file)
     char line[4096];
     uint8_t *png = NULL;
     size_t len = 0;
-    if (launch_control(sv.sock[0], "{\"cmd\":\"screenshot\"}", line, sizeof(line), &png,
-                       &len) < 0 || !strstr(line, "\"ok\":true") || !png) {
+    if (launch_control_ok(sv.sock[0], "{\"cmd\":\"screenshot\"}", line, sizeof(line), &png,
+                          &len) < 0 || !png) {
         say("the daemon gave no screenshot: %s", line);
         free(png);
         return XV_FAILED;
@@ -529,8 +530,8 @@ static int save_to_fd(const char *dom, int out_fd, enum after_save after, long *
     for (unsigned i = 0; i < sv.count && rc == XV_OK; i++) {
         char line[1024];
         size_t len = 0;
-        if (launch_control(sv.sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blobs[i],
-                           &len) < 0 || !strstr(line, "\"ok\":true") || !blobs[i]) {
+        if (launch_control_ok(sv.sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blobs[i],
+                              &len) < 0 || !blobs[i]) {
             say("vGPU %u would not save its state: %s", i, line);
             rc = XV_FAILED;
             break;
@@ -607,7 +608,7 @@ static int cmd_save(const char *dom, const char *file)
     return rc;
 }
 
-static int restore_from_fd(int in_fd, const char *what)
+static int restore_from_fd(int in_fd, const char *what, const char *admin_cfg)
 {
     char xl_image[200];
     snprintf(xl_image, sizeof(xl_image), "%s/restore-%d.xlsave", launch_run_dir(), (int)getpid());
@@ -667,45 +668,98 @@ static int restore_from_fd(int in_fd, const char *what)
         say("%s: refused: no vGPU in it", what);
         rc = XV_FAILED;
     }
-    /* The guest's config, kept for its restarts as at create; a save file
-     * without one (an older xl-vgpu) gives a guest that cannot restart. */
+    /* The guest's config: root's xl restore and the supervisor's xl
+     * create act on it, so the file's is taken only if it sets nothing
+     * but the allowed keys (cfg_keys.h); otherwise the admin names it.
+     * Either way xl restore is given it, and never uses the image's own. */
     struct monitor_args *ma = calloc(1, sizeof(*ma));
     if (!ma)
         rc = XV_FAILED;
     const struct savefile_section *cfg_sec = savefile_find(&sf, "cfg");
-    if (rc == XV_OK && cfg_sec) {
-        char err[VGPU_CFG_ERR_MAX];
-        if (vgpu_cfg_parse("the saved config", (const char *)cfg_sec->data, (size_t)cfg_sec->len,
-                           &ma->cfg, err, sizeof(err)) < 0 ||
-            strcmp(ma->cfg.name, guest) != 0) {
-            say("%s: the saved config is not usable (%s): the guest will not restart", what,
-                err);
-            guest_actions_default(&ma->cfg.actions);
-        } else if (keep_config(&ma->cfg, (const char *)cfg_sec->data, (size_t)cfg_sec->len,
-                               ma) == 0) {
-            const struct savefile_section *cr = savefile_find(&sf, "create");
-            char line[256];
-            size_t at = 0;
-            while (cr && at < cr->len) {
-                size_t n = 0;
-                while (at + n < cr->len && cr->data[at + n] != '\n')
-                    n++;
-                if (n > 0 && n < sizeof(line)) {
-                    memcpy(line, cr->data + at, n);
-                    line[n] = 0;
-                    monitor_arg(ma, line);
-                    /* The guest was created with these: its actions too. */
-                    action_override(line, &ma->cfg.actions);
-                }
-                at += n + 1;
-            }
-            keep_create_args(ma);
+    char *admin_text = NULL;
+    size_t admin_len = 0;
+    if (rc == XV_OK && admin_cfg &&
+        read_whole(admin_cfg, &admin_text, &admin_len) < 0) {
+        say("%s: %s", admin_cfg, strerror(errno));
+        rc = XV_FAILED;
+    }
+    const char *cfg_text = admin_text ? admin_text : cfg_sec ? (const char *)cfg_sec->data : NULL;
+    size_t cfg_len = admin_text ? admin_len : cfg_sec ? (size_t)cfg_sec->len : 0;
+    if (rc == XV_OK && !cfg_text) {
+        say("%s: refused: it carries no config: restore it with the guest's (xl-vgpu restore "
+            "CONFIG FILE)", what);
+        rc = XV_FAILED;
+    }
+    if (rc == XV_OK && !admin_text) {
+        char bad[64];
+        int krc = cfg_keys_check(cfg_text, cfg_len, bad, sizeof(bad));
+        if (krc < 0) {
+            say("%s: refused: its config %s%s%s, which a save file may not: restore it with "
+                "the guest's config (xl-vgpu restore CONFIG FILE)", what,
+                krc == -EPERM ? "sets " : "cannot be read whole",
+                krc == -EPERM ? bad : "", "");
+            rc = XV_FAILED;
         }
-    } else if (ma) {
-        guest_actions_default(&ma->cfg.actions);
+        const struct savefile_section *cr = savefile_find(&sf, "create");
+        for (size_t at = 0; rc == XV_OK && cr && at < cr->len;) {
+            size_t n = 0;
+            while (at + n < cr->len && cr->data[at + n] != '\n')
+                n++;
+            char line[256];
+            if (n >= sizeof(line) || (n > 0 && (memcpy(line, cr->data + at, n), line[n] = 0,
+                                                !cfg_override_allowed(line)))) {
+                say("%s: refused: it re-creates the guest with an option a save file may "
+                    "not set: restore it with the guest's config (xl-vgpu restore CONFIG "
+                    "FILE)", what);
+                rc = XV_FAILED;
+            }
+            at += n + 1;
+        }
+    }
+    char err[VGPU_CFG_ERR_MAX] = "";
+    if (rc == XV_OK && (vgpu_cfg_parse(admin_cfg ? admin_cfg : "the saved config", cfg_text,
+                                       cfg_len, &ma->cfg, err, sizeof(err)) < 0 ||
+                        strcmp(ma->cfg.name, guest) != 0)) {
+        say("%s: refused: the config is not this guest's (%s)", what,
+            err[0] ? err : "another name");
+        rc = XV_FAILED;
+    }
+    if (rc == XV_OK && keep_config(&ma->cfg, cfg_text, cfg_len, ma) < 0) {
+        say("%s: cannot keep the guest's config in %s", what, launch_run_dir());
+        rc = XV_FAILED;
     }
     if (rc == XV_OK) {
-        const char *args[] = { "restore", "-p", "-e", xl_image, NULL };
+        /* With the admin's config, the file's create options it may set
+         * still apply (actions, extra); the others are dropped. */
+        const struct savefile_section *cr = savefile_find(&sf, "create");
+        size_t at = 0;
+        while (cr && at < cr->len) {
+            size_t n = 0;
+            while (at + n < cr->len && cr->data[at + n] != '\n')
+                n++;
+            char line[256];
+            if (n > 0 && n < sizeof(line)) {
+                memcpy(line, cr->data + at, n);
+                line[n] = 0;
+                if (!cfg_override_allowed(line)) {
+                    say("%s: not taken from the save file: %.40s", what, line);
+                    at += n + 1;
+                    continue;
+                }
+                monitor_arg(ma, line);
+                /* The guest was created with these: its actions too. */
+                action_override(line, &ma->cfg.actions);
+            }
+            at += n + 1;
+        }
+    }
+    if (rc == XV_OK)
+        keep_create_args(ma);
+    free(admin_text);
+    char kept_cfg[300];
+    guest_file(guest, "cfg", kept_cfg, sizeof(kept_cfg));
+    if (rc == XV_OK) {
+        const char *args[] = { "restore", "-p", "-e", kept_cfg, xl_image, NULL };
         if (launch_xl(NULL, 0, args) != 0) {
             say("xl restore failed");
             rc = XV_FAILED;
@@ -741,16 +795,16 @@ static int restore_from_fd(int in_fd, const char *what)
     return rc;
 }
 
-static int cmd_restore(const char *file)
+static int cmd_restore(const char *admin_cfg, const char *file)
 {
     if (strcmp(file, "-") == 0)
-        return restore_from_fd(0, "standard input");
+        return restore_from_fd(0, "standard input", admin_cfg);
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         say("%s: %s", file, strerror(errno));
         return XV_FAILED;
     }
-    int rc = restore_from_fd(fd, file);
+    int rc = restore_from_fd(fd, file, admin_cfg);
     close(fd);
     return rc;
 }
@@ -829,8 +883,8 @@ int main(int argc, char **argv)
         return cmd_screenshot(argv[2], argv[3]);
     if (strcmp(cmd, "save") == 0 && n == 2)
         return cmd_save(argv[2], argv[3]);
-    if (strcmp(cmd, "restore") == 0 && n == 1)
-        return cmd_restore(argv[2]);
+    if (strcmp(cmd, "restore") == 0 && (n == 1 || n == 2))
+        return cmd_restore(n == 2 ? argv[2] : NULL, argv[argc - 1]);
     if (strcmp(cmd, "migrate") == 0 && n == 2)
         return cmd_migrate(argv[2], argv[3]);
     say("unknown command or wrong arguments: %s (see --help)", cmd);
