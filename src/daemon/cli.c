@@ -2,6 +2,7 @@
  * socket. */
 #include "config.h"
 #include "daemon/options.h"
+#include "daemon/top.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -32,6 +33,9 @@ static void usage(FILE *out)
 "                     (for xengvtd --restore); it stays paused until resume\n"
 "  pause              quiesce the vGPU (no vblanks, no command execution)\n"
 "  resume             undo pause or save\n"
+"  top [--json] [--interval SEC] [--count N] [--run-dir DIR]\n"
+"                     live rates (traps, engines, vblanks, flips, aperture,\n"
+"                     CPU), each second; all daemons without --domid/--socket\n"
 "\n"
 "Options:\n"
 "  -d, --domid N      the guest (socket " XENGVT_RUN_DIR "/domN.sock)\n"
@@ -84,6 +88,8 @@ int main(int argc, char **argv)
             return CLI_USAGE;
         }
     }
+    if (optind < argc && strcmp(argv[optind], "top") == 0)
+        return cli_top(path[0] ? path : NULL, argc - optind, argv + optind);
     if (!path[0] || optind >= argc) {
         usage(stderr);
         return CLI_USAGE;

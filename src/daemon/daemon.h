@@ -47,6 +47,10 @@ struct daemon {
     size_t restore_len;
     struct live_state live;   /* --live-state: where the registers live */
     struct live_inherited inherited; /* a dead predecessor's, until followed */
+    uint64_t capture_ns;      /* time spent capturing frames */
+    void *png;                /* the last screenshot, of frame png_seq */
+    size_t png_len;
+    uint64_t png_seq;
 };
 
 /* Writes `data` to `path` through a temporary file in the same directory
@@ -69,8 +73,11 @@ int daemon_vgpu_build(struct daemon *d, const struct vgpu_config *vc);
 
 /* NULL-name terminated. */
 extern const struct control_command daemon_commands[];
+/* What the commands keep between calls (the last screenshot). */
+void daemon_commands_release(struct daemon *d);
 
 /* The host views' frame source (VNC, KMS). */
-int daemon_capture_frame(void *opaque, uint32_t **pixels, unsigned *width, unsigned *height);
+struct host_frame;
+int daemon_capture_frame(void *opaque, struct host_frame *f);
 
 #endif

@@ -315,6 +315,7 @@ static void teardown(struct daemon *d)
         xendevicemodel_close(d->dmod);
     evt_loop_free(d->loop);
     free(d->restore_blob);
+    daemon_commands_release(d);
     free(d->inherited.buf);
     live_state_close(&d->live); /* after the vGPU: its registers live there */
 }

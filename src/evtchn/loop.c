@@ -24,6 +24,9 @@ struct evt_timer {
     int fd;
     bool armed;
     bool periodic;
+    bool fd_armed;    /* the timerfd is set (not a "soon" one) */
+    bool soon;        /* armed by evt_timer_arm_soon */
+    uint64_t soon_at; /* the loop's soon_round when it was */
     evt_timer_cb cb;
     void *opaque;
     uint64_t deadline_ns, period_ns; /* manual time only */
@@ -42,6 +45,8 @@ struct evt_loop {
     struct evt_timer *timers;
     bool manual_time;  /* timers fire only through evt_loop_advance */
     uint64_t now_ns;   /* the manual clock */
+    unsigned soon_armed;  /* timers armed "soon" */
+    uint64_t soon_round;  /* rounds that fired "soon" timers */
 };
 
 int evt_loop_new(struct evt_loop **out)
@@ -163,7 +168,7 @@ static void timer_ready(void *opaque, uint32_t events)
     if (read(t->fd, &expirations, sizeof(expirations)) != sizeof(expirations))
         return; /* disarmed between the wake-up and now */
     if (!t->periodic)
-        t->armed = false; /* a one-shot has fired: the callback may re-arm it */
+        t->armed = t->fd_armed = false; /* a one-shot has fired: the callback may re-arm it */
     t->cb(t->opaque, expirations);
 }
 
@@ -200,8 +205,17 @@ static struct timespec ns_to_ts(uint64_t ns)
                               .tv_nsec = (long)(ns % 1000000000ull) };
 }
 
+static void soon_clear(struct evt_timer *t)
+{
+    if (t->soon) {
+        t->soon = false;
+        t->loop->soon_armed--;
+    }
+}
+
 int evt_timer_arm(struct evt_timer *t, uint64_t first_ns, uint64_t period_ns)
 {
+    soon_clear(t);
     if (t->loop->manual_time) {
         t->armed = first_ns != 0;
         t->periodic = period_ns != 0;
@@ -209,13 +223,54 @@ int evt_timer_arm(struct evt_timer *t, uint64_t first_ns, uint64_t period_ns)
         t->period_ns = period_ns;
         return 0;
     }
+    if (first_ns == 0 && !t->fd_armed) {
+        t->armed = false; /* nothing to stop in the kernel */
+        return 0;
+    }
     struct itimerspec its = { .it_value = ns_to_ts(first_ns),
                               .it_interval = ns_to_ts(period_ns) };
     if (timerfd_settime(t->fd, 0, &its, NULL) < 0)
         return -errno;
     t->armed = first_ns != 0;
+    t->fd_armed = t->armed;
     t->periodic = period_ns != 0;
     return 0;
+}
+
+void evt_timer_arm_soon(struct evt_timer *t)
+{
+    if (t->armed && !t->soon)
+        evt_timer_disarm(t); /* a pending timerfd expiry would fire it twice */
+    if (t->loop->manual_time) {
+        t->armed = true;
+        t->periodic = false;
+        t->deadline_ns = t->loop->now_ns;
+        return;
+    }
+    if (!t->soon) {
+        t->soon = true;
+        t->loop->soon_armed++;
+        t->soon_at = t->loop->soon_round;
+    }
+    t->armed = true;
+    t->periodic = false;
+}
+
+/* Fires the timers armed "soon" before this round began (one re-armed by
+ * its own callback waits for the next round: the loop polls between). */
+static void fire_soon(struct evt_loop *loop)
+{
+    uint64_t round = ++loop->soon_round;
+    struct evt_timer *t;
+again:
+    for (t = loop->timers; t && !loop->stopping; t = t->next) {
+        if (t->soon && t->soon_at < round) {
+            soon_clear(t);
+            t->armed = false;
+            t->cb(t->opaque, 1);
+            goto again; /* the callback may have freed or armed timers */
+        }
+    }
 }
 
 void evt_timer_disarm(struct evt_timer *t)
@@ -229,6 +284,7 @@ void evt_timer_free(struct evt_timer *t)
 {
     if (!t)
         return;
+    soon_clear(t);
     for (struct evt_timer **p = &t->loop->timers; *p; p = &(*p)->next) {
         if (*p == t) {
             *p = t->next;
@@ -243,7 +299,7 @@ void evt_timer_free(struct evt_timer *t)
 int evt_loop_run_once(struct evt_loop *loop, int timeout_ms)
 {
     struct epoll_event events[16];
-    int n = epoll_wait(loop->epfd, events, 16, timeout_ms);
+    int n = epoll_wait(loop->epfd, events, 16, loop->soon_armed ? 0 : timeout_ms);
     if (n < 0) {
         if (errno == EINTR)
             return 0;
@@ -257,6 +313,8 @@ int evt_loop_run_once(struct evt_loop *loop, int timeout_ms)
     }
     free_watch_list(loop->retired);
     loop->retired = NULL;
+    if (loop->soon_armed && !loop->stopping)
+        fire_soon(loop);
     return n;
 }
 
@@ -295,7 +353,8 @@ void evt_loop_set_manual_time(struct evt_loop *loop)
     loop->now_ns = 0;
     for (struct evt_timer *t = loop->timers; t; t = t->next) {
         timerfd_settime(t->fd, 0, &off, NULL);
-        t->armed = false;
+        soon_clear(t);
+        t->armed = t->fd_armed = false;
     }
 }
 

@@ -34,6 +34,11 @@ int evt_timer_new(struct evt_loop *loop, evt_timer_cb cb, void *opaque,
                   struct evt_timer **out);
 /* period_ns 0: one-shot after first_ns. first_ns 0 disarms. */
 int evt_timer_arm(struct evt_timer *t, uint64_t first_ns, uint64_t period_ns);
+/* One-shot "as soon as the events already waiting are served": the next
+ * round polls instead of blocking and fires it after its callbacks. No
+ * timerfd (no syscall to arm it, no timer slack): for work done in slices
+ * between ioreqs. Under manual time, a one-shot due now. */
+void evt_timer_arm_soon(struct evt_timer *t);
 void evt_timer_disarm(struct evt_timer *t);
 bool evt_timer_armed(const struct evt_timer *t);
 void evt_timer_free(struct evt_timer *t);

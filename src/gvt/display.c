@@ -1,8 +1,16 @@
 /* Pipe A's transcoder, its vblank and page flips. While TRANSCONF_A is
- * enabled a timer at the mode's refresh rate counts frames, latches a
- * pending flip of the primary plane (PLANE_SURF -> PLANE_SURFLIVE) and
- * raises the vblank and flip-done events. No timer runs while the pipe is
- * off. */
+ * enabled frames go by at the mode's refresh rate from an epoch: a timer
+ * at that rate counts them, latches a pending flip of the primary plane
+ * (PLANE_SURF -> PLANE_SURFLIVE) and raises the vblank and flip-done
+ * events.
+ *
+ * The timer runs only while the guest can see a vblank: a flip waits for
+ * one, or pipe A's IMR lets the vblank or flip-done event through (masked
+ * events leave no trace in IIR). Otherwise -- i915 masks the vblank when
+ * no one has waited for one for a while, so an idle desktop is this case
+ * -- the frame counter catches up with the clock when read, and the daemon
+ * is not woken 60 times a second for nothing. No timer runs while the pipe
+ * is off. */
 #include "config.h"
 #include "gvt/vgpu_priv.h"
 #include "evtchn/loop.h"
@@ -69,6 +77,64 @@ static uint32_t pipedsl_read(struct vgpu *v, uint32_t off, uint32_t stored)
     return (vblank_start + line + vtotal - 1) % vtotal & PIPEDSL_LINE_MASK;
 }
 
+#define PIPE_IMR_A (0x44400u + 0x4u)
+
+static bool vblank_watched(const struct vgpu *v)
+{
+    return v->flip_pending ||
+           (~vreg(&v->regs, PIPE_IMR_A) & (GEN8_PIPE_VBLANK | GEN9_PIPE_PLANE1_FLIP_DONE));
+}
+
+/* PIPE_FRMCOUNT_A takes the frames that went by unwatched (no timer). */
+static void frames_catch_up(struct vgpu *v)
+{
+    if (!v->vblank_timer || !v->frames_running || !v->refresh_hz || v->paused ||
+        evt_timer_armed(v->vblank_timer))
+        return;
+    uint64_t period = 1000000000ull / v->refresh_hz;
+    uint64_t now = evt_loop_now_ns(v->loop);
+    uint64_t due = now > v->frame_epoch_ns ? (now - v->frame_epoch_ns) / period : 0;
+    if (due > v->frames_counted) {
+        vreg_set(&v->regs, PIPE_FRMCOUNT_A,
+                 vreg(&v->regs, PIPE_FRMCOUNT_A) + (uint32_t)(due - v->frames_counted));
+        v->frames_counted = due;
+    }
+}
+
+/* The timer on while a vblank can be seen, aligned to the epoch's frames;
+ * off otherwise. */
+static void vblank_timer_update(struct vgpu *v)
+{
+    if (!v->vblank_timer)
+        return; /* not set up yet */
+    bool want = v->frames_running && v->refresh_hz && !v->paused && vblank_watched(v);
+    bool armed = evt_timer_armed(v->vblank_timer);
+    if (want == armed)
+        return;
+    if (!want) {
+        evt_timer_disarm(v->vblank_timer);
+        return;
+    }
+    frames_catch_up(v);
+    uint64_t period = 1000000000ull / v->refresh_hz;
+    uint64_t now = evt_loop_now_ns(v->loop);
+    uint64_t into = now > v->frame_epoch_ns ? (now - v->frame_epoch_ns) % period : 0;
+    evt_timer_arm(v->vblank_timer, period - into, period);
+}
+
+void gvt_display_watch(struct vgpu *v)
+{
+    vblank_timer_update(v);
+}
+
+static uint32_t frmcount_read(struct vgpu *v, uint32_t off, uint32_t stored)
+{
+    (void)off;
+    (void)stored;
+    frames_catch_up(v);
+    return vreg(&v->regs, PIPE_FRMCOUNT_A);
+}
+
 static void latch_flip(struct vgpu *v)
 {
     vreg_set(&v->regs, PLANE_SURFLIVE_1_A, vreg(&v->regs, PLANE_SURF_1_A));
@@ -84,6 +150,7 @@ static void vblank_tick(void *opaque, uint64_t expirations)
      * one event: the guest sees a single pending vblank either way. */
     vreg_set(&v->regs, PIPE_FRMCOUNT_A,
              vreg(&v->regs, PIPE_FRMCOUNT_A) + (uint32_t)expirations);
+    v->frames_counted += expirations;
     v->stats.vblanks += expirations;
     /* No aperture sync here: what the guest drew through the aperture is
      * only seen by a capture, which syncs itself. At 60 Hz, Xen's harvest
@@ -93,6 +160,7 @@ static void vblank_tick(void *opaque, uint64_t expirations)
         gvt_irq_raise(v, IRQ_PIPE_A, GEN9_PIPE_PLANE1_FLIP_DONE);
     }
     gvt_irq_raise(v, IRQ_PIPE_A, GEN8_PIPE_VBLANK);
+    vblank_timer_update(v); /* nobody watching any more: stop */
 }
 
 static void apply_transconf(struct vgpu *v)
@@ -103,15 +171,20 @@ static void apply_transconf(struct vgpu *v)
     vreg_set(&v->regs, TRANSCONF_A, on ? val | TRANSCONF_STATE : val & ~TRANSCONF_STATE);
     if (on) {
         unsigned hz = refresh_hz(v);
-        if (!evt_timer_armed(v->vblank_timer) || hz != v->refresh_hz) {
-            uint64_t period = 1000000000ull / hz;
-            evt_timer_arm(v->vblank_timer, period, period);
+        if (!v->frames_running || hz != v->refresh_hz) {
+            frames_catch_up(v); /* the frames of the old rate stay counted */
+            evt_timer_disarm(v->vblank_timer);
             v->frame_epoch_ns = evt_loop_now_ns(v->loop); /* vblanks at epoch + k * period */
+            v->frames_counted = 0;
+            v->frames_running = true;
             if (hz != v->refresh_hz)
                 log_info("pipe A on at %u Hz", hz);
             v->refresh_hz = hz;
         }
-    } else if (evt_timer_armed(v->vblank_timer)) {
+        vblank_timer_update(v);
+    } else if (v->frames_running) {
+        frames_catch_up(v);
+        v->frames_running = false;
         evt_timer_disarm(v->vblank_timer);
         log_info("pipe A off");
     }
@@ -141,12 +214,13 @@ static void surf_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t va
         return;
     }
     v->flip_pending = true;
+    vblank_timer_update(v);
 }
 
 static const struct gvt_reg display_rows[] = {
     { TRANSCONF_A, 0, TRANSCONF_ENABLE | TRANSCONF_STATE, TRANSCONF_STATE, NULL,
       transconf_written },
-    { PIPE_FRMCOUNT_A, REG_RO, 0, 0, NULL, NULL },
+    { PIPE_FRMCOUNT_A, REG_RO, 0, 0, frmcount_read, NULL },
     { PIPEDSL_A, REG_RO, 0, 0, pipedsl_read, NULL },
     { PIPE_FLIPCOUNT_A, REG_RO, 0, 0, NULL, NULL },
     { PLANE_SURF_1_A, 0, 0, 0xfffu, NULL, surf_written },
@@ -172,6 +246,8 @@ void gvt_display_release(struct vgpu *v)
 void gvt_display_resync(struct vgpu *v)
 {
     v->refresh_hz = 0;
+    v->frames_running = false; /* a new epoch, from now */
+    evt_timer_disarm(v->vblank_timer);
     apply_transconf(v);
 }
 
@@ -188,5 +264,17 @@ void gvt_display_reset(struct vgpu *v)
 {
     v->flip_pending = false;
     v->refresh_hz = 0;
+    v->frames_running = false;
+    evt_timer_disarm(v->vblank_timer);
     apply_transconf(v);
+}
+
+void vgpu_get_display(const struct vgpu *v, struct vgpu_display_info *out)
+{
+    uint32_t src = vreg(&v->regs, 0x6001cu); /* PIPESRC_A */
+    out->width = ((src >> 16) & 0x1fff) + 1;
+    out->height = (src & 0xfff) + 1;
+    out->pipe_on = vreg(&v->regs, TRANSCONF_A) & TRANSCONF_ENABLE;
+    out->plane_on = out->pipe_on && (vreg(&v->regs, PLANE_CTL_1_A) & (1u << 31));
+    out->refresh_hz = out->pipe_on ? v->refresh_hz : 0;
 }

@@ -155,8 +155,11 @@ static unsigned slice_dwords(const struct vgpu *v)
 
 static void schedule_runner(struct vgpu *v)
 {
+    /* The next slice after the ioreqs already waiting: not a 1 us timerfd,
+     * which cost a timerfd_settime and a read per slice and slept out
+     * the kernel's timer slack (50 us) between slices. */
     if (v->exec_timer && !v->exec_paused && !evt_timer_armed(v->exec_timer))
-        evt_timer_arm(v->exec_timer, 1000, 0); /* after the ioreqs already waiting */
+        evt_timer_arm_soon(v->exec_timer);
 }
 
 static void save_head(struct vgpu *v, struct gvt_engine *e)
@@ -218,6 +221,8 @@ static void submit(struct vgpu *v, struct gvt_engine *e)
         e->pending_ctx_id = DESC_CTX_ID(e->port[0].desc);
         e->loaded = false;
     }
+    if (!e->active)
+        e->busy_since = evt_loop_now_ns(v->loop);
     e->active = true;
     e->port[0] = (struct gvt_ctx_port){ true, desc0 };
     e->port[1] = (struct gvt_ctx_port){ (desc1 & DESC_VALID) != 0, desc1 };
@@ -306,6 +311,15 @@ static int load_context(struct vgpu *v, struct gvt_engine *e)
     return 0;
 }
 
+/* The engine went idle (done or reset): its busy stretch ends. */
+static void busy_end(struct vgpu *v, struct gvt_engine *e)
+{
+    uint64_t now = evt_loop_now_ns(v->loop);
+    if (e->busy_since && now > e->busy_since)
+        e->busy_ns += now - e->busy_since;
+    e->busy_since = 0;
+}
+
 static void complete_context(struct vgpu *v, struct gvt_engine *e)
 {
     save_head(v, e);
@@ -320,6 +334,7 @@ static void complete_context(struct vgpu *v, struct gvt_engine *e)
     } else {
         e->port[0].valid = false;
         e->active = false;
+        busy_end(v, e);
         post_csb(v, e, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE, done);
     }
     update_status(v, e);
@@ -400,8 +415,9 @@ void gvt_execlist_reset(struct vgpu *v, uint32_t engine_mask)
         if (!(engine_mask & (1u << i)))
             continue;
         struct gvt_engine *e = &v->engines[i];
-        uint64_t keep[5] = { e->submissions, e->completions, e->csb_events, e->errors,
-                             e->dwords };
+        busy_end(v, e);
+        uint64_t keep[7] = { e->submissions, e->completions, e->csb_events, e->errors,
+                             e->dwords, e->batches, e->busy_ns };
         memset(e, 0, sizeof(*e));
         e->id = (enum gvt_engine_id)i;
         e->submissions = keep[0];
@@ -409,6 +425,8 @@ void gvt_execlist_reset(struct vgpu *v, uint32_t engine_mask)
         e->csb_events = keep[2];
         e->errors = keep[3];
         e->dwords = keep[4];
+        e->batches = keep[5];
+        e->busy_ns = keep[6];
         e->csb_write = CSB_PTR_RESET;
         uint32_t ptr = ereg(v, e, RING_CONTEXT_STATUS_PTR);
         ereg_set(v, e, RING_CONTEXT_STATUS_PTR, (ptr & ~7u) | CSB_PTR_RESET);
@@ -468,4 +486,27 @@ void gvt_execlist_release(struct vgpu *v)
 {
     evt_timer_free(v->exec_timer);
     v->exec_timer = NULL;
+}
+
+void vgpu_get_engine_stats(const struct vgpu *v, unsigned engine, struct vgpu_engine_stats *out)
+{
+    static const char *const names[GVT_NR_ENGINES] = {
+        [GVT_RCS] = "rcs0", [GVT_BCS] = "bcs0", [GVT_VCS] = "vcs0", [GVT_VECS] = "vecs0",
+    };
+    _Static_assert(GVT_NR_ENGINES == VGPU_ENGINES, "vgpu.h's engine count");
+    memset(out, 0, sizeof(*out));
+    if (engine >= GVT_NR_ENGINES)
+        return;
+    const struct gvt_engine *e = &v->engines[engine];
+    out->name = names[engine];
+    out->busy_ns = e->busy_ns;
+    out->busy = e->active && e->busy_since;
+    if (out->busy) {
+        uint64_t now = evt_loop_now_ns(v->loop);
+        if (now > e->busy_since)
+            out->busy_ns += now - e->busy_since;
+    }
+    out->batches = e->batches;
+    out->submissions = e->submissions;
+    out->completions = e->completions;
 }

@@ -94,6 +94,10 @@ struct gvt_engine {
     bool hung;                   /* stopped on an error until reset */
     struct gvt_cs cs;
     uint64_t submissions, completions, csb_events, errors, dwords;
+    /* For xengvt top: first-level batches started, time with work (the
+     * loop's clock: accounted when the engine wakes and goes idle, never
+     * per command). */
+    uint64_t batches, busy_ns, busy_since;
 };
 
 struct gvt_engine_info {

@@ -105,10 +105,11 @@ static uint32_t master_read(struct vgpu *v, uint32_t off, uint32_t stored)
 
 static void irq_reg_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
 {
-    (void)off;
     (void)old;
     (void)val;
     gvt_irq_update(v);
+    if (off == GEN8_DE_PIPE_ISR(0) + IMR)
+        gvt_display_watch(v);
 }
 
 #define BLOCK_ROWS(base)                                                       \

@@ -6,9 +6,29 @@
  * the format and tiling against what we can decode, and every page of the
  * surface must be a present GGTT entry inside the vGPU's slices that
  * names guest memory. Anything else gives a blank frame and the reason,
- * never stale pixels and never a read outside the guest. */
+ * never stale pixels and never a read outside the guest.
+ *
+ * The vGPU keeps the last frame and brings it up to date in place: each
+ * page of the surface is read once, straight from the map cache, and its
+ * pixels are converted and compared with the frame's in one pass
+ * (pixrun.c), written only where they differ. The rows that changed
+ * (damage) and a sequence number that moves only when a pixel changed let
+ * the consumers (VNC, KMS, the PNG cache) skip what did not.
+ *
+ * Why the content is always read: the surface is ordinary guest RAM that
+ * the guest's CPU writes without telling us -- no register, no GGTT entry
+ * changes -- so "unchanged registers and entries" proves nothing about the
+ * pixels. The only proof short of reading them would be Xen's dirty
+ * tracking, and Xen tracks one range per domain (HVMOP track_dirty_vram),
+ * which the aperture's RAM already uses (aperture.c); the framebuffer's
+ * pages are anywhere in guest RAM besides. Write-protecting the surface
+ * (p2m_ioreq_server) would make the guest pay a trap per page per frame.
+ * So an unchanged frame costs one read of the surface and of our frame,
+ * about one memcmp of it, and nothing after (no conversion, no copy, no
+ * PNG, no VNC update). */
 #include "config.h"
 #include "gvt/vgpu_priv.h"
+#include "gvt/pixrun.h"
 #include "ioreq/guestmem.h"
 #include "common/log.h"
 
@@ -25,9 +45,6 @@
 
 #define PLANE_CTL_ENABLE (1u << 31)
 #define PLANE_CTL_FORMAT(x) (((x) >> 24) & 0xf)
-#define PLANE_FMT_XRGB_2101010 2u
-#define PLANE_FMT_XRGB_8888 4u
-#define PLANE_FMT_RGB_565 14u
 #define PLANE_CTL_ORDER_RGBX (1u << 20)
 #define PLANE_CTL_TILING(x) (((x) >> 10) & 0x7)
 #define TILING_LINEAR 0u
@@ -35,61 +52,254 @@
 #define TILING_Y 4u
 #define TILING_YF 5u
 
-
-static void blank(struct vgpu_frame *f, const char *why)
-{
-    f->blank = true;
-    f->reason = why;
-    memset(f->pixels, 0, (size_t)f->width * f->height * 4);
-}
-
-/* Byte offset of (x_bytes, y) inside a surface of `stride` bytes. */
-static uint64_t tiled_offset(unsigned tiling, uint64_t stride, uint64_t xb, uint64_t y)
-{
-    switch (tiling) {
-    case TILING_X: /* 512 B x 8 rows per 4 KiB tile, rows of tiles */
-        return (y / 8 * (stride / 512) + xb / 512) * 4096 + (y % 8) * 512 + xb % 512;
-    case TILING_Y: /* 128 B x 32 rows, in columns of 16-byte OWords */
-        return (y / 32 * (stride / 128) + xb / 128) * 4096 + (xb % 128) / 16 * 512 +
-               (y % 32) * 16 + xb % 16;
-    default:
-        return y * stride + xb;
-    }
-}
-
-static uint32_t to_xrgb(unsigned fmt, bool rgbx, const uint8_t *p)
-{
-    uint32_t v;
-    switch (fmt) {
-    case PLANE_FMT_RGB_565: {
-        uint16_t s = (uint16_t)(p[0] | p[1] << 8);
-        uint32_t r = (s >> 11) & 0x1f, g = (s >> 5) & 0x3f, b = s & 0x1f;
-        return (r << 3 | r >> 2) << 16 | (g << 2 | g >> 4) << 8 | (b << 3 | b >> 2);
-    }
-    case PLANE_FMT_XRGB_2101010:
-        memcpy(&v, p, 4);
-        if (rgbx)
-            return (v >> 2 & 0xff) << 16 | (v >> 12 & 0xff) << 8 | (v >> 22 & 0xff);
-        return (v >> 22 & 0xff) << 16 | (v >> 12 & 0xff) << 8 | (v >> 2 & 0xff);
-    default:
-        memcpy(&v, p, 4);
-        if (rgbx)
-            return (v & 0xff) << 16 | (v & 0xff00) | (v >> 16 & 0xff);
-        return v & 0xffffff;
-    }
-}
-
 #define CUR_CTL_A 0x70080u
 #define CUR_BASE_A 0x70084u
 #define CUR_POS_A 0x70088u
 #define MCURSOR_MODE_MASK 0x27u
+#define CURSOR_MAX 256u
 
-/* The cursor plane (64/128/256 square ARGB8888, linear) blended over the
- * frame where the guest put it. A cursor whose pages are not the guest's
- * is left out, with a log line; the rest of the frame stands. */
-static void blend_cursor(struct vgpu *v, struct vgpu_frame *f)
+#define PAGE 4096u
+
+/* The cursor as blended into the kept frame. */
+struct cursor {
+    unsigned size; /* 0: none */
+    int x0, y0;
+};
+
+struct gvt_capture {
+    uint32_t *px;       /* the last frame, cursor included */
+    uint32_t w, h;
+    bool valid;         /* px is a frame we produced (else all of it is new) */
+    bool blank;
+    const char *reason;
+    unsigned format, tiling;
+    bool rgbx;
+    uint64_t seq;
+    uint32_t dmg_y0, dmg_y1; /* rows the last change touched */
+    struct cursor cur;
+    uint32_t *cur_img;  /* its image as blended (size * size) */
+    uint32_t *cur_next; /* the image read now, to compare */
+    uint32_t *under;    /* the plane's pixels beneath it, clipped rect */
+    uint32_t ux, uy, uw, uh;
+};
+
+/* A decoded plane: which surface bytes are which frame pixels. */
+struct surface {
+    unsigned fmt, tiling, bpp;
+    bool rgbx;
+    uint64_t stride;
+    uint64_t x0b, x1b; /* the visible bytes of a row */
+    uint64_t y0, y1;   /* the visible rows */
+};
+
+struct damage {
+    uint32_t y0, y1; /* empty when y0 >= y1 */
+};
+
+static void damage_rows(struct damage *d, uint32_t y0, uint32_t y1)
+{
+    if (y0 >= y1)
+        return;
+    if (d->y0 >= d->y1) {
+        d->y0 = y0;
+        d->y1 = y1;
+        return;
+    }
+    if (y0 < d->y0)
+        d->y0 = y0;
+    if (y1 > d->y1)
+        d->y1 = y1;
+}
+
+/* The plane's bytes [xb, xb + len) of surface row y, at src. */
+static void plane_run(const struct surface *s, struct gvt_capture *c, struct damage *d,
+                      uint64_t y, uint64_t xb, const uint8_t *src, uint64_t len)
+{
+    if (y < s->y0 || y >= s->y1)
+        return;
+    uint64_t a = xb > s->x0b ? xb : s->x0b;
+    uint64_t b = xb + len < s->x1b ? xb + len : s->x1b;
+    if (a >= b)
+        return;
+    uint32_t row = (uint32_t)(y - s->y0);
+    uint32_t *dst = c->px + (size_t)row * c->w + (a - s->x0b) / s->bpp;
+    if (gvt_pixrun_update(dst, src + (a - xb), (b - a) / s->bpp, s->fmt, s->rgbx))
+        damage_rows(d, row, row + 1);
+}
+
+/* Page i of the surface (4 KiB at `p`): linear rows, one X tile (512 B x
+ * 8 rows) or one Y tile (128 B x 32 rows in 16-byte columns). */
+static void plane_page(const struct surface *s, struct gvt_capture *c, struct damage *d,
+                       uint64_t i, const uint8_t *p)
+{
+    switch (s->tiling) {
+    case TILING_X: {
+        uint64_t per_row = s->stride / 512, ty = i / per_row, tx = i % per_row;
+        for (unsigned r = 0; r < 8; r++)
+            plane_run(s, c, d, ty * 8 + r, tx * 512, p + r * 512, 512);
+        return;
+    }
+    case TILING_Y: {
+        uint64_t per_row = s->stride / 128, ty = i / per_row, tx = i % per_row;
+        uint8_t line[128];
+        for (unsigned r = 0; r < 32; r++) {
+            for (unsigned col = 0; col < 8; col++)
+                memcpy(line + col * 16, p + col * 512 + r * 16, 16);
+            plane_run(s, c, d, ty * 32 + r, tx * 128, line, 128);
+        }
+        return;
+    }
+    default: {
+        uint64_t o = i * PAGE, end = o + PAGE;
+        while (o < end) {
+            uint64_t y = o / s->stride, xb = o % s->stride;
+            uint64_t len = s->stride - xb < end - o ? s->stride - xb : end - o;
+            plane_run(s, c, d, y, xb, p + (o - i * PAGE), len);
+            o += len;
+        }
+        return;
+    }
+    }
+}
+
+/* The kept frame at w x h: a new size is a new (black) frame. */
+static int frame_size(struct gvt_capture *c, uint32_t w, uint32_t h)
+{
+    if (c->px && c->w == w && c->h == h)
+        return 0;
+    uint32_t *px = calloc((size_t)w * h, 4);
+    if (!px)
+        return -ENOMEM;
+    free(c->px);
+    c->px = px;
+    c->w = w;
+    c->h = h;
+    c->valid = false;
+    c->uw = c->uh = 0;
+    c->cur.size = 0;
+    return 0;
+}
+
+/* A black frame and the reason, in place of the plane. */
+static void plane_blank(struct gvt_capture *c, struct damage *d, const char *why)
+{
+    if (!(c->valid && c->blank)) {
+        memset(c->px, 0, (size_t)c->w * c->h * 4);
+        damage_rows(d, 0, c->h);
+    }
+    c->blank = true;
+    c->reason = why;
+}
+
+/* Brings the kept frame's plane up to date; blank with the reason when the
+ * guest's programming is refused. -ENOMEM only. */
+static int plane_update(struct vgpu *v, struct gvt_capture *c, struct damage *d)
 {
     const struct gvt_regs *r = &v->regs;
+    uint32_t src = vreg(r, PIPESRC_A);
+    uint32_t w = ((src >> 16) & 0x1fff) + 1, h = (src & 0xfff) + 1;
+    /* The vGPU type bounds the mode, and with it what a capture costs. */
+    bool size_ok = w <= v->type->max_width && h <= v->type->max_height && w >= 8 && h >= 8;
+    if (frame_size(c, size_ok ? w : 640, size_ok ? h : 480) < 0)
+        return -ENOMEM;
+    if (!c->valid)
+        damage_rows(d, 0, c->h);
+    if (!size_ok) {
+        plane_blank(c, d, "pipe source size out of range");
+        return 0;
+    }
+    uint32_t ctl = vreg(r, PLANE_CTL_1_A);
+    if (!(vreg(r, TRANSCONF_A) & TRANSCONF_ENABLE) || !(ctl & PLANE_CTL_ENABLE)) {
+        plane_blank(c, d, "pipe or plane off");
+        return 0;
+    }
+    struct surface s = { .fmt = PLANE_CTL_FORMAT(ctl), .tiling = PLANE_CTL_TILING(ctl),
+                         .rgbx = ctl & PLANE_CTL_ORDER_RGBX };
+    s.bpp = s.fmt == PLANE_FMT_RGB_565 ? 2 : 4;
+    if (s.fmt != PLANE_FMT_XRGB_8888 && s.fmt != PLANE_FMT_RGB_565 &&
+        s.fmt != PLANE_FMT_XRGB_2101010) {
+        log_guest("capture: plane format %u not decoded", s.fmt);
+        plane_blank(c, d, "unsupported pixel format");
+        return 0;
+    }
+    if (s.tiling != TILING_LINEAR && s.tiling != TILING_X && s.tiling != TILING_Y) {
+        log_guest("capture: plane tiling %u not decoded", s.tiling);
+        plane_blank(c, d, "unsupported tiling");
+        return 0;
+    }
+    uint32_t unit = s.tiling == TILING_X ? 512 : s.tiling == TILING_Y ? 128 : 64;
+    s.stride = (uint64_t)(vreg(r, PLANE_STRIDE_1_A) & 0x3ff) * unit;
+    uint32_t off = vreg(r, PLANE_OFFSET_1_A);
+    uint64_t x0 = off & 0x1fff;
+    s.y0 = (off >> 16) & 0xfff;
+    s.y1 = s.y0 + h;
+    s.x0b = x0 * s.bpp;
+    s.x1b = (x0 + w) * s.bpp;
+    uint64_t surf = vreg(r, PLANE_SURFLIVE_1_A) & ~0xfffull;
+    if (s.stride < s.x1b) {
+        log_guest("capture: stride %llu too small for %u pixels",
+                  (unsigned long long)s.stride, w);
+        plane_blank(c, d, "stride smaller than a line");
+        return 0;
+    }
+    /* The surface spans whole tile rows. */
+    uint64_t rows = s.y1;
+    if (s.tiling == TILING_X)
+        rows = (rows + 7) / 8 * 8;
+    else if (s.tiling == TILING_Y)
+        rows = (rows + 31) / 32 * 32;
+    uint64_t span = s.stride * rows;
+    if (span > (256ull << 20)) {
+        plane_blank(c, d, "surface too large");
+        return 0;
+    }
+    /* Every page is judged before any pixel is taken: a surface with one
+     * bad page is refused whole, never shown half updated. */
+    uint64_t npages = (span + PAGE - 1) / PAGE;
+    for (uint64_t i = 0; i < npages; i++) {
+        uint64_t gpa;
+        if (gvt_ggtt_translate(v, surf + i * PAGE, &gpa) < 0) {
+            log_guest("capture: surface page %#llx has no guest memory",
+                      (unsigned long long)(surf + i * PAGE));
+            plane_blank(c, d, "surface outside the vGPU's memory");
+            return 0;
+        }
+    }
+    if (c->blank) {
+        /* From a blank frame every pixel is compared with black, which
+         * the buffer holds. */
+        c->blank = false;
+        c->reason = NULL;
+        damage_rows(d, 0, c->h);
+    }
+    c->format = s.fmt;
+    c->tiling = s.tiling;
+    c->rgbx = s.rgbx;
+    /* One page at a time through the map cache: a pointer lives only until
+     * the next gmem call, and a surface may be larger than the cache. */
+    for (uint64_t i = 0; i < npages; i++) {
+        uint64_t gpa;
+        void *p;
+        if (gvt_ggtt_translate(v, surf + i * PAGE, &gpa) < 0 ||
+            gmem_peek(v->gm, gpa & ~(uint64_t)(PAGE - 1), PAGE, &p) < 0) {
+            log_guest("capture: surface page %#llx has no guest memory",
+                      (unsigned long long)(surf + i * PAGE));
+            c->blank = false; /* what is in px now is half a frame */
+            plane_blank(c, d, "surface outside the vGPU's memory");
+            return 0;
+        }
+        plane_page(&s, c, d, i, p);
+    }
+    return 0;
+}
+
+/* The cursor plane (64/128/256 square ARGB8888, linear) as the guest has
+ * it now; size 0 when off, in a mode we do not draw, or its pages are not
+ * the guest's (logged: the rest of the frame stands). */
+static void cursor_read(struct vgpu *v, struct cursor *cur, uint32_t *img)
+{
+    const struct gvt_regs *r = &v->regs;
+    cur->size = 0;
     unsigned size;
     switch (vreg(r, CUR_CTL_A) & MCURSOR_MODE_MASK) {
     case 0x27: size = 64; break;
@@ -98,162 +308,171 @@ static void blend_cursor(struct vgpu *v, struct vgpu_frame *f)
     default: return; /* off, or a mode we do not draw */
     }
     uint32_t pos = vreg(r, CUR_POS_A);
-    int x0 = (int)(pos & 0xfff) * ((pos & 0x8000) ? -1 : 1);
-    int y0 = (int)((pos >> 16) & 0xfff) * ((pos & 0x80000000u) ? -1 : 1);
+    cur->x0 = (int)(pos & 0xfff) * ((pos & 0x8000) ? -1 : 1);
+    cur->y0 = (int)((pos >> 16) & 0xfff) * ((pos & 0x80000000u) ? -1 : 1);
     uint64_t base = vreg(r, CUR_BASE_A) & ~0xfffull;
     size_t bytes = (size_t)size * size * 4;
-    uint32_t *img = malloc(bytes);
-    if (!img)
-        return;
-    for (size_t off = 0; off < bytes; off += 4096) {
+    for (size_t off = 0; off < bytes; off += PAGE) {
         uint64_t gpa;
         if (gvt_ggtt_translate(v, base + off, &gpa) < 0 ||
-            gmem_read(v->gm, gpa, (uint8_t *)img + off, 4096) < 0) {
+            gmem_read(v->gm, gpa, (uint8_t *)img + off, PAGE) < 0) {
             log_guest("capture: cursor page %#llx has no guest memory",
                       (unsigned long long)(base + off));
-            free(img);
             return;
         }
     }
-    for (unsigned cy = 0; cy < size; cy++) {
-        int y = y0 + (int)cy;
-        if (y < 0 || (unsigned)y >= f->height)
-            continue;
-        for (unsigned cx = 0; cx < size; cx++) {
-            int x = x0 + (int)cx;
-            if (x < 0 || (unsigned)x >= f->width)
-                continue;
-            uint32_t c = img[cy * size + cx], a = c >> 24;
-            uint32_t *d = &f->pixels[(size_t)y * f->width + (unsigned)x];
-            uint32_t out = 0;
+    cur->size = size;
+}
+
+/* The kept frame without the cursor: the plane's pixels put back. */
+static void cursor_lift(struct gvt_capture *c)
+{
+    for (uint32_t y = 0; y < c->uh; y++)
+        memcpy(c->px + (size_t)(c->uy + y) * c->w + c->ux, c->under + (size_t)y * c->uw,
+               (size_t)c->uw * 4);
+    c->uw = c->uh = 0;
+}
+
+/* Blends the cursor over the frame where the guest put it, keeping what
+ * it covers. */
+static void cursor_drop(struct gvt_capture *c, const struct cursor *cur, const uint32_t *img)
+{
+    int x0 = cur->x0 < 0 ? 0 : cur->x0, y0 = cur->y0 < 0 ? 0 : cur->y0;
+    int x1 = cur->x0 + (int)cur->size, y1 = cur->y0 + (int)cur->size;
+    if (x1 > (int)c->w)
+        x1 = (int)c->w;
+    if (y1 > (int)c->h)
+        y1 = (int)c->h;
+    if (x0 >= x1 || y0 >= y1)
+        return;
+    c->ux = (uint32_t)x0;
+    c->uy = (uint32_t)y0;
+    c->uw = (uint32_t)(x1 - x0);
+    c->uh = (uint32_t)(y1 - y0);
+    for (int y = y0; y < y1; y++) {
+        uint32_t *d = c->px + (size_t)y * c->w;
+        memcpy(c->under + (size_t)(y - y0) * c->uw, d + x0, (size_t)c->uw * 4);
+        const uint32_t *s = img + (size_t)(y - cur->y0) * cur->size;
+        for (int x = x0; x < x1; x++) {
+            uint32_t fgc = s[x - cur->x0], a = fgc >> 24, out = 0;
             for (unsigned sh = 0; sh < 24; sh += 8) {
-                uint32_t fg = (c >> sh) & 0xff, bg = (*d >> sh) & 0xff;
+                uint32_t fg = (fgc >> sh) & 0xff, bg = (d[x] >> sh) & 0xff;
                 out |= ((fg * a + bg * (255 - a) + 127) / 255) << sh;
             }
-            *d = out;
+            d[x] = out;
         }
     }
-    free(img);
+}
+
+static void cursor_rows(const struct gvt_capture *c, const struct cursor *cur,
+                        struct damage *d)
+{
+    if (!cur->size)
+        return;
+    int y0 = cur->y0 < 0 ? 0 : cur->y0, y1 = cur->y0 + (int)cur->size;
+    if (y1 > (int)c->h)
+        y1 = (int)c->h;
+    if (y0 < y1)
+        damage_rows(d, (uint32_t)y0, (uint32_t)y1);
+}
+
+static int capture_new(struct gvt_capture **out)
+{
+    struct gvt_capture *c = calloc(1, sizeof(*c));
+    size_t img = (size_t)CURSOR_MAX * CURSOR_MAX;
+    if (c) {
+        c->cur_img = malloc(img * 4);
+        c->cur_next = malloc(img * 4);
+        c->under = malloc(img * 4);
+    }
+    if (!c || !c->cur_img || !c->cur_next || !c->under) {
+        if (c) {
+            free(c->cur_img);
+            free(c->cur_next);
+            free(c->under);
+        }
+        free(c);
+        return -ENOMEM;
+    }
+    *out = c;
+    return 0;
+}
+
+void gvt_capture_release(struct vgpu *v)
+{
+    struct gvt_capture *c = v->capture;
+    if (!c)
+        return;
+    free(c->px);
+    free(c->cur_img);
+    free(c->cur_next);
+    free(c->under);
+    free(c);
+    v->capture = NULL;
+}
+
+int vgpu_capture_view(struct vgpu *v, struct vgpu_frame *f)
+{
+    memset(f, 0, sizeof(*f));
+    if (!v->capture && capture_new(&v->capture) < 0)
+        return -ENOMEM;
+    struct gvt_capture *c = v->capture;
+    gvt_aperture_sync(v);
+    cursor_lift(c);
+    struct damage d = { 0, 0 };
+    if (plane_update(v, c, &d) < 0)
+        return -ENOMEM;
+    /* The cursor's pixels change with its registers or its image. */
+    struct cursor cur = { 0 };
+    if (!c->blank)
+        cursor_read(v, &cur, c->cur_next);
+    size_t img_bytes = (size_t)cur.size * cur.size * 4;
+    if (cur.size != c->cur.size || cur.x0 != c->cur.x0 || cur.y0 != c->cur.y0 ||
+        memcmp(c->cur_next, c->cur_img, img_bytes) != 0) {
+        cursor_rows(c, &c->cur, &d);
+        cursor_rows(c, &cur, &d);
+        c->cur = cur;
+        uint32_t *t = c->cur_img;
+        c->cur_img = c->cur_next;
+        c->cur_next = t;
+    }
+    if (cur.size)
+        cursor_drop(c, &cur, c->cur_img);
+    c->valid = true;
+    v->stats.captures++;
+    if (d.y0 < d.y1) {
+        c->seq++;
+        c->dmg_y0 = d.y0;
+        c->dmg_y1 = d.y1;
+    } else {
+        v->stats.captures_unchanged++;
+    }
+    f->width = c->w;
+    f->height = c->h;
+    f->pixels = c->px;
+    f->blank = c->blank;
+    f->reason = c->reason;
+    f->format = c->blank ? 0 : c->format;
+    f->tiling = c->blank ? 0 : c->tiling;
+    f->rgbx = !c->blank && c->rgbx;
+    f->seq = c->seq;
+    f->damage_y0 = c->dmg_y0;
+    f->damage_y1 = c->dmg_y1;
+    return 0;
 }
 
 int vgpu_capture(struct vgpu *v, struct vgpu_frame *f)
 {
-    const struct gvt_regs *r = &v->regs;
-    gvt_aperture_sync(v);
-    uint32_t src = vreg(r, PIPESRC_A);
-    uint32_t w = ((src >> 16) & 0x1fff) + 1, h = (src & 0xfff) + 1;
-    /* The vGPU type bounds the mode, and with it what a capture costs. */
-    bool size_ok = w <= v->type->max_width && h <= v->type->max_height && w >= 8 && h >= 8;
-    memset(f, 0, sizeof(*f));
-    f->width = size_ok ? w : 640;
-    f->height = size_ok ? h : 480;
-    f->pixels = malloc((size_t)f->width * f->height * 4);
-    if (!f->pixels)
-        return -ENOMEM;
-    if (!size_ok) {
-        blank(f, "pipe source size out of range");
-        return 0;
-    }
-
-    uint32_t ctl = vreg(r, PLANE_CTL_1_A);
-    if (!(vreg(r, TRANSCONF_A) & TRANSCONF_ENABLE) || !(ctl & PLANE_CTL_ENABLE)) {
-        blank(f, "pipe or plane off");
-        return 0;
-    }
-    unsigned fmt = PLANE_CTL_FORMAT(ctl), tiling = PLANE_CTL_TILING(ctl);
-    unsigned bpp = fmt == PLANE_FMT_RGB_565 ? 2 : 4;
-    if (fmt != PLANE_FMT_XRGB_8888 && fmt != PLANE_FMT_RGB_565 &&
-        fmt != PLANE_FMT_XRGB_2101010) {
-        log_guest("capture: plane format %u not decoded", fmt);
-        blank(f, "unsupported pixel format");
-        return 0;
-    }
-    if (tiling != TILING_LINEAR && tiling != TILING_X && tiling != TILING_Y) {
-        log_guest("capture: plane tiling %u not decoded", tiling);
-        blank(f, "unsupported tiling");
-        return 0;
-    }
-    f->format = fmt;
-    f->tiling = tiling;
-    f->rgbx = ctl & PLANE_CTL_ORDER_RGBX;
-
-    uint32_t unit = tiling == TILING_X ? 512 : tiling == TILING_Y ? 128 : 64;
-    uint64_t stride = (uint64_t)(vreg(r, PLANE_STRIDE_1_A) & 0x3ff) * unit;
-    uint32_t off = vreg(r, PLANE_OFFSET_1_A);
-    uint64_t x0 = off & 0x1fff, y0 = (off >> 16) & 0xfff;
-    uint64_t surf = vreg(r, PLANE_SURFLIVE_1_A) & ~0xfffull;
-    if (stride < (x0 + w) * bpp) {
-        log_guest("capture: stride %llu too small for %u pixels",
-                  (unsigned long long)stride, w);
-        blank(f, "stride smaller than a line");
-        return 0;
-    }
-    /* The surface spans whole tile rows; pages are resolved once each. */
-    uint64_t rows = y0 + h;
-    if (tiling == TILING_X)
-        rows = (rows + 7) / 8 * 8;
-    else if (tiling == TILING_Y)
-        rows = (rows + 31) / 32 * 32;
-    uint64_t span = stride * rows;
-    uint64_t npages = (span + 4095) / 4096;
-    /* Pages are copied into one staging buffer first: pointers into the
-     * map cache would not survive a surface larger than the cache. The
-     * buffer is kept between captures (no page faults in steady state). */
-    size_t need = (size_t)npages * 4096;
-    if (span > (256ull << 20)) {
-        blank(f, "surface too large");
-        return 0;
-    }
-    if (v->capture_stage_size < need) {
-        free(v->capture_stage);
-        v->capture_stage = malloc(need);
-        v->capture_stage_size = v->capture_stage ? need : 0;
-        if (!v->capture_stage) {
-            blank(f, "out of memory");
-            return -ENOMEM;
-        }
-    }
-    uint8_t *stage = v->capture_stage;
-    for (uint64_t i = 0; i < npages; i++) {
-        uint64_t gpa;
-        if (gvt_ggtt_translate(v, surf + i * 4096, &gpa) < 0 ||
-            gmem_read(v->gm, gpa & ~0xfffull, stage + i * 4096, 4096) < 0) {
-            log_guest("capture: surface page %#llx has no guest memory",
-                      (unsigned long long)(surf + i * 4096));
-            blank(f, "surface outside the vGPU's memory");
-            return 0;
-        }
-    }
-    /* Each tiling keeps runs of bytes contiguous within a row (a whole row,
-     * 512 or 16 bytes): copy runs, then convert the row in place. */
-    uint64_t run = tiling == TILING_X ? 512 : tiling == TILING_Y ? 16 : stride;
-    uint8_t *raw = bpp == 4 ? NULL : malloc((size_t)w * bpp);
-    if (bpp != 4 && !raw) {
-        blank(f, "out of memory");
+    int rc = vgpu_capture_view(v, f);
+    if (rc < 0)
+        return rc;
+    size_t bytes = (size_t)f->width * f->height * 4;
+    uint32_t *px = malloc(bytes);
+    if (!px) {
+        f->pixels = NULL;
         return -ENOMEM;
     }
-    for (uint32_t y = 0; y < h; y++) {
-        uint32_t *out = f->pixels + (size_t)y * w;
-        uint8_t *dst = raw ? raw : (uint8_t *)out;
-        uint64_t xb = x0 * bpp, end = (x0 + w) * bpp;
-        while (xb < end) {
-            uint64_t chunk = run - xb % run;
-            if (chunk > end - xb)
-                chunk = end - xb;
-            memcpy(dst + (xb - x0 * bpp), stage + tiled_offset(tiling, stride, xb, y0 + y),
-                   chunk);
-            xb += chunk;
-        }
-        if (fmt == PLANE_FMT_XRGB_8888 && !f->rgbx) {
-            for (uint32_t x = 0; x < w; x++)
-                out[x] &= 0xffffff;
-        } else {
-            for (uint32_t x = 0; x < w; x++)
-                out[x] = to_xrgb(fmt, f->rgbx, dst + (size_t)x * bpp);
-        }
-    }
-    free(raw);
-    blend_cursor(v, f);
-    v->stats.captures++;
+    memcpy(px, f->pixels, bytes);
+    f->pixels = px;
     return 0;
 }

@@ -575,7 +575,7 @@ void vgpu_destroy(struct vgpu *v)
     gvt_execlist_release(v);
     gvt_irq_release(v);
     gvt_ppgtt_release(v);
-    free(v->capture_stage);
+    gvt_capture_release(v);
     free(v->cfg_at_creation);
     gvt_aperture_release(v);
     gvt_ggtt_release(v);

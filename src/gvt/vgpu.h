@@ -57,6 +57,7 @@ struct vgpu_stats {
     uint64_t swsci_requests;
     uint64_t resets, gt_resets;
     uint64_t captures, flips;
+    uint64_t captures_unchanged; /* captures whose frame was the previous one */
     uint64_t aux_transactions;
     uint32_t display_ready;
     uint32_t g2v_last;
@@ -75,6 +76,23 @@ struct vgpu_stats {
     bool aperture_in_ram;
     uint64_t aperture_syncs, aperture_out, aperture_in;
 };
+
+/* One engine's work as an admin sees it (xengvt top): time it had work
+ * (from the submission that woke it to its going idle, the running
+ * stretch included), first-level batches it started. */
+#define VGPU_ENGINES 4
+struct vgpu_engine_stats {
+    const char *name; /* i915's: rcs0, bcs0, vcs0, vecs0 */
+    uint64_t busy_ns, batches, submissions, completions;
+    bool busy;
+};
+void vgpu_get_engine_stats(const struct vgpu *v, unsigned engine, struct vgpu_engine_stats *out);
+/* Pipe A as the guest set it (size from PIPESRC, refresh from its timings). */
+struct vgpu_display_info {
+    uint32_t width, height, refresh_hz;
+    bool pipe_on, plane_on;
+};
+void vgpu_get_display(const struct vgpu *v, struct vgpu_display_info *out);
 
 int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
                 struct evt_irq *irq, struct gmem *gm, struct evt_loop *loop,
@@ -114,9 +132,13 @@ void vgpu_reset(struct vgpu *v);
  * as Xen gives a new domain (the fuzz hypervisor punches them). */
 void vgpu_cold_reset(struct vgpu *v);
 
-/* The primary plane's current image as XRGB8888 (0x00RRGGBB). pixels is
- * malloc'd (width*height) and the caller frees it; a refused or disabled
- * plane gives a black frame with `blank` set and the reason. 0 or -ENOMEM. */
+/* The primary plane's current image as XRGB8888 (0x00RRGGBB), cursor
+ * blended; a refused or disabled plane gives a black frame with `blank`
+ * set and the reason. 0 or -ENOMEM.
+ * `seq` moves exactly when a pixel differs from the previous capture's
+ * (whoever asked for it); rows [damage_y0, damage_y1) hold every pixel
+ * that differs between frame seq - 1 and frame seq. A consumer that last
+ * saw seq - 1 needs only those rows, one that saw seq nothing. */
 struct vgpu_frame {
     uint32_t width, height;
     uint32_t *pixels;
@@ -124,8 +146,14 @@ struct vgpu_frame {
     const char *reason;
     unsigned format, tiling;
     bool rgbx;
+    uint64_t seq;
+    uint32_t damage_y0, damage_y1;
 };
+/* pixels malloc'd (width*height): the caller frees it. */
 int vgpu_capture(struct vgpu *v, struct vgpu_frame *f);
+/* pixels are the vGPU's, valid until its next capture or destruction:
+ * for consumers that look and let go (no copy). */
+int vgpu_capture_view(struct vgpu *v, struct vgpu_frame *f);
 
 /* Device state for save/restore/migration: the whole vGPU as a versioned,
  * checksummed blob (common/stateblob.h). Restore checks all of it before

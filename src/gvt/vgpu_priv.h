@@ -103,8 +103,9 @@ struct vgpu {
     struct evt_timer *vblank_timer;
     unsigned refresh_hz;
     uint64_t frame_epoch_ns;   /* CLOCK_MONOTONIC of a vblank start */
-    uint8_t *capture_stage; /* surface copy, kept between captures */
-    size_t capture_stage_size;
+    uint64_t frames_counted;   /* vblanks in PIPE_FRMCOUNT since the epoch */
+    bool frames_running;       /* the pipe is on: frames count from the epoch */
+    struct gvt_capture *capture; /* the last frame, kept (plane.c) */
     bool flip_pending;
     uint8_t opregion[GVT_OPREGION_SIZE];
     uint64_t opregion_gpa;     /* 0: none */
@@ -200,6 +201,10 @@ void gvt_display_follow(struct vgpu *v);
 int gvt_aperture_init(struct vgpu *v);
 void gvt_aperture_release(struct vgpu *v);
 void gvt_aperture_sync(struct vgpu *v);
+void gvt_capture_release(struct vgpu *v);
+/* Pipe A's interrupt mask changed: the vblank timer runs only while the
+ * guest can see a vblank (display.c). */
+void gvt_display_watch(struct vgpu *v);
 /* aperture_gpu.c: where the GPU meets the RAM-backed aperture. A run of
  * the command streamer is bracketed by begin/end; every page it reads or
  * writes is reported (gfxmem.c): a read of a page bound in the slice syncs

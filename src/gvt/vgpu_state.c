@@ -466,8 +466,8 @@ static void apply(struct vgpu *v, struct staged *st)
      * OpRegion, vblank timer, interrupt line, the engines' runner. */
     pci_func_update_mappings(&v->pci);
     gvt_opregion_restore(v, st->opregion_gpa, st->opregion_served);
+    v->flip_pending = st->flip_pending; /* before the resync: a flip keeps the timer on */
     gvt_display_resync(v);
-    v->flip_pending = st->flip_pending;
     gvt_execlist_pause(v, v->paused);
 }
 

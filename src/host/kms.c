@@ -32,8 +32,8 @@ struct host_kms {
     uint32_t handle, fb_id, pitch;
     uint64_t size;
     uint32_t *map;
-    uint32_t *last;   /* the previous guest frame, to skip unchanged ones */
-    unsigned last_w, last_h;
+    uint64_t seq;     /* the guest frame on the display, to skip unchanged ones */
+    bool shown;
     struct host_kms_stats stats;
 };
 
@@ -188,21 +188,17 @@ static void blit_scaled(struct host_kms *k, const uint32_t *src, unsigned sw, un
 
 static void refresh(struct host_kms *k)
 {
-    uint32_t *px;
-    unsigned w, h;
-    if (k->capture(k->opaque, &px, &w, &h) < 0 || w == 0 || h == 0)
+    struct host_frame f;
+    if (k->capture(k->opaque, &f) < 0 || f.width == 0 || f.height == 0)
         return;
-    size_t len = (size_t)w * h * 4;
-    if (k->last && k->last_w == w && k->last_h == h && memcmp(k->last, px, len) == 0) {
+    /* seq moves with any pixel, a new size included. */
+    if (k->shown && f.seq == k->seq) {
         k->stats.unchanged++;
-        free(px);
         return;
     }
-    blit_scaled(k, px, w, h);
-    free(k->last);
-    k->last = px;
-    k->last_w = w;
-    k->last_h = h;
+    blit_scaled(k, f.pixels, f.width, f.height);
+    k->seq = f.seq;
+    k->shown = true;
     k->stats.frames++;
     /* ENOSYS: the driver scans out straight from memory, nothing to tell. */
     if (drmModeDirtyFB(k->fd, k->fb_id, NULL, 0) < 0 && errno != ENOSYS)
@@ -318,7 +314,6 @@ void host_kms_stop(struct host_kms *k)
     }
     if (k->fd >= 0)
         close(k->fd);
-    free(k->last);
     free(k);
 }
 

@@ -23,6 +23,8 @@ struct host_vnc {
     void *opaque;
     unsigned clients;
     uint64_t updates;
+    uint64_t seq;   /* the frame fb holds */
+    bool have_seq;
 };
 
 static void vnc_log(const char *fmt, ...)
@@ -66,21 +68,33 @@ static int resize(struct host_vnc *vnc, unsigned w, unsigned h)
     vnc->fb = fb;
     vnc->width = w;
     vnc->height = h;
+    vnc->have_seq = false;
     return 0;
 }
 
-/* Copy the tiles that differ and tell libvncserver about them. */
+/* Copy the tiles that differ and tell libvncserver about them. The
+ * capture says which frame it is and which rows changed since the one
+ * before: the frame we hold needs nothing, the one before only the tiles
+ * of those rows, any older one a look at every tile. */
 static void refresh(struct host_vnc *vnc)
 {
-    uint32_t *px;
-    unsigned w, h;
-    if (vnc->capture(vnc->opaque, &px, &w, &h) < 0)
+    struct host_frame f;
+    if (vnc->capture(vnc->opaque, &f) < 0)
         return;
-    if ((w != vnc->width || h != vnc->height) && resize(vnc, w, h) < 0) {
-        free(px);
+    unsigned w = f.width, h = f.height;
+    const uint32_t *px = f.pixels;
+    if ((w != vnc->width || h != vnc->height) && resize(vnc, w, h) < 0)
         return;
+    unsigned y0 = 0, y1 = h;
+    if (vnc->have_seq && f.seq == vnc->seq)
+        return;
+    if (vnc->have_seq && f.seq == vnc->seq + 1 && f.damage_y1 <= h) {
+        y0 = f.damage_y0 / TILE * TILE;
+        y1 = f.damage_y1;
     }
-    for (unsigned ty = 0; ty < h; ty += TILE) {
+    vnc->seq = f.seq;
+    vnc->have_seq = true;
+    for (unsigned ty = y0; ty < y1; ty += TILE) {
         for (unsigned tx = 0; tx < w; tx += TILE) {
             unsigned tw = tx + TILE > w ? w - tx : TILE, th = ty + TILE > h ? h - ty : TILE;
             bool changed = false;
@@ -96,7 +110,6 @@ static void refresh(struct host_vnc *vnc)
             vnc->updates++;
         }
     }
-    free(px);
 }
 
 static void tick(void *opaque, uint64_t expirations)

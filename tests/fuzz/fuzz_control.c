@@ -141,6 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* no answer: the daemon stopped serving */
     close(fd2);
     evt_loop_run_once(d.loop, 0);
+    daemon_commands_release(&dm);
     fuzz_dev_stop(&d);
     return 0;
 }

@@ -194,8 +194,8 @@ static void test_idle_slice_costs_no_harvest(void **state)
     struct sim *s = itest_start("aperture_idle", (struct sim_opts){ .ram_bytes = 64u << 20 });
     itest_place_bars(s, false);
     assert_int_equal(itest_status_field(s, "aperture_in_ram"), 1);
-    sim_mmio_write(s, 0, REG(0x44004), 4, 0); /* DE_PIPE_IMR(A): vblanks on */
-    sim_mmio_write(s, 0, REG(0x4400c), 4, ~0u);
+    sim_mmio_write(s, 0, REG(0x44404), 4, 0); /* DE_PIPE_IMR(A): vblanks on */
+    sim_mmio_write(s, 0, REG(0x4440c), 4, ~0u); /* (the vblank timer runs while watched) */
     sim_mmio_write(s, 0, REG(0x44200), 4, 0);
     uint32_t calls = sim_state(s)->dirty_calls;
     long long vblanks = itest_status_field(s, "vblanks");

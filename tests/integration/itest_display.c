@@ -200,6 +200,110 @@ static void test_hostile_planes(void **state)
     assert_true(itest_log_contains(log, "capture:"));
 }
 
+static long long json_num(const char *line, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    if (!p)
+        fail_msg("no %s in %s", key, line);
+    return atoll(p + strlen(pat));
+}
+
+static uint32_t *frame(struct sim *s, char *line, size_t cap)
+{
+    void *px = NULL;
+    size_t len;
+    assert_int_equal(sim_control(s, "{\"cmd\":\"frame\"}", line, cap, &px, &len), 0);
+    assert_int_equal(len, (size_t)W * H * 4);
+    return px;
+}
+
+/* The kept frame follows what the guest stores into the surface with no
+ * register or GGTT change (the CPU writes the framebuffer directly): a
+ * capture reads the pixels every time, says which rows changed, and keeps
+ * its number when nothing a viewer sees did. */
+static void run_tracking(int tiling, uint32_t stride_units)
+{
+    struct sim *s = itest_start("capture_tracking", (struct sim_opts){ .ram_bytes = 64u << 20 });
+    itest_place_bars(s, false);
+    uint8_t *ram = sim_ram(s);
+    size_t stride = (size_t)W * 4, rows = (H + 7) / 8 * 8;
+    for (uint32_t y = 0; y < H; y++)
+        for (uint32_t x = 0; x < W; x++) {
+            uint32_t px = pattern(x, y);
+            memcpy(ram + SURF_GPA + layout(tiling, stride, x, y), &px, 4);
+        }
+    map_surface(s, stride * rows);
+    program_plane(s, tiling, stride_units);
+    char line[1024], st[8192];
+    uint32_t *a = frame(s, line, sizeof(line));
+    long long seq = json_num(line, "seq");
+    assert_int_equal(a[700 * W + 1000], pattern(1000, 700));
+    /* Nothing changed: the same frame, the same number, counted. */
+    assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", st, sizeof(st), NULL, NULL), 0);
+    long long unchanged = json_num(st, "captures_unchanged");
+    uint32_t *b = frame(s, line, sizeof(line));
+    assert_int_equal(json_num(line, "seq"), seq);
+    assert_memory_equal(a, b, (size_t)W * H * 4);
+    assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", st, sizeof(st), NULL, NULL), 0);
+    assert_int_equal(json_num(st, "captures_unchanged"), unchanged + 1);
+    free(b);
+    /* One pixel stored by the guest's CPU: that pixel, that row. */
+    uint32_t white = 0xffffff;
+    memcpy(ram + SURF_GPA + layout(tiling, stride, 1000, 700), &white, 4);
+    b = frame(s, line, sizeof(line));
+    assert_int_equal(json_num(line, "seq"), seq + 1);
+    assert_int_equal(json_num(line, "damage_y0"), 700);
+    assert_int_equal(json_num(line, "damage_y1"), 701);
+    assert_int_equal(b[700 * W + 1000], 0xffffff);
+    a[700 * W + 1000] = 0xffffff;
+    assert_memory_equal(a, b, (size_t)W * H * 4);
+    free(b);
+    /* The X byte is not shown: storing it changes nothing a viewer sees. */
+    uint32_t xwhite = 0xff000000u | pattern(5, 5);
+    memcpy(ram + SURF_GPA + layout(tiling, stride, 5, 5), &xwhite, 4);
+    b = frame(s, line, sizeof(line));
+    assert_int_equal(json_num(line, "seq"), seq + 1);
+    free(b);
+    /* The screenshot of a changed screen is of the change (the PNG of an
+     * unchanged one is kept, not this one). */
+    void *png = NULL;
+    size_t len;
+    assert_int_equal(sim_control(s, "{\"cmd\":\"screenshot\"}", line, sizeof(line), &png,
+                                 &len), 0);
+    uint32_t red = 0xff0000;
+    memcpy(ram + SURF_GPA + layout(tiling, stride, 3, 1079), &red, 4);
+    free(png);
+    assert_int_equal(sim_control(s, "{\"cmd\":\"screenshot\"}", line, sizeof(line), &png,
+                                 &len), 0);
+    png_image img = { .version = PNG_IMAGE_VERSION };
+    assert_true(png_image_begin_read_from_memory(&img, png, len));
+    img.format = PNG_FORMAT_RGB;
+    uint8_t *rgb = malloc(PNG_IMAGE_SIZE(img));
+    assert_true(png_image_finish_read(&img, NULL, rgb, 0, NULL));
+    const uint8_t *p = rgb + 3 * ((size_t)1079 * W + 3);
+    assert_int_equal(p[0] << 16 | p[1] << 8 | p[2], 0xff0000);
+    p = rgb + 3 * ((size_t)700 * W + 1000);
+    assert_int_equal(p[0] << 16 | p[1] << 8 | p[2], 0xffffff);
+    free(rgb);
+    free(png);
+    free(a);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+static void test_tracking_linear(void **state)
+{
+    (void)state;
+    run_tracking(0, W * 4 / 64);
+}
+
+static void test_tracking_x_tiled(void **state)
+{
+    (void)state;
+    run_tracking(1, W * 4 / 512);
+}
+
 /* Small frames in the other formats: expected colours computed from the
  * bit layouts, not from the daemon. */
 static void test_formats(void **state)
@@ -623,6 +727,10 @@ static void test_cursor(void **state)
     f = px;
     assert_int_equal(f[0], 0xff0000);
     assert_int_equal(f[30 * W + 60], pattern(60, 30));
+    /* Where it was, the plane again (the frame is kept between captures:
+     * the cursor must come off it). */
+    assert_int_equal(f[60 * W + 110], pattern(110, 60));
+    assert_int_equal(f[85 * W + 120], pattern(120, 85));
     free(px);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
@@ -655,6 +763,9 @@ static void test_vblank_rate(void **state)
      * frame counter must advance 60 times; MSIs may coalesce when this
      * process is slow to acknowledge (a loaded machine), never exceed. */
     uint32_t seen = sim_msi_count(s);
+    /* A vblank may have come between unmasking and enabling the master
+     * (its MSI counted above): acknowledged, or the next never comes. */
+    ack_pipe_a(s);
     uint32_t fc0 = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
     uint64_t t0 = sim_now_ms();
     while (sim_now_ms() - t0 < 1000) {
@@ -696,6 +807,92 @@ static uint64_t mono_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static long daemon_wakeups(struct sim *s)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)sim_daemon_pid(s));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    long n = -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
+static long long status_num(struct sim *s, const char *key)
+{
+    char line[8192], pat[64];
+    assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL), 0);
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    assert_non_null(p);
+    return atoll(p + strlen(pat));
+}
+
+/* With the vblank and flip-done events masked and no flip waiting, the
+ * guest cannot see a vblank: the daemon is not woken for them, and the
+ * frame counter still tells the time. Unmasked, they come at 60 Hz; a
+ * flip waits for the next vblank whatever the mask. */
+static void test_vblank_timer_only_when_watched(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("vblank_idle", (struct sim_opts){ 0 });
+    itest_place_bars(s, false);
+    sim_mmio_write(s, 0, REG(0x44404), 4, ~0u); /* pipe A IMR: all masked */
+    sim_mmio_write(s, 0, REG(0x70008), 4, 0x80000000);
+    usleep(50 * 1000);
+    long long v0 = status_num(s, "vblanks");
+    uint32_t f0 = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
+    long w0 = daemon_wakeups(s);
+    usleep(500 * 1000);
+    long idle = daemon_wakeups(s) - w0;
+    uint32_t frames = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4) - f0;
+    if (frames < 25 || frames > 35)
+        fail_msg("%u frames in 0.5 s with the vblank masked", frames);
+    if (idle > 10)
+        fail_msg("the daemon woke %ld times in 0.5 s with nothing to show", idle);
+    assert_int_equal(status_num(s, "vblanks"), v0);
+    /* A flip still lands at the next vblank. */
+    itest_flip(s, 0x200000);
+    /* Watched: the vblank comes at 60 Hz again. */
+    enable_msi_vblank(s, 1);
+    long long v1 = status_num(s, "vblanks");
+    uint32_t m0 = sim_msi_count(s);
+    ack_pipe_a(s); /* one may have come before m0 */
+    f0 = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
+    uint64_t t0 = sim_now_ms();
+    uint32_t seen = m0;
+    while (sim_now_ms() - t0 < 500) {
+        if (sim_wait_msi(s, seen + 1, 50)) {
+            seen = sim_msi_count(s);
+            ack_pipe_a(s);
+        }
+    }
+    frames = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4) - f0;
+    if (frames < 25 || frames > 35)
+        fail_msg("%u frames in 0.5 s with the vblank unmasked", frames);
+    long long ticks = status_num(s, "vblanks") - v1;
+    if (ticks < 20 || ticks > 40)
+        fail_msg("%lld vblanks raised in 0.5 s", ticks);
+    assert_true(seen - m0 >= 15);
+    /* Masked again: quiet again, counting on. */
+    sim_mmio_write(s, 0, REG(0x44404), 4, ~0u);
+    ack_pipe_a(s);
+    usleep(50 * 1000);
+    w0 = daemon_wakeups(s);
+    f0 = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4);
+    usleep(500 * 1000);
+    idle = daemon_wakeups(s) - w0;
+    frames = (uint32_t)sim_mmio_read(s, 0, REG(0x70040), 4) - f0;
+    if (idle > 10)
+        fail_msg("the daemon woke %ld times in 0.5 s after the mask", idle);
+    if (frames < 25 || frames > 35)
+        fail_msg("%u frames in 0.5 s masked again", frames);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
 /* PIPEDSL follows time through the frame at the mode's line rate (1125
@@ -987,9 +1184,12 @@ int main(void)
         cmocka_unit_test(test_x_tiled),
         cmocka_unit_test(test_y_tiled),
         cmocka_unit_test(test_hostile_planes),
+        cmocka_unit_test(test_tracking_linear),
+        cmocka_unit_test(test_tracking_x_tiled),
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_vnc_live_view),
         cmocka_unit_test(test_vblank_rate),
+        cmocka_unit_test(test_vblank_timer_only_when_watched),
         cmocka_unit_test(test_scanline_counter),
         cmocka_unit_test(test_dp_aux_and_edid),
         cmocka_unit_test(test_gmbus_edid),

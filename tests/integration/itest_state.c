@@ -55,13 +55,22 @@ static void write_file(const char *path, const void *data, size_t len)
     fclose(f);
 }
 
-/* A long submission in flight on RCS: 12M NOOPs behind second-level calls. */
+/* A long submission in flight on RCS: 3M stores (12M dwords) behind
+ * second-level calls. Stores, not MI_NOOPs: the command streamer runs
+ * NOOPs at memory speed (12M in ~20 ms), over before the test looks. */
 static void start_long_work(struct gg *g)
 {
-    uint32_t *nops = gg_ga(g, GG_BATCH + 0x10000);
-    for (unsigned i = 0; i < 4095; i++)
-        nops[i] = MI_NOOP;
-    nops[4095] = MI_BATCH_BUFFER_END;
+    uint32_t *leaf = gg_ga(g, GG_BATCH + 0x10000);
+    for (unsigned i = 0; i + 4 < 4096; i += 4) {
+        leaf[i] = MI_STORE_DWORD_IMM_GGTT;
+        leaf[i + 1] = GG_SEQNO + 0x800;
+        leaf[i + 2] = 0;
+        leaf[i + 3] = i;
+    }
+    leaf[4092] = MI_NOOP;
+    leaf[4093] = MI_NOOP;
+    leaf[4094] = MI_NOOP;
+    leaf[4095] = MI_BATCH_BUFFER_END;
     uint32_t *first = gg_ga(g, GG_BATCH);
     for (unsigned i = 0; i < 2900; i++) {
         first[3 * i] = MI_BB_START_GGTT | MI_BB_SECOND_LEVEL;

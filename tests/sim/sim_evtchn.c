@@ -128,6 +128,7 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
         return sim_fail(EIO); /* the event stays pending: the fd stays readable */
     }
     uint64_t count;
+    __atomic_fetch_add(&sh->pendings, 1, __ATOMIC_RELAXED);
     if (read(sh->daemon_efd, &count, sizeof(count)) != sizeof(count))
         return -1; /* errno from read: EAGAIN when nothing is pending */
     /* Round robin so a busy vCPU cannot starve the others. */
@@ -146,5 +147,6 @@ int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
     (void)xce;
     if (port < SIM_LOCAL_PORT_BASE || port > SIM_LOCAL_PORT_BASE + SIM_MAX_VCPUS)
         return sim_fail(EINVAL);
+    __atomic_fetch_add(&sim_xen()->unmasks, 1, __ATOMIC_RELAXED);
     return 0;
 }

@@ -122,6 +122,9 @@ struct sim_shared {
     uint32_t port_pending[SIM_MAX_VCPUS + 1];
     uint32_t vcpu_wake[SIM_MAX_VCPUS]; /* futex words, bumped by notify */
     uint32_t notifies;
+    /* libxenevtchn calls that are a syscall each on real Xen (read and
+     * write on /dev/xen/evtchn) but not all here (bench_ioreq_cost). */
+    uint32_t pendings, unmasks;
 
     uint32_t msi_count; /* futex word too */
     struct sim_msi msi[SIM_MAX_MSI];
