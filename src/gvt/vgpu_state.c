@@ -425,7 +425,12 @@ static void apply(struct vgpu *v, struct staged *st)
 {
     pci_func_unmap_all(&v->pci);
     memcpy(v->pci.cfg, st->cfg, PCI_CFG_SIZE);
-    memset(v->regs.mem, 0, GVT_MMIO_SIZE);
+    /* Only pages something stored to hold anything (gvt_regs.touched):
+     * the others are zero already, and left unwritten (a register file in
+     * a fresh --live-state mapping is not faulted in whole). */
+    for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++)
+        if (gvt_regs_page_touched(&v->regs, page))
+            memset(v->regs.mem + page * 1024, 0, 4096);
     memset(v->regs.touched, 0, sizeof(v->regs.touched));
     if (st->regs) {
         memcpy(v->regs.mem, st->regs, GVT_MMIO_SIZE);
@@ -559,11 +564,23 @@ void vgpu_follow_guest(struct vgpu *v, const struct vgpu_live_state *live)
     else if (live->pcicfg)
         log_warn("the dead daemon's config space is another device's: the checkpoint's is kept");
     if (live->regs) {
-        memcpy(v->regs.mem, live->regs, GVT_MMIO_SIZE);
-        memset(v->regs.touched, 0, sizeof(v->regs.touched));
-        for (uint32_t off = 0; off < GVT_MMIO_SIZE; off += 4)
-            if (live->regs[off >> 2])
-                gvt_regs_touch(&v->regs, off);
+        /* The file's register file replaces the checkpoint's, a page at
+         * a time: most of the 512 pages are zero in both and stay
+         * unwritten (a dword-by-dword copy and scan cost a successor, and
+         * the fuzzer, 512 Ki compares and every page faulted in). */
+        static const uint32_t zero_page[1024];
+        for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++) {
+            const uint32_t *from = live->regs + page * 1024;
+            uint32_t *to = v->regs.mem + page * 1024;
+            bool had = gvt_regs_page_touched(&v->regs, page);
+            v->regs.touched[page >> 6] &= ~(1ull << (page & 63));
+            if (memcmp(from, zero_page, sizeof(zero_page)) != 0) {
+                memcpy(to, from, sizeof(zero_page));
+                gvt_regs_touch(&v->regs, page * 4096);
+            } else if (had) {
+                memset(to, 0, sizeof(zero_page));
+            }
+        }
         /* The host's half of PVINFO is this daemon's to say, whatever
          * the file holds (the guest cannot write it either). */
         gvt_pvinfo_reset(v);
