@@ -12,6 +12,7 @@
 #include "evtchn/loop.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -514,10 +515,36 @@ int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **w
     return 0;
 }
 
+/* The bytes of an engine's bool fields in the file are 0 or 1, as this
+ * build writes them. Any other byte (the file is the dead daemon's, which
+ * the guest may have owned) must not be loaded as a bool: that is
+ * undefined behaviour (fuzz_live under UBSan: "load of value 2"). */
+static bool live_bools_ok(const struct gvt_engine *e)
+{
+    const uint8_t *raw = (const uint8_t *)e;
+    size_t at[5 + CS_MAX_DEPTH + 1];
+    unsigned n = 0;
+    at[n++] = offsetof(struct gvt_engine, port[0].valid);
+    at[n++] = offsetof(struct gvt_engine, port[1].valid);
+    at[n++] = offsetof(struct gvt_engine, active);
+    at[n++] = offsetof(struct gvt_engine, loaded);
+    at[n++] = offsetof(struct gvt_engine, hung);
+    for (unsigned i = 0; i <= CS_MAX_DEPTH; i++)
+        at[n++] = offsetof(struct gvt_engine, cs.bb) + i * sizeof(struct gvt_cs_level) +
+                  offsetof(struct gvt_cs_level, ppgtt);
+    for (unsigned i = 0; i < n; i++)
+        if (raw[at[i]] > 1)
+            return false;
+    return raw[offsetof(struct gvt_engine, cs.root.four_level)] <= 1;
+}
+
 /* A dead daemon's engines, checked as a checkpoint's are: written out as
  * the engine section and staged back. */
 static bool take_live_engines(struct vgpu *v, const struct gvt_engine *live)
 {
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
+        if (!live_bools_ok(&live[i]))
+            return false;
     struct state_buf b = { 0 };
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
         save_engine(&live[i], &b);
