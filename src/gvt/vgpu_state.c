@@ -600,8 +600,9 @@ void vgpu_follow_guest(struct vgpu *v, const struct vgpu_live_state *live)
             const uint32_t *from = live->regs + page * 1024;
             uint32_t *to = v->regs.mem + page * 1024;
             bool had = gvt_regs_page_touched(&v->regs, page);
+            bool maybe = !live->regs_pages || (live->regs_pages[page >> 6] >> (page & 63) & 1);
             v->regs.touched[page >> 6] &= ~(1ull << (page & 63));
-            if (memcmp(from, zero_page, sizeof(zero_page)) != 0) {
+            if (maybe && memcmp(from, zero_page, sizeof(zero_page)) != 0) {
                 memcpy(to, from, sizeof(zero_page));
                 gvt_regs_touch(&v->regs, page * 4096);
             } else if (had) {
