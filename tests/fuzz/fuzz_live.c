@@ -210,10 +210,10 @@ static void read_fixed(struct fuzz_dev *d, uint32_t *id, uint32_t *pvinfo)
     struct vgpu_stats vs;
     vgpu_get_stats(d->vgpu, &vs);
     if (pvinfo && vs.bar0 != UINT64_MAX) {
-        /* One `rep movsd` from PVINFO into guest RAM: each dword by the
-         * read handler a guest's load meets, in one round trip. */
+        /* One `rep movsq` from PVINFO into guest RAM: each quadword by
+         * the read handler a guest's load meets, in one round trip. */
         ioreq_t r = { .addr = vs.bar0 + PVINFO, .data = PVINFO_COPY, .data_is_ptr = 1,
-                      .count = PVINFO_HOST / 4, .size = 4, .dir = IOREQ_READ,
+                      .count = PVINFO_HOST / 8, .size = 8, .dir = IOREQ_READ,
                       .type = IOREQ_TYPE_COPY };
         fuzz_ioreq(d, 0, &r);
         memcpy(pvinfo, fx.ram + PVINFO_COPY, PVINFO_HOST);
@@ -506,9 +506,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The guest carries on. */
     static const uint32_t regs[] = { SCRATCH, 0x44200, 0x44404, 0x2034, 0x2234, 0x70180,
                                      0x7019c, 0x6001c, 0xc5108, 0x4400, 0x2230 };
+    bool shown = false; /* pipe A and its plane on */
     if (vs.bar0 != UINT64_MAX) {
         for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
             fuzz_mmio(&d, vs.bar0 + regs[i], 4, 0, 0);
+        shown = (fuzz_mmio(&d, vs.bar0 + 0x70008, 4, 0, 0) &
+                 fuzz_mmio(&d, vs.bar0 + 0x70180, 4, 0, 0)) >> 31;
         fuzz_phys(&d, vs.bar0 + (8u << 20), 8, 0, 0);
         fuzz_mmio(&d, vs.bar0 + 0x44200, 4, 1, 0x80000000u); /* interrupts on */
         fuzz_mmio(&d, vs.bar0 + 0x101008, 4, 1, 1);          /* GFX_FLSH_CNTL */
@@ -526,8 +529,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_ioreq(&d, 0, &r);
     }
     fuzz_run(&d, 6);
+    /* What the live registers show (the plane decoder on them); a blank
+     * frame, a memset, is left to fuzz_display. */
     struct vgpu_frame fr;
-    if (vgpu_capture(d.vgpu, &fr) == 0)
+    if (shown && vgpu_capture(d.vgpu, &fr) == 0)
         free(fr.pixels);
     uint8_t *blob;
     size_t len;
