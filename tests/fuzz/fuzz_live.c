@@ -11,8 +11,8 @@
  * checkpoint's, config space in the bits the guest could write), the
  * server enabled, answering the access a vCPU was waiting on. Then the
  * guest carries on: registers, PVINFO, config space, its GGTT and
- * aperture, time passing (the engines' runner, vblanks), a capture, a
- * save. Nothing may crash, and what the file cannot change is checked:
+ * aperture, time passing (the engines' runner, vblanks), a capture when
+ * the registers show a plane, a save. Nothing may crash, and what the file cannot change is checked:
  * the device's identity and BAR sizes, PVINFO's host half, the waiting
  * vCPU answered, set-up never refused for a bad file.
  *
