@@ -70,6 +70,12 @@ int daemon_restore_check(struct daemon *d, const struct vgpu_config *vc);
  * if there is one, its GGTT (and aperture, --aperture-ram) in guest RAM --
  * adopted where a restored guest has it. EXIT_OK or the exit code. */
 int daemon_vgpu_build(struct daemon *d, const struct vgpu_config *vc);
+/* All of the above from the check on: d->restore_blob checked, a dead
+ * predecessor's live state (d->inherited) taken, the vGPU built, the
+ * live state followed over the checkpoint (--adopt-server with
+ * --restore), --edid applied, the server enabled. With files a daemon
+ * wrote, main.c calls it in the sandbox. EXIT_OK or the exit code. */
+int daemon_build_and_enable(struct daemon *d, struct vgpu_config *vc);
 
 /* NULL-name terminated. */
 extern const struct control_command daemon_commands[];

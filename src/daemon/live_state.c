@@ -66,10 +66,43 @@ static int read_all(int fd, void *buf, size_t len, off_t at)
     return 0;
 }
 
+/* The file's bytes into zeroed `buf`: only where it has data. A daemon
+ * writes its file through a mapping of a sparse file, a few dozen of its
+ * 500-odd pages; reading the holes as well cost a successor (and the
+ * fuzzer) most of a copy. A file system without SEEK_DATA is read whole. */
+static void mark_pages(uint64_t *map, size_t from, size_t to)
+{
+    for (size_t page = from / 4096; page * 4096 < to && page < LIVE_MAX_PAGES; page++)
+        map[page / 64] |= 1ull << (page % 64);
+}
+
+static int read_data(int fd, uint8_t *buf, size_t len, uint64_t *pages)
+{
+    off_t at = 0;
+    while ((size_t)at < len) {
+        off_t data = lseek(fd, at, SEEK_DATA);
+        if (data < 0 && errno == ENXIO)
+            return 0; /* a hole to the end */
+        if (data < 0) {
+            mark_pages(pages, (size_t)at, len);
+            return read_all(fd, buf + at, len - (size_t)at, at);
+        }
+        if ((size_t)data >= len)
+            return 0;
+        off_t hole = lseek(fd, data, SEEK_HOLE);
+        size_t end = hole < 0 || (size_t)hole > len ? len : (size_t)hole;
+        if (end <= (size_t)data || read_all(fd, buf + data, end - (size_t)data, data) < 0)
+            return -1;
+        mark_pages(pages, (size_t)data, end);
+        at = (off_t)end;
+    }
+    return 0;
+}
+
 /* The predecessor's file as it is, header and all, when it has the size
  * this build writes; nothing in it is looked at here (live_state_take
  * does, in the sandbox). NULL and why not otherwise. */
-static void *copy_raw(int fd, size_t want, size_t file_len, const char **why)
+static void *copy_raw(int fd, size_t want, size_t file_len, uint64_t *pages, const char **why)
 {
     if (file_len == 0) {
         *why = "the file is empty";
@@ -79,12 +112,12 @@ static void *copy_raw(int fd, size_t want, size_t file_len, const char **why)
         *why = "the file has the wrong size";
         return NULL;
     }
-    void *raw = malloc(want);
+    uint8_t *raw = calloc(1, want);
     if (!raw) {
         *why = "out of memory";
         return NULL;
     }
-    if (read_all(fd, raw, want, 0) < 0) {
+    if (read_data(fd, raw, want, pages) < 0) {
         free(raw);
         *why = "it cannot be read";
         return NULL;
@@ -111,6 +144,14 @@ int live_state_take(struct live_inherited *in, uint32_t domid, const char **why)
     in->state.regs = (const uint32_t *)(body + want.regs_offset);
     in->state.engines = body + want.engines_offset;
     in->state.pcicfg = body + want.pcicfg_offset;
+    /* The register file's pages that had data (it starts on a page). */
+    memset(in->regs_pages, 0, sizeof(in->regs_pages));
+    for (size_t page = 0; page < want.regs_size / 4096; page++) {
+        size_t at = want.regs_offset / 4096 + page;
+        if (at >= LIVE_MAX_PAGES || (in->data_pages[at / 64] >> (at % 64) & 1))
+            in->regs_pages[page / 64] |= 1ull << (page % 64);
+    }
+    in->state.regs_pages = in->regs_pages;
     return 0;
 }
 
@@ -140,7 +181,8 @@ int live_state_open(const char *path, uint32_t domid, bool inherit, struct live_
     }
     if (inherit) {
         const char *why = "?";
-        void *raw = copy_raw(fd, file_size(&h), (size_t)st.st_size, &why);
+        void *raw = copy_raw(fd, file_size(&h), (size_t)st.st_size, inherited->data_pages,
+                             &why);
         if (raw) {
             inherited->buf = raw;
             inherited->len = file_size(&h);

@@ -16,6 +16,10 @@
 
 #include "gvt/vgpu.h"
 
+/* Pages of a live-state file at most (header, 2 MiB of registers,
+ * engines, config space; live_state.c checks this build's fits). */
+#define LIVE_MAX_PAGES 1024u
+
 struct live_state {
     int fd;
     void *map;      /* the whole file, MAP_SHARED */
@@ -32,6 +36,11 @@ struct live_inherited {
     void *buf;
     size_t len;
     struct vgpu_live_state state;
+    /* The file's 4 KiB pages that had data (the rest were holes, zero in
+     * buf), and the same for the register file's pages
+     * (state.regs_pages). */
+    uint64_t data_pages[(LIVE_MAX_PAGES + 63) / 64];
+    uint64_t regs_pages[(LIVE_MAX_PAGES + 63) / 64];
 };
 
 /* Opens `path` for dom`domid` (a regular file, created 0600 if missing,

@@ -105,38 +105,6 @@ static int read_edid(struct daemon *d)
     return EXIT_OK;
 }
 
-/* The vGPU built (from a checkpoint or saved state, if given), a dead
- * predecessor's live state followed, the EDID set, the server enabled.
- * With files written by a daemon (--restore, --live-state), this runs in
- * the sandbox: as the domain's uid, Xen handles restricted to it, under
- * seccomp, in the empty chroot. */
-static int build_and_enable(struct daemon *d, struct vgpu_config *vc)
-{
-    const struct xengvtd_options *o = &d->opt;
-    int code;
-    if (d->restore_blob && (code = daemon_restore_check(d, vc)) != EXIT_OK)
-        return code;
-    if (d->inherited.buf) {
-        const char *why = "?";
-        if (live_state_take(&d->inherited, o->domid, &why) < 0)
-            log_warn("--live-state %s: no state of a predecessor to take (%s): the "
-                     "checkpoint alone is restored", o->live_state_path, why);
-    }
-    if ((code = daemon_vgpu_build(d, vc)) != EXIT_OK)
-        return code;
-    if (o->adopt && o->restore_path)
-        vgpu_follow_guest(d->vgpu, d->inherited.buf ? &d->inherited.state : NULL);
-    free(d->inherited.buf);
-    memset(&d->inherited, 0, sizeof(d->inherited));
-    if (o->edid_path && vgpu_set_edid(d->vgpu, d->edid, d->edid_len) < 0) {
-        log_error("--edid %s: not a valid EDID (128 bytes, header, checksum)", o->edid_path);
-        return EXIT_USAGE;
-    }
-    if (ioreq_server_enable(d->srv) < 0)
-        return EXIT_XEN_SETUP;
-    return EXIT_OK;
-}
-
 static int setup(struct daemon *d)
 {
     const struct xengvtd_options *o = &d->opt;
@@ -208,7 +176,7 @@ static int setup(struct daemon *d)
      * frames): built now. One from files is built in the sandbox, where
      * its RAM is adopted from the guest (restricted mappings suffice). */
     bool from_files = d->restore_blob || d->inherited.buf;
-    if (!from_files && (code = build_and_enable(d, &vc)) != EXIT_OK)
+    if (!from_files && (code = daemon_build_and_enable(d, &vc)) != EXIT_OK)
         return code;
     if (domain_watch_start(d->loop, o->domid, on_domain_gone, d, &d->watch) < 0)
         return EXIT_XEN_SETUP;
@@ -260,7 +228,7 @@ static int setup(struct daemon *d)
                  "no seccomp. For debugging only: a compromised daemon owns dom0.",
                  (unsigned)geteuid());
     }
-    if (from_files && (code = build_and_enable(d, &vc)) != EXIT_OK) {
+    if (from_files && (code = daemon_build_and_enable(d, &vc)) != EXIT_OK) {
         if (notify_fd >= 0)
             close(notify_fd);
         return code;

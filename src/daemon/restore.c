@@ -3,13 +3,16 @@
  * domain, then the vGPU created (and restored from the file), then its
  * guest RAM -- adopted where the restored guest has it, populated
  * otherwise. Apart from main.c so that a fuzz target (fuzz_restore) runs
- * the very path `xengvtd --restore FILE` takes. main.c reads the file
- * as root and checks and applies it only once the sandbox is up. */
+ * the very path `xengvtd --restore FILE` takes, and fuzz_live the path
+ * of a successor that follows its dead predecessor's --live-state file.
+ * main.c reads the files as root and checks and applies them only once
+ * the sandbox is up. */
 #include "config.h"
 #include "daemon/daemon.h"
 #include "common/log.h"
 #include "gvt/vgpu.h"
 #include "ioreq/ramrange.h"
+#include "ioreq/server.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -131,4 +134,36 @@ int daemon_vgpu_build(struct daemon *d, const struct vgpu_config *vc)
     if (code == EXIT_OK)
         code = setup_aperture_ram(d);
     return code;
+}
+
+/* The vGPU built (from a checkpoint or saved state, if given), a dead
+ * predecessor's live state followed, the EDID set, the server enabled.
+ * With files written by a daemon (--restore, --live-state), this runs in
+ * the sandbox: as the domain's uid, Xen handles restricted to it, under
+ * seccomp, in the empty chroot. */
+int daemon_build_and_enable(struct daemon *d, struct vgpu_config *vc)
+{
+    const struct xengvtd_options *o = &d->opt;
+    int code;
+    if (d->restore_blob && (code = daemon_restore_check(d, vc)) != EXIT_OK)
+        return code;
+    if (d->inherited.buf) {
+        const char *why = "?";
+        if (live_state_take(&d->inherited, o->domid, &why) < 0)
+            log_warn("--live-state %s: no state of a predecessor to take (%s): the "
+                     "checkpoint alone is restored", o->live_state_path, why);
+    }
+    if ((code = daemon_vgpu_build(d, vc)) != EXIT_OK)
+        return code;
+    if (o->adopt && o->restore_path)
+        vgpu_follow_guest(d->vgpu, d->inherited.buf ? &d->inherited.state : NULL);
+    free(d->inherited.buf);
+    memset(&d->inherited, 0, sizeof(d->inherited));
+    if (o->edid_path && vgpu_set_edid(d->vgpu, d->edid, d->edid_len) < 0) {
+        log_error("--edid %s: not a valid EDID (128 bytes, header, checksum)", o->edid_path);
+        return EXIT_USAGE;
+    }
+    if (ioreq_server_enable(d->srv) < 0)
+        return EXIT_XEN_SETUP;
+    return EXIT_OK;
 }

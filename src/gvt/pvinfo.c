@@ -6,6 +6,8 @@
 #include "gvt/vgpu_priv.h"
 #include "common/log.h"
 
+#include <string.h>
+
 static void g2v_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
 {
     (void)off;
@@ -41,6 +43,11 @@ void gvt_pvinfo_reset(struct vgpu *v)
 {
     struct gvt_regs *r = &v->regs;
     const struct vgpu_type *t = v->type;
+    /* All of the host half, not only the fields below: a successor takes
+     * its register file from a file the dead daemon (perhaps the guest's
+     * by then) wrote, and the guest must read here only what this daemon
+     * says (fuzz_live found a reserved dword kept from the file). */
+    memset(r->mem + VGT_PVINFO_PAGE / 4, 0, VGT_PVINFO_HOST_SIZE); /* its page: touched below */
     vreg_set(r, vgtif_reg(PVINFO_MAGIC), (uint32_t)VGT_MAGIC);
     vreg_set(r, vgtif_reg(PVINFO_MAGIC + 4), (uint32_t)(VGT_MAGIC >> 32));
     vreg_set(r, vgtif_reg(PVINFO_VERSION_MAJOR),

@@ -264,7 +264,7 @@ int vgpu_attach_gsm(struct vgpu *v, struct ram_range *gsm)
     for (uint32_t i = v->ggtt_lo; i < v->ggtt_hi; i++)
         if (v->ggtt[i])
             __atomic_store_n(&ram[i], v->ggtt[i], __ATOMIC_RELAXED);
-    free(v->ggtt);
+    gvt_ggtt_free_table(v);
     v->ggtt = ram;
     v->gsm = gsm;
     v->ggtt_lo = GVT_GGTT_ENTRIES;

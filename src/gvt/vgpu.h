@@ -171,6 +171,10 @@ struct vgpu_live_state {
     const uint32_t *regs;
     const void *engines;
     const uint8_t *pcicfg;
+    /* Optional: a bit per 4 KiB page of regs, clear where the page is
+     * known to be zero (a hole of the file it was read from); NULL: any
+     * page may hold something. Only saves looking. */
+    const uint64_t *regs_pages;
 };
 /* Restored from a checkpoint into the guest it was taken from (a dead
  * daemon's successor): take what happened after the checkpoint from where

@@ -228,6 +228,8 @@ void gvt_aperture_cold_reset(struct vgpu *v);
 void gvt_ggtt_set(struct vgpu *v, uint32_t idx, uint64_t entry);
 int gvt_ggtt_init(struct vgpu *v);
 void gvt_ggtt_release(struct vgpu *v);
+/* The daemon-side table unmapped (before the GGTT moves into guest RAM). */
+void gvt_ggtt_free_table(struct vgpu *v);
 void gvt_ggtt_reset(struct vgpu *v);
 int gvt_ggtt_read(struct vgpu *v, uint32_t off, unsigned size, uint64_t *val);
 /* One load of entry idx (0 past the end). */

@@ -12,6 +12,7 @@
 #include "evtchn/loop.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -425,7 +426,12 @@ static void apply(struct vgpu *v, struct staged *st)
 {
     pci_func_unmap_all(&v->pci);
     memcpy(v->pci.cfg, st->cfg, PCI_CFG_SIZE);
-    memset(v->regs.mem, 0, GVT_MMIO_SIZE);
+    /* Only pages something stored to hold anything (gvt_regs.touched):
+     * the others are zero already, and left unwritten (a register file in
+     * a fresh --live-state mapping is not faulted in whole). */
+    for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++)
+        if (gvt_regs_page_touched(&v->regs, page))
+            memset(v->regs.mem + page * 1024, 0, 4096);
     memset(v->regs.touched, 0, sizeof(v->regs.touched));
     if (st->regs) {
         memcpy(v->regs.mem, st->regs, GVT_MMIO_SIZE);
@@ -509,10 +515,36 @@ int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **w
     return 0;
 }
 
+/* The bytes of an engine's bool fields in the file are 0 or 1, as this
+ * build writes them. Any other byte (the file is the dead daemon's, which
+ * the guest may have owned) must not be loaded as a bool: that is
+ * undefined behaviour (fuzz_live under UBSan: "load of value 2"). */
+static bool live_bools_ok(const struct gvt_engine *e)
+{
+    const uint8_t *raw = (const uint8_t *)e;
+    size_t at[5 + CS_MAX_DEPTH + 1];
+    unsigned n = 0;
+    at[n++] = offsetof(struct gvt_engine, port[0].valid);
+    at[n++] = offsetof(struct gvt_engine, port[1].valid);
+    at[n++] = offsetof(struct gvt_engine, active);
+    at[n++] = offsetof(struct gvt_engine, loaded);
+    at[n++] = offsetof(struct gvt_engine, hung);
+    for (unsigned i = 0; i <= CS_MAX_DEPTH; i++)
+        at[n++] = offsetof(struct gvt_engine, cs.bb) + i * sizeof(struct gvt_cs_level) +
+                  offsetof(struct gvt_cs_level, ppgtt);
+    for (unsigned i = 0; i < n; i++)
+        if (raw[at[i]] > 1)
+            return false;
+    return raw[offsetof(struct gvt_engine, cs.root.four_level)] <= 1;
+}
+
 /* A dead daemon's engines, checked as a checkpoint's are: written out as
  * the engine section and staged back. */
 static bool take_live_engines(struct vgpu *v, const struct gvt_engine *live)
 {
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
+        if (!live_bools_ok(&live[i]))
+            return false;
     struct state_buf b = { 0 };
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
         save_engine(&live[i], &b);
@@ -559,11 +591,24 @@ void vgpu_follow_guest(struct vgpu *v, const struct vgpu_live_state *live)
     else if (live->pcicfg)
         log_warn("the dead daemon's config space is another device's: the checkpoint's is kept");
     if (live->regs) {
-        memcpy(v->regs.mem, live->regs, GVT_MMIO_SIZE);
-        memset(v->regs.touched, 0, sizeof(v->regs.touched));
-        for (uint32_t off = 0; off < GVT_MMIO_SIZE; off += 4)
-            if (live->regs[off >> 2])
-                gvt_regs_touch(&v->regs, off);
+        /* The file's register file replaces the checkpoint's, a page at
+         * a time: most of the 512 pages are zero in both and stay
+         * unwritten (a dword-by-dword copy and scan cost a successor, and
+         * the fuzzer, 512 Ki compares and every page faulted in). */
+        static const uint32_t zero_page[1024];
+        for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++) {
+            const uint32_t *from = live->regs + page * 1024;
+            uint32_t *to = v->regs.mem + page * 1024;
+            bool had = gvt_regs_page_touched(&v->regs, page);
+            bool maybe = !live->regs_pages || (live->regs_pages[page >> 6] >> (page & 63) & 1);
+            v->regs.touched[page >> 6] &= ~(1ull << (page & 63));
+            if (maybe && memcmp(from, zero_page, sizeof(zero_page)) != 0) {
+                memcpy(to, from, sizeof(zero_page));
+                gvt_regs_touch(&v->regs, page * 4096);
+            } else if (had) {
+                memset(to, 0, sizeof(zero_page));
+            }
+        }
         /* The host's half of PVINFO is this daemon's to say, whatever
          * the file holds (the guest cannot write it either). */
         gvt_pvinfo_reset(v);

@@ -16,7 +16,7 @@ out=${FUZZ_BUILDDIR:?}/fuzz-coverage
 CC=${FUZZ_CC:-clang}
 PROFDATA=${LLVM_PROFDATA:-llvm-profdata}
 COV=${LLVM_COV:-llvm-cov}
-targets=${*:-fuzz_ioreq fuzz_pci fuzz_bar0 fuzz_display fuzz_cmd fuzz_state fuzz_bars fuzz_control fuzz_edid fuzz_cmdgen fuzz_restore}
+targets=${*:-fuzz_ioreq fuzz_pci fuzz_bar0 fuzz_display fuzz_cmd fuzz_state fuzz_bars fuzz_control fuzz_edid fuzz_cmdgen fuzz_restore fuzz_live}
 rm -rf "$out" && mkdir -p "$out/obj" "$out/prof" "$out/corpus"
 flags="-g -O0 -std=gnu11 -Wno-missing-field-initializers -fprofile-instr-generate -fcoverage-mapping
        -D__XEN_TOOLS__ -D_GNU_SOURCE -I$src/src -I$src/tools/xl-hooks -I$src/tests/fuzz
@@ -34,7 +34,8 @@ for t in $targets; do
     case $t in
     fuzz_display) main=fuzz_bar0.c; extra=-DFOCUS_DISPLAY ;;
     fuzz_control) main=fuzz_control.c; extra="$src/src/daemon/commands.c" ;;
-    fuzz_restore) main=fuzz_restore.c; extra="$src/src/daemon/restore.c $src/src/daemon/files.c" ;;
+    fuzz_restore) main=fuzz_restore.c; extra="$src/src/daemon/restore.c $src/src/daemon/files.c $src/src/daemon/live_state.c" ;;
+    fuzz_live) main=fuzz_live.c; extra="$src/src/daemon/restore.c $src/src/daemon/files.c $src/src/daemon/live_state.c" ;;
     *) main=$t.c; extra= ;;
     esac
     $CC $flags $extra -DFUZZ_TARGET_NAME="\"$t\"" "$src/tests/fuzz/$main" "$src/tests/fuzz/replay.c" \

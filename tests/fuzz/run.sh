@@ -15,7 +15,7 @@ shift || true
 src=${FUZZ_SRCDIR:?run through make fuzz}
 out=${FUZZ_BUILDDIR:?}/fuzz
 CC=${FUZZ_CC:-clang}
-all_targets="fuzz_ioreq fuzz_pci fuzz_bar0 fuzz_display fuzz_cmd fuzz_state fuzz_savefile fuzz_vgpu_entry fuzz_bars fuzz_control fuzz_edid fuzz_cmdgen fuzz_restore fuzz_reply"
+all_targets="fuzz_ioreq fuzz_pci fuzz_bar0 fuzz_display fuzz_cmd fuzz_state fuzz_savefile fuzz_vgpu_entry fuzz_bars fuzz_control fuzz_edid fuzz_cmdgen fuzz_restore fuzz_reply fuzz_live"
 targets=${*:-$all_targets}
 # FUZZ_SANITIZE=0: no ASan/UBSan (speed: what libFuzzer alone reaches).
 if [ "${FUZZ_SANITIZE:-1}" = 0 ]; then
@@ -67,7 +67,8 @@ for t in $targets; do
     esac
     case $t in
     fuzz_control) main=fuzz_control.c; extra="$src/src/daemon/commands.c" ;;
-    fuzz_restore) main=fuzz_restore.c; extra="$src/src/daemon/restore.c $src/src/daemon/files.c" ;;
+    fuzz_restore) main=fuzz_restore.c; extra="$src/src/daemon/restore.c $src/src/daemon/files.c $src/src/daemon/live_state.c" ;;
+    fuzz_live) main=fuzz_live.c; extra="$src/src/daemon/restore.c $src/src/daemon/files.c $src/src/daemon/live_state.c" ;;
     esac
     case $t in
     fuzz_savefile|fuzz_vgpu_entry|fuzz_reply) libs="$out/libhooks.a $out/libgvt.a $FUZZ_LIBS" ;;
