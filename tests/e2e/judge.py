@@ -270,9 +270,11 @@ def judge_slow(tag, g, has, check):
             print("INFO: %strapped %s: %d us per access in the guest" % (tag, kind, r[2]))
     hb = re.search(r"E2E-HEARTBEAT: (\d+) beats, longest gap ([0-9.]+) s", g)
     # 0.2 s beats: a guest whose timer ticks and scheduler runs between
-    # traps stays far under 2 s; a vCPU stuck in a storm does not.
-    check(tag + "the guest stays responsive during the storms (heartbeat gap < 2 s)",
-          hb is not None and int(hb.group(1)) > 10 and float(hb.group(2)) < 2.0,
+    # traps stays within seconds (2.2 s measured on a loaded host, under a
+    # second on a quiet one); a vCPU stuck in a storm does not, and the
+    # kernel's own soft-lockup threshold is 20 s.
+    check(tag + "the guest stays responsive during the storms (heartbeat gap < 5 s)",
+          hb is not None and int(hb.group(1)) > 10 and float(hb.group(2)) < 5.0,
           hb.group(0) if hb else "no E2E-HEARTBEAT line")
     lk = re.findall(r"E2E-LOCKUP: [^\n]*", g)
     check(tag + "no soft lockup, RCU stall or hung task", not lk, "; ".join(lk)[:300])
