@@ -602,11 +602,16 @@ static void test_restricted_after_setup(void **state)
         ssize_t n = readlink(link, target, sizeof(target) - 1);
         assert_true(n > 0);
         target[n] = 0;
+#if ITEST_SANITIZED
+        /* LeakSanitizer needs /proc at exit: no chroot in that build. */
+        assert_string_equal(target, "/");
+#else
         assert_string_equal(target, "/run/xengvt/root-dom7");
         struct stat st;
         assert_int_equal(lstat(target, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0);
         assert_int_equal(st.st_uid, 0);
+#endif
         static const char *const ns[] = { "mnt", "ipc" };
         for (unsigned i = 0; i < 2; i++) {
             char mine[64], theirs[64], a[64], b[64];
