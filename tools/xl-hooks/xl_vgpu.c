@@ -724,6 +724,31 @@ static int restore_from_fd(int in_fd, const char *what, const char *admin_cfg)
             err[0] ? err : "another name");
         rc = XV_FAILED;
     }
+    /* The admin's config is the file as written: the vGPUs' RAM that
+     * create budgeted in memory and videoram (ram_budget) goes in again,
+     * or xl restore builds a domain too small for the saved frames (real
+     * Xen: "restoring domain: Device or resource busy"). Later settings
+     * win in xl's config. */
+    char *budgeted = NULL;
+    if (rc == XV_OK && admin_cfg) {
+        char budget[2][32];
+        int nb = ram_budget(&ma->cfg, 0, NULL, budget);
+        size_t room = cfg_len + 128;
+        budgeted = nb ? malloc(room) : NULL;
+        if (budgeted) {
+            int w = snprintf(budgeted, room, "%.*s\n# xl-vgpu restore: the vGPUs' RAM\n",
+                             (int)cfg_len, cfg_text);
+            for (int i = 0; i < nb && w > 0 && (size_t)w < room; i++) {
+                char *eq = strchr(budget[i], '=');
+                w += snprintf(budgeted + w, room - (size_t)w, "%.*s = %s\n",
+                              (int)(eq - budget[i]), budget[i], eq + 1);
+            }
+            if (w > 0 && (size_t)w < room) {
+                cfg_text = budgeted;
+                cfg_len = (size_t)w;
+            }
+        }
+    }
     if (rc == XV_OK && keep_config(&ma->cfg, cfg_text, cfg_len, ma) < 0) {
         say("%s: cannot keep the guest's config in %s", what, launch_run_dir());
         rc = XV_FAILED;
@@ -755,6 +780,7 @@ static int restore_from_fd(int in_fd, const char *what, const char *admin_cfg)
     }
     if (rc == XV_OK)
         keep_create_args(ma);
+    free(budgeted);
     free(admin_text);
     char kept_cfg[300];
     guest_file(guest, "cfg", kept_cfg, sizeof(kept_cfg));
