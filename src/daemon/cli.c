@@ -45,23 +45,6 @@ static void usage(FILE *out)
 "Exit status: 0 done; 1 the daemon refused or failed; 2 usage; 3 no daemon.\n");
 }
 
-static int read_line(int fd, char *buf, size_t cap)
-{
-    size_t n = 0;
-    for (;;) {
-        char ch;
-        ssize_t r = read(fd, &ch, 1);
-        if (r <= 0)
-            return -EPIPE;
-        if (ch == '\n')
-            break;
-        if (n + 1 < cap)
-            buf[n++] = ch;
-    }
-    buf[n] = 0;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -122,7 +105,7 @@ int main(int argc, char **argv)
     char req[64];
     int n = snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}\n", cmd);
     char line[8192];
-    if (write(fd, req, (size_t)n) != n || read_line(fd, line, sizeof(line)) < 0) {
+    if (write(fd, req, (size_t)n) != n || ctl_read_line(fd, line, sizeof(line)) < 0) {
         fprintf(stderr, "xengvt: the daemon hung up\n");
         return CLI_FAILED;
     }

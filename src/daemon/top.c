@@ -71,7 +71,7 @@ struct top {
     unsigned nguests;
 };
 
-static int read_line(int fd, char *buf, size_t cap)
+int ctl_read_line(int fd, char *buf, size_t cap)
 {
     size_t n = 0;
     for (;;) {
@@ -105,7 +105,7 @@ static int query(const char *path, char *line, size_t cap)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     static const char req[] = "{\"cmd\":\"status\"}\n";
     int rc = write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1)
-                 ? read_line(fd, line, cap) : -EPIPE;
+                 ? ctl_read_line(fd, line, cap) : -EPIPE;
     close(fd);
     if (rc == 0 && !strstr(line, "\"ok\":true"))
         rc = -EPROTO;
