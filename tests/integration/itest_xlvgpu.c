@@ -241,7 +241,7 @@ static void test_restore_refuses_foreign_config(void **state)
     setup_env("g5", XV_DOMID);
     const char *bin = getenv("XL_VGPU");
     const char *cfg = write_cfg_with("g5", "\"type=GVTg_V5_4\"",
-                                     "device_model_override = \"/bin/sh\"\n");
+                                     "vga = \"none\"\ndevice_model_override = \"/bin/sh\"\n");
     const char *argv[] = { bin, "create", cfg, NULL };
     int status;
     struct sim *s = launch(itest_log_path("xlvgpu_dmo_create"), argv, XV_DOMID, NULL, &status);
@@ -266,7 +266,7 @@ static void test_restore_refuses_foreign_config(void **state)
 
     /* The admin names the guest's config: that one is used, the file's
      * is not (xl restore is given it, so never the image's own either). */
-    const char *mine = write_cfg_with("g5", "\"type=GVTg_V5_4\"", "");
+    const char *mine = write_cfg_with("g5", "\"type=GVTg_V5_4\"", "vga = \"none\"\n");
     const char *with_cfg[] = { bin, "restore", mine, file, NULL };
     struct sim *d = launch(itest_log_path("xlvgpu_dmo_restore2"), with_cfg, XV_DOMID2, ram,
                            &status);
@@ -277,6 +277,12 @@ static void test_restore_refuses_foreign_config(void **state)
     char kept[320];
     snprintf(kept, sizeof(kept), "%s/g5.cfg", dir);
     assert_null(strstr(slurp(kept), "device_model_override"));
+    /* The admin's config as written, and the vGPU's RAM that create
+     * budgeted (128 MiB aperture slice and 8 MiB GGTT) after it: without
+     * it real Xen's restore fails with "restoring domain: Device or
+     * resource busy", the domain too small for the saved frames. */
+    assert_non_null(strstr(slurp(kept), "memory = 512\n"));
+    assert_non_null(strstr(slurp(kept), "\nmemory = 648\nvideoram = 136\n"));
     const char *destroy[] = { bin, "destroy", "g5", NULL };
     assert_int_equal(run(destroy, out, sizeof(out)), 0);
     sim_stop(d);
