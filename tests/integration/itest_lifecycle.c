@@ -350,6 +350,14 @@ static void test_daemon_death_restart(void **state)
     while (!itest_log_contains(log, "adopting ioreq server") && sim_now_ms() < end)
         usleep(20 * 1000);
     assert_true(itest_log_contains(log, "adopting ioreq server"));
+    /* The successor, built from files in its sandbox, is said to serve in
+     * xenstore by the supervisor that saw it answer. */
+    char key[96];
+    snprintf(key, sizeof(key), "/local/domain/0/device-model/%ld/xengvt/state",
+             (long)LC_DOMID);
+    const char *st = sim_xs_read(s, key);
+    assert_non_null(st);
+    assert_string_equal(st, "running");
     char out[4096];
     const char *destroy[] = { getenv("XL_VGPU"), "destroy", "death1", NULL };
     assert_int_equal(sim_run(s, destroy, out, sizeof(out)), 0);

@@ -131,6 +131,24 @@ void served_stop_all(struct served *sv)
         launch_stop(sv->pid[i], STOP_TIMEOUT_MS);
 }
 
+/* A daemon built from files (a restore, a restart) says "restoring" in
+ * xenstore before it enters its sandbox, which cuts xenstore off: root,
+ * which saw it answer, says when it serves. */
+static void publish_running(long domid)
+{
+    struct xs_handle *xs = xs_open(0);
+    if (!xs) {
+        xv_say("warning: cannot say in xenstore that domain %ld's vGPUs serve: %s", domid,
+               strerror(errno));
+        return;
+    }
+    char path[96];
+    snprintf(path, sizeof(path), "/local/domain/0/device-model/%ld/xengvt/state", domid);
+    if (!xs_write(xs, XBT_NULL, path, "running", strlen("running")))
+        xv_say("warning: cannot write %s: %s", path, strerror(errno));
+    xs_close(xs);
+}
+
 void served_forget_xenstore(long domid)
 {
     struct xs_handle *xs = xs_open(0);
@@ -232,6 +250,7 @@ int served_start(long domid, const char *name, const struct vgpu_entry *entries,
             served_stop_all(sv);
             return -1;
         }
+    publish_running(domid);
     snprintf(sv->state, sizeof(sv->state), "running");
     if (served_write(sv) < 0)
         xv_say("warning: cannot write the record in %s: %s", launch_run_dir(), strerror(errno));
@@ -247,6 +266,7 @@ int served_start_one(struct served *sv, unsigned i, const struct vgpu_entry *e,
         launch_stop(sv->pid[i], STOP_TIMEOUT_MS);
         return -1;
     }
+    publish_running(sv->domid);
     return 0;
 }
 
