@@ -198,6 +198,30 @@ def judge_console(tag, k, steps, mode, g, has, check, images, text):
         print("INFO: %svblank events: %s delivered at %s/s (each asked for the next vblank)" %
               (tag, ve.group(1), ve.group(3)))
     judge_igt.judge(check, g, tag)  # i915's own test programs (IGT)
+    if steps in ("life", "save"):
+        # Per-trap parity (issue 22): config dword reads answered by QEMU
+        # and by xengvtd in alternating rounds, in the same guest. The
+        # ratio is a figure until it meets its goal (<= 1.0); every read
+        # giving the device's id is a check.
+        pm = re.search(r"E2E-PARITY: config round trip: qemu (\d+) us, xengvtd (\d+) us: "
+                       r"ratio ([0-9.]+); register round trip (\d+) us \(([0-9.]+)x qemu's "
+                       r"config\); (\d+) reads each, (\d+) wrong", g)
+        check(tag + "trap parity: config reads from QEMU's device and the vGPU, and "
+              "register reads, all answered right",
+              pm is not None and pm.group(7) == "0",
+              (re.findall(r"E2E-PARITY: config round trip[^\n]*", g) or ["no E2E-PARITY line"])[0])
+        if pm:
+            print("INFO: %strap parity: config round trip xengvtd/QEMU %s (%s us vs %s us), "
+                  "register round trip %s us" % (tag, pm.group(3), pm.group(2), pm.group(1),
+                                                 pm.group(4)))
+            for variant in ("all-continuous", "all-sync"):
+                r = judge_igt.igt_line(g, "gem_exec_nop", variant)
+                us = re.match(r"[0-9.]+", r[2]) if r else None
+                if us and int(pm.group(2)) > 0:
+                    print("INFO: %snop batch (gem_exec_nop %s): %.1f of xengvtd's config "
+                          "round trips (%s us a batch)" % (tag, variant,
+                                                           float(us.group(0)) / int(pm.group(2)),
+                                                           us.group(0)))
     after = images.get(k + "-after-restore")
     if steps in ("life", "save"):
         check(tag + "xl-vgpu save after fbcon", has(r"E2E-SAVE: ok"))
@@ -246,6 +270,20 @@ def judge_console(tag, k, steps, mode, g, has, check, images, text):
           st is not None and kinds.get("trap_ggtt", -1) == 0 and
           kinds.get("trap_aperture", -1) == 0 and total < 20000,
           ", ".join("%s=%d" % kv for kv in sorted(kinds.items())) + ", total %d" % total)
+    # The traps of a nop batch: the daemon's counters around gem_exec_nop.
+    nb = re.search(r"E2E-NOP-STATUS-BEFORE: (\{.*\})", g)
+    na = re.search(r"E2E-NOP-STATUS-AFTER: (\{.*\})", g)
+    if nb and na:
+        def counters(j):
+            return dict((k2, int(v)) for k2, v in re.findall(r'"(\w+)":(\d+)', j))
+        b, a = counters(nb.group(1)), counters(na.group(1))
+        d = dict((k2, a[k2] - b.get(k2, 0)) for k2 in a)
+        batches = sum(v for k2, v in d.items() if k2.endswith("_batches"))
+        if batches > 0:
+            print("INFO: %snop batch traps (gem_exec_nop runs): %s a batch, %d batches" %
+                  (tag, ", ".join("%s %.2f" % (k2, d.get(k2, 0) / batches) for k2 in
+                                  ("trap_regs", "trap_config", "trap_ggtt", "trap_aperture",
+                                   "msis", "elsp_submissions", "ctx_completions")), batches))
     ap = re.search(r'"aperture_in_ram":true,"aperture_syncs":(\d+),"aperture_pages_out":(\d+)', g)
     check(tag + "the aperture is RAM-backed (the default)", ap is not None)
     if ap:

@@ -23,6 +23,7 @@ gcc -O2 -Wall -Wextra -Werror -static -o "$OUT/fbpattern" "$here/fbpattern.c"
 gcc -O2 -Wall -Wextra -Werror -static -o "$OUT/trapstorm" "$here/trapstorm.c"
 gcc -O2 -Wall -Wextra -Werror -static -I/usr/include/libdrm -o "$OUT/vblank-rate" \
     "$here/vblank-rate.c"
+gcc -O2 -Wall -Wextra -Werror -static -o "$OUT/trap-parity" "$here/trap-parity.c"
 
 deps_of() { # deps_of MODS MODULE: the dependency closure (relative paths), deps first
     local line
@@ -54,7 +55,8 @@ guest_image() { # guest_image LABEL KERNEL_DIR: $OUT/guest-LABEL/{vmlinuz,initrd
     mkdir -p "$guest"/{bin,proc,sys,dev,mods,tmp}
     cp /bin/busybox "$guest/bin/"
     cp "$here/guest-init" "$guest/init"; chmod +x "$guest/init"
-    cp "$OUT/gpu-client" "$OUT/fbpattern" "$OUT/trapstorm" "$OUT/vblank-rate" "$guest/"
+    cp "$OUT/gpu-client" "$OUT/fbpattern" "$OUT/trapstorm" "$OUT/vblank-rate" \
+        "$OUT/trap-parity" "$guest/"
     i915=$(grep -o '^kernel/drivers/gpu/drm/i915/i915.ko[^:]*' "$mods/modules.dep")
     : > "$guest/mods/order"
     for m in $(deps_of "$mods" "$i915" | awk '!seen[$0]++'); do
