@@ -1,10 +1,12 @@
 #include "config.h"
 #include "common/dmuser.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -54,6 +56,44 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Whether a process other than a zombie has `uid` as one of its uids.
+ * kill(-1) keeps succeeding on a zombie until its parent reaps it (a
+ * supervisor busy elsewhere, an init that waits late): that one is dead
+ * already. Reads only what the kernel writes (/proc/PID/status's Uid and
+ * State lines; a process name is escaped there). */
+static bool live_process_of(uid_t uid)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return true; /* cannot tell: keep trying until the deadline */
+    bool found = false;
+    char self[24];
+    snprintf(self, sizeof(self), "%d", (int)getpid()); /* the reaper has uid as its euid */
+    struct dirent *de;
+    while (!found && (de = readdir(d))) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9' || strcmp(de->d_name, self) == 0)
+            continue;
+        char path[64], line[160];
+        snprintf(path, sizeof(path), "/proc/%.20s/status", de->d_name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue; /* gone meanwhile */
+        bool zombie = false, ours = false;
+        while (fgets(line, sizeof(line), f)) {
+            char state;
+            unsigned r, e, sv, fs;
+            if (sscanf(line, "State: %c", &state) == 1)
+                zombie = state == 'Z' || state == 'X';
+            else if (sscanf(line, "Uid: %u %u %u %u", &r, &e, &sv, &fs) == 4)
+                ours = r == uid || e == uid || sv == uid;
+        }
+        fclose(f);
+        found = ours && !zombie;
+    }
+    closedir(d);
+    return found;
+}
+
 int dmuser_reap(const struct dmuser *u)
 {
     if (!u->per_domain || u->uid == 0 || u->reaper_uid == 0)
@@ -73,6 +113,8 @@ int dmuser_reap(const struct dmuser *u)
         for (;;) {
             if (kill(-1, SIGKILL) < 0)
                 _exit(errno == ESRCH ? 0 : 2);
+            if (!live_process_of(u->uid))
+                _exit(0);
             if (now_ms() > deadline)
                 _exit(1);
             usleep(10 * 1000);
