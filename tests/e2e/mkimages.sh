@@ -1,10 +1,10 @@
 #!/bin/bash
 # Assemble the dom0 and guest initramfs images for the e2e run from the
 # cache (fetch.sh) and the host's packages, with the just-built daemon.
-# usage: mkimages.sh XENGVTD XENGVT XL_VGPU OUTDIR
+# usage: mkimages.sh XENGVTD XENGVT XL_VGPU OUTDIR [QEMU_DM]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-XENGVTD=$1 XENGVT=$2 XL_VGPU=$3 OUT=$4
+XENGVTD=$1 XENGVT=$2 XL_VGPU=$3 OUT=$4 QEMU_DM=${5:-}
 CACHE=${XENGVT_E2E_CACHE:-/var/cache/xengvt-e2e}
 KDIR=$(readlink -f "$CACHE/kernel")
 KVER=$(ls "$KDIR/lib/modules" | head -1)
@@ -103,6 +103,12 @@ mkdir -p "$dom0/usr/sbin" "$dom0/usr/bin"
 copy "$XENGVTD" "$XENGVT" "$XL_VGPU"
 cp -L "$XENGVTD" "$dom0/usr/sbin/xengvtd"; cp -L "$XENGVT" "$dom0/usr/bin/xengvt"
 cp -L "$XL_VGPU" "$dom0/usr/sbin/xl-vgpu"
+# The device-model wrapper the stock-xl guests name (device_model_override),
+# where xengvt-qemu-dm(8) says it is.
+if [ -n "$QEMU_DM" ]; then
+    copy "$QEMU_DM"
+    mkdir -p "$dom0/usr/libexec/xengvt" && cp -L "$QEMU_DM" "$dom0/usr/libexec/xengvt/qemu-dm"
+fi
 # xengvtd drops to its domain's own uid once set up: xengvt-range-base's
 # plus the domid (xengvtd(8), USERS).
 printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' \

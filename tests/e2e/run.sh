@@ -2,17 +2,18 @@
 # make check-xen: boot Xen 4.17 + a Debian dom0 under QEMU (software
 # emulation), run an HVM guest against the just-built xengvtd, and judge
 # what the guest saw. Logs stay in tests/e2e/logs/<time>/.
-# usage: run.sh XENGVTD XENGVT XL_VGPU
+# usage: run.sh XENGVTD XENGVT XL_VGPU [QEMU_DM]
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 XENGVTD=$(readlink -f "${1:-$here/../../xengvtd}")
 XENGVT=$(readlink -f "${2:-$here/../../xengvt}")
 XL_VGPU=$(readlink -f "${3:-$here/../../xl-vgpu}")
+QEMU_DM=$(readlink -f "${4:-$here/../../qemu-dm}")
 CACHE=${XENGVT_E2E_CACHE:-/var/cache/xengvt-e2e}
 logs=$here/logs/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$logs"
 "$here/fetch.sh" || { echo "0 passed, 1 failed"; exit 1; }
-"$here/mkimages.sh" "$XENGVTD" "$XENGVT" "$XL_VGPU" "$logs/img" > "$logs/mkimages.log" 2>&1 ||
+"$here/mkimages.sh" "$XENGVTD" "$XENGVT" "$XL_VGPU" "$logs/img" "$QEMU_DM" > "$logs/mkimages.log" 2>&1 ||
     { cat "$logs/mkimages.log"; echo "0 passed, 1 failed"; exit 1; }
 
 start=$(date +%s)

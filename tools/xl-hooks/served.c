@@ -200,7 +200,7 @@ static int spawn_one(struct served *sv, unsigned i, const struct vgpu_entry *e,
         return -1;
     }
     snprintf(sv->spec[i], sizeof(sv->spec[i]), "%s", e->spec);
-    sv->pid[i] = launch_daemon(argv, sv->log[i]);
+    sv->pid[i] = launch_daemon(argv, sv->log_to_stderr ? NULL : sv->log[i]);
     if (sv->pid[i] < 0) {
         xv_say("vGPU %u: cannot start xengvtd: %s", i, strerror(errno));
         return -1;
@@ -214,8 +214,9 @@ static int wait_one(struct served *sv, unsigned i)
     int rc = launch_wait_ready(sv->pid[i], sv->sock[i], READY_TIMEOUT_MS, &status);
     if (rc == 0)
         return 0;
-    char tail[512];
-    launch_log_tail(sv->log[i], tail, sizeof(tail));
+    char tail[512] = "its messages are above";
+    if (!sv->log_to_stderr)
+        launch_log_tail(sv->log[i], tail, sizeof(tail));
     if (rc == -ESRCH)
         xv_say("vGPU %u: xengvtd exited with status %d: %s", i,
                WIFEXITED(status) ? WEXITSTATUS(status) : -1, tail);
@@ -229,9 +230,11 @@ int served_start(long domid, const char *name, const struct vgpu_entry *entries,
                  unsigned count, char restore[][200], struct served *sv)
 {
     pid_t monitor = sv->monitor;
+    bool log_to_stderr = sv->log_to_stderr;
     memset(sv, 0, sizeof(*sv));
     sv->domid = domid;
     sv->monitor = monitor;
+    sv->log_to_stderr = log_to_stderr;
     snprintf(sv->name, sizeof(sv->name), "%s", name);
     mkdir(launch_run_dir(), 0700);
     for (unsigned i = 0; i < count; i++) {

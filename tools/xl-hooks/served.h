@@ -22,6 +22,9 @@ struct served {
     char spec[VGPU_CFG_MAX][512];
     pid_t monitor;  /* the guest's supervisor, 0 if none */
     char state[32]; /* running, rebooting, daemon-restarting, preserved, ... */
+    /* The daemons write to our stderr, not to log[] (the device-model
+     * wrapper: libxl's qemu-dm-NAME.log). Kept by served_start. */
+    bool log_to_stderr;
 };
 
 #define READY_TIMEOUT_MS 30000

@@ -7,6 +7,12 @@
 #include <time.h>
 
 static bool to_syslog;
+static const char *say_ident = "xl-vgpu";
+
+void xv_set_ident(const char *name)
+{
+    say_ident = name;
+}
 
 void xv_log_to_syslog(const char *ident)
 {
@@ -27,10 +33,10 @@ void xv_say(const char *fmt, ...)
         struct tm tm;
         if (localtime_r(&now, &tm))
             strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S ", &tm);
-        fprintf(stderr, "%sxl-vgpu: %s\n", stamp, msg);
+        fprintf(stderr, "%s%s: %s\n", stamp, say_ident, msg);
         syslog(LOG_NOTICE, "%s", msg);
     } else {
-        fprintf(stderr, "xl-vgpu: %s\n", msg);
+        fprintf(stderr, "%s: %s\n", say_ident, msg);
     }
     fflush(stderr);
 }

@@ -9,6 +9,9 @@
 /* From now on also to syslog, with timestamps on stderr (the supervisor's
  * stderr is its log file). */
 void xv_log_to_syslog(const char *ident);
+/* The name messages on stderr start with (default "xl-vgpu"): the
+ * device-model wrapper shares this code and says its own. */
+void xv_set_ident(const char *name);
 void xv_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -1,0 +1,506 @@
+/* The device-model wrapper (tools/qemu-dm) run as libxl runs it, against
+ * the real xengvtd under the simulator and a stand-in QEMU (fake_qemu.c):
+ * the vGPU serves before QEMU is exec'd (same pid, its other arguments
+ * unchanged); a daemon that cannot start fails the device model with the
+ * reason and leaves nothing; libxl's save through QMP (stop, add-fd,
+ * xen-save-devices-state) yields a device state carrying the vGPU, and a
+ * restore from it (-incoming fd:N) brings back what the guest wrote while
+ * QEMU reads exactly its own bytes; states without the vGPU, of an unknown
+ * version or damaged are refused with the reason. */
+#include "itest.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "dmstate.h"
+
+/* Domids no other test uses, one per case: a helper that ends reaps
+ * whatever still runs as its domain's uid (served_remove), in the
+ * background of the next case. */
+#define DOM_CREATE 45
+#define DOMS_CREATE "45"
+#define DOM_FAIL 47
+#define DOMS_FAIL "47"
+#define DOM_SAVE 49
+#define DOMS_SAVE "49"
+#define DOM_RESTORE 51
+#define DOMS_RESTORE "51"
+#define DOM_SAVEFAIL 53
+#define DOMS_SAVEFAIL "53"
+#define DOM_REFUSE 55
+#define DOMS_REFUSE "55"
+
+static char dir[256], qlog[300], libxl_sock[300], chardev[400];
+
+static void setup(const char *name)
+{
+    const char *logdir = getenv("XENGVT_TEST_LOGDIR");
+    snprintf(dir, sizeof(dir), "%s/qemudm-%s", logdir ? logdir : "/tmp", name);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    mkdir(dir, 0700);
+    snprintf(qlog, sizeof(qlog), "%s/qemu.log", dir);
+    snprintf(libxl_sock, sizeof(libxl_sock), "%s/qmp-libxl", dir);
+    snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,path=%s,server=on,wait=off",
+             libxl_sock);
+    char fake[512];
+    snprintf(fake, sizeof(fake), "%s/tests/integration/fake_qemu",
+             getenv("XENGVT_TEST_BUILDDIR"));
+    setenv("XENGVT_QEMU", fake, 1);
+    setenv("FAKE_QEMU_LOG", qlog, 1);
+    setenv("XENGVT_RUN_DIR", dir, 1);
+    unsetenv("FAKE_QEMU_SAVE_FAIL");
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    static char buf[65536];
+    size_t n = 0;
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+    }
+    buf[n] = 0;
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static bool exists(const char *name)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* Until the stand-in QEMU says it is up. */
+static void wait_qemu(void)
+{
+    for (int i = 0; i < 400; i++) {
+        if (strstr(slurp(qlog, NULL), "ready\n"))
+            return;
+        usleep(50 * 1000);
+    }
+    fail_msg("the stand-in QEMU never started: %s", slurp(qlog, NULL));
+}
+
+static struct sim *start(const char *name, const char *const *argv, unsigned domid, void *ram,
+                         size_t ram_len, void *phys, size_t phys_len)
+{
+    struct sim *s = sim_start(&(struct sim_opts){
+        .exec_argv = argv, .no_wait_ready = true, .log_path = itest_log_path(name),
+        .domid = domid, .ram_bytes = 64u << 20, .ram_image = ram, .ram_image_len = ram_len,
+        .physmap_image = phys, .physmap_image_len = phys_len });
+    assert_non_null(s);
+    return s;
+}
+
+/* --- libxl's side of QMP -------------------------------------------------- */
+
+static int read_line(int fd, char *out, size_t cap)
+{
+    size_t n = 0;
+    while (n + 1 < cap) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, 20000) != 1)
+            return -1;
+        char c;
+        if (read(fd, &c, 1) != 1)
+            return -1;
+        out[n++] = c;
+        if (c == '\n')
+            break;
+    }
+    out[n] = 0;
+    return 0;
+}
+
+static int qmp_open(void)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%.100s", libxl_sock);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    char line[1024];
+    assert_int_equal(read_line(fd, line, sizeof(line)), 0);
+    assert_non_null(strstr(line, "\"QMP\""));
+    return fd;
+}
+
+/* One command as libxl sends it (with a descriptor, for add-fd); the
+ * answer, events skipped. */
+static const char *qmp(int fd, const char *cmd, int id, const char *args, int pass_fd)
+{
+    static char line[4096];
+    char out[1024];
+    int n = snprintf(out, sizeof(out), "{\"execute\":\"%s\",\"id\":%d%s%s%s}\r\n", cmd, id,
+                     args ? ",\"arguments\":" : "", args ? args : "", "");
+    struct iovec iov = { .iov_base = out, .iov_len = (size_t)n };
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (pass_fd >= 0) {
+        msg.msg_control = u.b;
+        msg.msg_controllen = sizeof(u.b);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+    }
+    assert_int_equal(sendmsg(fd, &msg, 0), n);
+    do
+        assert_int_equal(read_line(fd, line, sizeof(line)), 0);
+    while (strstr(line, "\"event\""));
+    return line;
+}
+
+/* --- create, lifecycle --------------------------------------------------- */
+
+static void test_create_serves_before_qemu(void **state)
+{
+    (void)state;
+    setup("create");
+    const char *argv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_CREATE, "-chardev", chardev,
+                           "-no-shutdown", "-mon", "chardev=libxl-cmd,mode=control",
+                           "-name", "q1", "-vgpu", "type=GVTg_V5_2,resolution=1280x720",
+                           "-machine", "xenfv", NULL };
+    struct sim *s = start("qemudm_create", argv, DOM_CREATE, NULL, 0, NULL, 0);
+    wait_qemu();
+    const char *log = slurp(qlog, NULL);
+    /* exec'd, not spawned: the device model libxl started is QEMU. */
+    char pid[32];
+    snprintf(pid, sizeof(pid), "pid: %d\n", (int)sim_daemon_pid(s));
+    assert_non_null(strstr(log, pid));
+    assert_non_null(strstr(log, "daemon: serving\n"));
+    /* Every argument as libxl wrote it, the -vgpu pair gone; the QMP
+     * socket's path is now QEMU's listener on an fd of ours. */
+    assert_non_null(strstr(log, "argv: -xen-domid " DOMS_CREATE " -chardev socket,id=libxl-cmd,fd="));
+    assert_non_null(strstr(log, ",server=on,wait=off -no-shutdown -mon "
+                                "chardev=libxl-cmd,mode=control -name q1 -machine xenfv\n"));
+    assert_null(strstr(log, "vgpu"));
+    assert_non_null(strstr(log, "qmp listener: yes"));
+    /* The daemon serves the domain, with the entry's options. */
+    assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0, 4), 0x19128086);
+    assert_true(exists("dom" DOMS_CREATE ".vgpu")); /* xl-vgpu list sees it */
+    /* libxl's QMP socket reaches QEMU. */
+    int q = qmp_open();
+    assert_non_null(strstr(qmp(q, "qmp_capabilities", 1, NULL, -1), "\"return\""));
+    assert_non_null(strstr(qmp(q, "query-status", 2, NULL, -1), "\"running\": true"));
+    close(q);
+    /* xl destroy kills the device model: the daemon and every file of
+     * it go with QEMU. */
+    sim_stop(s);
+    for (int i = 0; i < 200 && (exists("dom" DOMS_CREATE ".sock") || exists("qmp-libxl")); i++)
+        usleep(50 * 1000);
+    assert_false(exists("dom" DOMS_CREATE ".sock"));
+    assert_false(exists("dom" DOMS_CREATE ".vgpu"));
+    assert_false(exists("dom" DOMS_CREATE ".qmp"));
+    assert_false(exists("qmp-libxl"));
+}
+
+static int run_direct(const char *const *argv, char *out, size_t cap)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        dup2(p[1], 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(p[0], out + n, cap - 1 - n)) > 0 && n + 1 < cap)
+        n += (size_t)r;
+    out[n] = 0;
+    close(p[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_daemon_failure_leaves_nothing(void **state)
+{
+    (void)state;
+    setup("fail");
+    /* A bad entry: said as xl-vgpu says it, nothing started. */
+    char out[4096];
+    const char *bad[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_FAIL, "-chardev", chardev,
+                          "-vgpu", "type=GVTg_V5_4,shape=round", NULL };
+    assert_int_equal(run_direct(bad, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "-vgpu 0: unknown key 'shape'"));
+    /* The daemon refuses to start (its EDID file is missing): the device
+     * model fails with the daemon's reason and ours; QEMU never ran. */
+    const char *argv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_FAIL, "-chardev", chardev,
+                           "-name", "q2", "-vgpu", "edid=/nonexistent/monitor.bin", NULL };
+    const char *log = itest_log_path("qemudm_fail");
+    struct sim *s = sim_start(&(struct sim_opts){ .exec_argv = argv, .no_wait_ready = true,
+                                                  .log_path = log, .domid = DOM_FAIL,
+                                                  .ram_bytes = 64u << 20 });
+    assert_non_null(s);
+    int status = sim_wait_exit(s, 30000);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    assert_true(itest_log_contains(log, "/nonexistent/monitor.bin"));
+    assert_true(itest_log_contains(log, "vGPU 0: xengvtd exited with status 2"));
+    assert_true(itest_log_contains(log, "the vGPU could not be started; no device model runs"));
+    assert_int_equal(access(qlog, F_OK), -1);
+    assert_false(exists("dom" DOMS_FAIL ".sock"));
+    assert_false(exists("dom" DOMS_FAIL ".vgpu"));
+    assert_false(exists("dom" DOMS_FAIL ".qmp"));
+    assert_false(exists("qmp-libxl"));
+    sim_stop(s);
+}
+
+/* --- save and restore through libxl's QMP path --------------------------- */
+
+/* libxl's pre-opened QMP listener (dm_restrict): fd=N, inherited. */
+static int libxl_listener(char *arg, size_t cap)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%.100s", libxl_sock);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    snprintf(arg, cap, "socket,id=libxl-cmd,fd=%d,server=on,wait=off", fd);
+    return fd;
+}
+
+static void test_save_restore(void **state)
+{
+    (void)state;
+    setup("save");
+    char arg[128];
+    int lfd = libxl_listener(arg, sizeof(arg));
+    const char *argv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_SAVE, "-chardev", arg, "-S",
+                           "-name", "q3", "-vgpu", "type=GVTg_V5_4", NULL };
+    struct sim *s = start("qemudm_save", argv, DOM_SAVE, NULL, 0, NULL, 0);
+    close(lfd);
+    wait_qemu();
+    /* fd=N form: QEMU's arguments are exactly libxl's. */
+    char want[256];
+    snprintf(want, sizeof(want), "argv: -xen-domid " DOMS_SAVE " -chardev %s -S -name q3\n", arg);
+    assert_non_null(strstr(slurp(qlog, NULL), want));
+    itest_place_bars(s, false);
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x4f000, 4, 0xabc);
+
+    /* libxl_qmp.c's libxl__qmp_suspend_save: stop, add-fd with the file,
+     * xen-save-devices-state into /dev/fdset/N. */
+    char file[320];
+    snprintf(file, sizeof(file), "%s/qemu-save." DOMS_SAVE, dir);
+    int q = qmp_open();
+    qmp(q, "qmp_capabilities", 1, NULL, -1);
+    assert_non_null(strstr(qmp(q, "stop", 2, NULL, -1), "\"return\""));
+    int sfd = open(file, O_WRONLY | O_CREAT, 0600);
+    assert_true(sfd >= 0);
+    assert_non_null(strstr(qmp(q, "add-fd", 3, NULL, sfd), "\"fdset-id\": 1"));
+    close(sfd);
+    const char *r = qmp(q, "xen-save-devices-state", 4,
+                        "{\"live\":false,\"filename\":\"/dev/fdset/1\"}", -1);
+    assert_non_null(strstr(r, "\"return\""));
+    assert_non_null(strstr(r, "\"id\": 4"));
+    close(q);
+    size_t len;
+    const char *img = slurp(file, &len);
+    assert_true(len > 200);
+    assert_memory_equal(img, "QEVM\0\0\0\3fake-device-state-of-" DOMS_SAVE, 31);
+    assert_int_equal(img[len - 1], 0); /* QEMU's EOF still last */
+    assert_non_null(memmem(img, len, "\4XGVT\6xengvt", 12));
+    assert_non_null(memmem(img, len, "XGVTSAVE", 8));
+    /* xl save ends the domain and its device model. */
+    void *ram = malloc(64u << 20), *phys = NULL;
+    size_t phys_len = 0;
+    memcpy(ram, sim_ram(s), 64u << 20);
+    assert_int_equal(sim_physmap_save(s, &phys, &phys_len), 0);
+    sim_stop(s);
+
+    /* xl restore: libxl_dm.c opens the state and passes -incoming fd:N. */
+    setup("restore");
+    unlink(qlog);
+    int in = open(file, O_RDONLY);
+    assert_true(in >= 0);
+    char incoming[32];
+    snprintf(incoming, sizeof(incoming), "fd:%d", in);
+    const char *rargv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_RESTORE, "-chardev", chardev,
+                            "-name", "q3", "-incoming", incoming, "-vgpu", "type=GVTg_V5_4",
+                            NULL };
+    struct sim *d = start("qemudm_restore", rargv, DOM_RESTORE, ram, 64u << 20, phys, phys_len);
+    close(in);
+    wait_qemu();
+    /* QEMU read its own bytes, exactly, on the fd number libxl gave. */
+    char ilog[400];
+    snprintf(ilog, sizeof(ilog), "%s.incoming", qlog);
+    size_t ilen;
+    const char *got = slurp(ilog, &ilen);
+    assert_int_equal(ilen, 32);
+    assert_memory_equal(got, "QEVM\0\0\0\3fake-device-state-of-" DOMS_SAVE "\0", 32);
+    assert_non_null(strstr(slurp(qlog, NULL), "daemon: serving\n"));
+    /* The register the guest wrote is back. */
+    assert_int_equal((uint32_t)sim_mmio_read(d, 0, BAR0_ADDR + 0x4f000, 4), 0xabc);
+    /* libxl's "cont" reaches QEMU (the vGPU resumed first). */
+    q = qmp_open();
+    qmp(q, "qmp_capabilities", 1, NULL, -1);
+    assert_non_null(strstr(qmp(q, "cont", 2, NULL, -1), "\"return\""));
+    close(q);
+    assert_non_null(strstr(slurp(qlog, NULL), "qmp: cont\n"));
+    assert_false(exists("dom" DOMS_RESTORE "-0.restore")); /* staged state gone */
+    sim_stop(d);
+    free(ram);
+    free(phys);
+}
+
+/* QEMU fails its save: libxl hears QEMU's error, nothing is added. */
+static void test_qemu_save_failure_passes(void **state)
+{
+    (void)state;
+    setup("savefail");
+    const char *argv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_SAVEFAIL, "-chardev", chardev,
+                           "-vgpu", "type=GVTg_V5_4", NULL };
+    setenv("FAKE_QEMU_SAVE_FAIL", "1", 1);
+    struct sim *s = start("qemudm_savefail", argv, DOM_SAVEFAIL, NULL, 0, NULL, 0);
+    wait_qemu();
+    char file[320];
+    snprintf(file, sizeof(file), "%s/qemu-save." DOMS_SAVEFAIL, dir);
+    int q = qmp_open();
+    qmp(q, "qmp_capabilities", 1, NULL, -1);
+    char args[400];
+    snprintf(args, sizeof(args), "{\"filename\":\"%s\"}", file);
+    const char *r = qmp(q, "xen-save-devices-state", 7, args, -1);
+    assert_non_null(strstr(r, "\"error\""));
+    assert_non_null(strstr(r, "\"id\": 7"));
+    close(q);
+    sim_stop(s);
+}
+
+/* --- refused restores ------------------------------------------------------ */
+
+static const char qemu_bytes[] = "QEVM\0\0\0\3some-device-state";
+
+/* A device state file: QEMU's bytes, with a vGPU section if asked. */
+static void write_state(const char *path, bool with_vgpu, const char *state)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, qemu_bytes, sizeof(qemu_bytes)), (ssize_t)sizeof(qemu_bytes));
+    if (with_vgpu) {
+        struct savefile sf = { .count = 2 };
+        snprintf(sf.s[0].tag, sizeof(sf.s[0].tag), "vgpu0.spec");
+        sf.s[0].data = (uint8_t *)"type=GVTg_V5_4";
+        sf.s[0].len = 14;
+        snprintf(sf.s[1].tag, sizeof(sf.s[1].tag), "vgpu0.state");
+        sf.s[1].data = (uint8_t *)state;
+        sf.s[1].len = strlen(state);
+        const char *why = "";
+        assert_int_equal(dmstate_insert(fd, &sf, &why), 0);
+    }
+    close(fd);
+}
+
+static void poke(const char *path, long from_end, uint8_t byte)
+{
+    int fd = open(path, O_RDWR);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(pwrite(fd, &byte, 1, st.st_size - from_end), 1);
+    close(fd);
+}
+
+static int restore_from(const char *path, bool vgpu, char *out, size_t cap)
+{
+    int in = open(path, O_RDONLY);
+    assert_true(in >= 0);
+    char incoming[32];
+    snprintf(incoming, sizeof(incoming), "fd:%d", in);
+    const char *argv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_REFUSE, "-chardev", chardev,
+                           "-incoming", incoming, vgpu ? "-vgpu" : NULL, "type=GVTg_V5_4",
+                           NULL };
+    int rc = run_direct(argv, out, cap);
+    close(in);
+    return rc;
+}
+
+static void test_restore_refusals(void **state)
+{
+    (void)state;
+    setup("refuse");
+    char file[320], out[4096];
+    snprintf(file, sizeof(file), "%s/qemu-resume", dir);
+    /* Saved without the vGPU (plain QEMU, or another device model). */
+    write_state(file, false, NULL);
+    assert_int_equal(restore_from(file, true, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "refused: it carries no vGPU state"));
+    /* Without the vGPU's state the stand-in QEMU may read it, unchanged. */
+    /* A newer format. */
+    write_state(file, true, "x");
+    poke(file, 1 + 24 - 8, 99);
+    assert_int_equal(restore_from(file, true, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "a format this xengvt does not know"));
+    /* Damaged on the way. */
+    write_state(file, true, "some vGPU state");
+    poke(file, 1 + 24 + 3, 'Z');
+    assert_int_equal(restore_from(file, true, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "checksum mismatch"));
+    /* A vGPU state, but the guest's arguments have no -vgpu. */
+    write_state(file, true, "some vGPU state");
+    assert_int_equal(restore_from(file, false, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "has no -vgpu"));
+    /* Never QEMU, never a daemon, nothing staged. */
+    assert_int_equal(access(qlog, F_OK), -1);
+    assert_false(exists("dom" DOMS_REFUSE "-0.restore"));
+    assert_false(exists("dom" DOMS_REFUSE ".qmp"));
+}
+
+/* A whole container the daemon refuses (not a vGPU state): its reason,
+ * the device model fails, nothing is left. */
+static void test_restore_daemon_refuses(void **state)
+{
+    (void)state;
+    setup("refuse2");
+    char file[320];
+    snprintf(file, sizeof(file), "%s/qemu-resume", dir);
+    write_state(file, true, "not a vGPU state at all");
+    int in = open(file, O_RDONLY);
+    char incoming[32];
+    snprintf(incoming, sizeof(incoming), "fd:%d", in);
+    const char *argv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_REFUSE, "-chardev", chardev,
+                           "-incoming", incoming, "-vgpu", "type=GVTg_V5_4", NULL };
+    const char *log = itest_log_path("qemudm_refuse");
+    struct sim *s = sim_start(&(struct sim_opts){ .exec_argv = argv, .no_wait_ready = true,
+                                                  .log_path = log, .domid = DOM_REFUSE,
+                                                  .ram_bytes = 64u << 20 });
+    close(in);
+    assert_non_null(s);
+    int status = sim_wait_exit(s, 30000);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    assert_true(itest_log_contains(log, "refused"));
+    assert_true(itest_log_contains(log, "xengvtd exited with status 5"));
+    assert_int_equal(access(qlog, F_OK), -1);
+    assert_false(exists("dom" DOMS_REFUSE "-0.restore"));
+    assert_false(exists("dom" DOMS_REFUSE ".sock"));
+    sim_stop(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create_serves_before_qemu),
+        cmocka_unit_test(test_daemon_failure_leaves_nothing),
+        cmocka_unit_test(test_save_restore),
+        cmocka_unit_test(test_qemu_save_failure_passes),
+        cmocka_unit_test(test_restore_refusals),
+        cmocka_unit_test(test_restore_daemon_refuses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

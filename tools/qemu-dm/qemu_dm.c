@@ -1,0 +1,401 @@
+/* xengvt's device-model wrapper: what libxl runs as a guest's device model
+ * when its xl.cfg says
+ *     device_model_override = "/usr/libexec/xengvt/qemu-dm"
+ *     device_model_args_hvm = [ "-vgpu", "type=GVTg_V5_4" ]
+ * so that stock xl (and libvirt's libxl driver) gives the guest its vGPUs.
+ *
+ * It takes its `-vgpu SPEC` pairs out of QEMU's arguments, starts one
+ * xengvtd per vGPU for the domain and waits until each serves, then execs
+ * the real QEMU (same pid: libxl's record and its kill of the device model
+ * stay right) with every other argument as libxl wrote it -- but for
+ * libxl's QMP socket, which a helper process keeps: it passes libxl's
+ * monitor traffic through to QEMU and adds the vGPUs' state to the device
+ * state libxl saves (qmp_proxy.h, dmstate.h). On restore (`-incoming
+ * fd:N`) the vGPUs' state is taken out of that file first: the daemons
+ * start from it, and QEMU reads its own bytes on the same fd number.
+ *
+ * The helper is the daemons' parent and QEMU's child in spirit: it dies
+ * with QEMU (PR_SET_PDEATHSIG), and then stops the daemons and removes
+ * their sockets and records. Without -vgpu the wrapper is only an exec. */
+#define _GNU_SOURCE 1 /* memfd_create */
+#include "config.h"
+#include "dm_args.h"
+#include "dmstate.h"
+#include "launch.h"
+#include "qmp_proxy.h"
+#include "served.h"
+#include "xvlog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef XENGVT_XEN_QEMU
+#define XENGVT_XEN_QEMU "/usr/libexec/xen-qemu-system-i386"
+#endif
+
+#define say xv_say
+
+/* What the helper keeps between libxl's requests. */
+struct helper {
+    struct dm_args *a;
+    struct served sv;
+    char qemu_sock[SERVED_PATH_MAX]; /* QEMU's side of the QMP proxy */
+    char libxl_sock[DM_QMP_PATH_MAX];/* libxl's path, if we made it (path= form) */
+    struct stat libxl_st;
+    int sig_fd;
+};
+
+static const char *real_qemu(void)
+{
+    const char *q = getenv("XENGVT_QEMU");
+    return q && q[0] ? q : XENGVT_XEN_QEMU;
+}
+
+static void exec_qemu(const struct dm_args *a)
+{
+    const char *argv[DM_ARGS_MAX + 2];
+    const char *qemu = real_qemu();
+    argv[0] = qemu;
+    for (unsigned i = 0; i <= a->argc; i++)
+        argv[i + 1] = a->argv[i];
+    execv(qemu, (char *const *)argv);
+    say("cannot run QEMU %s: %s", qemu, strerror(errno));
+    exit(127);
+}
+
+static int listen_unix(const char *path, int flags)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(addr.sun_path))
+        return -ENAMETOOLONG;
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | flags, 0);
+    if (fd < 0)
+        return -errno;
+    unlink(path); /* a dead predecessor's, as libxl and QEMU do */
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 8) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/* --- restore: the vGPUs' state out of libxl's device-state file ---------- */
+
+/* Splits -incoming fd:N: QEMU's bytes on the same fd number, each vGPU's
+ * state into a file for `xengvtd --restore`. 0, or -1 said. */
+static int take_incoming(const struct dm_args *a, char files[][200])
+{
+    if (a->incoming_fd < 0) {
+        say("-incoming %s: refused: the vGPUs' state can only be restored from libxl's "
+            "-incoming fd:N; the guest is not restored", a->incoming);
+        return -1;
+    }
+    int qfd = memfd_create("qemu-device-state", 0);
+    if (qfd < 0) {
+        say("cannot restore: memfd: %s", strerror(errno));
+        return -1;
+    }
+    struct savefile sf;
+    const char *why = "?";
+    int rc = dmstate_split(a->incoming_fd, qfd, &sf, &why);
+    if (rc < 0) {
+        say("the saved device state (-incoming %s) is refused: %s; the guest is not restored",
+            a->incoming, why);
+        close(qfd);
+        return -1;
+    }
+    for (unsigned i = 0; rc == 0 && i < VGPU_CFG_MAX; i++) {
+        char tag[32];
+        snprintf(tag, sizeof(tag), "vgpu%u.state", i);
+        const struct savefile_section *st = savefile_find(&sf, tag);
+        if (i >= a->vgpu_count) {
+            if (st) {
+                say("the saved device state has more vGPUs than this guest's -vgpu arguments "
+                    "(%u); the guest is not restored", a->vgpu_count);
+                rc = -1;
+            }
+            continue;
+        }
+        if (!st) {
+            say("the saved device state has no state for vGPU %u; the guest is not restored", i);
+            rc = -1;
+            break;
+        }
+        snprintf(files[i], 200, "%s/dom%ld-%u.restore", launch_run_dir(), a->domid, i);
+        int fd = open(files[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, st->data, (size_t)st->len) != (ssize_t)st->len) {
+            say("cannot stage vGPU %u's state in %s", i, files[i]);
+            rc = -1;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    savefile_free(&sf);
+    /* QEMU reads the -incoming fd from where it stands: the start. */
+    if (rc == 0 && (dup2(qfd, a->incoming_fd) < 0 || lseek(a->incoming_fd, 0, SEEK_SET) != 0)) {
+        say("cannot hand QEMU its device state: %s", strerror(errno));
+        rc = -1;
+    }
+    close(qfd);
+    if (rc < 0)
+        for (unsigned i = 0; i < a->vgpu_count; i++)
+            unlink(files[i]);
+    return rc;
+}
+
+/* A guest without -vgpu restored from a state with vGPUs: QEMU would only
+ * say "Unknown savevm section"; say what it means. */
+static void refuse_stray_vgpu_state(const struct dm_args *a)
+{
+    if (a->incoming_fd < 0)
+        return;
+    struct savefile sf;
+    const char *why;
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    int rc = dmstate_split(a->incoming_fd, devnull, &sf, &why);
+    if (devnull >= 0)
+        close(devnull);
+    lseek(a->incoming_fd, 0, SEEK_SET);
+    if (rc == -ENOENT)
+        return;
+    if (rc == 0)
+        savefile_free(&sf);
+    say("the saved device state carries vGPU state but the guest's device_model_args_hvm "
+        "has no -vgpu: restore it with its vGPU configuration");
+    exit(1);
+}
+
+/* --- the helper: the daemons' keeper and libxl's QMP socket ------------- */
+
+static int save_vgpus(void *opaque, int fd, char *msg, size_t cap)
+{
+    struct helper *hp = opaque;
+    struct savefile sf = { 0 };
+    uint8_t *blobs[VGPU_CFG_MAX] = { NULL };
+    int rc = 0;
+    for (unsigned i = 0; i < hp->sv.count && rc == 0; i++) {
+        char line[1024];
+        size_t len = 0;
+        if (launch_control_ok(hp->sv.sock[i], "{\"cmd\":\"save\"}", line, sizeof(line),
+                              &blobs[i], &len) < 0 || !blobs[i]) {
+            snprintf(msg, cap, "vGPU %u would not save its state: %.300s", i, line);
+            rc = -1;
+            break;
+        }
+        struct savefile_section *spec = &sf.s[sf.count++], *st = &sf.s[sf.count++];
+        snprintf(spec->tag, sizeof(spec->tag), "vgpu%u.spec", i % 10u);
+        spec->data = (uint8_t *)hp->sv.spec[i];
+        spec->len = strlen(hp->sv.spec[i]);
+        snprintf(st->tag, sizeof(st->tag), "vgpu%u.state", i % 10u);
+        st->data = blobs[i];
+        st->len = len;
+    }
+    const char *why = "?";
+    if (rc == 0 && dmstate_insert(fd, &sf, &why) < 0) {
+        snprintf(msg, cap, "the vGPU state could not join QEMU's: %s", why);
+        rc = -1;
+    }
+    for (unsigned i = 0; i < VGPU_CFG_MAX; i++)
+        free(blobs[i]);
+    if (rc == 0)
+        say("the vGPU state joined the device state libxl saves");
+    return rc;
+}
+
+static void resume_vgpus(void *opaque)
+{
+    struct helper *hp = opaque;
+    served_control_all(&hp->sv, "resume");
+}
+
+/* A signal: SIGTERM (QEMU is gone: PR_SET_PDEATHSIG), SIGINT, or SIGCHLD
+ * (a daemon ended: said; the guest's vGPU no longer answers -- xl-vgpu's
+ * supervisor is for restart policies). */
+static bool helper_wake(void *opaque)
+{
+    struct helper *hp = opaque;
+    struct signalfd_siginfo si;
+    if (read(hp->sig_fd, &si, sizeof(si)) != sizeof(si))
+        return false;
+    if (si.ssi_signo != SIGCHLD)
+        return true;
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        for (unsigned i = 0; i < hp->sv.count; i++)
+            if (pid == hp->sv.pid[i]) {
+                say("vGPU %u's xengvtd (pid %d) ended (%s %d)", i, (int)pid,
+                    WIFEXITED(status) ? "status" : "signal",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                hp->sv.pid[i] = 0;
+            }
+    return false;
+}
+
+static void helper_cleanup(struct helper *hp)
+{
+    served_stop_all(&hp->sv);
+    served_remove(hp->a->domid);
+    unlink(hp->qemu_sock);
+    /* libxl's path only while it is still the socket we made. */
+    struct stat st;
+    if (hp->libxl_sock[0] && stat(hp->libxl_sock, &st) == 0 && st.st_ino == hp->libxl_st.st_ino &&
+        st.st_dev == hp->libxl_st.st_dev)
+        unlink(hp->libxl_sock);
+}
+
+static void helper_main(struct helper *hp, pid_t qemu_pid, int libxl_fd, int ready_fd,
+                        char restore[][200])
+{
+    /* QEMU's end is ours: the helper goes with it, whatever kills it. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    hp->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+    signal(SIGPIPE, SIG_IGN);
+    if (getppid() != qemu_pid || hp->sig_fd < 0)
+        _exit(1);
+    struct dm_args *a = hp->a;
+    hp->sv.log_to_stderr = true;
+    int rc = served_start(a->domid, a->name ? a->name : "", a->vgpu, a->vgpu_count,
+                          a->incoming ? restore : NULL, &hp->sv);
+    for (unsigned i = 0; a->incoming && i < a->vgpu_count; i++)
+        unlink(restore[i]); /* read by now, or never to be */
+    if (rc < 0) {
+        helper_cleanup(hp);
+        (void)!write(ready_fd, "F", 1);
+        _exit(1);
+    }
+    if (write(ready_fd, "R", 1) != 1) {
+        helper_cleanup(hp);
+        _exit(1);
+    }
+    close(ready_fd);
+    say("%u vGPU%s of domain %ld served; QEMU runs as pid %d", a->vgpu_count,
+        a->vgpu_count > 1 ? "s" : "", a->domid, (int)qemu_pid);
+    struct qmp_hooks hooks = { .saved = save_vgpus, .cont = resume_vgpus, .wake = helper_wake,
+                               .opaque = hp };
+    rc = qmp_proxy_run(libxl_fd, hp->qemu_sock, hp->sig_fd, &hooks);
+    if (rc < 0)
+        say("libxl's QMP socket failed: %s", strerror(-rc));
+    helper_cleanup(hp);
+    _exit(0);
+}
+
+int main(int argc, char **argv)
+{
+    xv_set_ident("xengvt qemu-dm");
+    struct dm_args *a = calloc(1, sizeof(*a));
+    char err[VGPU_CFG_ERR_MAX + 64];
+    if (!a) {
+        say("out of memory");
+        return 1;
+    }
+    if (dm_args_parse(argc, argv, a, err, sizeof(err)) < 0) {
+        say("%s", err);
+        return 1;
+    }
+    if (a->vgpu_count == 0) {
+        refuse_stray_vgpu_state(a);
+        exec_qemu(a);
+    }
+    if (a->domid < 0) {
+        say("no -xen-domid among the arguments: not run by libxl for a guest?");
+        return 1;
+    }
+    if (a->qmp_index < 0) {
+        say("no QMP socket (-chardev socket,id=libxl-cmd,...) among the arguments: the "
+            "vGPU state could not be saved with the guest");
+        return 1;
+    }
+    struct helper hp = { .a = a, .sig_fd = -1 };
+    mkdir(launch_run_dir(), 0700);
+    char restore[VGPU_CFG_MAX][200] = { { 0 } };
+    if (a->incoming && take_incoming(a, restore) < 0)
+        return 1;
+
+    /* QEMU's monitor moves to a socket only the helper reaches; libxl's
+     * socket is the helper's. With libxl's pre-opened listener (fd=N,
+     * dm_restrict) QEMU's arguments stay as they are: fd N becomes ours.
+     * With path=P, QEMU is given fd=N of ours instead. */
+    snprintf(hp.qemu_sock, sizeof(hp.qemu_sock), "%s/dom%ld.qmp", launch_run_dir(), a->domid);
+    char qmp_arg[512];
+    int qemu_fd = listen_unix(hp.qemu_sock, 0);
+    int libxl_fd = -1;
+    if (qemu_fd < 0) {
+        say("%s: %s", hp.qemu_sock, strerror(-qemu_fd));
+    } else if (a->qmp_fd >= 0) {
+        libxl_fd = fcntl(a->qmp_fd, F_DUPFD_CLOEXEC, 3);
+        if (libxl_fd < 0 || dup2(qemu_fd, a->qmp_fd) < 0) {
+            say("libxl's QMP socket (fd %d): %s", a->qmp_fd, strerror(errno));
+            libxl_fd = -1;
+        }
+        close(qemu_fd);
+        qemu_fd = a->qmp_fd;
+    } else {
+        libxl_fd = listen_unix(a->qmp_path, SOCK_CLOEXEC);
+        if (libxl_fd < 0 || stat(a->qmp_path, &hp.libxl_st) < 0) {
+            say("libxl's QMP socket %s: %s", a->qmp_path, strerror(libxl_fd < 0 ? -libxl_fd : errno));
+            libxl_fd = -1;
+        } else {
+            snprintf(hp.libxl_sock, sizeof(hp.libxl_sock), "%s", a->qmp_path);
+        }
+        if (dm_args_set_qmp_fd(a, qemu_fd, qmp_arg, sizeof(qmp_arg)) < 0) {
+            say("cannot rewrite libxl's QMP socket argument");
+            libxl_fd = -1;
+        }
+    }
+    int ready[2];
+    if (libxl_fd < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+        unlink(hp.qemu_sock);
+        for (unsigned i = 0; i < a->vgpu_count; i++)
+            unlink(restore[i]);
+        return 1;
+    }
+    pid_t self = getpid();
+    pid_t helper = fork();
+    if (helper < 0) {
+        say("fork: %s", strerror(errno));
+        return 1;
+    }
+    if (helper == 0) {
+        close(ready[0]);
+        close(qemu_fd);
+        if (a->incoming_fd >= 0)
+            close(a->incoming_fd);
+        helper_main(&hp, self, libxl_fd, ready[1], restore);
+    }
+    close(ready[1]);
+    close(libxl_fd);
+    char word = 0;
+    while (read(ready[0], &word, 1) < 0 && errno == EINTR)
+        ;
+    if (word != 'R') {
+        /* The helper said why and removed what it made; it is gone
+         * before the device model is, so nothing outlives the failure. */
+        while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+            ;
+        say("domain %ld: the vGPU could not be started; no device model runs", a->domid);
+        return 1;
+    }
+    close(ready[0]);
+    exec_qemu(a);
+}

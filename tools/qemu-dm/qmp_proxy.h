@@ -1,0 +1,43 @@
+/* libxl's QMP socket, served by the device-model wrapper: every client
+ * libxl connects is passed through, byte for byte and with the file
+ * descriptors libxl sends (add-fd), to QEMU's own monitor socket, except
+ * where the vGPUs must take part (Xen 4.17's libxl_qmp.c):
+ *  - xen-save-devices-state (libxl_qmp.c:1078, after "stop" and "add-fd"):
+ *    when QEMU answers "return", the vGPUs' state is added to the file it
+ *    wrote before libxl hears the answer; if that fails libxl hears an
+ *    error instead, and its save fails (the guest resumes);
+ *  - cont (libxl_dom_suspend.c:555, a save that failed or a checkpoint;
+ *    libxl_dm.c's start-up under -S): the vGPUs resume before QEMU does.
+ * QMP is one JSON object per line each way (libxl ends its commands with
+ * "\r\n", libxl_qmp.c:518; QEMU its answers and events, libxl_qmp.c:1615);
+ * lines are bounded, and only libxl's lines are parsed for what to
+ * intercept, QEMU's only for the answer to an intercepted command. */
+#ifndef XENGVT_QEMU_QMP_PROXY_H
+#define XENGVT_QEMU_QMP_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct qmp_hooks {
+    /* QEMU saved its device state into `fd` (the file libxl passed with
+     * add-fd, or opened from the command's "filename"). 0, or -1 with the
+     * reason in msg (then libxl is answered with an error). */
+    int (*saved)(void *opaque, int fd, char *msg, size_t cap);
+    /* libxl is about to let QEMU run the guest ("cont"). */
+    void (*cont)(void *opaque);
+    /* `wake_fd` is readable (a signalfd): true to stop serving. */
+    bool (*wake)(void *opaque);
+    void *opaque;
+};
+
+/* Accepts libxl's clients on `listen_fd`, connects each to QEMU's socket
+ * at `qemu_sock`, until hooks->wake says stop. 0, or -errno if the
+ * listener fails. */
+int qmp_proxy_run(int listen_fd, const char *qemu_sock, int wake_fd, const struct qmp_hooks *h);
+
+/* The raw text of member `key` of the JSON object in [p, e) (a string
+ * keeps its quotes); false if absent or the text is not one object.
+ * Bounded (nesting, length); no allocation. Exposed for tests. */
+bool qmp_member(const char *p, const char *e, const char *key, const char **val, size_t *len);
+
+#endif
