@@ -33,6 +33,9 @@ static void usage(FILE *out)
 "                     (for xengvtd --restore); it stays paused until resume\n"
 "  pause              quiesce the vGPU (no vblanks, no command execution)\n"
 "  resume             undo pause or save\n"
+"  reg OFFSET|NAME    one MMIO register: its name, owning part, value, reset\n"
+"                     value, masks and flags (one JSON line); OFFSET as 0x2230,\n"
+"                     NAME as i915's, e.g. RING_ELSP(rcs0)\n"
 "  top [--json] [--interval SEC] [--count N] [--run-dir DIR]\n"
 "                     live rates (traps, engines, vblanks, flips, aperture,\n"
 "                     CPU), each second; all daemons without --domid/--socket\n"
@@ -79,6 +82,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[optind];
     const char *file = NULL;
+    const char *reg = NULL;
     bool wants_file = strcmp(cmd, "screenshot") == 0 || strcmp(cmd, "save") == 0 ||
                       strcmp(cmd, "frame") == 0 || strcmp(cmd, "edid") == 0;
     if (wants_file) {
@@ -87,6 +91,17 @@ int main(int argc, char **argv)
             return CLI_USAGE;
         }
         file = argv[optind + 1];
+    } else if (strcmp(cmd, "reg") == 0) {
+        reg = optind + 1 < argc ? argv[optind + 1] : NULL;
+        /* Sent inside a JSON string: names and offsets are made of
+         * characters that need no escape there. */
+        static const char reg_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "abcdefghijklmnopqrstuvwxyz0123456789_()[]";
+        if (!reg || !reg[0] || strlen(reg) > 64 || reg[strspn(reg, reg_chars)]) {
+            fprintf(stderr, "xengvt: reg needs a register offset (0x2230) or name "
+                            "(RING_ELSP(rcs0))\n");
+            return CLI_USAGE;
+        }
     } else if (strcmp(cmd, "status") != 0 && strcmp(cmd, "pause") != 0 &&
                strcmp(cmd, "resume") != 0) {
         fprintf(stderr, "xengvt: unknown command '%s'\n", cmd);
@@ -102,8 +117,9 @@ int main(int argc, char **argv)
     }
     struct timeval tv = { .tv_sec = 30 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    char req[64];
-    int n = snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}\n", cmd);
+    char req[160];
+    int n = reg ? snprintf(req, sizeof(req), "{\"cmd\":\"reg\",\"reg\":\"%s\"}\n", reg)
+                : snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}\n", cmd);
     char line[8192];
     if (write(fd, req, (size_t)n) != n || ctl_read_line(fd, line, sizeof(line)) < 0) {
         fprintf(stderr, "xengvt: the daemon hung up\n");

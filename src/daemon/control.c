@@ -112,7 +112,7 @@ static void handle_line(struct client *cl, const char *text, size_t len)
     int rc = cc->fn(c->opaque, &req, &reply);
     if (rc < 0) {
         free(reply.payload);
-        answer_error(cl, strerror(-rc));
+        answer_error(cl, reply.error[0] ? reply.error : strerror(-rc));
         return;
     }
     if (reply.payload)
