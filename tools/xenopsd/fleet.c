@@ -1,6 +1,8 @@
 #include "config.h"
 #include "fleet.h"
-#include "launch.h"
+#include "tools/common/launch.h"
+#include "tools/common/ctl_client.h"
+#include "common/files.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -162,7 +164,7 @@ int fleet_control(struct xv_fleet *f, const char *cmd)
     snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
     for (unsigned i = 0; i < f->count; i++) {
         line[0] = 0;
-        if (launch_control_ok(f->sock[i], req, line, sizeof(line), NULL, NULL) < 0) {
+        if (ctl_request_ok(f->sock[i], req, line, sizeof(line), NULL, NULL) < 0) {
             log_error("vGPU %u would not %s: %s", i, cmd, line[0] ? line : "no answer");
             rc = -1;
         }
@@ -177,7 +179,7 @@ int fleet_save(struct xv_fleet *f, struct savefile *sf)
         char line[1024] = "";
         uint8_t *blob = NULL;
         size_t len = 0;
-        if (launch_control_ok(f->sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blob,
+        if (ctl_request_ok(f->sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blob,
                               &len) < 0 || !blob) {
             log_error("vGPU %u would not save its state: %s", i, line[0] ? line : "no answer");
             free(blob);
@@ -246,19 +248,9 @@ int fleet_stage(struct xv_fleet *f, const struct savefile *sf, char *why, size_t
             return -1;
         }
         mkdir(launch_run_dir(), 0700);
-        int fd = open(f->staged[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        size_t done = 0;
-        while (fd >= 0 && done < st->len) {
-            ssize_t n = write(fd, st->data + done, (size_t)st->len - done);
-            if (n <= 0 && errno != EINTR)
-                break;
-            if (n > 0)
-                done += (size_t)n;
-        }
-        if (fd < 0 || done != st->len || close(fd) != 0) {
-            snprintf(why, cap, "cannot write %s: %s", f->staged[i], strerror(errno));
-            if (fd >= 0 && done != st->len)
-                close(fd);
+        int rc = file_write_atomic(f->staged[i], st->data, (size_t)st->len, 0600);
+        if (rc < 0) {
+            snprintf(why, cap, "cannot write %s: %s", f->staged[i], strerror(-rc));
             fleet_unstage(f);
             return -1;
         }

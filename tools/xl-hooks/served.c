@@ -1,7 +1,10 @@
 #include "config.h"
 #include "served.h"
-#include "launch.h"
+#include "tools/common/launch.h"
+#include "tools/common/ctl_client.h"
+#include "xl_cmd.h"
 #include "xvlog.h"
+#include "common/files.h"
 #include "common/dmuser.h"
 
 #include <errno.h>
@@ -42,12 +45,13 @@ static void record_path(long domid, char *out, size_t cap)
 
 int served_write(const struct served *sv)
 {
-    char path[200], tmp[210];
+    char path[200];
     record_path(sv->domid, path, sizeof(path));
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     if (!f)
-        return -errno;
+        return -ENOMEM;
     fprintf(f, "name %s\n", sv->name);
     if (sv->monitor > 0)
         fprintf(f, "monitor %d\n", (int)sv->monitor);
@@ -55,9 +59,9 @@ int served_write(const struct served *sv)
         fprintf(f, "state %s\n", sv->state);
     for (unsigned i = 0; i < sv->count; i++)
         fprintf(f, "vgpu %d %s %s %s\n", (int)sv->pid[i], sv->sock[i], sv->log[i], sv->spec[i]);
-    if (fclose(f) != 0 || rename(tmp, path) < 0)
-        return -errno;
-    return 0;
+    int rc = fclose(f) != 0 ? -ENOMEM : file_write_atomic(path, text, len, 0666);
+    free(text);
+    return rc;
 }
 
 int served_read(long domid, struct served *sv)
@@ -256,7 +260,7 @@ int served_control_all(struct served *sv, const char *cmd)
     int rc = 0;
     snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
     for (unsigned i = 0; i < sv->count; i++)
-        if (launch_control_ok(sv->sock[i], req, line, sizeof(line), NULL, NULL) < 0) {
+        if (ctl_request_ok(sv->sock[i], req, line, sizeof(line), NULL, NULL) < 0) {
             xv_say("vGPU %u would not %s: %s", i, cmd, line);
             rc = -1;
         }
