@@ -2,6 +2,7 @@
 #include "tools/common/ctl_client.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -79,6 +80,21 @@ int ctl_request_within(const char *sock, const char *request, int timeout_ms, ch
     struct daemon_reply reply;
     return ctl_request(sock, request, timeout_ms, CTL_PAYLOAD_MAX, line, cap, &reply, payload,
                        payload_len);
+}
+
+int ctl_command_all(const char *const *socks, unsigned count, const char *cmd,
+                    ctl_refused_fn *refused, void *opaque)
+{
+    char req[64], line[512];
+    snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
+    int rc = 0;
+    for (unsigned i = 0; i < count; i++) {
+        if (ctl_request_ok(socks[i], req, line, sizeof(line), NULL, NULL) < 0) {
+            refused(opaque, i, cmd, line);
+            rc = -1;
+        }
+    }
+    return rc;
 }
 
 int ctl_request_ok(const char *sock, const char *request, char *line, size_t cap,

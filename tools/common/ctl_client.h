@@ -41,4 +41,11 @@ int ctl_request_within(const char *sock, const char *request, int timeout_ms, ch
 int ctl_request_ok(const char *sock, const char *request, char *line, size_t cap,
                    uint8_t **payload, size_t *payload_len);
 
+/* A domain's daemons: {"cmd":CMD} to each of `count` sockets in turn
+ * (ctl_request_ok). `refused` hears of each that did not say ok, with its
+ * answer line ("" for none). 0 if all said ok, else -1. */
+typedef void ctl_refused_fn(void *opaque, unsigned index, const char *cmd, const char *line);
+int ctl_command_all(const char *const *socks, unsigned count, const char *cmd,
+                    ctl_refused_fn *refused, void *opaque);
+
 #endif

@@ -39,6 +39,46 @@ void launch_unblock_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+int launch_daemon_args(const struct launch_spec *s, const char **argv, unsigned max,
+                       char *buf, size_t buf_len)
+{
+    /* Ours: at most 11 with the NULL; the entry's fill what is left. */
+    if (max < 12)
+        return -E2BIG;
+    int w = snprintf(buf, buf_len, "%ld", s->domid);
+    if (w < 0 || (size_t)w + 1 > buf_len)
+        return -E2BIG;
+    const char *domid = buf;
+    char *adopt = buf + w + 1;
+    size_t used = (size_t)w + 1;
+    unsigned n = 0;
+    argv[n++] = "xengvtd";
+    argv[n++] = "--domid";
+    argv[n++] = domid;
+    argv[n++] = "--control";
+    argv[n++] = s->control;
+    /* xl-vgpu's daemons keep their registers in a file that outlives
+     * them: a successor takes them, newer than any checkpoint. */
+    if (s->live_state) {
+        argv[n++] = "--live-state";
+        argv[n++] = s->live_state;
+    }
+    if (s->restore) {
+        argv[n++] = "--restore";
+        argv[n++] = s->restore;
+    }
+    if (s->adopt_server >= 0) {
+        w = snprintf(adopt, buf_len - used, "%d", s->adopt_server);
+        if (w < 0 || (size_t)w + 1 > buf_len - used)
+            return -E2BIG;
+        used += (size_t)w + 1;
+        argv[n++] = "--adopt-server";
+        argv[n++] = adopt;
+    }
+    int rc = vgpu_entry_args(s->entry, argv + n, max - n, buf + used, buf_len - used);
+    return rc < 0 ? rc : (int)n + rc;
+}
+
 pid_t launch_daemon(const char *const *argv, const char *log_path)
 {
     const char *daemon = getenv("XENGVTD");

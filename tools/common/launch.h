@@ -9,9 +9,30 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tools/common/vgpu_entry.h"
+
+/* How long a new daemon may take to serve, and a stopped one to go. */
+#define LAUNCH_READY_TIMEOUT_MS 30000
+#define LAUNCH_STOP_TIMEOUT_MS 5000
+
 /* Where daemons' sockets, logs and the launchers' records live:
  * $XENGVT_RUN_DIR, else /run/xengvt. */
 const char *launch_run_dir(void);
+
+/* One xengvtd of a domain as a launcher starts it: every option either
+ * launcher passes. */
+struct launch_spec {
+    long domid;
+    const char *control;           /* its control socket */
+    const char *live_state;        /* --live-state FILE, or NULL */
+    const char *restore;           /* --restore FILE, or NULL */
+    int adopt_server;              /* --adopt-server ID, or -1 */
+    const struct vgpu_entry *entry; /* the rest: type, sbdf, vnc, ... */
+};
+/* Its argv for launch_daemon: "xengvtd" first, NULL last, at most `max`
+ * entries, formatted strings in buf. The count, or -E2BIG. */
+int launch_daemon_args(const struct launch_spec *s, const char **argv, unsigned max,
+                       char *buf, size_t buf_len);
 
 /* Starts xengvtd detached (own session, stdout/stderr to `log_path`, or
  * our own stdout/stderr if NULL -- xengvt-vgpu's go to syslog):
