@@ -1,8 +1,9 @@
 /* xengvt: the admin's client for a running xengvtd, over its control
- * socket. */
+ * socket (the tools' client, tools/common/ctl_client.h). */
 #include "config.h"
 #include "daemon/options.h"
 #include "daemon/top.h"
+#include "tools/common/ctl_client.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -10,12 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2, CLI_NO_DAEMON = 3 };
+
+/* Screenshots, frames and saved states: larger answers are refused. */
+#define CLI_PAYLOAD_MAX (1u << 30)
 
 static void usage(FILE *out)
 {
@@ -33,6 +34,9 @@ static void usage(FILE *out)
 "                     (for xengvtd --restore); it stays paused until resume\n"
 "  pause              quiesce the vGPU (no vblanks, no command execution)\n"
 "  resume             undo pause or save\n"
+"  reg OFFSET|NAME    one MMIO register: its name, owning part, value, reset\n"
+"                     value, masks and flags (one JSON line); OFFSET as 0x2230,\n"
+"                     NAME as i915's, e.g. RING_ELSP(rcs0)\n"
 "  top [--json] [--interval SEC] [--count N] [--run-dir DIR]\n"
 "                     live rates (traps, engines, vblanks, flips, aperture,\n"
 "                     CPU), each second; all daemons without --domid/--socket\n"
@@ -79,6 +83,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[optind];
     const char *file = NULL;
+    const char *reg = NULL;
     bool wants_file = strcmp(cmd, "screenshot") == 0 || strcmp(cmd, "save") == 0 ||
                       strcmp(cmd, "frame") == 0 || strcmp(cmd, "edid") == 0;
     if (wants_file) {
@@ -87,29 +92,49 @@ int main(int argc, char **argv)
             return CLI_USAGE;
         }
         file = argv[optind + 1];
+    } else if (strcmp(cmd, "reg") == 0) {
+        reg = optind + 1 < argc ? argv[optind + 1] : NULL;
+        /* Sent inside a JSON string: names and offsets are made of
+         * characters that need no escape there. */
+        static const char reg_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "abcdefghijklmnopqrstuvwxyz0123456789_()[]";
+        if (!reg || !reg[0] || strlen(reg) > 64 || reg[strspn(reg, reg_chars)]) {
+            fprintf(stderr, "xengvt: reg needs a register offset (0x2230) or name "
+                            "(RING_ELSP(rcs0))\n");
+            return CLI_USAGE;
+        }
     } else if (strcmp(cmd, "status") != 0 && strcmp(cmd, "pause") != 0 &&
                strcmp(cmd, "resume") != 0) {
         fprintf(stderr, "xengvt: unknown command '%s'\n", cmd);
         return CLI_USAGE;
     }
 
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        fprintf(stderr, "xengvt: no daemon at %s: %s\n", path, strerror(errno));
+    int fd = ctl_connect(path, CTL_TIMEOUT_MS);
+    if (fd < 0) {
+        fprintf(stderr, "xengvt: no daemon at %s: %s\n", path, strerror(-fd));
         return CLI_NO_DAEMON;
     }
-    struct timeval tv = { .tv_sec = 30 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    char req[64];
-    int n = snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}\n", cmd);
+    char req[160];
+    if (reg)
+        snprintf(req, sizeof(req), "{\"cmd\":\"reg\",\"reg\":\"%s\"}", reg);
+    else
+        snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
     char line[8192];
-    if (write(fd, req, (size_t)n) != n || ctl_read_line(fd, line, sizeof(line)) < 0) {
+    struct daemon_reply reply;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = ctl_exchange(fd, req, reply_now_ms() + CTL_TIMEOUT_MS, CLI_PAYLOAD_MAX, line,
+                          sizeof(line), &reply, file ? &data : NULL, &len);
+    close(fd);
+    if (rc < 0 && !line[0]) {
         fprintf(stderr, "xengvt: the daemon hung up\n");
         return CLI_FAILED;
     }
-    if (!strstr(line, "\"ok\":true")) {
+    if (rc < 0) {
+        fprintf(stderr, "xengvt: answer cut short (%s): %s\n", strerror(-rc), line);
+        return CLI_FAILED;
+    }
+    if (!reply.ok) {
         fprintf(stderr, "xengvt: %s\n", line);
         return CLI_FAILED;
     }
@@ -117,27 +142,16 @@ int main(int argc, char **argv)
         printf("%s\n", line);
         return CLI_OK;
     }
-    const char *b = strstr(line, "\"bytes\":");
-    size_t len = b ? strtoull(b + 8, NULL, 10) : 0;
-    char *png = len && len < (1u << 30) ? malloc(len) : NULL;
-    if (!png) {
+    if (!data) {
         fprintf(stderr, "xengvt: no data in the answer\n");
         return CLI_FAILED;
     }
-    for (size_t got = 0; got < len;) {
-        ssize_t r = read(fd, png + got, len - got);
-        if (r <= 0) {
-            fprintf(stderr, "xengvt: answer cut short\n");
-            return CLI_FAILED;
-        }
-        got += (size_t)r;
-    }
     FILE *out = fopen(file, "wb");
-    if (!out || fwrite(png, 1, len, out) != len || fclose(out) != 0) {
+    if (!out || fwrite(data, 1, len, out) != len || fclose(out) != 0) {
         fprintf(stderr, "xengvt: writing %s: %s\n", file, strerror(errno));
         return CLI_FAILED;
     }
-    free(png);
+    free(data);
     if (strstr(line, "\"blank\":true"))
         fprintf(stderr, "xengvt: the screen is blank: %s\n", line);
     return CLI_OK;

@@ -338,6 +338,68 @@ static int cmd_checkpoint(void *opaque, const struct json_object *req,
     return rc;
 }
 
+/* {"cmd":"reg","reg":"0x2230"} or {"cmd":"reg","reg":"RING_ELSP(rcs0)"}:
+ * one MMIO register, who owns it and what it holds (xengvt reg). */
+static int cmd_reg(void *opaque, const struct json_object *req, struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    const struct json_field *which = json_get(req, "reg");
+    if (!which || !which->is_string || !which->str[0]) {
+        snprintf(reply->error, sizeof(reply->error), "\"reg\" names a register or an offset");
+        return -EINVAL;
+    }
+    struct vgpu_reg_info ri;
+    int rc;
+    if (which->str[0] >= '0' && which->str[0] <= '9') {
+        char *end;
+        errno = 0;
+        unsigned long off = strtoul(which->str, &end, 0);
+        if (errno || *end || off > UINT32_MAX) {
+            snprintf(reply->error, sizeof(reply->error), "not an offset: %.64s", which->str);
+            return -EINVAL;
+        }
+        rc = vgpu_describe_reg(d->vgpu, (uint32_t)off, &ri);
+        if (rc < 0)
+            snprintf(reply->error, sizeof(reply->error),
+                     "offset %#lx is not a dword of the register file (0 to 0x1ffffc)", off);
+    } else {
+        rc = vgpu_describe_reg_named(d->vgpu, which->str, &ri);
+        if (rc < 0)
+            snprintf(reply->error, sizeof(reply->error), "unknown register: %.64s",
+                     which->str);
+    }
+    if (rc < 0)
+        return rc;
+    struct json_writer *w = reply->json;
+    char hex[16];
+    snprintf(hex, sizeof(hex), "%#x", ri.offset);
+    json_str(w, "offset", hex);
+    json_bool(w, "tracked", ri.tracked);
+    if (ri.tracked) {
+        json_str(w, "name", ri.name);
+        json_str(w, "owner", ri.owner);
+        if (ri.override_of) {
+            json_str(w, "overrides", ri.override_of);
+            json_str(w, "override_reason", ri.override_why);
+        }
+    }
+    snprintf(hex, sizeof(hex), "%#010x", ri.value);
+    json_str(w, "value", hex);
+    if (!ri.tracked)
+        return 0;
+    snprintf(hex, sizeof(hex), "%#010x", ri.reset);
+    json_str(w, "reset", hex);
+    snprintf(hex, sizeof(hex), "%#010x", ri.ro_mask);
+    json_str(w, "ro_mask", hex);
+    json_bool(w, "masked", ri.masked);
+    json_bool(w, "cmd_access", ri.cmd_access);
+    json_bool(w, "w1c", ri.w1c);
+    json_bool(w, "read_only", ri.read_only);
+    json_bool(w, "read_hook", ri.read_hook);
+    json_bool(w, "write_hook", ri.write_hook);
+    return 0;
+}
+
 const struct control_command daemon_commands[] = {
     { "checkpoint", cmd_checkpoint },
     { "pause", cmd_pause },
@@ -348,6 +410,7 @@ const struct control_command daemon_commands[] = {
     { "screenshot", cmd_screenshot },
     { "frame", cmd_frame },
     { "edid", cmd_edid },
+    { "reg", cmd_reg },
     { NULL, NULL },
 };
 

@@ -2,6 +2,7 @@
 #include "daemon/control.h"
 #include "evtchn/loop.h"
 #include "common/log.h"
+#include "common/peercred.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -112,7 +113,7 @@ static void handle_line(struct client *cl, const char *text, size_t len)
     int rc = cc->fn(c->opaque, &req, &reply);
     if (rc < 0) {
         free(reply.payload);
-        answer_error(cl, strerror(-rc));
+        answer_error(cl, reply.error[0] ? reply.error : strerror(-rc));
         return;
     }
     if (reply.payload)
@@ -205,13 +206,11 @@ static void listener_ready(void *opaque, uint32_t events)
     /* The socket's file mode is one guard; the peer's uid is the one
      * that holds whatever the directory and file modes are: another
      * guest's daemon (its own uid) or any other local user is refused. */
-    struct ucred cred;
-    socklen_t len = sizeof(cred);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred) ||
-        (cred.uid != 0 && cred.uid != c->allowed_uid)) {
+    int uid;
+    if (!peer_is_root_or(fd, c->allowed_uid, &uid)) {
         static struct log_ratelimit rl = LOG_RATELIMIT_INIT;
-        log_ratelimited(&rl, "control: refused a client of uid %d (root or %u only)",
-                        len == sizeof(cred) ? (int)cred.uid : -1, (unsigned)c->allowed_uid);
+        log_ratelimited(&rl, "control: refused a client of uid %d (root or %u only)", uid,
+                        (unsigned)c->allowed_uid);
         close(fd);
         return;
     }

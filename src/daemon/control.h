@@ -23,6 +23,9 @@ struct control_reply {
     struct json_writer *json; /* "ok" is written by the caller on return */
     void *payload;            /* malloc'd, sent after the line, freed by us */
     size_t payload_len;
+    /* On an error return: what went wrong, for the client; empty means
+     * strerror() of the error. */
+    char error[160];
 };
 
 /* Returns 0 (answer {"ok":true,...}) or -errno (answer {"ok":false,

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "daemon/top.h"
 #include "daemon/options.h"
+#include "tools/common/ctl_client.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,9 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,43 +69,12 @@ struct top {
     unsigned nguests;
 };
 
-int ctl_read_line(int fd, char *buf, size_t cap)
-{
-    size_t n = 0;
-    for (;;) {
-        char ch;
-        ssize_t r = read(fd, &ch, 1);
-        if (r <= 0)
-            return -EPIPE;
-        if (ch == '\n')
-            break;
-        if (n + 1 < cap)
-            buf[n++] = ch;
-    }
-    buf[n] = 0;
-    return 0;
-}
-
 /* One status answer from the daemon at `path`. */
 static int query(const char *path, char *line, size_t cap)
 {
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        int err = -errno;
-        close(fd);
-        return err;
-    }
-    struct timeval tv = { .tv_sec = 5 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    static const char req[] = "{\"cmd\":\"status\"}\n";
-    int rc = write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1)
-                 ? ctl_read_line(fd, line, cap) : -EPIPE;
-    close(fd);
-    if (rc == 0 && !strstr(line, "\"ok\":true"))
+    struct daemon_reply reply;
+    int rc = ctl_request(path, "{\"cmd\":\"status\"}", 5000, 0, line, cap, &reply, NULL, NULL);
+    if (rc == 0 && !reply.ok)
         rc = -EPROTO;
     return rc;
 }

@@ -8,9 +8,4 @@
 
 int cli_top(const char *socket_path, int argc, char **argv);
 
-/* One reply line of the control socket (read a byte at a time, so that a
- * payload after it stays unread); -EPIPE if the daemon went away. Shared
- * by the one-shot commands (cli.c) and top. */
-int ctl_read_line(int fd, char *buf, size_t cap);
-
 #endif

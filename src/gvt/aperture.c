@@ -193,12 +193,13 @@ static void flsh_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t va
 
 static const struct gvt_reg aperture_rows[] = {
     /* The GGTT invalidate i915 writes after binding: a sync point. */
-    { GFX_FLSH_CNTL_GEN6, 0, 0, 0, NULL, flsh_written },
+    { GFX_FLSH_CNTL_GEN6, 0, 0, 0, NULL, flsh_written, "GFX_FLSH_CNTL_GEN6" },
 };
 
 int gvt_aperture_init(struct vgpu *v)
 {
-    return gvt_regs_add(&v->regs, aperture_rows, sizeof(aperture_rows) / sizeof(aperture_rows[0]));
+    return gvt_regs_add(&v->regs, "aperture", aperture_rows,
+                        sizeof(aperture_rows) / sizeof(aperture_rows[0]));
 }
 
 int vgpu_attach_aperture(struct vgpu *v, struct ram_range *apr, bool restored)

@@ -61,17 +61,31 @@ static int cmp(const void *key, const void *elem)
 /* The chicken and cache-mode registers are masked on hardware (the upper
  * half enables writes to the lower): loading them by command or MMIO
  * must behave so, or the guest reads back what it never set. */
-#define MASKED(off) { off, REG_MASKED | REG_CMD_ACCESS, 0, 0, NULL, NULL }
+#define MASKED(off, name) { off, REG_MASKED | REG_CMD_ACCESS, 0, 0, NULL, NULL, name }
 static const struct gvt_reg masked_rows[] = {
-    MASKED(0x20d4), MASKED(0x20e0), MASKED(0x20ec), MASKED(0x2248), MASKED(0x2580),
-    MASKED(0x7000), MASKED(0x7004), MASKED(0x7008), MASKED(0x7014), MASKED(0x7300),
-    MASKED(0x7304), MASKED(0xe180), MASKED(0xe184), MASKED(0xe188), MASKED(0xe18c),
-    MASKED(0xe194), MASKED(0xe4f0),
+    MASKED(0x20d4, "GEN9_CSFE_CHICKEN1_RCS"),
+    MASKED(0x20e0, "GEN7_FF_SLICE_CS_CHICKEN1"),
+    MASKED(0x20ec, "GEN9_CS_DEBUG_MODE1"),
+    MASKED(0x2248, "GEN8_CS_CTX_PREEMPT"),
+    MASKED(0x2580, "GEN8_CS_CHICKEN1"),
+    MASKED(0x7000, "CACHE_MODE_0_GEN7"),
+    MASKED(0x7004, "CACHE_MODE_1"),
+    MASKED(0x7008, "GEN7_GT_MODE"),
+    MASKED(0x7014, "GEN7_COMMON_SLICE_CHICKEN2"),
+    MASKED(0x7300, "HDC_CHICKEN0"),
+    MASKED(0x7304, "GEN8_HDC_CHICKEN1"),
+    MASKED(0xe180, "HALF_SLICE_CHICKEN2"),
+    MASKED(0xe184, "HALF_SLICE_CHICKEN3"),
+    MASKED(0xe188, "GEN9_HALF_SLICE_CHICKEN5"),
+    MASKED(0xe18c, "GEN9_SAMPLER_MODE"),
+    MASKED(0xe194, "GEN9_HALF_SLICE_CHICKEN7"),
+    MASKED(0xe4f0, "GEN8_ROW_CHICKEN"),
 };
 
 int gvt_cmd_regs_init(struct vgpu *v)
 {
-    return gvt_regs_add(&v->regs, masked_rows, sizeof(masked_rows) / sizeof(masked_rows[0]));
+    return gvt_regs_add(&v->regs, "cmd_regs", masked_rows,
+                        sizeof(masked_rows) / sizeof(masked_rows[0]));
 }
 
 bool gvt_cmd_reg_loadable(struct vgpu *v, uint32_t off, bool privileged)

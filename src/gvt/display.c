@@ -26,9 +26,7 @@
 #define PIPE_LINK_M1_A 0x60040u
 #define PIPE_LINK_N1_A 0x60044u
 #define PIPE_FLIPCOUNT_A 0x70044u
-#define PLANE_CTL_1_A 0x70180u
 #define PLANE_SURF_1_A 0x7019cu
-#define PLANE_SURFLIVE_1_A 0x701acu
 #define PLANE_CTL_ASYNC_FLIP (1u << 9)
 #define GEN9_PIPE_PLANE1_FLIP_DONE (1u << 3)
 
@@ -218,13 +216,14 @@ static void surf_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t va
 }
 
 static const struct gvt_reg display_rows[] = {
+    /* i915 calls it PIPECONF(PIPE_A) too; TRANSCONF is the newer name. */
     { TRANSCONF_A, 0, TRANSCONF_ENABLE | TRANSCONF_STATE, TRANSCONF_STATE, NULL,
-      transconf_written },
-    { PIPE_FRMCOUNT_A, REG_RO, 0, 0, frmcount_read, NULL },
-    { PIPEDSL_A, REG_RO, 0, 0, pipedsl_read, NULL },
-    { PIPE_FLIPCOUNT_A, REG_RO, 0, 0, NULL, NULL },
-    { PLANE_SURF_1_A, 0, 0, 0xfffu, NULL, surf_written },
-    { PLANE_SURFLIVE_1_A, REG_RO, 0, 0, NULL, NULL },
+      transconf_written, "TRANSCONF_A" },
+    { PIPE_FRMCOUNT_A, REG_RO, 0, 0, frmcount_read, NULL, "PIPE_FRMCOUNT_A" },
+    { PIPEDSL_A, REG_RO, 0, 0, pipedsl_read, NULL, "PIPEDSL_A" },
+    { PIPE_FLIPCOUNT_A, REG_RO, 0, 0, NULL, NULL, "PIPE_FLIPCOUNT_A" },
+    { PLANE_SURF_1_A, 0, 0, 0xfffu, NULL, surf_written, "PLANE_SURF_1_A" },
+    { PLANE_SURFLIVE_1_A, REG_RO, 0, 0, NULL, NULL, "PLANE_SURFLIVE_1_A" },
     /* The timings re-derive the refresh rate when the pipe is enabled. */
 };
 
@@ -233,7 +232,7 @@ int gvt_display_init(struct vgpu *v)
     int rc = evt_timer_new(v->loop, vblank_tick, v, &v->vblank_timer);
     if (rc < 0)
         return rc;
-    return gvt_regs_add(&v->regs, display_rows,
+    return gvt_regs_add(&v->regs, "display", display_rows,
                         sizeof(display_rows) / sizeof(display_rows[0]));
 }
 

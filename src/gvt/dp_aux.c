@@ -45,8 +45,6 @@
 #define DP_LANE_ALIGN_STATUS_UPDATED 0x204u
 #define DP_SET_POWER 0x600u
 
-#define SDE_PORTD_HOTPLUG_CPT (1u << 23)
-
 void vgpu_set_monitor(struct vgpu *v, bool connected)
 {
     uint32_t isr = vreg(&v->regs, SDEISR);
@@ -229,10 +227,10 @@ static void aux_ctl_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t
 }
 
 static const struct gvt_reg aux_rows[] = {
-    { DP_AUX_CH_CTL_D, 0, 0, 0, NULL, aux_ctl_written },
+    { DP_AUX_CH_CTL_D, 0, 0, 0, NULL, aux_ctl_written, "DP_AUX_CH_CTL_D" },
 };
 
 int gvt_dp_aux_init(struct vgpu *v)
 {
-    return gvt_regs_add(&v->regs, aux_rows, sizeof(aux_rows) / sizeof(aux_rows[0]));
+    return gvt_regs_add(&v->regs, "dp_aux", aux_rows, sizeof(aux_rows) / sizeof(aux_rows[0]));
 }

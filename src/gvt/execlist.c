@@ -19,10 +19,10 @@
 #include <string.h>
 
 const struct gvt_engine_info gvt_engine_info[GVT_NR_ENGINES] = {
-    [GVT_RCS] = { "rcs", 0x2000u, IRQ_GT0, 0, 1u << 1 },
-    [GVT_BCS] = { "bcs", 0x22000u, IRQ_GT0, 16, 1u << 3 },
-    [GVT_VCS] = { "vcs", 0x12000u, IRQ_GT1, 0, 1u << 2 },
-    [GVT_VECS] = { "vecs", 0x1a000u, IRQ_GT3, 0, 1u << 4 },
+    [GVT_RCS] = { "rcs", RENDER_RING_BASE, IRQ_GT0, 0, 1u << 1 },
+    [GVT_BCS] = { "bcs", BLT_RING_BASE, IRQ_GT0, 16, 1u << 3 },
+    [GVT_VCS] = { "vcs", GEN6_BSD_RING_BASE, IRQ_GT1, 0, 1u << 2 },
+    [GVT_VECS] = { "vecs", VEBOX_RING_BASE, IRQ_GT3, 0, 1u << 4 },
 };
 
 /* Descriptor (gen9): bit 0 valid, bits 4:3 addressing mode, bits 31:12
@@ -436,31 +436,39 @@ void gvt_execlist_reset(struct vgpu *v, uint32_t engine_mask)
     }
 }
 
-/* The CSB buffers: hardware writes them, the guest only reads. */
-#define CSB_ROW(b, d) { (b) + RING_CONTEXT_STATUS_BUF + 4 * (d), REG_RO, 0, 0, NULL, NULL }
+/* Per-engine rows, named after i915's macros with the engine in the
+ * parentheses ("RING_ELSP(rcs0)"). The CSB buffers: hardware writes them,
+ * the guest only reads; dword d of the 12 is "[d]". */
+#define CSB_ROW(b, eng, d)                                                     \
+    { (b) + RING_CONTEXT_STATUS_BUF + 4 * (d), REG_RO, 0, 0, NULL, NULL,       \
+      "RING_CONTEXT_STATUS_BUF(" eng ")[" #d "]" }
 
-#define ENGINE_EXECLIST_ROWS(b)                                                   \
-    { (b) + RING_ELSP, 0, 0, 0, NULL, elsp_written },                             \
-    { (b) + RING_EXECLIST_STATUS_LO, REG_RO, 0, 0, NULL, NULL },                  \
-    { (b) + RING_EXECLIST_STATUS_HI, REG_RO, 0, 0, NULL, NULL },                  \
-    { (b) + RING_CONTEXT_STATUS_PTR, REG_MASKED, 0x0707u, 0x0007u, NULL, NULL },  \
-    { (b) + RING_EIR, REG_W1C, 0, 0, NULL, NULL },                                \
-    { (b) + RING_EMR, 0, 0xffffffffu, 0, NULL, NULL },                            \
-    { (b) + RING_ESR, REG_RO, 0, 0, NULL, NULL },                                 \
-    CSB_ROW(b, 0), CSB_ROW(b, 1), CSB_ROW(b, 2), CSB_ROW(b, 3), CSB_ROW(b, 4),     \
-    CSB_ROW(b, 5), CSB_ROW(b, 6), CSB_ROW(b, 7), CSB_ROW(b, 8), CSB_ROW(b, 9),     \
-    CSB_ROW(b, 10), CSB_ROW(b, 11)
+#define ENGINE_EXECLIST_ROWS(b, eng)                                           \
+    { (b) + RING_ELSP, 0, 0, 0, NULL, elsp_written, "RING_ELSP(" eng ")" },    \
+    { (b) + RING_EXECLIST_STATUS_LO, REG_RO, 0, 0, NULL, NULL,                 \
+      "RING_EXECLIST_STATUS_LO(" eng ")" },                                    \
+    { (b) + RING_EXECLIST_STATUS_HI, REG_RO, 0, 0, NULL, NULL,                 \
+      "RING_EXECLIST_STATUS_HI(" eng ")" },                                    \
+    { (b) + RING_CONTEXT_STATUS_PTR, REG_MASKED, 0x0707u, 0x0007u, NULL, NULL, \
+      "RING_CONTEXT_STATUS_PTR(" eng ")" },                                    \
+    { (b) + RING_EIR, REG_W1C, 0, 0, NULL, NULL, "RING_EIR(" eng ")" },        \
+    { (b) + RING_EMR, 0, 0xffffffffu, 0, NULL, NULL, "RING_EMR(" eng ")" },    \
+    { (b) + RING_ESR, REG_RO, 0, 0, NULL, NULL, "RING_ESR(" eng ")" },         \
+    CSB_ROW(b, eng, 0), CSB_ROW(b, eng, 1), CSB_ROW(b, eng, 2),                \
+    CSB_ROW(b, eng, 3), CSB_ROW(b, eng, 4), CSB_ROW(b, eng, 5),                \
+    CSB_ROW(b, eng, 6), CSB_ROW(b, eng, 7), CSB_ROW(b, eng, 8),                \
+    CSB_ROW(b, eng, 9), CSB_ROW(b, eng, 10), CSB_ROW(b, eng, 11)
 
 static const struct gvt_reg execlist_rows[] = {
-    ENGINE_EXECLIST_ROWS(0x2000u),
-    ENGINE_EXECLIST_ROWS(0x22000u),
-    ENGINE_EXECLIST_ROWS(0x12000u),
-    ENGINE_EXECLIST_ROWS(0x1a000u),
+    ENGINE_EXECLIST_ROWS(RENDER_RING_BASE, "rcs0"),
+    ENGINE_EXECLIST_ROWS(BLT_RING_BASE, "bcs0"),
+    ENGINE_EXECLIST_ROWS(GEN6_BSD_RING_BASE, "vcs0"),
+    ENGINE_EXECLIST_ROWS(VEBOX_RING_BASE, "vecs0"),
 };
 
 int gvt_execlist_init(struct vgpu *v)
 {
-    int rc = gvt_regs_add(&v->regs, execlist_rows,
+    int rc = gvt_regs_add(&v->regs, "execlist", execlist_rows,
                           sizeof(execlist_rows) / sizeof(execlist_rows[0]));
     if (rc == 0 && v->loop)
         rc = evt_timer_new(v->loop, exec_tick, v, &v->exec_timer);

@@ -12,6 +12,12 @@ struct vgpu;
 
 enum gvt_engine_id { GVT_RCS, GVT_BCS, GVT_VCS, GVT_VECS, GVT_NR_ENGINES };
 
+/* Each engine's register block, as i915 names it (gvt_engine_info[].base). */
+#define RENDER_RING_BASE 0x2000u
+#define BLT_RING_BASE 0x22000u
+#define GEN6_BSD_RING_BASE 0x12000u
+#define VEBOX_RING_BASE 0x1a000u
+
 /* Per-engine MMIO, relative to the engine's base. */
 #define RING_TAIL 0x30u
 #define RING_HEAD 0x34u

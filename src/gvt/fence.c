@@ -22,8 +22,10 @@ static void fence_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t v
 }
 
 #define FENCE_ROWS(i)                                                          \
-    { FENCE_REG_GEN6_LO(i), 0, 0, 0, fence_read, fence_written },              \
-    { FENCE_REG_GEN6_LO(i) + 4, 0, 0, 0, fence_read, fence_written }
+    { FENCE_REG_GEN6_LO(i), 0, 0, 0, fence_read, fence_written,                \
+      "FENCE_REG_GEN6_LO(" #i ")" },                                           \
+    { FENCE_REG_GEN6_LO(i) + 4, 0, 0, 0, fence_read, fence_written,            \
+      "FENCE_REG_GEN6_HI(" #i ")" }
 
 static const struct gvt_reg fence_rows[] = {
     FENCE_ROWS(0), FENCE_ROWS(1), FENCE_ROWS(2), FENCE_ROWS(3),
@@ -34,5 +36,5 @@ static const struct gvt_reg fence_rows[] = {
 
 int gvt_fence_init(struct vgpu *v)
 {
-    return gvt_regs_add(&v->regs, fence_rows, sizeof(fence_rows) / sizeof(fence_rows[0]));
+    return gvt_regs_add(&v->regs, "fence", fence_rows, sizeof(fence_rows) / sizeof(fence_rows[0]));
 }

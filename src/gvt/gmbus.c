@@ -99,13 +99,14 @@ static void gmbus2_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t 
 }
 
 static const struct gvt_reg gmbus_rows[] = {
-    { PCH_GMBUS0, 0, 0, 0, NULL, gmbus0_written },
-    { PCH_GMBUS1, 0, 0, 0, NULL, gmbus1_written },
-    { PCH_GMBUS2, 0, GMBUS_HW_RDY, 0, NULL, gmbus2_written },
-    { PCH_GMBUS3, 0, 0, 0, gmbus3_read, NULL },
+    { PCH_GMBUS0, 0, 0, 0, NULL, gmbus0_written, "PCH_GMBUS0" },
+    { PCH_GMBUS1, 0, 0, 0, NULL, gmbus1_written, "PCH_GMBUS1" },
+    { PCH_GMBUS2, 0, GMBUS_HW_RDY, 0, NULL, gmbus2_written, "PCH_GMBUS2" },
+    { PCH_GMBUS3, 0, 0, 0, gmbus3_read, NULL, "PCH_GMBUS3" },
 };
 
 int gvt_gmbus_init(struct vgpu *v)
 {
-    return gvt_regs_add(&v->regs, gmbus_rows, sizeof(gmbus_rows) / sizeof(gmbus_rows[0]));
+    return gvt_regs_add(&v->regs, "gmbus", gmbus_rows,
+                        sizeof(gmbus_rows) / sizeof(gmbus_rows[0]));
 }

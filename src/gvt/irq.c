@@ -112,24 +112,37 @@ static void irq_reg_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t
         gvt_display_watch(v);
 }
 
-#define BLOCK_ROWS(base)                                                       \
-    { (base) + ISR, REG_RO, 0, 0, NULL, NULL },                                \
-    { (base) + IMR, 0, 0xffffffffu, 0, NULL, irq_reg_written },                \
-    { (base) + IIR, REG_W1C, 0, 0, NULL, irq_reg_written },                    \
-    { (base) + IER, 0, 0, 0, NULL, irq_reg_written }
+/* A block's IMR, IIR and IER, named as i915 names them: `pre` "IMR" `post`
+ * ("GEN8_GT_" "IMR" "(0)", "SDE" "IMR" ""). */
+#define MASK_ROWS(base, pre, post)                                             \
+    { (base) + IMR, 0, 0xffffffffu, 0, NULL, irq_reg_written, pre "IMR" post }, \
+    { (base) + IIR, REG_W1C, 0, 0, NULL, irq_reg_written, pre "IIR" post },    \
+    { (base) + IER, 0, 0, 0, NULL, irq_reg_written, pre "IER" post }
+#define BLOCK_ROWS(base, pre, post)                                            \
+    { (base) + ISR, REG_RO, 0, 0, NULL, NULL, pre "ISR" post },                \
+    MASK_ROWS(base, pre, post)
 
 static const struct gvt_reg irq_rows[] = {
-    { GEN8_MASTER_IRQ, 0, 0, ~GEN8_MASTER_IRQ_CONTROL, master_read, irq_reg_written },
-    BLOCK_ROWS(GEN8_GT_ISR(0)), BLOCK_ROWS(GEN8_GT_ISR(1)),
-    BLOCK_ROWS(GEN8_GT_ISR(2)), BLOCK_ROWS(GEN8_GT_ISR(3)),
-    BLOCK_ROWS(GEN8_DE_PIPE_ISR(0)), BLOCK_ROWS(GEN8_DE_PIPE_ISR(1)),
-    BLOCK_ROWS(GEN8_DE_PIPE_ISR(2)), BLOCK_ROWS(GEN8_DE_PORT_ISR),
-    BLOCK_ROWS(GEN8_DE_MISC_ISR), BLOCK_ROWS(GEN8_PCU_ISR), BLOCK_ROWS(SDEISR),
+    { GEN8_MASTER_IRQ, 0, 0, ~GEN8_MASTER_IRQ_CONTROL, master_read, irq_reg_written,
+      "GEN8_MASTER_IRQ" },
+    BLOCK_ROWS(GEN8_GT_ISR(0), "GEN8_GT_", "(0)"),
+    BLOCK_ROWS(GEN8_GT_ISR(1), "GEN8_GT_", "(1)"),
+    BLOCK_ROWS(GEN8_GT_ISR(2), "GEN8_GT_", "(2)"),
+    BLOCK_ROWS(GEN8_GT_ISR(3), "GEN8_GT_", "(3)"),
+    BLOCK_ROWS(GEN8_DE_PIPE_ISR(0), "GEN8_DE_PIPE_", "(A)"),
+    BLOCK_ROWS(GEN8_DE_PIPE_ISR(1), "GEN8_DE_PIPE_", "(B)"),
+    BLOCK_ROWS(GEN8_DE_PIPE_ISR(2), "GEN8_DE_PIPE_", "(C)"),
+    BLOCK_ROWS(GEN8_DE_PORT_ISR, "GEN8_DE_PORT_", ""),
+    BLOCK_ROWS(GEN8_DE_MISC_ISR, "GEN8_DE_MISC_", ""),
+    BLOCK_ROWS(GEN8_PCU_ISR, "GEN8_PCU_", ""),
+    /* SDEISR itself is skl_regs.c's: its reset value is the plugged-in
+     * monitor, a fact of the platform, not of the interrupt tree. */
+    MASK_ROWS(SDEISR, "SDE", ""),
 };
 
 int gvt_irq_init(struct vgpu *v)
 {
-    int rc = gvt_regs_add(&v->regs, irq_rows, sizeof(irq_rows) / sizeof(irq_rows[0]));
+    int rc = gvt_regs_add(&v->regs, "irq", irq_rows, sizeof(irq_rows) / sizeof(irq_rows[0]));
     if (rc == 0 && v->loop)
         rc = evt_timer_new(v->loop, irq_retry, v, &v->irq_retry_timer);
     return rc;

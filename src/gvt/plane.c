@@ -37,10 +37,8 @@
 #include <string.h>
 
 #define PIPESRC_A 0x6001cu
-#define PLANE_CTL_1_A 0x70180u
 #define PLANE_STRIDE_1_A 0x70188u
 #define PLANE_SIZE_1_A 0x70190u
-#define PLANE_SURFLIVE_1_A 0x701acu /* what is scanned out now */
 #define PLANE_OFFSET_1_A 0x701a4u
 
 #define PLANE_CTL_ENABLE (1u << 31)

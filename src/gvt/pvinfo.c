@@ -27,15 +27,19 @@ static void display_ready_written(struct vgpu *v, uint32_t off, uint32_t old,
 }
 
 static const struct gvt_reg pvinfo_rows[] = {
-    { vgtif_reg(PVINFO_G2V_NOTIFY), 0, 0, 0, NULL, g2v_written },
-    { vgtif_reg(PVINFO_DISPLAY_READY), 0, 0, 0, NULL, display_ready_written },
-    { vgtif_reg(PVINFO_CURSOR_X_HOT), 0, 0xffffffffu, 0, NULL, NULL },
-    { vgtif_reg(PVINFO_CURSOR_Y_HOT), 0, 0xffffffffu, 0, NULL, NULL },
+    /* Named after i915's struct vgt_if fields. */
+    { vgtif_reg(PVINFO_G2V_NOTIFY), 0, 0, 0, NULL, g2v_written, "vgtif_reg(g2v_notify)" },
+    { vgtif_reg(PVINFO_DISPLAY_READY), 0, 0, 0, NULL, display_ready_written,
+      "vgtif_reg(display_ready)" },
+    { vgtif_reg(PVINFO_CURSOR_X_HOT), 0, 0xffffffffu, 0, NULL, NULL,
+      "vgtif_reg(cursor_x_hot)" },
+    { vgtif_reg(PVINFO_CURSOR_Y_HOT), 0, 0xffffffffu, 0, NULL, NULL,
+      "vgtif_reg(cursor_y_hot)" },
 };
 
 int gvt_pvinfo_init(struct vgpu *v)
 {
-    return gvt_regs_add(&v->regs, pvinfo_rows,
+    return gvt_regs_add(&v->regs, "pvinfo", pvinfo_rows,
                         sizeof(pvinfo_rows) / sizeof(pvinfo_rows[0]));
 }
 

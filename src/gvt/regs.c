@@ -1,9 +1,11 @@
 #include "config.h"
 #include "gvt/regs.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int gvt_regs_init(struct gvt_regs *r, uint32_t *storage)
 {
@@ -27,29 +29,64 @@ void gvt_regs_release(struct gvt_regs *r)
     memset(r, 0, sizeof(*r));
 }
 
-int gvt_regs_add(struct gvt_regs *r, const struct gvt_reg *rows, unsigned n)
+static int grow_table(struct gvt_regs *r)
+{
+    unsigned cap = r->capacity ? r->capacity * 2 : 256;
+    if (cap > UINT16_MAX)
+        return -ENOSPC;
+    struct gvt_reg_entry *t = realloc(r->table, cap * sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    r->table = t;
+    r->capacity = cap;
+    return 0;
+}
+
+static int add_row(struct gvt_regs *r, const char *owner, const struct gvt_reg *row)
+{
+    uint32_t off = row->offset;
+    if ((off & 3) || off >= GVT_MMIO_SIZE || !row->name || !row->name[0]) {
+        log_error("register row %#x (%s) of %s: not a dword offset in BAR0, or no name",
+                  off, row->name ? row->name : "unnamed", owner);
+        return -EINVAL;
+    }
+    uint16_t idx = r->index[off >> 2];
+    if (idx) {
+        struct gvt_reg_entry *e = &r->table[idx - 1];
+        if (!row->overrides) {
+            log_error("register %#x: %s adds %s, but %s already added %s; a part that "
+                      "replaces another's row must say why (gvt_reg.overrides)",
+                      off, owner, row->name, e->owner, e->row->name);
+            return -EEXIST;
+        }
+        /* In place: the entry keeps its index, the row and owner change. */
+        e->replaced_owner = e->owner;
+        e->row = row;
+        e->owner = owner;
+        return 0;
+    }
+    if (row->overrides) {
+        log_error("register %#x: %s's %s overrides a row nobody added (%s); the parts "
+                  "started in another order", off, owner, row->name, row->overrides);
+        return -ENOENT;
+    }
+    if (r->count == r->capacity) {
+        int rc = grow_table(r);
+        if (rc < 0)
+            return rc;
+    }
+    r->table[r->count++] = (struct gvt_reg_entry){ .row = row, .owner = owner };
+    r->index[off >> 2] = (uint16_t)r->count;
+    return 0;
+}
+
+int gvt_regs_add(struct gvt_regs *r, const char *owner, const struct gvt_reg *rows,
+                 unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        uint32_t off = rows[i].offset;
-        if ((off & 3) || off >= GVT_MMIO_SIZE)
-            return -EINVAL;
-        uint16_t idx = r->index[off >> 2];
-        if (idx) {
-            r->table[idx - 1] = &rows[i];
-            continue;
-        }
-        if (r->count == r->capacity) {
-            unsigned cap = r->capacity ? r->capacity * 2 : 256;
-            if (cap > UINT16_MAX)
-                return -ENOSPC;
-            const struct gvt_reg **t = realloc(r->table, cap * sizeof(*t));
-            if (!t)
-                return -ENOMEM;
-            r->table = t;
-            r->capacity = cap;
-        }
-        r->table[r->count++] = &rows[i];
-        r->index[off >> 2] = (uint16_t)r->count;
+        int rc = add_row(r, owner, &rows[i]);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
@@ -78,16 +115,32 @@ void gvt_regs_reset_range(struct gvt_regs *r, uint32_t start, uint32_t end)
             r->touched[page >> 6] &= ~(1ull << (page & 63));
     }
     for (unsigned i = 0; i < r->count; i++) {
-        uint32_t off = r->table[i]->offset;
-        if (off >= start && off < end && r->table[i]->reset)
-            vreg_set(r, off, r->table[i]->reset);
+        const struct gvt_reg *row = r->table[i].row;
+        if (row->offset >= start && row->offset < end && row->reset)
+            vreg_set(r, row->offset, row->reset);
     }
+}
+
+const struct gvt_reg_entry *gvt_regs_entry(const struct gvt_regs *r, uint32_t off)
+{
+    uint16_t idx = r->index[off >> 2];
+    return idx ? &r->table[idx - 1] : NULL;
 }
 
 const struct gvt_reg *gvt_regs_lookup(const struct gvt_regs *r, uint32_t off)
 {
     uint16_t idx = r->index[off >> 2];
-    return idx ? r->table[idx - 1] : NULL;
+    return idx ? r->table[idx - 1].row : NULL;
+}
+
+/* A linear scan: an admin's question, a few hundred rows, never the
+ * guest's path. */
+const struct gvt_reg_entry *gvt_regs_find_name(const struct gvt_regs *r, const char *name)
+{
+    for (unsigned i = 0; i < r->count; i++)
+        if (strcasecmp(r->table[i].row->name, name) == 0)
+            return &r->table[i];
+    return NULL;
 }
 
 uint32_t gvt_regs_read32(struct vgpu *v, struct gvt_regs *r, uint32_t off)

@@ -1,6 +1,11 @@
 /* The vGPU's MMIO register file: 2 MiB of dword storage with a table of
  * tracked registers (flags, read-only masks, hooks). Untracked offsets are
- * plain read/write storage. Internal to gvt/. */
+ * plain read/write storage. Internal to gvt/.
+ *
+ * Every tracked register has one owner: the part (a gvt/ file) that added
+ * its row. A second row for the same offset is refused, so which part
+ * answers for a register never depends on the order the parts start in;
+ * a part that must replace another's row says so, and why (overrides). */
 #ifndef XENGVT_GVT_REGS_H
 #define XENGVT_GVT_REGS_H
 
@@ -31,13 +36,27 @@ struct gvt_reg {
     uint32_t ro_mask; /* bits guest writes cannot change */
     gvt_reg_read_fn read;
     gvt_reg_write_fn write;
+    /* As i915 names it; a per-engine row names its engine, as in
+     * "RING_ELSP(rcs0)". `xengvt reg NAME` finds the row by it. */
+    const char *name;
+    /* NULL, or why this row replaces the row another part added for the
+     * same offset before it. Such a row is refused when it replaces
+     * nothing: its part would then depend on an init order that changed. */
+    const char *overrides;
+};
+
+/* A tracked register: its row and the part that added it. */
+struct gvt_reg_entry {
+    const struct gvt_reg *row;
+    const char *owner;          /* "execlist", "display", "irq", ... */
+    const char *replaced_owner; /* the part whose row `row` overrides, or NULL */
 };
 
 struct gvt_regs {
     uint32_t *mem;      /* GVT_MMIO_SIZE bytes, the vreg storage */
     bool external;      /* mem is the caller's (a shared mapping), not freed */
     uint16_t *index;    /* per dword: 0 untracked, else table index + 1 */
-    const struct gvt_reg **table;
+    struct gvt_reg_entry *table;
     unsigned count, capacity;
     /* The 4 KiB pages of mem that may hold a non-zero dword (every store
      * sets its page's bit): a reset zeroes and a save reads only those,
@@ -49,13 +68,23 @@ struct gvt_regs {
  * --live-state mapping, which outlives it); NULL: allocated here. */
 int gvt_regs_init(struct gvt_regs *r, uint32_t *storage);
 void gvt_regs_release(struct gvt_regs *r);
-/* Add rows (a table of `n`); later rows for the same offset replace. */
-int gvt_regs_add(struct gvt_regs *r, const struct gvt_reg *rows, unsigned n);
+/* Add the rows (a table of `n`, which must outlive `r`) of part `owner`.
+ * -EINVAL for a misplaced offset or a row without a name, -EEXIST for an
+ * offset another row holds (unless the row overrides it), -ENOENT for an
+ * override of nothing; each is logged with both rows' names and owners.
+ * On error the rows before the bad one stay: the caller gives up on the
+ * register file (vgpu_create fails). */
+int gvt_regs_add(struct gvt_regs *r, const char *owner, const struct gvt_reg *rows,
+                 unsigned n);
 /* Storage back to every row's reset value (untracked storage to zero). */
 void gvt_regs_reset(struct gvt_regs *r);
 /* The same for [start, end) only. */
 void gvt_regs_reset_range(struct gvt_regs *r, uint32_t start, uint32_t end);
 const struct gvt_reg *gvt_regs_lookup(const struct gvt_regs *r, uint32_t off);
+/* The entry of the register at `off`, or NULL for untracked storage. */
+const struct gvt_reg_entry *gvt_regs_entry(const struct gvt_regs *r, uint32_t off);
+/* The entry whose row is named `name` (case-insensitive), or NULL. */
+const struct gvt_reg_entry *gvt_regs_find_name(const struct gvt_regs *r, const char *name);
 
 /* A guest dword access at a 4-aligned offset < GVT_MMIO_SIZE. */
 uint32_t gvt_regs_read32(struct vgpu *v, struct gvt_regs *r, uint32_t off);

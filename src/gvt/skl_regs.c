@@ -48,14 +48,9 @@
 #define RING_RESET_CTL 0xd0u
 #define RESET_CTL_REQUEST_RESET (1u << 0)
 #define RESET_CTL_READY_TO_RESET (1u << 1)
-#define RING_EXECLIST_STATUS_LO 0x234u
-#define RING_EXECLIST_STATUS_HI 0x238u
-#define RING_CONTEXT_STATUS_PTR 0x3a0u
 #define RING_MODE_GEN7 0x29cu
-#define RENDER_RING_BASE 0x2000u
-#define BLT_RING_BASE 0x22000u
-#define GEN6_BSD_RING_BASE 0x12000u
-#define VEBOX_RING_BASE 0x1a000u
+/* The engines' bases, and their execlist rows (ELSP, execlist status,
+ * CSB), are execlist.h's and execlist.c's. */
 
 /* --- display --------------------------------------------------------------- */
 #define SKL_FUSE_STATUS 0x42000u
@@ -85,7 +80,6 @@
 #define DP_TP_STATUS_D 0x64344u
 #define SFUSE_STRAP 0xc2014u
 #define SFUSE_STRAP_DDID_DETECTED (1u << 0)
-#define SDE_PORTD_HOTPLUG_CPT (1u << 23)
 
 static void forcewake_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
 {
@@ -252,100 +246,109 @@ static void dp_tp_ctl_written(struct vgpu *v, uint32_t off, uint32_t old, uint32
         vreg_set(&v->regs, off + 4, vreg(&v->regs, off + 4) | (1u << 25));
 }
 
-#define ENGINE_ROWS(base)                                                      \
-    { (base) + RING_HWSTAM, 0, 0xffffffffu, 0, NULL, NULL },                   \
-    { (base) + RING_IMR, REG_CMD_ACCESS, 0xffffffffu, 0, NULL, NULL },         \
-    { (base) + RING_MI_MODE, REG_MASKED | REG_CMD_ACCESS, MODE_IDLE, MODE_IDLE, \
-      mi_mode_read, mi_mode_written },                                         \
-    { (base) + RING_RESET_CTL, REG_MASKED, 0, RESET_CTL_READY_TO_RESET, NULL,  \
-      reset_ctl_written },                                                     \
-    { (base) + RING_MODE_GEN7, REG_MASKED | REG_CMD_ACCESS, 0, 0, NULL, NULL }, \
-    { (base) + RING_EXECLIST_STATUS_LO, REG_RO, 0, 0, NULL, NULL },            \
-    { (base) + RING_EXECLIST_STATUS_HI, REG_RO, 0, 0, NULL, NULL },            \
-    { (base) + RING_CONTEXT_STATUS_PTR, REG_MASKED, 0x0707u, 0, NULL, NULL }
+/* The engine rows skl_regs owns, named with their engine ("RING_MI_MODE(rcs0)"). */
+#define ENGINE_ROWS(base, eng)                                                  \
+    { (base) + RING_HWSTAM, 0, 0xffffffffu, 0, NULL, NULL,                     \
+      "RING_HWSTAM(" eng ")" },                                                 \
+    { (base) + RING_IMR, REG_CMD_ACCESS, 0xffffffffu, 0, NULL, NULL,            \
+      "RING_IMR(" eng ")" },                                                    \
+    { (base) + RING_MI_MODE, REG_MASKED | REG_CMD_ACCESS, MODE_IDLE, MODE_IDLE,  \
+      mi_mode_read, mi_mode_written, "RING_MI_MODE(" eng ")" },                 \
+    { (base) + RING_RESET_CTL, REG_MASKED, 0, RESET_CTL_READY_TO_RESET, NULL,   \
+      reset_ctl_written, "RING_RESET_CTL(" eng ")" },                           \
+    { (base) + RING_MODE_GEN7, REG_MASKED | REG_CMD_ACCESS, 0, 0, NULL, NULL,   \
+      "RING_MODE_GEN7(" eng ")" }
+
+/* A register with only a reset value and flags. */
+#define PLAIN(off, flags, reset, name) { off, flags, reset, 0, NULL, NULL, name }
+/* One whose writes run `hook`. */
+#define HOOKED(off, flags, reset, hook, name) { off, flags, reset, 0, NULL, hook, name }
 
 static const struct gvt_reg skl_rows[] = {
     /* forcewake */
-    { FORCEWAKE_RENDER_GEN9, REG_MASKED, 0, 0, NULL, forcewake_written },
-    { FORCEWAKE_MEDIA_GEN9, REG_MASKED, 0, 0, NULL, forcewake_written },
-    { FORCEWAKE_BLITTER_GEN9, REG_MASKED, 0, 0, NULL, forcewake_written },
-    { FORCEWAKE_ACK_RENDER_GEN9, REG_RO, 0, 0, NULL, NULL },
-    { FORCEWAKE_ACK_MEDIA_GEN9, REG_RO, 0, 0, NULL, NULL },
-    { FORCEWAKE_ACK_BLITTER_GEN9, REG_RO, 0, 0, NULL, NULL },
+    HOOKED(FORCEWAKE_RENDER_GEN9, REG_MASKED, 0, forcewake_written, "FORCEWAKE_RENDER_GEN9"),
+    HOOKED(FORCEWAKE_MEDIA_GEN9, REG_MASKED, 0, forcewake_written, "FORCEWAKE_MEDIA_GEN9"),
+    HOOKED(FORCEWAKE_BLITTER_GEN9, REG_MASKED, 0, forcewake_written, "FORCEWAKE_BLITTER_GEN9"),
+    PLAIN(FORCEWAKE_ACK_RENDER_GEN9, REG_RO, 0, "FORCEWAKE_ACK_RENDER_GEN9"),
+    PLAIN(FORCEWAKE_ACK_MEDIA_GEN9, REG_RO, 0, "FORCEWAKE_ACK_MEDIA_GEN9"),
+    PLAIN(FORCEWAKE_ACK_BLITTER_GEN9, REG_RO, 0, "FORCEWAKE_ACK_BLITTER_GEN9"),
     /* resets, pcode, GuC, TLBs, unclaimed-access debug */
-    { GEN6_GDRST, 0, 0, 0, NULL, gdrst_written },
-    { GEN6_PCODE_MAILBOX, 0, 0, 0, NULL, pcode_written },
-    { GUC_STATUS, 0, GS_MIA_IN_RESET, 0, guc_status_read, NULL },
-    { GEN8_RTCR, 0, 0, 0, NULL, self_clearing },
-    { GEN8_RTCR + 4, 0, 0, 0, NULL, self_clearing },
-    { GEN8_RTCR + 8, 0, 0, 0, NULL, self_clearing },
-    { GEN8_RTCR + 12, 0, 0, 0, NULL, self_clearing },
-    { GEN8_VTCR, 0, 0, 0, NULL, self_clearing },
-    { FPGA_DBG, 0, 0, 0, NULL, fpga_dbg_written },
-    { INSTPM, REG_MASKED | REG_CMD_ACCESS, 0, 0, NULL, NULL },
+    HOOKED(GEN6_GDRST, 0, 0, gdrst_written, "GEN6_GDRST"),
+    HOOKED(GEN6_PCODE_MAILBOX, 0, 0, pcode_written, "GEN6_PCODE_MAILBOX"),
+    { GUC_STATUS, 0, GS_MIA_IN_RESET, 0, guc_status_read, NULL, "GUC_STATUS" },
+    HOOKED(GEN8_RTCR, 0, 0, self_clearing, "GEN8_RTCR"),
+    HOOKED(GEN8_RTCR + 4, 0, 0, self_clearing, "GEN8_M1TCR"),
+    HOOKED(GEN8_RTCR + 8, 0, 0, self_clearing, "GEN8_M2TCR"),
+    HOOKED(GEN8_RTCR + 12, 0, 0, self_clearing, "GEN8_BTCR"),
+    HOOKED(GEN8_VTCR, 0, 0, self_clearing, "GEN8_VTCR"),
+    HOOKED(FPGA_DBG, 0, 0, fpga_dbg_written, "FPGA_DBG"),
+    PLAIN(INSTPM, REG_MASKED | REG_CMD_ACCESS, 0, "INSTPM"),
     /* Memory controller (MCHBAR mirror): two channels of one 8 GB
      * single-rank x8 DDR4 DIMM each, for the driver's DRAM probe. */
-    { 0x145000, REG_RO, 0, 0, NULL, NULL },   /* SKL_MAD_INTER_CHANNEL: DDR4 */
-    { 0x14500c, REG_RO, 8, 0, NULL, NULL },   /* SKL_MAD_DIMM_CH0 */
-    { 0x145010, REG_RO, 8, 0, NULL, NULL },   /* SKL_MAD_DIMM_CH1 */
+    PLAIN(0x145000, REG_RO, 0, "SKL_MAD_INTER_CHANNEL"), /* DDR4 */
+    PLAIN(0x14500c, REG_RO, 8, "SKL_MAD_DIMM_CH0"),
+    PLAIN(0x145010, REG_RO, 8, "SKL_MAD_DIMM_CH1"),
     /* one slice, subslices 0-2, 24 EUs: GT2 */
-    { GEN8_FUSE2, REG_RO, 1u << 25 | 0x8u << 20, 0, NULL, NULL },
-    { GEN9_EU_DISABLE0, REG_RO, 0, 0, NULL, NULL },
-    ENGINE_ROWS(RENDER_RING_BASE),
-    ENGINE_ROWS(BLT_RING_BASE),
-    ENGINE_ROWS(GEN6_BSD_RING_BASE),
-    ENGINE_ROWS(VEBOX_RING_BASE),
+    PLAIN(GEN8_FUSE2, REG_RO, 1u << 25 | 0x8u << 20, "GEN8_FUSE2"),
+    PLAIN(GEN9_EU_DISABLE0, REG_RO, 0, "GEN9_EU_DISABLE0"),
+    ENGINE_ROWS(RENDER_RING_BASE, "rcs0"),
+    ENGINE_ROWS(BLT_RING_BASE, "bcs0"),
+    ENGINE_ROWS(GEN6_BSD_RING_BASE, "vcs0"),
+    ENGINE_ROWS(VEBOX_RING_BASE, "vecs0"),
     /* display power and clocks */
-    { SKL_FUSE_STATUS, REG_RO,
-      SKL_FUSE_DOWNLOAD_STATUS | SKL_FUSE_PG_DIST_STATUS(0) | SKL_FUSE_PG_DIST_STATUS(1) |
-          SKL_FUSE_PG_DIST_STATUS(2), 0, NULL, NULL },
-    { HSW_PWR_WELL_CTL1, 0, 0, 0, NULL, power_well_written },
-    { HSW_PWR_WELL_CTL1 + 4, 0, 0, 0, NULL, power_well_written },
-    { HSW_PWR_WELL_CTL1 + 8, 0, 0, 0, NULL, power_well_written },
-    { HSW_PWR_WELL_CTL4, 0, 0, 0, NULL, power_well_written },
-    { DBUF_CTL, 0, DBUF_POWER_REQUEST | DBUF_POWER_STATE, 0, NULL, dbuf_written },
+    PLAIN(SKL_FUSE_STATUS, REG_RO,
+          SKL_FUSE_DOWNLOAD_STATUS | SKL_FUSE_PG_DIST_STATUS(0) | SKL_FUSE_PG_DIST_STATUS(1) |
+              SKL_FUSE_PG_DIST_STATUS(2),
+          "SKL_FUSE_STATUS"),
+    HOOKED(HSW_PWR_WELL_CTL1, 0, 0, power_well_written, "HSW_PWR_WELL_CTL1"),
+    HOOKED(HSW_PWR_WELL_CTL1 + 4, 0, 0, power_well_written, "HSW_PWR_WELL_CTL2"),
+    HOOKED(HSW_PWR_WELL_CTL1 + 8, 0, 0, power_well_written, "HSW_PWR_WELL_CTL3"),
+    HOOKED(HSW_PWR_WELL_CTL4, 0, 0, power_well_written, "HSW_PWR_WELL_CTL4"),
+    HOOKED(DBUF_CTL, 0, DBUF_POWER_REQUEST | DBUF_POWER_STATE, dbuf_written, "DBUF_CTL"),
     /* 450 MHz cdclk from an 8100 MHz VCO, and the BIOS mark that says
      * it was set up (so i915 keeps it). */
-    { CDCLK_CTL, 0, 0x382u, 0, NULL, NULL },
-    { SWF_ILK_18, 0, 0x1u, 0, NULL, NULL },
-    { LCPLL1_CTL, 0, LCPLL_PLL_ENABLE | LCPLL_PLL_LOCK, 0, NULL, pll_written },
-    { LCPLL2_CTL, 0, 0, 0, NULL, pll_written },
-    { WRPLL_CTL1, 0, 0, 0, NULL, pll_written },
-    { WRPLL_CTL2, 0, 0, 0, NULL, pll_written },
+    PLAIN(CDCLK_CTL, 0, 0x382u, "CDCLK_CTL"),
+    PLAIN(SWF_ILK_18, 0, 0x1u, "SWF_ILK(0x18)"),
+    HOOKED(LCPLL1_CTL, 0, LCPLL_PLL_ENABLE | LCPLL_PLL_LOCK, pll_written, "LCPLL1_CTL"),
+    HOOKED(LCPLL2_CTL, 0, 0, pll_written, "LCPLL2_CTL"),
+    HOOKED(WRPLL_CTL1, 0, 0, pll_written, "WRPLL_CTL1"),
+    HOOKED(WRPLL_CTL2, 0, 0, pll_written, "WRPLL_CTL2"),
     /* DPLL0 overridden to a 1620 MHz DP link; port D clocked from it. */
-    { DPLL_CTRL1, 0, 0x1u | 3u << 1, 0, NULL, NULL },
-    { DPLL_CTRL2, 0, 0xb8000u | 1u << 9, 0, NULL, NULL },
-    { DPLL_STATUS, REG_RO, 1u << 0, 0, NULL, NULL },
+    PLAIN(DPLL_CTRL1, 0, 0x1u | 3u << 1, "DPLL_CTRL1"),
+    PLAIN(DPLL_CTRL2, 0, 0xb8000u | 1u << 9, "DPLL_CTRL2"),
+    PLAIN(DPLL_STATUS, REG_RO, 1u << 0, "DPLL_STATUS"),
     /* Pipe A already driving the monitor's preferred mode, 1920x1080@60
      * (CEA 148.5 MHz timings) over a 4-lane 1.62 Gb/s link, so that the
      * driver's hardware-state readout finds a consistent mode. */
-    { 0x60000, 0, 2199u << 16 | 1919, 0, NULL, NULL },  /* TRANS_HTOTAL_A */
-    { 0x60004, 0, 2199u << 16 | 1919, 0, NULL, NULL },  /* TRANS_HBLANK_A */
-    { 0x60008, 0, 2051u << 16 | 2007, 0, NULL, NULL },  /* TRANS_HSYNC_A */
-    { 0x6000c, 0, 1124u << 16 | 1079, 0, NULL, NULL },  /* TRANS_VTOTAL_A */
-    { 0x60010, 0, 1124u << 16 | 1079, 0, NULL, NULL },  /* TRANS_VBLANK_A */
-    { 0x60014, 0, 1088u << 16 | 1083, 0, NULL, NULL },  /* TRANS_VSYNC_A */
-    { 0x6001c, 0, 1919u << 16 | 1079, 0, NULL, NULL },  /* PIPESRC_A */
+    PLAIN(0x60000, 0, 2199u << 16 | 1919, "TRANS_HTOTAL_A"),
+    PLAIN(0x60004, 0, 2199u << 16 | 1919, "TRANS_HBLANK_A"),
+    PLAIN(0x60008, 0, 2051u << 16 | 2007, "TRANS_HSYNC_A"),
+    PLAIN(0x6000c, 0, 1124u << 16 | 1079, "TRANS_VTOTAL_A"),
+    PLAIN(0x60010, 0, 1124u << 16 | 1079, "TRANS_VBLANK_A"),
+    PLAIN(0x60014, 0, 1088u << 16 | 1083, "TRANS_VSYNC_A"),
+    PLAIN(0x6001c, 0, 1919u << 16 | 1079, "PIPESRC_A"),
     /* data M/N = 148.5 MHz * 24 bpp / (4 lanes * 1.62 Gb/s), TU 64;
      * link M/N = 148.5 MHz / 162 MHz */
-    { 0x60030, 0, 63u << 25 | 0x58000u, 0, NULL, NULL }, /* PIPE_DATA_M1_A */
-    { 0x60034, 0, 0x80000u, 0, NULL, NULL },             /* PIPE_DATA_N1_A */
-    { 0x60040, 0, 480597u, 0, NULL, NULL },              /* PIPE_LINK_M1_A */
-    { 0x60044, 0, 0x80000u, 0, NULL, NULL },             /* PIPE_LINK_N1_A */
+    PLAIN(0x60030, 0, 63u << 25 | 0x58000u, "PIPE_DATA_M1_A"),
+    PLAIN(0x60034, 0, 0x80000u, "PIPE_DATA_N1_A"),
+    PLAIN(0x60040, 0, 480597u, "PIPE_LINK_M1_A"),
+    PLAIN(0x60044, 0, 0x80000u, "PIPE_LINK_N1_A"),
     /* transcoder A on DDI D, DP SST, 8 bpc, 4 lanes, enabled */
-    { TRANS_DDI_FUNC_CTL_A, 0, 1u << 31 | 3u << 28 | 2u << 24 | 3u << 1, 0, NULL, NULL },
-    { DDI_BUF_CTL_D, 0, DDI_BUF_CTL_ENABLE, 0, NULL, ddi_buf_written },
-    { DP_TP_CTL_D, 0, 0, 0, NULL, dp_tp_ctl_written },
-    { SFUSE_STRAP, REG_RO, SFUSE_STRAP_DDID_DETECTED, 0, NULL, NULL },
+    PLAIN(TRANS_DDI_FUNC_CTL_A, 0, 1u << 31 | 3u << 28 | 2u << 24 | 3u << 1,
+          "TRANS_DDI_FUNC_CTL_A"),
+    HOOKED(DDI_BUF_CTL_D, 0, DDI_BUF_CTL_ENABLE, ddi_buf_written, "DDI_BUF_CTL_D"),
+    HOOKED(DP_TP_CTL_D, 0, 0, dp_tp_ctl_written, "DP_TP_CTL_D"),
+    PLAIN(SFUSE_STRAP, REG_RO, SFUSE_STRAP_DDID_DETECTED, "SFUSE_STRAP"),
     /* PSR's interrupt pair: masked at reset, IIR acknowledged by writing
      * ones (i915 clears it so and then checks it reads zero). */
-    { 0x64834, 0, 0xffffffffu, 0, NULL, NULL },         /* EDP_PSR_IMR */
-    { 0x64838, REG_W1C, 0, 0, NULL, NULL },             /* EDP_PSR_IIR */
-    /* the monitor on port D is plugged in */
-    { SDEISR, REG_RO, SDE_PORTD_HOTPLUG_CPT, 0, NULL, NULL },
+    PLAIN(0x64834, 0, 0xffffffffu, "EDP_PSR_IMR"),
+    PLAIN(0x64838, REG_W1C, 0, "EDP_PSR_IIR"),
+    /* The south display engine's ISR: the monitor on port D is plugged in
+     * from reset. The rest of the SDE interrupt block is irq.c's. */
+    PLAIN(SDEISR, REG_RO, SDE_PORTD_HOTPLUG_CPT, "SDEISR"),
 };
 
 int gvt_skl_regs_init(struct vgpu *v)
 {
-    return gvt_regs_add(&v->regs, skl_rows, sizeof(skl_rows) / sizeof(skl_rows[0]));
+    return gvt_regs_add(&v->regs, "skl_regs", skl_rows, sizeof(skl_rows) / sizeof(skl_rows[0]));
 }

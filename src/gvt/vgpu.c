@@ -515,7 +515,7 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
     if (rc == 0)
         rc = gvt_skl_regs_init(v);
     if (rc == 0)
-        rc = gvt_execlist_init(v); /* after the SKL rows: its engine rows win */
+        rc = gvt_execlist_init(v);
     if (rc == 0)
         rc = gvt_cmd_regs_init(v);
     if (rc == 0)

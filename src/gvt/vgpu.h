@@ -93,6 +93,24 @@ struct vgpu_display_info {
     bool pipe_on, plane_on;
 };
 void vgpu_get_display(const struct vgpu *v, struct vgpu_display_info *out);
+/* One MMIO register as an admin asks after it (xengvt reg): who answers
+ * for it and what it holds. */
+struct vgpu_reg_info {
+    uint32_t offset;
+    bool tracked;               /* false: plain storage no part owns */
+    const char *name;           /* as i915 names it; NULL when untracked */
+    const char *owner;          /* the gvt part that added its row */
+    const char *override_of;    /* the part whose row it replaced, or NULL */
+    const char *override_why;
+    uint32_t value;             /* stored; a read hook may answer the guest otherwise */
+    uint32_t reset, ro_mask;
+    bool masked, cmd_access, w1c, read_only, read_hook, write_hook;
+};
+/* By offset in BAR0's register file: -EINVAL when not dword aligned,
+ * -ERANGE beyond the register file. Reads no hook (some have effects). */
+int vgpu_describe_reg(const struct vgpu *v, uint32_t offset, struct vgpu_reg_info *out);
+/* By name, case-insensitive: -ENOENT when no register has it. */
+int vgpu_describe_reg_named(const struct vgpu *v, const char *name, struct vgpu_reg_info *out);
 
 int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
                 struct evt_irq *irq, struct gmem *gm, struct evt_loop *loop,

@@ -170,6 +170,7 @@ enum gvt_irq_block {
 #define GEN8_DE_MISC_ISR 0x44460u
 #define GEN8_PCU_ISR 0x444e0u
 #define SDEISR 0xc4000u
+#define SDE_PORTD_HOTPLUG_CPT (1u << 23) /* the monitor on port D */
 #define GEN8_PIPE_VBLANK (1u << 0)
 int gvt_irq_init(struct vgpu *v);
 void gvt_irq_release(struct vgpu *v);
@@ -188,6 +189,8 @@ bool gvt_pvinfo_write_allowed(uint32_t off);
 #define TRANSCONF_ENABLE (1u << 31)
 #define TRANSCONF_STATE (1u << 30)
 #define PIPE_FRMCOUNT_A 0x70040u
+#define PLANE_CTL_1_A 0x70180u      /* decoded by plane.c */
+#define PLANE_SURFLIVE_1_A 0x701acu /* what is scanned out now */
 int gvt_display_init(struct vgpu *v);
 void gvt_display_release(struct vgpu *v);
 void gvt_display_reset(struct vgpu *v);

@@ -19,7 +19,7 @@ COV=${LLVM_COV:-llvm-cov}
 targets=${*:-fuzz_ioreq fuzz_pci fuzz_bar0 fuzz_display fuzz_cmd fuzz_state fuzz_bars fuzz_control fuzz_edid fuzz_cmdgen fuzz_restore fuzz_live}
 rm -rf "$out" && mkdir -p "$out/obj" "$out/prof" "$out/corpus"
 flags="-g -O0 -std=gnu11 -Wno-missing-field-initializers -fprofile-instr-generate -fcoverage-mapping
-       -D__XEN_TOOLS__ -D_GNU_SOURCE -I$src/src -I$src/tools/xl-hooks -I$src/tests/fuzz
+       -D__XEN_TOOLS__ -D_GNU_SOURCE -I$src/src -I$src -I$src/tests/fuzz
        -I${FUZZ_BUILDDIR} $FUZZ_CPPFLAGS"
 objs=()
 for f in $FUZZ_GVT_SRC tests/fuzz/fuzz_xen.c tests/fuzz/fuzz_dev.c; do

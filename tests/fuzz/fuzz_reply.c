@@ -3,7 +3,7 @@
  * it: the answer line parsed, then read from a socket with its payload,
  * bounded in size. The input is the whole stream the daemon sends. */
 #define _GNU_SOURCE 1
-#include "reply.h"
+#include "tools/common/reply.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * section must be checked before anything is used; the xl image goes to a
  * file. */
 #define _GNU_SOURCE 1
-#include "savefile.h"
+#include "tools/common/savefile.h"
 
 #include <stdio.h>
 #include <stdlib.h>

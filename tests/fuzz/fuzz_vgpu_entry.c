@@ -1,7 +1,7 @@
 /* Fuzz target: one xl.cfg vgpu entry ("type=...,sbdf=...,edid=..."), as
  * xl-vgpu parses it before starting a daemon, and the daemon arguments
  * made from an accepted entry. */
-#include "vgpu_cfg.h"
+#include "tools/common/vgpu_entry.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -26,7 +26,7 @@ fi
 mkdir -p "$out/obj" "$out/artifacts"
 flags="-g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers -fno-omit-frame-pointer $san
        -D__XEN_TOOLS__ -D_GNU_SOURCE -I$src/src
-       -I$src/tools/xl-hooks -I$src/tests/fuzz -I${FUZZ_BUILDDIR} $FUZZ_CPPFLAGS"
+       -I$src -I$src/tests/fuzz -I${FUZZ_BUILDDIR} $FUZZ_CPPFLAGS"
 
 # An object is rebuilt when its source or any header is newer (a struct
 # changed in a header must not leave objects disagreeing on its layout).

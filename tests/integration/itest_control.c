@@ -1,5 +1,5 @@
-/* The control socket of the real daemon: status, and a hostile local
- * client (garbage, oversized lines, floods) never stalls the guest. */
+/* The control socket of the real daemon: status, registers, and a hostile
+ * local client (garbage, oversized lines, floods) never stalls the guest. */
 #include "itest.h"
 
 #include <sys/socket.h>
@@ -148,6 +148,60 @@ static void test_cli_state_commands(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* xengvt reg: a register by name and by offset, who owns it and what it
+ * holds; an unknown one is a clear error. */
+static void test_reg(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("control_reg", (struct sim_opts){ 0 });
+    itest_place_bars(s, false);
+    char line[4096];
+    assert_int_equal(sim_control(s, "{\"cmd\":\"reg\",\"reg\":\"RING_ELSP(rcs0)\"}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":true"));
+    assert_non_null(strstr(line, "\"offset\":\"0x2230\""));
+    assert_non_null(strstr(line, "\"name\":\"RING_ELSP(rcs0)\""));
+    assert_non_null(strstr(line, "\"owner\":\"execlist\""));
+    assert_non_null(strstr(line, "\"write_hook\":true"));
+    /* By offset, with the value the guest stored (RING_HWSTAM(rcs0)). */
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x2098, 4, 0x12345678);
+    assert_int_equal(sim_control(s, "{\"cmd\":\"reg\",\"reg\":\"0x2098\"}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":true"));
+    assert_non_null(strstr(line, "\"name\":\"RING_HWSTAM(rcs0)\""));
+    assert_non_null(strstr(line, "\"owner\":\"skl_regs\""));
+    assert_non_null(strstr(line, "\"value\":\"0x12345678\""));
+    assert_non_null(strstr(line, "\"reset\":\"0xffffffff\""));
+    /* Masks and flags: the CSB pointer's write pointer is the hardware's. */
+    assert_int_equal(sim_control(s, "{\"cmd\":\"reg\",\"reg\":\"RING_CONTEXT_STATUS_PTR(rcs0)\"}",
+                                 line, sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ro_mask\":\"0x00000007\""));
+    assert_non_null(strstr(line, "\"masked\":true"));
+    /* Plain storage no part owns. */
+    assert_int_equal(sim_control(s, "{\"cmd\":\"reg\",\"reg\":\"0x100\"}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"tracked\":false"));
+    assert_null(strstr(line, "\"owner\""));
+    /* Unknown names and offsets outside the register file. */
+    assert_int_equal(sim_control(s, "{\"cmd\":\"reg\",\"reg\":\"NOT_A_REGISTER\"}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":false"));
+    assert_non_null(strstr(line, "unknown register: NOT_A_REGISTER"));
+    assert_int_equal(sim_control(s, "{\"cmd\":\"reg\",\"reg\":\"0x2231\"}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":false"));
+    assert_non_null(strstr(line, "not a dword of the register file"));
+    assert_int_equal(sim_control(s, "{\"cmd\":\"reg\"}", line, sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":false"));
+    /* The same through xengvt. */
+    assert_int_equal(cli(s, "reg", "SDEISR"), 0);
+    assert_int_equal(cli(s, "reg", "0xc4000"), 0);
+    assert_int_equal(cli(s, "reg", "NOT_A_REGISTER"), 1);
+    assert_int_equal(cli(s, "reg", "a\"b"), 2);
+    assert_int_equal(cli(s, "reg", NULL), 2);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 /* Under systemd (Type=notify): READY=1 once the guest is served. */
 static void test_sd_notify(void **state)
 {
@@ -185,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_bad_clients),
         cmocka_unit_test(test_cli_state_commands),
+        cmocka_unit_test(test_reg),
         cmocka_unit_test(test_sd_notify),
     };
     return cmocka_run_group_tests_name("control", tests, NULL, NULL);

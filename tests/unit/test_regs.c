@@ -29,11 +29,11 @@ static uint32_t read_plus_one(struct vgpu *v, uint32_t off, uint32_t stored)
 }
 
 static const struct gvt_reg rows[] = {
-    { 0x2000, REG_MASKED, 0x00000005, 0, NULL, record_write },
-    { 0x2004, REG_W1C, 0xf0f0f0f0, 0, NULL, NULL },
-    { 0x2008, REG_RO, 0x12345678, 0, NULL, NULL },
-    { 0x200c, 0, 0, 0xffff0000, NULL, NULL },
-    { 0x2010, 0, 7, 0, read_plus_one, NULL },
+    { 0x2000, REG_MASKED, 0x00000005, 0, NULL, record_write, "MASKED" },
+    { 0x2004, REG_W1C, 0xf0f0f0f0, 0, NULL, NULL, "W1C" },
+    { 0x2008, REG_RO, 0x12345678, 0, NULL, NULL, "RO" },
+    { 0x200c, 0, 0, 0xffff0000, NULL, NULL, "RO_MASK" },
+    { 0x2010, 0, 7, 0, read_plus_one, NULL, "READ_HOOK" },
 };
 
 static struct gvt_regs regs;
@@ -41,7 +41,7 @@ static struct gvt_regs regs;
 static int setup(void **state)
 {
     (void)state;
-    if (gvt_regs_init(&regs, NULL) < 0 || gvt_regs_add(&regs, rows, 5) < 0)
+    if (gvt_regs_init(&regs, NULL) < 0 || gvt_regs_add(&regs, "test", rows, 5) < 0)
         return -1;
     gvt_regs_reset(&regs);
     hook_calls = 0;
@@ -112,17 +112,12 @@ static void test_read_hook_and_reset(void **state)
 static void test_add_validation(void **state)
 {
     (void)state;
-    static const struct gvt_reg bad[] = { { 0x2001, 0, 0, 0, NULL, NULL } };
-    static const struct gvt_reg out[] = { { GVT_MMIO_SIZE, 0, 0, 0, NULL, NULL } };
-    assert_int_equal(gvt_regs_add(&regs, bad, 1), -EINVAL);
-    assert_int_equal(gvt_regs_add(&regs, out, 1), -EINVAL);
-    /* A later row for the same offset replaces the earlier one. */
-    static const struct gvt_reg again[] = { { 0x2008, 0, 1, 0, NULL, NULL } };
-    unsigned before = regs.count;
-    assert_int_equal(gvt_regs_add(&regs, again, 1), 0);
-    assert_int_equal(regs.count, before);
-    gvt_regs_write32(NULL, &regs, 0x2008, 3);
-    assert_int_equal(gvt_regs_read32(NULL, &regs, 0x2008), 3);
+    static const struct gvt_reg bad[] = { { 0x2001, 0, 0, 0, NULL, NULL, "BAD" } };
+    static const struct gvt_reg out[] = { { GVT_MMIO_SIZE, 0, 0, 0, NULL, NULL, "OUT" } };
+    static const struct gvt_reg unnamed[] = { { 0x3000, 0, 0, 0, NULL, NULL } };
+    assert_int_equal(gvt_regs_add(&regs, "test", bad, 1), -EINVAL);
+    assert_int_equal(gvt_regs_add(&regs, "test", out, 1), -EINVAL);
+    assert_int_equal(gvt_regs_add(&regs, "test", unnamed, 1), -EINVAL);
 }
 
 /* Storage the caller keeps (xengvtd's --live-state mapping): the stores
@@ -134,7 +129,7 @@ static void test_external_storage(void **state)
     assert_non_null(mine);
     struct gvt_regs r;
     assert_int_equal(gvt_regs_init(&r, mine), 0);
-    assert_int_equal(gvt_regs_add(&r, rows, 5), 0);
+    assert_int_equal(gvt_regs_add(&r, "test", rows, 5), 0);
     gvt_regs_reset(&r);
     assert_int_equal(mine[0x2008 / 4], 0x12345678);
     gvt_regs_write32(NULL, &r, 0x100, 0xfeed);

@@ -27,7 +27,7 @@
 #ifndef XENGVT_QEMU_DMSTATE_H
 #define XENGVT_QEMU_DMSTATE_H
 
-#include "savefile.h"
+#include "tools/common/savefile.h"
 
 #define DMSTATE_VERSION 1
 

@@ -21,7 +21,8 @@
 #include "config.h"
 #include "dm_args.h"
 #include "dmstate.h"
-#include "launch.h"
+#include "tools/common/ctl_client.h"
+#include "tools/common/launch.h"
 #include "qmp_proxy.h"
 #include "served.h"
 #include "xvlog.h"
@@ -190,7 +191,7 @@ static int save_vgpus(void *opaque, int fd, char *msg, size_t cap)
     for (unsigned i = 0; i < hp->sv.count && rc == 0; i++) {
         char line[1024];
         size_t len = 0;
-        if (launch_control_ok(hp->sv.sock[i], "{\"cmd\":\"save\"}", line, sizeof(line),
+        if (ctl_request_ok(hp->sv.sock[i], "{\"cmd\":\"save\"}", line, sizeof(line),
                               &blobs[i], &len) < 0 || !blobs[i]) {
             snprintf(msg, cap, "vGPU %u would not save its state: %.300s", i, line);
             rc = -1;

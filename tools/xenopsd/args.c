@@ -1,24 +1,15 @@
 #include "config.h"
 #include "args.h"
+#include "tools/common/argerr.h"
 #include "ioreq/server.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 /* A bounded piece of a hostile string, for messages. */
 #define CLIP(n, max) ((int)((n) < (max) ? (n) : (max)))
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
 
 static bool hex_run(const char *s, size_t n)
 {
@@ -91,56 +82,56 @@ static int parse_device(const char *val, struct xv_device *d, char *err, size_t 
     for (int i = 0; i < 4; i++) {
         const char *comma = strchr(p, ',');
         if (!comma && i < 3)
-            return fail(err, len, "--device: '%.80s' has fewer than 4 fields "
-                        "(pci,type,vpci,uuid)", val);
+            return arg_error(err, len, "--device: '%.80s' has fewer than 4 fields "
+                             "(pci,type,vpci,uuid)", val);
         f[i] = p;
         n[i] = comma ? (size_t)(comma - p) : strlen(p);
         p = comma ? comma + 1 : p + n[i];
         if (i == 3 && comma && !*p)
-            return fail(err, len, "--device: trailing comma");
+            return arg_error(err, len, "--device: trailing comma");
     }
     if (xv_parse_pci(f[0], n[0], &d->pci) < 0)
-        return fail(err, len, "--device: pci '%.*s' is not SSSS:BB:DD.F", CLIP(n[0], 40),
-                    f[0]);
+        return arg_error(err, len, "--device: pci '%.*s' is not SSSS:BB:DD.F", CLIP(n[0], 40),
+                         f[0]);
     if (n[1] == 0 || n[1] >= sizeof(d->type))
-        return fail(err, len, "--device: type empty or longer than %zu bytes",
-                    sizeof(d->type) - 1);
+        return arg_error(err, len, "--device: type empty or longer than %zu bytes",
+                         sizeof(d->type) - 1);
     for (size_t i = 0; i < n[1]; i++)
         if (!isprint((unsigned char)f[1][i]) || f[1][i] == '\'' || f[1][i] == '"')
-            return fail(err, len, "--device: type has a character that is not printable "
-                        "or is a quote");
+            return arg_error(err, len, "--device: type has a character that is not printable "
+                             "or is a quote");
     memcpy(d->type, f[1], n[1]);
     if (xv_parse_pci(f[2], n[2], &d->vpci) < 0)
-        return fail(err, len, "--device: vpci '%.*s' is not SSSS:BB:DD.F", CLIP(n[2], 40),
-                    f[2]);
+        return arg_error(err, len, "--device: vpci '%.*s' is not SSSS:BB:DD.F", CLIP(n[2], 40),
+                         f[2]);
     if (!uuid_ok(f[3], n[3]))
-        return fail(err, len, "--device: uuid '%.*s' is not 8-4-4-4-12 hex",
-                    CLIP(n[3], 40), f[3]);
+        return arg_error(err, len, "--device: uuid '%.*s' is not 8-4-4-4-12 hex",
+                         CLIP(n[3], 40), f[3]);
     memcpy(d->uuid, f[3], 36);
     /* The rest: key=value items, checked for shape here and for meaning by
      * vgpu_entry_parse, which knows our keys. */
     if (*p) {
         if (strlen(p) >= sizeof(d->extra))
-            return fail(err, len, "--device: extra arguments longer than %zu bytes",
-                        sizeof(d->extra) - 1);
+            return arg_error(err, len, "--device: extra arguments longer than %zu bytes",
+                             sizeof(d->extra) - 1);
         for (const char *it = p; *it;) {
             size_t m = strcspn(it, ",");
             const char *eq = memchr(it, '=', m);
             if (m == 0 || !eq || eq == it || eq == it + m - 1)
-                return fail(err, len, "--device: extra '%.*s' is not key=value",
-                            CLIP(m, 80), it);
+                return arg_error(err, len, "--device: extra '%.*s' is not key=value",
+                                 CLIP(m, 80), it);
             if ((size_t)(eq - it) == 4 && strncmp(it, "type", 4) == 0)
-                return fail(err, len, "--device: type is a field, not an extra key");
+                return arg_error(err, len, "--device: type is a field, not an extra key");
             if ((size_t)(eq - it) == 4 && strncmp(it, "sbdf", 4) == 0)
-                return fail(err, len, "--device: the vpci field is the sbdf");
+                return arg_error(err, len, "--device: the vpci field is the sbdf");
             /* xl-vgpu's supervisor acts on it; here xenopsd is the
              * supervisor, and a dead daemon is error-code 6. */
             if ((size_t)(eq - it) == 15 && strncmp(it, "on_daemon_death", 15) == 0)
-                return fail(err, len, "--device: on_daemon_death is xl-vgpu's; under "
-                            "xenopsd a daemon's death is reported (error-code 6)");
+                return arg_error(err, len, "--device: on_daemon_death is xl-vgpu's; under "
+                                 "xenopsd a daemon's death is reported (error-code 6)");
             it += m;
             if (*it == ',' && !*++it)
-                return fail(err, len, "--device: trailing comma");
+                return arg_error(err, len, "--device: trailing comma");
         }
         strcpy(d->extra, p);
     }
@@ -156,7 +147,7 @@ static const char *value_of(const char *arg, const char *name)
 static int copy_path(char *dst, const char *val, const char *what, char *err, size_t len)
 {
     if (val[0] != '/' || strlen(val) >= XV_PATH_MAX)
-        return fail(err, len, "%s: an absolute path shorter than %d bytes", what, XV_PATH_MAX);
+        return arg_error(err, len, "%s: an absolute path shorter than %d bytes", what, XV_PATH_MAX);
     strcpy(dst, val);
     return 0;
 }
@@ -180,9 +171,9 @@ int xv_args_parse(int argc, char *const *argv, struct xv_args *out, char *err, s
         if (!v)
             continue;
         if (out->domid >= 0)
-            return fail(err, err_len, "--domain given twice");
+            return arg_error(err, err_len, "--domain given twice");
         if (!parse_dec(v, 0x7fef, &u) || u == 0)
-            return fail(err, err_len, "--domain: '%.20s' is not a guest domid (1..32751)", v);
+            return arg_error(err, err_len, "--domain: '%.20s' is not a guest domid (1..32751)", v);
         out->domid = (long)u;
     }
     bool seen_vcpus = false;
@@ -193,45 +184,46 @@ int xv_args_parse(int argc, char *const *argv, struct xv_args *out, char *err, s
             continue;
         } else if ((v = value_of(a, "--vcpus"))) {
             if (seen_vcpus)
-                return fail(err, err_len, "--vcpus given twice");
+                return arg_error(err, err_len, "--vcpus given twice");
             if (!parse_dec(v, 4096, &u) || u == 0)
-                return fail(err, err_len, "--vcpus: '%.20s' is not 1..4096", v);
+                return arg_error(err, err_len, "--vcpus: '%.20s' is not 1..4096", v);
             out->vcpus = (unsigned)u;
             seen_vcpus = true;
         } else if ((v = value_of(a, "--suspend"))) {
             if (out->suspend[0])
-                return fail(err, err_len, "--suspend given twice");
+                return arg_error(err, err_len, "--suspend given twice");
             if (copy_path(out->suspend, v, "--suspend", err, err_len) < 0)
                 return -EINVAL;
         } else if ((v = value_of(a, "--type-list"))) {
             if (out->type_list[0])
-                return fail(err, err_len, "--type-list given twice");
+                return arg_error(err, err_len, "--type-list given twice");
             if (copy_path(out->type_list, v, "--type-list", err, err_len) < 0)
                 return -EINVAL;
         } else if ((v = value_of(a, "--device"))) {
             if (out->count == VGPU_CFG_MAX)
-                return fail(err, err_len, "more than %d --device", VGPU_CFG_MAX);
+                return arg_error(err, err_len, "more than %d --device", VGPU_CFG_MAX);
             if (parse_device(v, &out->dev[out->count], err, err_len) < 0)
                 return -EINVAL;
             for (unsigned j = 0; j < out->count; j++)
                 if (out->dev[j].vpci == out->dev[out->count].vpci)
-                    return fail(err, err_len, "--device: two vGPUs at the same vpci");
+                    return arg_error(err, err_len, "--device: two vGPUs at the same vpci");
             out->count++;
         } else if (strcmp(a, "--noconsole") == 0) {
             out->noconsole = true;
         } else if (strcmp(a, "--resume") == 0) {
             out->resume = true;
         } else {
-            return fail(err, err_len, "unknown argument '%.40s' (see --help)", a);
+            return arg_error(err, err_len, "unknown argument '%.40s' (see --help)", a);
         }
     }
     if (out->domid < 0)
-        return fail(err, err_len, "--domain=<domid> is required");
+        return arg_error(err, err_len, "--domain=<domid> is required");
     if (!seen_vcpus)
-        return fail(err, err_len, "--vcpus=<n> is required");
+        return arg_error(err, err_len, "--vcpus=<n> is required");
     if (!out->suspend[0])
-        return fail(err, err_len, "--suspend=<file> is required");
+        return arg_error(err, err_len, "--suspend=<file> is required");
     if (!out->count)
-        return fail(err, err_len, "at least one --device=<pci>,<type>,<vpci>,<uuid> is required");
+        return arg_error(err, err_len,
+                         "at least one --device=<pci>,<type>,<vpci>,<uuid> is required");
     return 0;
 }

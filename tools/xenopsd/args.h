@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vgpu_cfg.h"
+#include "tools/common/vgpu_entry.h"
 
 /* vgpu/error-code values (documented in xengvt-vgpu(8)). */
 enum xv_error {

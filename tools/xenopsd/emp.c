@@ -2,6 +2,7 @@
 #include "emp.h"
 #include "common/dmuser.h"
 #include "common/log.h"
+#include "common/peercred.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,12 +106,10 @@ void emp_accept(struct emp *e)
     /* emu-manager and xenopsd run as root: whatever the socket's mode, no
      * other local user (another guest's daemon included) gets to save,
      * restore or abort this guest. */
-    struct ucred cred;
-    socklen_t clen = sizeof(cred);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || clen != sizeof(cred) ||
-        (cred.uid != 0 && cred.uid != e->allowed_uid)) {
-        log_warn("EMP: a client of uid %d refused (root or %u only)",
-                 clen == sizeof(cred) ? (int)cred.uid : -1, (unsigned)e->allowed_uid);
+    int uid;
+    if (!peer_is_root_or(fd, e->allowed_uid, &uid)) {
+        log_warn("EMP: a client of uid %d refused (root or %u only)", uid,
+                 (unsigned)e->allowed_uid);
         close(fd);
         return;
     }

@@ -1,6 +1,8 @@
 #include "config.h"
 #include "fleet.h"
-#include "launch.h"
+#include "tools/common/launch.h"
+#include "tools/common/ctl_client.h"
+#include "common/files.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -12,9 +14,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define READY_TIMEOUT_MS 30000
-#define STOP_TIMEOUT_MS 5000
 
 static uint64_t now_ms(void)
 {
@@ -51,7 +50,7 @@ void fleet_stop(struct xv_fleet *f)
     for (unsigned i = 0; i < f->count; i++)
         if (f->pid[i] > 0)
             kill(f->pid[i], SIGTERM);
-    uint64_t deadline = now_ms() + STOP_TIMEOUT_MS;
+    uint64_t deadline = now_ms() + LAUNCH_STOP_TIMEOUT_MS;
     for (;;) {
         bool left = false;
         for (unsigned i = 0; i < f->count; i++) {
@@ -92,22 +91,17 @@ static bool stop_pending(const sigset_t *stop)
 int fleet_start(struct xv_fleet *f, const sigset_t *stop)
 {
     mkdir(launch_run_dir(), 0700);
-    char domid_s[16];
-    snprintf(domid_s, sizeof(domid_s), "%u", f->domid);
     for (unsigned i = 0; i < f->count; i++) {
-        const char *argv[48];
+        const char *argv[52];
         char buf[1024];
-        unsigned n = 0;
-        argv[n++] = "xengvtd";
-        argv[n++] = "--domid";
-        argv[n++] = domid_s;
-        argv[n++] = "--control";
-        argv[n++] = f->sock[i];
-        if (f->have_staged) {
-            argv[n++] = "--restore";
-            argv[n++] = f->staged[i];
-        }
-        if (vgpu_entry_args(&f->entries[i], argv + n, 40, buf, sizeof(buf)) < 0) {
+        /* No --live-state nor --adopt-server: nothing here restarts a
+         * daemon (one that dies fails the helper; xenopsd decides). */
+        const struct launch_spec spec = {
+            .domid = f->domid, .control = f->sock[i],
+            .restore = f->have_staged ? f->staged[i] : NULL, .adopt_server = -1,
+            .entry = &f->entries[i],
+        };
+        if (launch_daemon_args(&spec, argv, 52, buf, sizeof(buf)) < 0) {
             log_error("vGPU %u: too many daemon arguments", i);
             fleet_stop(f);
             return -1;
@@ -125,7 +119,7 @@ int fleet_start(struct xv_fleet *f, const sigset_t *stop)
     }
     /* Short waits, so that xenopsd's SIGTERM is not kept waiting for a
      * daemon that is slow to come up. */
-    uint64_t deadline = now_ms() + READY_TIMEOUT_MS;
+    uint64_t deadline = now_ms() + LAUNCH_READY_TIMEOUT_MS;
     for (unsigned i = 0; i < f->count; i++) {
         for (;;) {
             int status = 0;
@@ -146,7 +140,7 @@ int fleet_start(struct xv_fleet *f, const sigset_t *stop)
             }
             if (now_ms() > deadline) {
                 log_error("vGPU %u: xengvtd did not serve within %d s", i,
-                          READY_TIMEOUT_MS / 1000);
+                          LAUNCH_READY_TIMEOUT_MS / 1000);
                 fleet_stop(f);
                 return -1;
             }
@@ -155,19 +149,18 @@ int fleet_start(struct xv_fleet *f, const sigset_t *stop)
     return 0;
 }
 
+static void refused(void *opaque, unsigned i, const char *cmd, const char *line)
+{
+    (void)opaque;
+    log_error("vGPU %u would not %s: %s", i, cmd, line[0] ? line : "no answer");
+}
+
 int fleet_control(struct xv_fleet *f, const char *cmd)
 {
-    char req[64], line[512];
-    int rc = 0;
-    snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
-    for (unsigned i = 0; i < f->count; i++) {
-        line[0] = 0;
-        if (launch_control_ok(f->sock[i], req, line, sizeof(line), NULL, NULL) < 0) {
-            log_error("vGPU %u would not %s: %s", i, cmd, line[0] ? line : "no answer");
-            rc = -1;
-        }
-    }
-    return rc;
+    const char *socks[VGPU_CFG_MAX];
+    for (unsigned i = 0; i < f->count; i++)
+        socks[i] = f->sock[i];
+    return ctl_command_all(socks, f->count, cmd, refused, NULL);
 }
 
 int fleet_save(struct xv_fleet *f, struct savefile *sf)
@@ -177,7 +170,7 @@ int fleet_save(struct xv_fleet *f, struct savefile *sf)
         char line[1024] = "";
         uint8_t *blob = NULL;
         size_t len = 0;
-        if (launch_control_ok(f->sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blob,
+        if (ctl_request_ok(f->sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blob,
                               &len) < 0 || !blob) {
             log_error("vGPU %u would not save its state: %s", i, line[0] ? line : "no answer");
             free(blob);
@@ -246,19 +239,9 @@ int fleet_stage(struct xv_fleet *f, const struct savefile *sf, char *why, size_t
             return -1;
         }
         mkdir(launch_run_dir(), 0700);
-        int fd = open(f->staged[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        size_t done = 0;
-        while (fd >= 0 && done < st->len) {
-            ssize_t n = write(fd, st->data + done, (size_t)st->len - done);
-            if (n <= 0 && errno != EINTR)
-                break;
-            if (n > 0)
-                done += (size_t)n;
-        }
-        if (fd < 0 || done != st->len || close(fd) != 0) {
-            snprintf(why, cap, "cannot write %s: %s", f->staged[i], strerror(errno));
-            if (fd >= 0 && done != st->len)
-                close(fd);
+        int rc = file_write_atomic(f->staged[i], st->data, (size_t)st->len, 0600);
+        if (rc < 0) {
+            snprintf(why, cap, "cannot write %s: %s", f->staged[i], strerror(-rc));
             fleet_unstage(f);
             return -1;
         }

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "savefile.h"
-#include "vgpu_cfg.h"
+#include "tools/common/savefile.h"
+#include "tools/common/vgpu_entry.h"
 
 struct xv_fleet {
     unsigned domid, count;

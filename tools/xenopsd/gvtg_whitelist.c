@@ -1,24 +1,15 @@
 #include "config.h"
 #include "gvtg_whitelist.h"
+#include "tools/common/argerr.h"
 #include "common/log.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
 
 static const char *skip_space(const char *p)
 {
@@ -51,13 +42,13 @@ static const char *keyed(const char *p, const char *key, uint32_t min, uint32_t 
     size_t n = strlen(key);
     p = skip_space(p);
     if (strncmp(p, key, n) != 0 || p[n] != '=') {
-        *rc = fail(err, len, "expected %s=", key);
+        *rc = arg_error(err, len, "expected %s=", key);
         return NULL;
     }
     const char *q = number(p + n + 1, max, out);
     bool wxh = strcmp(key, "resolution") == 0; /* W, then x and H */
     if (!q || *out < min || (wxh ? *q != 'x' : *q && *q != ' ' && *q != '\t')) {
-        *rc = fail(err, len, "%s: not a number in %u..%u", key, min, max);
+        *rc = arg_error(err, len, "%s: not a number in %u..%u", key, min, max);
         return NULL;
     }
     return q;
@@ -69,41 +60,41 @@ int gvtg_wl_parse_line(const char *line, struct gvtg_wl_entry *out, char *err, s
     out->type_id = -1;
     size_t total = strnlen(line, GVTG_WL_LINE_MAX + 1);
     if (total > GVTG_WL_LINE_MAX)
-        return fail(err, err_len, "line longer than %d bytes", GVTG_WL_LINE_MAX);
+        return arg_error(err, err_len, "line longer than %d bytes", GVTG_WL_LINE_MAX);
     const char *p = skip_space(line);
     if (!*p || *p == '#' || *p == '\r')
         return 1;
     for (const char *c = line; *c; c++)
         if ((unsigned char)*c < 0x20 && *c != '\t' && !(*c == '\r' && !c[1]))
-            return fail(err, err_len, "control character in line");
+            return arg_error(err, err_len, "control character in line");
     /* Device id: exactly four hex digits (xapi's %04x). */
     unsigned devid = 0;
     for (int i = 0; i < 4; i++, p++) {
         if (!isxdigit((unsigned char)*p))
-            return fail(err, err_len, "expected a 4-digit hex device id");
+            return arg_error(err, err_len, "expected a 4-digit hex device id");
         devid = devid * 16 + (unsigned)(isdigit((unsigned char)*p) ? *p - '0'
                                                                    : (*p | 0x20) - 'a' + 10);
     }
     if (*p != ' ' && *p != '\t')
-        return fail(err, err_len, "expected a 4-digit hex device id");
+        return arg_error(err, err_len, "expected a 4-digit hex device id");
     out->devid = (uint16_t)devid;
     p = skip_space(p);
     if (strncmp(p, "experimental=", 13) != 0 || !p[13] || p[13] == ' ' ||
         (p[14] && p[14] != ' ' && p[14] != '\t'))
-        return fail(err, err_len, "expected experimental=<c>");
+        return arg_error(err, err_len, "expected experimental=<c>");
     out->experimental = p[13] != '0';
     p = skip_space(p + 14);
     if (strncmp(p, "name='", 6) != 0)
-        return fail(err, err_len, "expected name='...'");
+        return arg_error(err, err_len, "expected name='...'");
     p += 6;
     const char *q = strchr(p, '\'');
     if (!q)
-        return fail(err, err_len, "name: no closing quote");
+        return arg_error(err, err_len, "name: no closing quote");
     if (q == p || (size_t)(q - p) >= sizeof(out->name))
-        return fail(err, err_len, "name: empty or longer than %d bytes", GVTG_WL_NAME_MAX - 1);
+        return arg_error(err, err_len, "name: empty or longer than %d bytes", GVTG_WL_NAME_MAX - 1);
     for (const char *c = p; c < q; c++)
         if (!isprint((unsigned char)*c) || *c == ',')
-            return fail(err, err_len, "name: only printable characters, no commas");
+            return arg_error(err, err_len, "name: only printable characters, no commas");
     memcpy(out->name, p, (size_t)(q - p));
     p = q + 1;
     int rc = -EINVAL;
@@ -116,7 +107,7 @@ int gvtg_wl_parse_line(const char *line, struct gvtg_wl_entry *out, char *err, s
         return rc;
     if (*p != 'x' || !(q = number(p + 1, 16384, &out->res_h)) || out->res_h == 0 ||
         (*q && *q != ' ' && *q != '\t' && *q != '\r'))
-        return fail(err, err_len, "resolution: not WxH");
+        return arg_error(err, err_len, "resolution: not WxH");
     p = q;
     /* Trailing key=value tokens: ignored as xapi ignores them, but they
      * must be tokens; type_id is ours and is checked. */
@@ -127,12 +118,12 @@ int gvtg_wl_parse_line(const char *line, struct gvtg_wl_entry *out, char *err, s
         size_t n = strcspn(p, " \t\r");
         const char *eq = memchr(p, '=', n);
         if (!eq || eq == p)
-            return fail(err, err_len, "trailing text '%.20s' is not key=value", p);
+            return arg_error(err, err_len, "trailing text '%.20s' is not key=value", p);
         if ((size_t)(eq - p) == 7 && strncmp(p, "type_id", 7) == 0) {
             uint32_t id;
             const char *e = number(eq + 1, 0x7fffffff, &id);
             if (out->type_id >= 0 || !e || e != p + n)
-                return fail(err, err_len, "type_id: one decimal number");
+                return arg_error(err, err_len, "type_id: one decimal number");
             out->type_id = (long)id;
         }
         p += n;
@@ -147,8 +138,8 @@ int gvtg_wl_map(struct gvtg_wl_entry *e, char *err, size_t err_len)
         if ((*it)->aperture_mb == e->low_gm_mb)
             t = *it;
     if (named && named != t) {
-        fail(err, err_len, "name '%s' is an xengvt type with a %u MiB aperture slice, but "
-             "low_gm_sz=%u", e->name, named->aperture_mb, e->low_gm_mb);
+        arg_error(err, err_len, "name '%s' is an xengvt type with a %u MiB aperture slice, but "
+                  "low_gm_sz=%u", e->name, named->aperture_mb, e->low_gm_mb);
         return -ENOENT;
     }
     if (!t) {
@@ -156,14 +147,14 @@ int gvtg_wl_map(struct gvtg_wl_entry *e, char *err, size_t err_len)
         for (const struct vgpu_type *const *it = vgpu_types(); *it; it++)
             snprintf(have + strlen(have), sizeof(have) - strlen(have), " %u",
                      (*it)->aperture_mb);
-        fail(err, err_len, "low_gm_sz=%u matches no xengvt type (aperture slices, MiB:%s)",
-             e->low_gm_mb, have);
+        arg_error(err, err_len, "low_gm_sz=%u matches no xengvt type (aperture slices, MiB:%s)",
+                  e->low_gm_mb, have);
         return -ENOENT;
     }
     /* The type must give at least what the line promises the guest. */
     if (e->high_gm_mb > t->hidden_mb || e->fence_sz > t->fences) {
-        fail(err, err_len, "high_gm_sz=%u fence_sz=%u: more than %s has (%u MiB, %u fences)",
-             e->high_gm_mb, e->fence_sz, t->name, t->hidden_mb, t->fences);
+        arg_error(err, err_len, "high_gm_sz=%u fence_sz=%u: more than %s has (%u MiB, %u fences)",
+                  e->high_gm_mb, e->fence_sz, t->name, t->hidden_mb, t->fences);
         return -ENOENT;
     }
     e->type = t;

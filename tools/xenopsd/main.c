@@ -11,6 +11,7 @@
 #include "gvtg_whitelist.h"
 #include "resolve.h"
 #include "xs_publish.h"
+#include "common/files.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -82,19 +83,16 @@ static void finish(struct xv *x, int code, int status)
 /* The --suspend file, written whole or not at all. */
 static int write_suspend_file(const struct xv *x, const struct savefile *sf)
 {
-    char tmp[XV_PATH_MAX + 16];
-    snprintf(tmp, sizeof(tmp), "%s.partial", x->a.suspend);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    int rc = savefile_write(fd, sf);
-    if (close(fd) != 0 && rc == 0)
-        rc = -EIO;
-    if (rc == 0 && rename(tmp, x->a.suspend) < 0)
-        rc = -errno;
+    struct file_atomic out;
+    int rc = file_atomic_open(&out, x->a.suspend, 0600);
     if (rc < 0)
-        unlink(tmp);
-    return rc;
+        return rc;
+    rc = savefile_write(out.fd, sf);
+    if (rc < 0) {
+        file_atomic_abort(&out);
+        return rc;
+    }
+    return file_atomic_commit(&out);
 }
 
 static void save_to_stream(struct xv *x)

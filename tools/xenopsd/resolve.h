@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "args.h"
-#include "vgpu_cfg.h"
+#include "tools/common/vgpu_entry.h"
 
 /* 0, or an enum xv_error (XV_ERR_TYPE, XV_ERR_ARGS) with the reason in
  * err. The type list at `list_path` is read only if a type needs it. */

@@ -23,12 +23,6 @@ static const char *const event_keys[EVENT_COUNT] = {
     "on_poweroff", "on_reboot", NULL, "on_crash", "on_watchdog", "on_soft_reset",
 };
 
-static const char *const death_names[DEATH_COUNT] = {
-    [DEATH_RESTART] = "restart",
-    [DEATH_CRASH] = "crash",
-    [DEATH_PRESERVE] = "preserve",
-};
-
 void guest_actions_default(struct guest_actions *a)
 {
     a->on[EVENT_POWEROFF] = ACTION_DESTROY;
@@ -80,21 +74,6 @@ bool guest_action_restarts(enum guest_action a)
 bool guest_action_dumps_core(enum guest_action a)
 {
     return a == ACTION_COREDUMP_DESTROY || a == ACTION_COREDUMP_RESTART;
-}
-
-int daemon_death_parse(const char *word, enum daemon_death_policy *out)
-{
-    for (unsigned i = 0; i < DEATH_COUNT; i++)
-        if (strcmp(word, death_names[i]) == 0) {
-            *out = (enum daemon_death_policy)i;
-            return 0;
-        }
-    return -1;
-}
-
-const char *daemon_death_name(enum daemon_death_policy p)
-{
-    return (unsigned)p < DEATH_COUNT ? death_names[p] : "?";
 }
 
 void guest_preserved_name(const char *name, int64_t unix_time, char *out, unsigned cap)

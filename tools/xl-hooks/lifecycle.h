@@ -1,8 +1,9 @@
 /* A guest's life as xl.cfg describes it: what to do when the guest powers
  * off, reboots, crashes or its watchdog fires (on_poweroff, on_reboot,
  * on_crash, on_watchdog, on_soft_reset, with xl's words and defaults), and
- * what to do when one of its vGPU daemons dies (the vgpu entry's
- * on_daemon_death). Pure: parsing and deciding, no processes. */
+ * the supervisor's limits when one of its vGPU daemons dies (the policy,
+ * the vgpu entry's on_daemon_death, is vgpu_entry.h's). Pure: parsing and
+ * deciding, no processes. */
 #ifndef XENGVT_XL_HOOKS_LIFECYCLE_H
 #define XENGVT_XL_HOOKS_LIFECYCLE_H
 
@@ -50,17 +51,6 @@ const char *guest_event_key(enum guest_event e);
 enum guest_action guest_action_for(const struct guest_actions *a, unsigned reason);
 bool guest_action_restarts(enum guest_action a);
 bool guest_action_dumps_core(enum guest_action a);
-
-/* A vGPU daemon died while its guest ran. */
-enum daemon_death_policy {
-    DEATH_RESTART,  /* a new daemon from the last checkpoint, adopting the old server */
-    DEATH_CRASH,    /* the guest is treated as crashed: its on_crash */
-    DEATH_PRESERVE, /* the guest is paused and left for inspection */
-    DEATH_COUNT
-};
-#define DEATH_DEFAULT DEATH_RESTART
-int daemon_death_parse(const char *word, enum daemon_death_policy *out);
-const char *daemon_death_name(enum daemon_death_policy p);
 
 /* How old a checkpoint may be for a restart from it, and how often the
  * supervisor takes one. Older (the daemon stopped answering before it

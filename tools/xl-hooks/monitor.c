@@ -1,9 +1,12 @@
 #include "config.h"
 #include "monitor.h"
-#include "launch.h"
-#include "reply.h"
+#include "tools/common/launch.h"
+#include "tools/common/ctl_client.h"
+#include "xl_cmd.h"
+#include "tools/common/reply.h"
 #include "served.h"
 #include "xvlog.h"
+#include "common/files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -410,25 +413,18 @@ static void take_checkpoints(struct monitor *m)
          * dies it is not restarted from one. No answer can hold the
          * supervisor longer, nor make it keep more than a checkpoint can
          * be. */
-        if (launch_control_bounded(m->sv.sock[i], "{\"cmd\":\"checkpoint\"}",
+        if (ctl_request(m->sv.sock[i], "{\"cmd\":\"checkpoint\"}",
                                    CHECKPOINT_TIMEOUT_MS, CHECKPOINT_MAX_BYTES, line,
                                    sizeof(line), &reply, &blob, &len) < 0 ||
             !reply.ok || !blob || !reply.has_server) {
             free(blob);
             continue; /* a dying daemon: its death comes next */
         }
-        char path[200], tmp[210];
+        char path[200];
         served_checkpoint_path(m->a->domid, i, path, sizeof(path));
-        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        bool ok = fd >= 0 && write(fd, blob, len) == (ssize_t)len;
-        if (fd >= 0 && close(fd) != 0)
-            ok = false;
-        if (ok && rename(tmp, path) == 0) {
+        if (file_write_atomic(path, blob, len, 0600) == 0) {
             m->checkpoint_ms[i] = now_ms();
             m->server_id[i] = reply.server_id;
-        } else {
-            unlink(tmp);
         }
         free(blob);
     }

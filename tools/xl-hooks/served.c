@@ -1,7 +1,10 @@
 #include "config.h"
 #include "served.h"
-#include "launch.h"
+#include "tools/common/launch.h"
+#include "tools/common/ctl_client.h"
+#include "xl_cmd.h"
 #include "xvlog.h"
+#include "common/files.h"
 #include "common/dmuser.h"
 
 #include <errno.h>
@@ -42,12 +45,13 @@ static void record_path(long domid, char *out, size_t cap)
 
 int served_write(const struct served *sv)
 {
-    char path[200], tmp[210];
+    char path[200];
     record_path(sv->domid, path, sizeof(path));
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     if (!f)
-        return -errno;
+        return -ENOMEM;
     fprintf(f, "name %s\n", sv->name);
     if (sv->monitor > 0)
         fprintf(f, "monitor %d\n", (int)sv->monitor);
@@ -55,9 +59,9 @@ int served_write(const struct served *sv)
         fprintf(f, "state %s\n", sv->state);
     for (unsigned i = 0; i < sv->count; i++)
         fprintf(f, "vgpu %d %s %s %s\n", (int)sv->pid[i], sv->sock[i], sv->log[i], sv->spec[i]);
-    if (fclose(f) != 0 || rename(tmp, path) < 0)
-        return -errno;
-    return 0;
+    int rc = fclose(f) != 0 ? -ENOMEM : file_write_atomic(path, text, len, 0666);
+    free(text);
+    return rc;
 }
 
 int served_read(long domid, struct served *sv)
@@ -128,7 +132,7 @@ void served_remove(long domid)
 void served_stop_all(struct served *sv)
 {
     for (unsigned i = 0; i < sv->count; i++)
-        launch_stop(sv->pid[i], STOP_TIMEOUT_MS);
+        launch_stop(sv->pid[i], LAUNCH_STOP_TIMEOUT_MS);
 }
 
 /* A daemon built from files (a restore, a restart) says "restoring" in
@@ -171,31 +175,15 @@ int xl1(const char *a, const char *b)
 static int spawn_one(struct served *sv, unsigned i, const struct vgpu_entry *e,
                      const char *restore, int adopt_id)
 {
-    const char *argv[56]; /* 11 of ours, up to 40 from the entry, NULL */
-    char buf[1024], domid_s[16], adopt_s[16], live[200];
-    unsigned n = 0;
-    snprintf(domid_s, sizeof(domid_s), "%ld", sv->domid);
-    argv[n++] = "xengvtd";
-    argv[n++] = "--domid";
-    argv[n++] = domid_s;
+    const char *argv[52]; /* 11 of ours, up to 40 from the entry, NULL */
+    char buf[1024], live[200];
     served_paths(sv->domid, i, sv->sock[i], sv->log[i]);
-    argv[n++] = "--control";
-    argv[n++] = sv->sock[i];
-    /* The registers live in a file that outlives the daemon: a successor
-     * takes them, newer than any checkpoint. */
     served_live_path(sv->domid, i, live, sizeof(live));
-    argv[n++] = "--live-state";
-    argv[n++] = live;
-    if (restore) {
-        argv[n++] = "--restore";
-        argv[n++] = restore;
-    }
-    if (adopt_id >= 0) {
-        snprintf(adopt_s, sizeof(adopt_s), "%d", adopt_id);
-        argv[n++] = "--adopt-server";
-        argv[n++] = adopt_s;
-    }
-    if (vgpu_entry_args(e, argv + n, 40, buf, sizeof(buf)) < 0) {
+    const struct launch_spec spec = {
+        .domid = sv->domid, .control = sv->sock[i], .live_state = live,
+        .restore = restore, .adopt_server = adopt_id, .entry = e,
+    };
+    if (launch_daemon_args(&spec, argv, 52, buf, sizeof(buf)) < 0) {
         xv_say("vGPU %u: too many daemon arguments", i);
         return -1;
     }
@@ -211,7 +199,7 @@ static int spawn_one(struct served *sv, unsigned i, const struct vgpu_entry *e,
 static int wait_one(struct served *sv, unsigned i)
 {
     int status = 0;
-    int rc = launch_wait_ready(sv->pid[i], sv->sock[i], READY_TIMEOUT_MS, &status);
+    int rc = launch_wait_ready(sv->pid[i], sv->sock[i], LAUNCH_READY_TIMEOUT_MS, &status);
     if (rc == 0)
         return 0;
     char tail[512] = "its messages are above";
@@ -221,7 +209,7 @@ static int wait_one(struct served *sv, unsigned i)
         xv_say("vGPU %u: xengvtd exited with status %d: %s", i,
                WIFEXITED(status) ? WEXITSTATUS(status) : -1, tail);
     else
-        xv_say("vGPU %u: xengvtd did not become ready in %d s: %s", i, READY_TIMEOUT_MS / 1000,
+        xv_say("vGPU %u: xengvtd did not become ready in %d s: %s", i, LAUNCH_READY_TIMEOUT_MS / 1000,
                tail);
     return -1;
 }
@@ -266,22 +254,23 @@ int served_start_one(struct served *sv, unsigned i, const struct vgpu_entry *e,
     if (spawn_one(sv, i, e, restore, adopt_id) < 0)
         return -1;
     if (wait_one(sv, i) < 0) {
-        launch_stop(sv->pid[i], STOP_TIMEOUT_MS);
+        launch_stop(sv->pid[i], LAUNCH_STOP_TIMEOUT_MS);
         return -1;
     }
     publish_running(sv->domid);
     return 0;
 }
 
+static void refused(void *opaque, unsigned i, const char *cmd, const char *line)
+{
+    (void)opaque;
+    xv_say("vGPU %u would not %s: %s", i, cmd, line);
+}
+
 int served_control_all(struct served *sv, const char *cmd)
 {
-    char req[64], line[512];
-    int rc = 0;
-    snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
+    const char *socks[VGPU_CFG_MAX];
     for (unsigned i = 0; i < sv->count; i++)
-        if (launch_control_ok(sv->sock[i], req, line, sizeof(line), NULL, NULL) < 0) {
-            xv_say("vGPU %u would not %s: %s", i, cmd, line);
-            rc = -1;
-        }
-    return rc;
+        socks[i] = sv->sock[i];
+    return ctl_command_all(socks, sv->count, cmd, refused, NULL);
 }

@@ -27,9 +27,6 @@ struct served {
     bool log_to_stderr;
 };
 
-#define READY_TIMEOUT_MS 30000
-#define STOP_TIMEOUT_MS 5000
-
 /* Socket and log of vGPU i of domid. */
 void served_paths(long domid, unsigned i, char *sock, char *log);
 /* The checkpoint file of vGPU i of domid. */

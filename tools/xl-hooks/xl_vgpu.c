@@ -3,12 +3,15 @@
  * together through destroy, save, restore and migration: a daemon is
  * never left without its domain, nor a domain without its daemons. */
 #include "config.h"
-#include "launch.h"
+#include "tools/common/launch.h"
+#include "tools/common/ctl_client.h"
+#include "xl_cmd.h"
 #include "cfg_keys.h"
 #include "monitor.h"
 #include "served.h"
 #include "xvlog.h"
-#include "savefile.h"
+#include "common/files.h"
+#include "tools/common/savefile.h"
 #include "vgpu_cfg.h"
 #include "gvt/vgpu.h"
 
@@ -127,16 +130,8 @@ static int keep_config(const struct vgpu_cfg *cfg, const char *text, size_t len,
     guest_file(cfg->name, "cfg", path, sizeof(path));
     /* A new file (a new inode) each time: a supervisor of an earlier guest
      * of this name removes only the file it was given (monitor.c). */
-    char tmp[320];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
+    if (file_write_atomic(path, text, len, 0666) < 0)
         return -1;
-    bool ok = fwrite(text, 1, len, f) == len;
-    if (fclose(f) != 0 || !ok || rename(tmp, path) < 0) {
-        unlink(tmp);
-        return -1;
-    }
     ma->create_argc = 0;
     monitor_arg(ma, "create");
     monitor_arg(ma, "-p");
@@ -151,15 +146,16 @@ static void keep_create_args(const struct monitor_args *ma)
 {
     char path[300];
     guest_file(ma->cfg.name[0] ? ma->cfg.name : "", "create", path, sizeof(path));
-    char tmp[320];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     if (!f)
         return;
     for (unsigned i = 4; i < ma->create_argc; i++)
         fprintf(f, "%s\n", ma->create_argv[i]);
-    if (fclose(f) != 0 || rename(tmp, path) < 0)
-        unlink(tmp);
+    if (fclose(f) == 0)
+        file_write_atomic(path, text, len, 0666);
+    free(text);
 }
 
 static void forget_config(const char *name)
@@ -419,8 +415,9 @@ static int cmd_list(void)
         for (unsigned i = 0; i < sv.count; i++) {
             char line[4096] = "";
             const char *state = sv.pid[i] <= 0 || !launch_alive(sv.pid[i]) ? "gone"
-                                : launch_control(sv.sock[i], "{\"cmd\":\"status\"}", line,
-                                                 sizeof(line), NULL, NULL) == 0
+                                : ctl_request_within(sv.sock[i], "{\"cmd\":\"status\"}",
+                                                     CTL_TIMEOUT_MS, line, sizeof(line),
+                                                     NULL, NULL) == 0
                                     ? "serving"
                                     : "silent";
             const char *sbdf = strstr(line, "\"sbdf\":\"");
@@ -447,7 +444,7 @@ static int cmd_screenshot(const char *dom, const char *file)
     char line[4096];
     uint8_t *png = NULL;
     size_t len = 0;
-    if (launch_control_ok(sv.sock[0], "{\"cmd\":\"screenshot\"}", line, sizeof(line), &png,
+    if (ctl_request_ok(sv.sock[0], "{\"cmd\":\"screenshot\"}", line, sizeof(line), &png,
                           &len) < 0 || !png) {
         say("the daemon gave no screenshot: %s", line);
         free(png);
@@ -530,7 +527,7 @@ static int save_to_fd(const char *dom, int out_fd, enum after_save after, long *
     for (unsigned i = 0; i < sv.count && rc == XV_OK; i++) {
         char line[1024];
         size_t len = 0;
-        if (launch_control_ok(sv.sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blobs[i],
+        if (ctl_request_ok(sv.sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blobs[i],
                               &len) < 0 || !blobs[i]) {
             say("vGPU %u would not save its state: %s", i, line);
             rc = XV_FAILED;
@@ -591,20 +588,18 @@ static int save_to_fd(const char *dom, int out_fd, enum after_save after, long *
 
 static int cmd_save(const char *dom, const char *file)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.partial", file);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        say("%s: %s", tmp, strerror(errno));
+    /* The file appears whole or not at all. */
+    struct file_atomic out;
+    int err = file_atomic_open(&out, file, 0600);
+    if (err < 0) {
+        say("%s: %s", out.tmp, strerror(-err));
         return XV_FAILED;
     }
-    int rc = save_to_fd(dom, fd, DESTROY_GUEST, NULL, NULL);
-    if (close(fd) != 0 && rc == XV_OK)
-        rc = XV_FAILED;
-    if (rc == XV_OK && rename(tmp, file) < 0)
-        rc = XV_FAILED;
+    int rc = save_to_fd(dom, out.fd, DESTROY_GUEST, NULL, NULL);
     if (rc != XV_OK)
-        unlink(tmp);
+        file_atomic_abort(&out);
+    else if (file_atomic_commit(&out) < 0)
+        rc = XV_FAILED;
     return rc;
 }
 
@@ -655,13 +650,10 @@ static int restore_from_fd(int in_fd, const char *what, const char *admin_cfg)
         }
         snprintf(state_files[i], sizeof(state_files[i]), "%s/restore-%d-%u.state",
                  launch_run_dir(), (int)getpid(), i);
-        int fd = open(state_files[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0 || write(fd, st->data, (size_t)st->len) != (ssize_t)st->len) {
+        if (file_write_atomic(state_files[i], st->data, (size_t)st->len, 0600) < 0) {
             say("%s: cannot stage vGPU %u's state", what, i);
             rc = XV_FAILED;
         }
-        if (fd >= 0)
-            close(fd);
         count = i + 1;
     }
     if (rc == XV_OK && count == 0) {

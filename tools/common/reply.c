@@ -1,5 +1,5 @@
 #include "config.h"
-#include "reply.h"
+#include "tools/common/reply.h"
 
 #include <errno.h>
 #include <poll.h>

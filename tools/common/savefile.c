@@ -1,5 +1,6 @@
 #include "config.h"
-#include "savefile.h"
+#include "tools/common/savefile.h"
+#include "common/files.h"
 #include "common/stateblob.h"
 
 #include <errno.h>
@@ -11,19 +12,10 @@
 
 static const char magic[8] = { 'X', 'G', 'V', 'T', 'S', 'A', 'V', 'E' };
 
+/* Any write error is the container's -EIO, as before the write was shared. */
 static int write_all(int fd, const void *buf, size_t len)
 {
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -EIO;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return fd_write_all(fd, buf, len) < 0 ? -EIO : 0;
 }
 
 /* 1 for a full read, 0 for a clean end of file before any byte. */

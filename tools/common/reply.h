@@ -3,8 +3,8 @@
  * be the guest's by now, so everything here is bounded: the line's length,
  * the payload's size (by the caller's need, not the daemon's claim: memory
  * grows only as bytes arrive), and the total time, whatever the pace. */
-#ifndef XENGVT_XL_HOOKS_REPLY_H
-#define XENGVT_XL_HOOKS_REPLY_H
+#ifndef XENGVT_TOOLS_COMMON_REPLY_H
+#define XENGVT_TOOLS_COMMON_REPLY_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,7 @@
-/* xl-vgpu's save file: xl's own save image and each vGPU's device state in
- * one file, so a guest with vGPUs saves, restores and migrates as a unit.
+/* The launchers' save file: xl's own save image (xl-vgpu) and each vGPU's
+ * device state in one file, so a guest with vGPUs saves, restores and
+ * migrates as a unit; xengvt-vgpu writes the same container without "xl"
+ * into xenopsd's suspend image and migration stream.
  *
  *   "XGVTSAVE" | u32 version (1) | u32 section count
  *   per section: char tag[16] (NUL-padded) | u64 length | u32 CRC-32 |
@@ -7,8 +9,8 @@
  * Tags: "name" (the guest's name), "vgpuN.spec" (its xl.cfg entry),
  * "vgpuN.state" (xengvtd's state file), "xl" (xl save's image, last).
  * Every section is checked (CRC) before anything is restored. */
-#ifndef XENGVT_XL_HOOKS_SAVEFILE_H
-#define XENGVT_XL_HOOKS_SAVEFILE_H
+#ifndef XENGVT_TOOLS_COMMON_SAVEFILE_H
+#define XENGVT_TOOLS_COMMON_SAVEFILE_H
 
 #include <stddef.h>
 #include <stdint.h>
