@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <dirent.h>
 
+/* Domids 57 and 59: xengvt-vgpu reaps the uid of a domain it stops, and
+ * the daemon tests running alongside use 7 and 9. */
 #define VPCI ((0u << 16) | (0u << 8) | (0xbu << 3) | 0u) /* 0000:00:0b.0 */
 #define UUID "2c7dbc5c-2b1c-4ac5-9a5d-f7c3d3d6f1a0"
 #define RAM (64u << 20)
@@ -270,20 +272,20 @@ static void test_start_save_resume(void **state)
     setup_env();
     const char *bin = getenv("XENGVT_VGPU");
     char suspend[256], domain[32];
-    snprintf(suspend, sizeof(suspend), "--suspend=%s/demu-save.7", dir);
-    snprintf(domain, sizeof(domain), "--domain=7");
+    snprintf(suspend, sizeof(suspend), "--suspend=%s/demu-save.57", dir);
+    snprintf(domain, sizeof(domain), "--domain=57");
     /* Exactly what xenopsd runs (Service.Vgpu.vgpu_args_of_nvidia). */
     const char *argv[] = { bin, domain, "--vcpus=1", suspend,
                            "--device=0000:00:02.0,GVTg_V5_4,0000:00:0b.0," UUID
                            ",resolution=1280x720", NULL };
-    struct sim *s = launch("xenopsd_start", argv, 7, NULL);
-    wait_state(s, 7, "running");
+    struct sim *s = launch("xenopsd_start", argv, 57, NULL);
+    wait_state(s, 57, "running");
     char pid[16];
     snprintf(pid, sizeof(pid), "%d", (int)sim_daemon_pid(s));
-    assert_string_equal(xs(s, 7, "vgpu-pid"), pid);
+    assert_string_equal(xs(s, 57, "vgpu-pid"), pid);
     /* xenopsd's is_cmdline_valid: the binary path and --domain=<d>. */
     assert_true(cmdline_has(sim_daemon_pid(s), bin));
-    assert_true(cmdline_has(sim_daemon_pid(s), "--domain=7"));
+    assert_true(cmdline_has(sim_daemon_pid(s), "--domain=57"));
     /* The guest finds the vGPU at the vpci, and nothing at 00:02.0. */
     assert_int_equal(sim_cfg_read(s, 0, VPCI, 0, 4), 0x19128086);
     assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0, 4), 0xffffffffu);
@@ -292,11 +294,11 @@ static void test_start_save_resume(void **state)
     assert_int_equal((uint32_t)sim_mmio_read(s, 0, BAR0_ADDR + 0x4f000, 4), 0xabc);
 
     /* A hostile or confused client first: answered, never fatal. */
-    int bad = emp_connect(7);
+    int bad = emp_connect(57);
     emp_expect(bad, "{\"execute\":\"migrate_nonlive\"}", -1, "\"error\"");
     emp_expect(bad, "{\"execute\":\"migrate_init\"}", -1, "\"error\"");
     emp_expect(bad, "{\"execute\":\"format_disk\"}", -1, "unknown command");
-    int second = emp_connect(7);
+    int second = emp_connect(57);
     assert_non_null(strstr(emp_recv(second), "busy"));
     close(second);
     emp_expect(bad, "{\"execute\":[}", -1, "malformed");
@@ -309,7 +311,7 @@ static void test_start_save_resume(void **state)
     snprintf(stream_path, sizeof(stream_path), "%s/stream", dir);
     int stream = open(stream_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     assert_true(stream >= 0);
-    int emp = emp_connect(7);
+    int emp = emp_connect(57);
     emp_expect(emp, "{ \"execute\" : \"migrate_init\"}", stream, "{\"return\":{}}");
     emp_expect(emp, "{ \"execute\" : \"set_args\", \"arguments\" : { \"x\":true } }", -1,
                "{\"return\":{}}");
@@ -319,7 +321,7 @@ static void test_start_save_resume(void **state)
                         "{\"event\":\"MIGRATION\",\"data\":{\"status\":\"completed\"}}");
     close(emp);
     char file[256];
-    snprintf(file, sizeof(file), "%s/demu-save.7", dir);
+    snprintf(file, sizeof(file), "%s/demu-save.57", dir);
     size_t saved_len = file_size(file);
     assert_true(saved_len > 16);
     assert_int_equal((size_t)lseek(stream, 0, SEEK_CUR), saved_len);
@@ -332,22 +334,22 @@ static void test_start_save_resume(void **state)
     free(a);
     free(b);
     struct guest_mem *m = guest_mem_take(s);
-    stop_and_check(s, 7);
+    stop_and_check(s, 57);
     assert_true(file_size(file) > 0); /* the save outlives us */
 
-    /* --resume for domain 9 from its --suspend file. */
+    /* --resume for domain 59 from its --suspend file. */
     char file9[200];
-    snprintf(file9, sizeof(file9), "%s/demu-save.9", dir);
+    snprintf(file9, sizeof(file9), "%s/demu-save.59", dir);
     assert_int_equal(rename(file, file9), 0);
     snprintf(suspend, sizeof(suspend), "--suspend=%s", file9);
-    const char *argv9[] = { bin, "--domain=9", "--vcpus=1", suspend,
+    const char *argv9[] = { bin, "--domain=59", "--vcpus=1", suspend,
                             "--device=0000:00:02.0,GVTg_V5_4,0000:00:0b.0," UUID
                             ",resolution=1280x720", "--resume", NULL };
-    struct sim *r = launch("xenopsd_resume_file", argv9, 9, m);
-    wait_state(r, 9, "running");
+    struct sim *r = launch("xenopsd_resume_file", argv9, 59, m);
+    wait_state(r, 59, "running");
     assert_int_equal((uint32_t)sim_mmio_read(r, 0, BAR0_ADDR + 0x4f000, 4), 0xabc);
     assert_int_equal(access(file9, F_OK), -1); /* used once, then gone */
-    stop_and_check(r, 9);
+    stop_and_check(r, 59);
 
     /* --resume for domain 10 with no file: "resuming" until emu-manager's
      * restore, on a stream that goes on after our state (xenopsd's
@@ -382,16 +384,16 @@ static void expect_failure(const char *name, const char *device, bool resume, co
 {
     const char *bin = getenv("XENGVT_VGPU");
     char suspend[256];
-    snprintf(suspend, sizeof(suspend), "--suspend=%s/demu-save.7", dir);
-    const char *argv[] = { bin, "--domain=7", "--vcpus=1", suspend, device,
+    snprintf(suspend, sizeof(suspend), "--suspend=%s/demu-save.57", dir);
+    const char *argv[] = { bin, "--domain=57", "--vcpus=1", suspend, device,
                            resume ? "--resume" : NULL, NULL };
-    struct sim *s = launch(name, argv, 7, NULL);
+    struct sim *s = launch(name, argv, 57, NULL);
     int status = sim_wait_exit(s, 30000);
     assert_true(status != -1 && WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), exit);
-    assert_string_equal(xs(s, 7, "vgpu/state"), "error");
-    assert_string_equal(xs(s, 7, "vgpu/error-code"), code);
-    assert_null(xs(s, 7, "vgpu-pid"));
+    assert_string_equal(xs(s, 57, "vgpu/state"), "error");
+    assert_string_equal(xs(s, 57, "vgpu/error-code"), code);
+    assert_null(xs(s, 57, "vgpu-pid"));
     sim_stop(s);
 }
 
@@ -415,7 +417,7 @@ static void test_failures(void **state)
                    ",edid=/nonexistent/monitor.bin", false, "3", 1);
     /* --resume from a damaged --suspend file: refused, error-code 4. */
     char file[200];
-    snprintf(file, sizeof(file), "%s/demu-save.7", dir);
+    snprintf(file, sizeof(file), "%s/demu-save.57", dir);
     FILE *f = fopen(file, "w");
     fputs("XGVTSAVE but not really", f);
     fclose(f);
@@ -426,13 +428,13 @@ static void test_failures(void **state)
     const char *bin = getenv("XENGVT_VGPU");
     char suspend[256];
     snprintf(suspend, sizeof(suspend), "--suspend=%s", file);
-    const char *argv[] = { bin, "--domain=7", "--vcpus=1", suspend,
+    const char *argv[] = { bin, "--domain=57", "--vcpus=1", suspend,
                            "--device=0000:00:02.0,GVTg_V5_4,0000:00:0b.0," UUID, "--resume",
                            NULL };
-    struct sim *s = launch("xenopsd_bad_stream", argv, 7, NULL);
-    wait_state(s, 7, "resuming");
+    struct sim *s = launch("xenopsd_bad_stream", argv, 57, NULL);
+    wait_state(s, 57, "resuming");
     int junk = open("/proc/self/exe", O_RDONLY);
-    int emp = emp_connect(7);
+    int emp = emp_connect(57);
     emp_expect(emp, "{\"execute\":\"migrate_init\"}", junk, "{\"return\":{}}");
     emp_expect(emp, "{\"execute\":\"restore\"}", -1, "\"error\"");
     close(emp);
@@ -440,8 +442,8 @@ static void test_failures(void **state)
     int status = sim_wait_exit(s, 10000);
     assert_true(status != -1 && WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 1);
-    assert_string_equal(xs(s, 7, "vgpu/state"), "error");
-    assert_string_equal(xs(s, 7, "vgpu/error-code"), "4");
+    assert_string_equal(xs(s, 57, "vgpu/state"), "error");
+    assert_string_equal(xs(s, 57, "vgpu/error-code"), "4");
     sim_stop(s);
     teardown_env();
 }

@@ -20,8 +20,8 @@
 #include "common/dmuser.h"
 
 /* Domids no other test uses: the reaper kills whatever runs as theirs. */
-#define REAP_DOMID 53
-#define OTHER_DOMID 54
+#define REAP_DOMID 61
+#define OTHER_DOMID 62
 
 static uint64_t now_ms(void)
 {

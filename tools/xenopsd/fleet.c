@@ -2,6 +2,7 @@
 #include "fleet.h"
 #include "tools/common/launch.h"
 #include "tools/common/ctl_client.h"
+#include "common/dmuser.h"
 #include "common/files.h"
 #include "common/log.h"
 
@@ -75,6 +76,17 @@ void fleet_stop(struct xv_fleet *f)
     }
     for (unsigned i = 0; i < f->count; i++)
         unlink(f->sock[i]);
+    /* Whatever still runs as the domain's uid goes too (a daemon's child
+     * that escaped us), as libxl reaps a device model and xl-vgpu does:
+     * the next domain with this domid gets this uid. */
+    struct dmuser u;
+    char err[256];
+    if (dmuser_for_domain(f->domid, &u, err, sizeof(err)) == 0 && u.per_domain) {
+        int rc = dmuser_reap(&u);
+        if (rc < 0)
+            log_warn("processes of %s (uid %u) may remain: %s", u.name, (unsigned)u.uid,
+                     strerror(-rc));
+    }
 }
 
 static bool stop_pending(const sigset_t *stop)
