@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "dmstate.h"
+#include "launch.h"
 
 /* Domids no other test uses, one per case: a helper that ends reaps
  * whatever still runs as its domain's uid (served_remove), in the
@@ -33,6 +34,8 @@
 #define DOMS_SAVEFAIL "53"
 #define DOM_REFUSE 55
 #define DOMS_REFUSE "55"
+#define DOM_DIRTY 57
+#define DOMS_DIRTY "57"
 
 static char dir[256], qlog[300], libxl_sock[300], chardev[400];
 
@@ -384,6 +387,86 @@ static void test_qemu_save_failure_passes(void **state)
     sim_stop(s);
 }
 
+/* --- live migration: the dirty log ---------------------------------------- */
+
+/* A field of the daemon's status, asked on its control socket. */
+static long long daemon_status(const char *key)
+{
+    char sock[400], line[4096], pat[64];
+    snprintf(sock, sizeof(sock), "%s/dom" DOMS_DIRTY ".sock", dir);
+    assert_int_equal(launch_control(sock, "{\"cmd\":\"status\"}", line, sizeof(line), NULL,
+                                    NULL), 0);
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    if (!p)
+        fail_msg("no %s in %s", key, line);
+    p += strlen(pat);
+    return strncmp(p, "true", 4) == 0 ? 1 : strncmp(p, "false", 5) == 0 ? 0 : atoll(p);
+}
+
+static unsigned count_of(const char *hay, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* libxl's `xen-set-global-dirty-log` at the start and end of a save's
+ * memory copy (libxl_dom_save.c:229) switches the daemon's dirty log
+ * before QEMU hears it: on, the guest pages the daemon writes are reported
+ * to Xen (here a rep-ins into guest RAM, which the daemon writes); off,
+ * nothing. A daemon that cannot be told fails libxl's command with the
+ * reason and QEMU never sees it (libxl abandons the migration). */
+static void test_dirty_log_through_qmp(void **state)
+{
+    (void)state;
+    setup("dirty");
+    const char *argv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_DIRTY, "-chardev", chardev,
+                           "-vgpu", "type=GVTg_V5_4", NULL };
+    struct sim *s = start("qemudm_dirty", argv, DOM_DIRTY, NULL, 0, NULL, 0);
+    wait_qemu();
+    itest_place_bars(s, false);
+    assert_int_equal(daemon_status("dirty_log"), 0);
+    sim_rep(s, 0, true, true, BAR0_ADDR + 0x4f000, 4, 1, 0x300000, false);
+    (void)daemon_status("dirty_log");
+    assert_int_equal(sim_modified_count(s), 0);
+
+    int q = qmp_open();
+    qmp(q, "qmp_capabilities", 1, NULL, -1);
+    const char *r = qmp(q, "xen-set-global-dirty-log", 2, "{\"enable\":true}", -1);
+    assert_non_null(strstr(r, "\"return\""));
+    assert_non_null(strstr(r, "\"id\": 2"));
+    assert_int_equal(count_of(slurp(qlog, NULL), "qmp: xen-set-global-dirty-log\n"), 1);
+    assert_int_equal(daemon_status("dirty_log"), 1);
+    sim_rep(s, 0, true, true, BAR0_ADDR + 0x4f000, 4, 1, 0x301000, false);
+    assert_true(daemon_status("modified_reported") >= 1);
+    assert_true(sim_modified(s, 0x301, 0));
+
+    r = qmp(q, "xen-set-global-dirty-log", 3, "{\"enable\":false}", -1);
+    assert_non_null(strstr(r, "\"return\""));
+    assert_int_equal(daemon_status("dirty_log"), 0);
+    uint32_t since = sim_modified_count(s);
+    sim_rep(s, 0, true, true, BAR0_ADDR + 0x4f000, 4, 1, 0x302000, false);
+    (void)daemon_status("dirty_log");
+    assert_int_equal(sim_modified_count(s), since);
+
+    /* The daemon out of reach (its socket gone): libxl hears an error
+     * with its id, QEMU hears nothing. */
+    char sock[400];
+    snprintf(sock, sizeof(sock), "%s/dom" DOMS_DIRTY ".sock", dir);
+    assert_int_equal(unlink(sock), 0);
+    r = qmp(q, "xen-set-global-dirty-log", 4, "{\"enable\":true}", -1);
+    assert_non_null(strstr(r, "\"error\""));
+    assert_non_null(strstr(r, "could not start its dirty log"));
+    assert_non_null(strstr(r, "\"id\": 4"));
+    assert_int_equal(count_of(slurp(qlog, NULL), "qmp: xen-set-global-dirty-log\n"), 2);
+    /* The connection still serves. */
+    assert_non_null(strstr(qmp(q, "query-status", 5, NULL, -1), "\"running\": true"));
+    close(q);
+    sim_stop(s);
+}
+
 /* --- refused restores ------------------------------------------------------ */
 
 static const char qemu_bytes[] = "QEVM\0\0\0\3some-device-state";
@@ -499,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_daemon_failure_leaves_nothing),
         cmocka_unit_test(test_save_restore),
         cmocka_unit_test(test_qemu_save_failure_passes),
+        cmocka_unit_test(test_dirty_log_through_qmp),
         cmocka_unit_test(test_restore_refusals),
         cmocka_unit_test(test_restore_daemon_refuses),
     };

@@ -23,6 +23,7 @@
 #include "dmstate.h"
 #include "launch.h"
 #include "qmp_proxy.h"
+#include "reply.h"
 #include "served.h"
 #include "xvlog.h"
 
@@ -222,6 +223,52 @@ static void resume_vgpus(void *opaque)
     served_control_all(&hp->sv, "resume");
 }
 
+/* libxl waits 10 s for QEMU's answer to xen-set-global-dirty-log
+ * (libxl_dom_save.c:220-221); the vGPUs share most of that. */
+#define DIRTY_LOG_BUDGET_MS 8000
+
+static int tell_dirty_log(const char *sock, bool enable, int timeout_ms, char *line, size_t cap)
+{
+    struct daemon_reply reply;
+    int rc = launch_control_bounded(sock, enable ? "{\"cmd\":\"dirty-log\",\"enable\":true}"
+                                                 : "{\"cmd\":\"dirty-log\",\"enable\":false}",
+                                    timeout_ms, 0, line, cap, &reply, NULL, NULL);
+    return rc < 0 ? rc : reply.ok ? 0 : -EPROTO;
+}
+
+/* Every vGPU reports the guest pages it writes while libxl copies the
+ * guest's memory (dirtylog.h in the daemon). All or none: a vGPU that
+ * cannot be told to start fails the migration, and the others are told to
+ * stop again (libxl will not: its cleanup switches off only what it saw
+ * switched on, xg_sr_save_x86_hvm.c:219). */
+static int dirty_log_vgpus(void *opaque, bool enable, char *msg, size_t cap)
+{
+    struct helper *hp = opaque;
+    int each = DIRTY_LOG_BUDGET_MS / (int)(hp->sv.count ? hp->sv.count : 1);
+    int rc = 0;
+    for (unsigned i = 0; i < hp->sv.count; i++) {
+        char line[512];
+        int r = hp->sv.pid[i] ? tell_dirty_log(hp->sv.sock[i], enable, each, line, sizeof(line))
+                              : -ESRCH;
+        if (r == 0)
+            continue;
+        if (rc == 0)
+            snprintf(msg, cap, "vGPU %u's daemon could not %s its dirty log: %.300s", i,
+                     enable ? "start" : "stop", r == -ESRCH ? "it is not running"
+                                                : r == -EPROTO ? line : strerror(-r));
+        rc = -1;
+        if (!enable)
+            continue; /* stop the others all the same */
+        for (unsigned j = 0; j < i; j++)
+            (void)tell_dirty_log(hp->sv.sock[j], false, each, line, sizeof(line));
+        break;
+    }
+    if (rc == 0)
+        say("the vGPUs' dirty log is %s", enable ? "on: a migration copies guest memory"
+                                                 : "off");
+    return rc;
+}
+
 /* A signal: SIGTERM (QEMU is gone: PR_SET_PDEATHSIG), SIGINT, or SIGCHLD
  * (a daemon ended: said; the guest's vGPU no longer answers -- xl-vgpu's
  * supervisor is for restart policies). */
@@ -291,7 +338,8 @@ static void helper_main(struct helper *hp, pid_t qemu_pid, int libxl_fd, int rea
     close(ready_fd);
     say("%u vGPU%s of domain %ld served; QEMU runs as pid %d", a->vgpu_count,
         a->vgpu_count > 1 ? "s" : "", a->domid, (int)qemu_pid);
-    struct qmp_hooks hooks = { .saved = save_vgpus, .cont = resume_vgpus, .wake = helper_wake,
+    struct qmp_hooks hooks = { .saved = save_vgpus, .cont = resume_vgpus,
+                               .dirty_log = dirty_log_vgpus, .wake = helper_wake,
                                .opaque = hp };
     rc = qmp_proxy_run(libxl_fd, hp->qemu_sock, hp->sig_fd, &hooks);
     if (rc < 0)
