@@ -1,10 +1,13 @@
 #include "config.h"
 #include "served.h"
 #include "launch.h"
+#include "lifecycle.h"
+#include "reply.h"
 #include "xvlog.h"
 #include "common/dmuser.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,4 +287,33 @@ int served_control_all(struct served *sv, const char *cmd)
             rc = -1;
         }
     return rc;
+}
+
+int served_checkpoint(const struct served *sv, unsigned i, int *server_id)
+{
+    char line[512];
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    struct daemon_reply reply;
+    if (launch_control_bounded(sv->sock[i], "{\"cmd\":\"checkpoint\"}", CHECKPOINT_TIMEOUT_MS,
+                               CHECKPOINT_MAX_BYTES, line, sizeof(line), &reply, &blob,
+                               &len) < 0 ||
+        !reply.ok || !blob || !reply.has_server) {
+        free(blob);
+        return -1; /* a dying daemon: its death comes next */
+    }
+    char path[200], tmp[210];
+    served_checkpoint_path(sv->domid, i, path, sizeof(path));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && write(fd, blob, len) == (ssize_t)len;
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    free(blob);
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    *server_id = reply.server_id;
+    return 0;
 }
