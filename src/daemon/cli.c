@@ -33,6 +33,8 @@ static void usage(FILE *out)
 "                     (for xengvtd --restore); it stays paused until resume\n"
 "  pause              quiesce the vGPU (no vblanks, no command execution)\n"
 "  resume             undo pause or save\n"
+"  dirty-log on|off   report the guest pages the daemon writes to Xen's\n"
+"                     log-dirty mode (for a live migration; off by default)\n"
 "  top [--json] [--interval SEC] [--count N] [--run-dir DIR]\n"
 "                     live rates (traps, engines, vblanks, flips, aperture,\n"
 "                     CPU), each second; all daemons without --domid/--socket\n"
@@ -79,6 +81,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[optind];
     const char *file = NULL;
+    const char *enable = NULL; /* dirty-log's argument, as JSON */
     bool wants_file = strcmp(cmd, "screenshot") == 0 || strcmp(cmd, "save") == 0 ||
                       strcmp(cmd, "frame") == 0 || strcmp(cmd, "edid") == 0;
     if (wants_file) {
@@ -87,6 +90,13 @@ int main(int argc, char **argv)
             return CLI_USAGE;
         }
         file = argv[optind + 1];
+    } else if (strcmp(cmd, "dirty-log") == 0) {
+        const char *arg = optind + 1 < argc ? argv[optind + 1] : "";
+        enable = strcmp(arg, "on") == 0 ? "true" : strcmp(arg, "off") == 0 ? "false" : NULL;
+        if (!enable) {
+            fprintf(stderr, "xengvt: dirty-log takes on or off\n");
+            return CLI_USAGE;
+        }
     } else if (strcmp(cmd, "status") != 0 && strcmp(cmd, "pause") != 0 &&
                strcmp(cmd, "resume") != 0) {
         fprintf(stderr, "xengvt: unknown command '%s'\n", cmd);
@@ -102,8 +112,9 @@ int main(int argc, char **argv)
     }
     struct timeval tv = { .tv_sec = 30 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    char req[64];
-    int n = snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}\n", cmd);
+    char req[80];
+    int n = enable ? snprintf(req, sizeof(req), "{\"cmd\":\"%s\",\"enable\":%s}\n", cmd, enable)
+                   : snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}\n", cmd);
     char line[8192];
     if (write(fd, req, (size_t)n) != n || ctl_read_line(fd, line, sizeof(line)) < 0) {
         fprintf(stderr, "xengvt: the daemon hung up\n");
