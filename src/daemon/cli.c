@@ -37,6 +37,8 @@ static void usage(FILE *out)
 "  reg OFFSET|NAME    one MMIO register: its name, owning part, value, reset\n"
 "                     value, masks and flags (one JSON line); OFFSET as 0x2230,\n"
 "                     NAME as i915's, e.g. RING_ELSP(rcs0)\n"
+"  dirty-log on|off   report the guest pages the daemon writes to Xen's\n"
+"                     log-dirty mode (for a live migration; off by default)\n"
 "  top [--json] [--interval SEC] [--count N] [--run-dir DIR]\n"
 "                     live rates (traps, engines, vblanks, flips, aperture,\n"
 "                     CPU), each second; all daemons without --domid/--socket\n"
@@ -84,6 +86,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[optind];
     const char *file = NULL;
     const char *reg = NULL;
+    const char *enable = NULL; /* dirty-log's argument, as JSON */
     bool wants_file = strcmp(cmd, "screenshot") == 0 || strcmp(cmd, "save") == 0 ||
                       strcmp(cmd, "frame") == 0 || strcmp(cmd, "edid") == 0;
     if (wants_file) {
@@ -103,6 +106,13 @@ int main(int argc, char **argv)
                             "(RING_ELSP(rcs0))\n");
             return CLI_USAGE;
         }
+    } else if (strcmp(cmd, "dirty-log") == 0) {
+        const char *arg = optind + 1 < argc ? argv[optind + 1] : "";
+        enable = strcmp(arg, "on") == 0 ? "true" : strcmp(arg, "off") == 0 ? "false" : NULL;
+        if (!enable) {
+            fprintf(stderr, "xengvt: dirty-log takes on or off\n");
+            return CLI_USAGE;
+        }
     } else if (strcmp(cmd, "status") != 0 && strcmp(cmd, "pause") != 0 &&
                strcmp(cmd, "resume") != 0) {
         fprintf(stderr, "xengvt: unknown command '%s'\n", cmd);
@@ -117,6 +127,8 @@ int main(int argc, char **argv)
     char req[160];
     if (reg)
         snprintf(req, sizeof(req), "{\"cmd\":\"reg\",\"reg\":\"%s\"}", reg);
+    else if (enable)
+        snprintf(req, sizeof(req), "{\"cmd\":\"%s\",\"enable\":%s}", cmd, enable);
     else
         snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
     char line[8192];

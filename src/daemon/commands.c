@@ -5,6 +5,7 @@
 #include "evtchn/irq.h"
 #include "ioreq/server.h"
 #include "ioreq/guestmem.h"
+#include "ioreq/dirtylog.h"
 #include "gvt/vgpu.h"
 #include "host/png.h"
 #include "host/vnc.h"
@@ -133,6 +134,12 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "map_cache_maps", gs.maps);
     json_u64(w, "map_cache_buckets", gs.mapped_buckets);
     json_u64(w, "map_cache_faults", gs.faults);
+    struct dirtylog_stats ds;
+    dirtylog_get_stats(d->dl, &ds);
+    json_bool(w, "dirty_log", ds.enabled);
+    json_u64(w, "modified_reported", ds.reported);
+    json_u64(w, "modified_dm_ops", ds.dm_ops);
+    json_u64(w, "modified_lost", ds.lost);
     json_u64(w, "guest_warnings", log_guest_warnings());
     json_u64(w, "flips", vs.flips);
     json_u64(w, "elsp_submissions", vs.elsp_submissions);
@@ -283,12 +290,35 @@ static int cmd_resume(void *opaque, const struct json_object *req, struct contro
     return 0;
 }
 
-/* The device state as the reply's payload (and its size in the reply). */
+/* {"cmd":"dirty-log","enable":true|false}: report the guest pages the
+ * daemon writes to Xen's log-dirty mode, or stop (dirtylog.h). The
+ * toolstack turns it on for a live migration's memory copy, as libxl asks
+ * QEMU with `xen-set-global-dirty-log` (tools/libs/light/libxl_dom_save.c:
+ * 229, Xen 4.17), and off when the stream is done. */
+static int cmd_dirty_log(void *opaque, const struct json_object *req,
+                         struct control_reply *reply)
+{
+    struct daemon *d = opaque;
+    const struct json_field *on = json_get(req, "enable");
+    if (!on || on->is_string)
+        return -EINVAL;
+    dirtylog_flush(d->dl); /* what is pending was written under the old mode */
+    dirtylog_enable(d->dl, on->num != 0);
+    log_info("dom%u: dirty log %s", d->opt.domid, on->num ? "on" : "off");
+    json_bool(reply->json, "dirty_log", on->num != 0);
+    return 0;
+}
+
+/* The device state as the reply's payload (and its size in the reply).
+ * Taking it may write guest memory (the aperture's frames are synced):
+ * those pages are reported before the answer, which is the toolstack's cue
+ * to take its last copy of the guest's memory. */
 static int save_state(struct daemon *d, struct control_reply *reply, uint8_t **blob, size_t *len)
 {
     int rc = vgpu_save(d->vgpu, blob, len);
     if (rc < 0)
         return rc;
+    dirtylog_flush(d->dl);
     json_u64(reply->json, "state_bytes", *len);
     reply->payload = *blob;
     reply->payload_len = *len;
@@ -308,6 +338,16 @@ static int cmd_save(void *opaque, const struct json_object *req, struct control_
     uint8_t *blob;
     size_t len;
     int rc = save_state(d, reply, &blob, &len);
+    struct dirtylog_stats ds;
+    dirtylog_get_stats(d->dl, &ds);
+    if (rc == 0 && ds.enabled && ds.lost) {
+        /* A page the destination may get stale: the migration must fail
+         * (the toolstack then resumes the guest here). */
+        log_error("dom%u: refusing to save: %llu page%s written during the migration "
+                  "could not be reported to Xen (see above)", d->opt.domid,
+                  (unsigned long long)ds.lost, ds.lost > 1 ? "s" : "");
+        return -EIO; /* the control frees the payload */
+    }
     if (rc < 0 || !path)
         return rc;
     reply->payload = NULL; /* to the file instead */
@@ -407,6 +447,7 @@ const struct control_command daemon_commands[] = {
     { "save", cmd_save },
     { "hotplug", cmd_hotplug },
     { "status", cmd_status },
+    { "dirty-log", cmd_dirty_log },
     { "screenshot", cmd_screenshot },
     { "frame", cmd_frame },
     { "edid", cmd_edid },

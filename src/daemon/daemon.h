@@ -15,6 +15,7 @@
 struct evt_loop;
 struct evt_ports;
 struct gmem;
+struct dirtylog;
 struct ioreq_server;
 struct vgpu;
 struct domain_watch;
@@ -32,6 +33,7 @@ struct daemon {
     struct evt_ports *ports;
     struct evt_irq irq;
     struct gmem *gm;
+    struct dirtylog *dl;      /* the guest pages we wrote, for a live migration */
     struct ioreq_server *srv;
     struct vgpu *vgpu;
     struct domain_watch *watch;

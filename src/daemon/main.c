@@ -13,6 +13,7 @@
 #include "evtchn/irq.h"
 #include "ioreq/server.h"
 #include "ioreq/guestmem.h"
+#include "ioreq/dirtylog.h"
 #include "gvt/vgpu.h"
 #include "host/hostgpu.h"
 #include "daemon/control.h"
@@ -46,6 +47,18 @@ static void on_domain_gone(void *opaque)
 }
 
 /* The vGPU as the command line and the host describe it. */
+/* Every write to guest memory (gmem's hook) goes to the dirty log; what a
+ * loop round wrote is reported at its end (off: nothing is kept). */
+static void on_guest_write(void *opaque, uint64_t gpa, size_t len)
+{
+    dirtylog_mark(opaque, gpa, len);
+}
+
+static void on_round_end(void *opaque)
+{
+    dirtylog_flush(opaque); /* failures are logged and counted there */
+}
+
 static int vgpu_config_from(const struct xengvtd_options *o, struct vgpu_config *out)
 {
     struct vgpu_config vc = {
@@ -161,8 +174,11 @@ static int setup(struct daemon *d)
     evt_ports_on_domain_dead(d->ports, on_domain_gone, d);
     evt_ports_on_fatal(d->ports, on_event_channels_failed, d);
     evt_irq_init(&d->irq, d->dmod, o->domid);
-    if (gmem_new(d->fmem, o->domid, o->map_cache_buckets, &d->gm) < 0)
+    if (gmem_new(d->fmem, o->domid, o->map_cache_buckets, &d->gm) < 0 ||
+        dirtylog_new(d->dmod, o->domid, &d->dl) < 0)
         return EXIT_RUNTIME;
+    gmem_set_write_hook(d->gm, on_guest_write, d->dl);
+    evt_loop_on_round_end(d->loop, on_round_end, d->dl);
 
     struct ioreq_server_params params = { .domid = o->domid,
                                           .legacy_mapping = o->legacy_mapping,
@@ -276,6 +292,7 @@ static void teardown(struct daemon *d)
     vgpu_destroy(d->vgpu);
     ioreq_server_destroy(d->srv);
     gmem_free(d->gm);
+    dirtylog_free(d->dl);
     evt_ports_close(d->ports);
     if (d->fmem)
         xenforeignmemory_close(d->fmem);

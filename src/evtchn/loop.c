@@ -47,6 +47,8 @@ struct evt_loop {
     uint64_t now_ns;   /* the manual clock */
     unsigned soon_armed;  /* timers armed "soon" */
     uint64_t soon_round;  /* rounds that fired "soon" timers */
+    evt_round_cb round_end;
+    void *round_end_opaque;
 };
 
 int evt_loop_new(struct evt_loop **out)
@@ -315,7 +317,15 @@ int evt_loop_run_once(struct evt_loop *loop, int timeout_ms)
     loop->retired = NULL;
     if (loop->soon_armed && !loop->stopping)
         fire_soon(loop);
+    if (loop->round_end)
+        loop->round_end(loop->round_end_opaque);
     return n;
+}
+
+void evt_loop_on_round_end(struct evt_loop *loop, evt_round_cb cb, void *opaque)
+{
+    loop->round_end = cb;
+    loop->round_end_opaque = opaque;
 }
 
 int evt_loop_run(struct evt_loop *loop)

@@ -43,6 +43,13 @@ void evt_timer_disarm(struct evt_timer *t);
 bool evt_timer_armed(const struct evt_timer *t);
 void evt_timer_free(struct evt_timer *t);
 
+/* Runs at the end of every round of evt_loop_run_once, after its
+ * callbacks: for work that batches what a round did (the daemon reports the
+ * guest pages it wrote once per round, not once per write). One per loop;
+ * NULL removes it. */
+typedef void (*evt_round_cb)(void *opaque);
+void evt_loop_on_round_end(struct evt_loop *loop, evt_round_cb cb, void *opaque);
+
 /* One round: waits up to timeout_ms (-1: forever, 0: not at all) and runs
  * the callbacks of what is ready. Events handled, or -errno. */
 int evt_loop_run_once(struct evt_loop *loop, int timeout_ms);

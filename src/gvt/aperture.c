@@ -60,12 +60,15 @@ static void set_bound(struct vgpu *v, uint32_t i, uint64_t e)
     v->apr_bound[i] = e;
 }
 
-/* In: the aperture frame shows the page entry `e` names (zero: scratch). */
+/* In: the aperture frame shows the page entry `e` names (zero: scratch).
+ * The frame is guest memory (behind BAR2, or parked): the store is
+ * announced like any other (gmem_wrote), for a live migration's sake. */
 static void load_in(struct vgpu *v, uint32_t i, uint64_t e)
 {
     if (!(e & PTE_PRESENT) ||
         gmem_read(v->gm, e & PTE_ADDR_MASK, frame(v, i), 1u << GVT_PAGE_SHIFT) < 0)
         memset(frame(v, i), 0, 1u << GVT_PAGE_SHIFT);
+    gmem_wrote(v->gm, (ramrange_gfn(v->apr) + i) << GVT_PAGE_SHIFT, 1u << GVT_PAGE_SHIFT);
     set_bound(v, i, e);
     v->stats.aperture_in++;
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "gvt/vgpu_priv.h"
 #include "ioreq/guestmem.h"
+#include "ioreq/ramrange.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -29,7 +30,7 @@ static bool index_owned(const struct vgpu *v, uint32_t idx)
 
 static bool frame_is_guest_ram(struct vgpu *v, uint64_t entry)
 {
-    void *p;
+    const void *p;
     return gmem_peek(v->gm, entry & GEN8_PTE_ADDR_MASK, 1, &p) == 0;
 }
 
@@ -64,26 +65,39 @@ static uint64_t entry_load(const struct vgpu *v, uint32_t idx)
     return __atomic_load_n(&v->ggtt[idx], __ATOMIC_RELAXED);
 }
 
+/* A table in guest RAM (v->gsm) is guest memory like any other: the
+ * daemon's stores to it are announced (gmem_wrote: a live migration must
+ * copy the page again). */
+static void gsm_wrote(struct vgpu *v, size_t off, size_t len)
+{
+    if (v->gsm)
+        gmem_wrote(v->gm, (ramrange_gfn(v->gsm) << GVT_PAGE_SHIFT) + off, len);
+}
+
 static void entry_store(struct vgpu *v, uint32_t idx, uint64_t e)
 {
     __atomic_store_n(&v->ggtt[idx], e, __ATOMIC_RELAXED);
+    gsm_wrote(v, (size_t)idx * sizeof(uint64_t), sizeof(uint64_t));
 }
 
-/* Zero `len` bytes (a multiple of 4 KiB) page by page, writing only the
- * pages that are not zero already: a reset of a mostly empty table then
- * reads memory instead of dirtying all of it. */
-static void zero_pages(void *p, size_t len)
+/* Zero the table in guest RAM page by page, writing only the pages that
+ * are not zero already: a reset of a mostly empty table then reads memory
+ * instead of dirtying all of it (and a migration copies only those). */
+static void zero_gsm_pages(struct vgpu *v)
 {
     static const uint8_t zero[4096];
-    for (size_t off = 0; off < len; off += sizeof(zero))
-        if (memcmp((uint8_t *)p + off, zero, sizeof(zero)) != 0)
-            memset((uint8_t *)p + off, 0, sizeof(zero));
+    uint8_t *p = (uint8_t *)v->ggtt;
+    for (size_t off = 0; off < (size_t)GVT_GGTT_ENTRIES * sizeof(uint64_t); off += sizeof(zero))
+        if (memcmp(p + off, zero, sizeof(zero)) != 0) {
+            memset(p + off, 0, sizeof(zero));
+            gsm_wrote(v, off, sizeof(zero));
+        }
 }
 
 void gvt_ggtt_reset(struct vgpu *v)
 {
     if (v->gsm) {
-        zero_pages(v->ggtt, (size_t)GVT_GGTT_ENTRIES * sizeof(uint64_t));
+        zero_gsm_pages(v);
         return;
     }
     if (v->ggtt_hi > v->ggtt_lo)

@@ -277,7 +277,7 @@ static int plane_update(struct vgpu *v, struct gvt_capture *c, struct damage *d)
      * the next gmem call, and a surface may be larger than the cache. */
     for (uint64_t i = 0; i < npages; i++) {
         uint64_t gpa;
-        void *p;
+        const void *p;
         if (gvt_ggtt_translate(v, surf + i * PAGE, &gpa) < 0 ||
             gmem_peek(v->gm, gpa & ~(uint64_t)(PAGE - 1), PAGE, &p) < 0) {
             log_guest("capture: surface page %#llx has no guest memory",

@@ -262,8 +262,10 @@ int vgpu_attach_gsm(struct vgpu *v, struct ram_range *gsm)
     /* Entries a daemon-side table already holds (a state saved with a
      * trapped GGTT) move into the RAM; a restored RAM table is kept. */
     for (uint32_t i = v->ggtt_lo; i < v->ggtt_hi; i++)
-        if (v->ggtt[i])
+        if (v->ggtt[i]) {
             __atomic_store_n(&ram[i], v->ggtt[i], __ATOMIC_RELAXED);
+            gmem_wrote(v->gm, (ramrange_gfn(gsm) << GVT_PAGE_SHIFT) + 8ull * i, 8);
+        }
     gvt_ggtt_free_table(v);
     v->ggtt = ram;
     v->gsm = gsm;

@@ -38,6 +38,8 @@ struct gmem {
     struct bucket *lru_head, *lru_tail;
     struct gmem_stats stats;
     bool probing; /* gmem_probe_write: a refusal is an answer, not a fault */
+    gmem_write_hook on_write;
+    void *on_write_opaque;
 };
 
 static size_t hash_slot(const struct gmem *gm, uint64_t index)
@@ -244,6 +246,7 @@ static int copy(struct gmem *gm, uint64_t gpa, uint8_t *to,
         } else {
             memcpy(p, from, n);
             from += n;
+            gmem_wrote(gm, gpa, n); /* after the store: see dirtylog.h */
         }
         gpa += n;
         len -= n;
@@ -269,7 +272,7 @@ int gmem_probe_write(struct gmem *gm, uint64_t gpa, const void *buf, size_t len)
     return rc;
 }
 
-int gmem_peek(struct gmem *gm, uint64_t gpa, size_t len, void **ptr)
+int gmem_peek(struct gmem *gm, uint64_t gpa, size_t len, const void **ptr)
 {
     if (len == 0)
         return -EINVAL;
@@ -341,6 +344,18 @@ void gmem_invalidate(struct gmem *gm)
 {
     gm->stats.invalidations++;
     unmap_all(gm);
+}
+
+void gmem_set_write_hook(struct gmem *gm, gmem_write_hook fn, void *opaque)
+{
+    gm->on_write = fn;
+    gm->on_write_opaque = opaque;
+}
+
+void gmem_wrote(struct gmem *gm, uint64_t gpa, size_t len)
+{
+    if (gm->on_write)
+        gm->on_write(gm->on_write_opaque, gpa, len);
 }
 
 void gmem_get_stats(const struct gmem *gm, struct gmem_stats *out)

@@ -55,8 +55,19 @@ int gmem_probe_write(struct gmem *gm, uint64_t gpa, const void *buf, size_t len)
 /* A direct pointer to guest memory valid until the next gmem call that may
  * map or unmap (any gmem_* call but gmem_get_stats). `len` must not cross a
  * bucket boundary, else -EINVAL. For hot paths that copy many small items
- * from one page (ring walks, frame capture rows). */
-int gmem_peek(struct gmem *gm, uint64_t gpa, size_t len, void **ptr);
+ * from one page (ring walks, frame capture rows). Read-only: every write
+ * must be announced (below), and a write through a pointer would not be. */
+int gmem_peek(struct gmem *gm, uint64_t gpa, size_t len, const void **ptr);
+
+/* Every write the daemon makes to guest memory is announced to the hook:
+ * gmem_write and gmem_probe_write announce each bucket-sized piece right
+ * after writing it, and code that stores through its own mapping of guest
+ * frames (the RAM ranges behind the vGPU's BARs, ramrange.h) announces its
+ * stores with gmem_wrote. What listens: Xen's log-dirty reporting during a
+ * live migration (dirtylog.h). NULL: nobody. */
+typedef void (*gmem_write_hook)(void *opaque, uint64_t gpa, size_t len);
+void gmem_set_write_hook(struct gmem *gm, gmem_write_hook fn, void *opaque);
+void gmem_wrote(struct gmem *gm, uint64_t gpa, size_t len);
 
 /* Drop every mapping (INVALIDATE ioreq, domain memory map changed). */
 void gmem_invalidate(struct gmem *gm);

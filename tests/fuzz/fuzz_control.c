@@ -9,6 +9,7 @@
  * Input: chunk (1) | bytes... : the input is sent in chunks of that size. */
 #include "fuzz_dev.h"
 #include "daemon/daemon.h"
+#include "ioreq/dirtylog.h"
 #include "evtchn/loop.h"
 #include "gvt/vgpu.h"
 
@@ -90,6 +91,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dm.opt.domid = FUZZ_DOMID;
     dm.opt.sbdf = FUZZ_SBDF;
     dm.opt.type_name = "GVTg_V5_4";
+    static struct dirtylog *dl;
+    if (!dl && dirtylog_new(xendevicemodel_open(NULL, 0), FUZZ_DOMID, &dl) < 0)
+        abort();
+    dirtylog_enable(dl, false); /* as at start, whatever the last input said */
+    dm.dl = dl;
     if (!ctl) {
         snprintf(path, sizeof(path), "/tmp/xengvt-fuzz-control-%d.sock", (int)getpid());
         unlink(path);

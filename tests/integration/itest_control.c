@@ -141,6 +141,12 @@ static void test_cli_state_commands(void **state)
     assert_int_equal(cli(s, "edid", NULL), 2);
     assert_int_equal(cli(s, "pause", NULL), 0);
     assert_int_equal(cli(s, "resume", NULL), 0);
+    assert_int_equal(cli(s, "dirty-log", "on"), 0);
+    assert_int_equal(itest_status_field(s, "dirty_log"), 1);
+    assert_int_equal(cli(s, "dirty-log", "off"), 0);
+    assert_int_equal(itest_status_field(s, "dirty_log"), 0);
+    assert_int_equal(cli(s, "dirty-log", "maybe"), 2);
+    assert_int_equal(cli(s, "dirty-log", NULL), 2);
     assert_int_equal(cli(s, "status", NULL), 0);
     assert_int_equal(cli(s, "reboot", NULL), 2);
     assert_int_equal(cli(s, "save", NULL), 2);

@@ -611,6 +611,123 @@ static void test_hostile_submissions(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* Live migration: Xen's log-dirty mode does not see what the daemon
+ * writes through its foreign mappings, so with the dirty log on (the
+ * toolstack's `xen-set-global-dirty-log`, through the device-model wrapper)
+ * the daemon reports the pages a batch wrote with XEN_DMOP_modified_memory:
+ * the seqno page, the HWSP (breadcrumbs, CSB), the context image (the ring
+ * head) and the aperture frame that shows the seqno page. Off, nothing. */
+static bool gfn_reported(struct sim *s, uint64_t gpa, uint32_t since)
+{
+    /* A control round trip first: the daemon reports at the end of the loop
+     * round that wrote, and the status is answered in a later one. */
+    (void)itest_status_field(s, "modified_reported");
+    return sim_modified(s, gpa >> 12, since);
+}
+
+static void test_dirty_log_reports_gpu_writes(void **state)
+{
+    (void)state;
+    struct gg g;
+    struct sim *s = start("el_dirty_log", &g);
+    gg_write(&g, 0x101008, 1); /* the GGTT invalidate: the aperture binds the slice */
+    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
+    char line[512];
+
+    /* Off (the default): a batch's writes are not reported. */
+    assert_int_equal(itest_status_field(s, "dirty_log"), 0);
+    const uint32_t first[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO, 0, 0x0ff, MI_USER_INTERRUPT };
+    run_ring(&g, GG_RCS, 0, first, sizeof(first) / 4, 1);
+    expect_events(&g, GG_RCS, 2, st, (const uint32_t[]){ 0, 1 });
+    assert_false(gfn_reported(s, GG_GGTT_GPA + GG_SEQNO, 0));
+    assert_int_equal(sim_modified_count(s), 0);
+
+    /* On: each page the batch wrote, reported once the round is over. */
+    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":true}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":true"));
+    assert_int_equal(itest_status_field(s, "dirty_log"), 1);
+    uint32_t since = sim_modified_count(s);
+    const uint32_t on[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO + 4, 0, 0x0a, MI_USER_INTERRUPT };
+    run_ring(&g, GG_RCS, 1, on, sizeof(on) / 4, 2);
+    expect_events(&g, GG_RCS, 2, st, (const uint32_t[]){ 0, 2 });
+    assert_int_equal(gg_ga(&g, GG_SEQNO)[1], 0x0a);
+    assert_true(gfn_reported(s, GG_GGTT_GPA + GG_SEQNO, since));
+    assert_true(gfn_reported(s, GG_GGTT_GPA + GG_HWSP(GG_RCS), since));
+    assert_true(gfn_reported(s, GG_GGTT_GPA + GG_CTX(GG_RCS, 1) + 4096, since));
+    uint32_t *through_aperture = sim_phys(s, BAR2_ADDR + GG_SEQNO + 4);
+    assert_non_null(through_aperture);
+    assert_int_equal(*through_aperture, 0x0a);
+    assert_true(gfn_reported(s, BAR2_ADDR + GG_SEQNO, since));
+    /* Pages nobody wrote are not: the batch's own ring, read only. */
+    assert_false(gfn_reported(s, GG_GGTT_GPA + GG_RING(GG_RCS, 1), since));
+    long long pages = itest_status_field(s, "modified_reported");
+    assert_true(pages >= 4 && pages < 64);
+    assert_int_equal((long long)sim_state(s)->modified_pages, pages);
+    assert_int_equal(sim_state(s)->modified_refused, 0);
+    /* Batched: far fewer dm_ops than pages written (one per round). */
+    assert_true(itest_status_field(s, "modified_dm_ops") <= pages);
+
+    /* Off again: nothing more. */
+    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":false}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    since = sim_modified_count(s);
+    const uint32_t off[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO + 8, 0, 0x0b, MI_USER_INTERRUPT };
+    run_ring(&g, GG_RCS, 2, off, sizeof(off) / 4, 3);
+    expect_events(&g, GG_RCS, 2, st, (const uint32_t[]){ 0, 3 });
+    assert_int_equal(gg_ga(&g, GG_SEQNO)[2], 0x0b);
+    (void)itest_status_field(s, "modified_reported");
+    assert_int_equal(sim_modified_count(s), since);
+
+    /* Malformed: refused, the mode unchanged. */
+    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\"}", line, sizeof(line), NULL, NULL),
+                     0);
+    assert_non_null(strstr(line, "\"ok\":false"));
+    assert_int_equal(itest_status_field(s, "dirty_log"), 0);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+/* A page Xen would not take (here: every report refused) may reach the
+ * destination stale: the daemon says so in its status and log, and its
+ * save fails, so that the toolstack fails the migration and the guest
+ * keeps running where it is. A new migration (dirty log on again) starts
+ * with a clean slate. */
+static void test_dirty_log_lost_pages_fail_the_save(void **state)
+{
+    (void)state;
+    struct gg g;
+    struct sim *s = start("el_dirty_lost", &g);
+    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
+    char line[512];
+    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":true}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    sim_state(s)->refuse_modified = 1;
+    const uint32_t cmds[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO, 0, 0x1, MI_USER_INTERRUPT };
+    run_ring(&g, GG_RCS, 0, cmds, sizeof(cmds) / 4, 1);
+    expect_events(&g, GG_RCS, 2, st, (const uint32_t[]){ 0, 1 });
+    assert_true(itest_status_field(s, "modified_lost") > 0);
+    void *payload = NULL;
+    size_t len = 0;
+    assert_int_equal(sim_control(s, "{\"cmd\":\"save\"}", line, sizeof(line), &payload, &len),
+                     0);
+    assert_non_null(strstr(line, "\"ok\":false"));
+    assert_null(payload);
+    sim_state(s)->refuse_modified = 0;
+    assert_int_equal(sim_control(s, "{\"cmd\":\"resume\"}", line, sizeof(line), NULL, NULL), 0);
+    /* Off and on again: a fresh migration, nothing lost yet; its save works. */
+    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":false}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":true}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    assert_int_equal(itest_status_field(s, "modified_lost"), 0);
+    assert_int_equal(sim_control(s, "{\"cmd\":\"save\"}", line, sizeof(line), &payload, &len),
+                     0);
+    assert_non_null(strstr(line, "\"ok\":true"));
+    assert_non_null(payload);
+    free(payload);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +742,8 @@ int main(void)
         cmocka_unit_test(test_self_modifying_batch),
         cmocka_unit_test(test_hostile_submissions),
         cmocka_unit_test(test_register_loads),
+        cmocka_unit_test(test_dirty_log_reports_gpu_writes),
+        cmocka_unit_test(test_dirty_log_lost_pages_fail_the_save),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

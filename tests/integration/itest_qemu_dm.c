@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 
 #include "dmstate.h"
+#include "tools/common/ctl_client.h"
+#include "tools/common/launch.h"
 
 /* Domids no other test uses, one per case: a helper that ends reaps
  * whatever still runs as its domain's uid (served_remove), in the
@@ -33,6 +35,14 @@
 #define DOMS_SAVEFAIL "53"
 #define DOM_REFUSE 55
 #define DOMS_REFUSE "55"
+#define DOM_DIRTY 57
+#define DOMS_DIRTY "57"
+#define DOM_DEATH 59
+#define DOMS_DEATH "59"
+#define DOM_CRASH 61
+#define DOMS_CRASH "61"
+#define DOM_PRESERVE 63
+#define DOMS_PRESERVE "63"
 
 static char dir[256], qlog[300], libxl_sock[300], chardev[400];
 
@@ -384,6 +394,185 @@ static void test_qemu_save_failure_passes(void **state)
     sim_stop(s);
 }
 
+/* --- live migration: the dirty log ---------------------------------------- */
+
+/* A field of the daemon's status, asked on its control socket. */
+static long long daemon_status(const char *key)
+{
+    char sock[400], line[4096], pat[64];
+    snprintf(sock, sizeof(sock), "%s/dom" DOMS_DIRTY ".sock", dir);
+    assert_int_equal(ctl_request_ok(sock, "{\"cmd\":\"status\"}", line, sizeof(line), NULL,
+                                    NULL), 0);
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    if (!p)
+        fail_msg("no %s in %s", key, line);
+    p += strlen(pat);
+    return strncmp(p, "true", 4) == 0 ? 1 : strncmp(p, "false", 5) == 0 ? 0 : atoll(p);
+}
+
+static unsigned count_of(const char *hay, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* libxl's `xen-set-global-dirty-log` at the start and end of a save's
+ * memory copy (libxl_dom_save.c:229) switches the daemon's dirty log
+ * before QEMU hears it: on, the guest pages the daemon writes are reported
+ * to Xen (here a rep-ins into guest RAM, which the daemon writes); off,
+ * nothing. A daemon that cannot be told fails libxl's command with the
+ * reason and QEMU never sees it (libxl abandons the migration). */
+static void test_dirty_log_through_qmp(void **state)
+{
+    (void)state;
+    setup("dirty");
+    const char *argv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_DIRTY, "-chardev", chardev,
+                           "-vgpu", "type=GVTg_V5_4", NULL };
+    struct sim *s = start("qemudm_dirty", argv, DOM_DIRTY, NULL, 0, NULL, 0);
+    wait_qemu();
+    itest_place_bars(s, false);
+    assert_int_equal(daemon_status("dirty_log"), 0);
+    sim_rep(s, 0, true, true, BAR0_ADDR + 0x4f000, 4, 1, 0x300000, false);
+    (void)daemon_status("dirty_log");
+    assert_int_equal(sim_modified_count(s), 0);
+
+    int q = qmp_open();
+    qmp(q, "qmp_capabilities", 1, NULL, -1);
+    const char *r = qmp(q, "xen-set-global-dirty-log", 2, "{\"enable\":true}", -1);
+    assert_non_null(strstr(r, "\"return\""));
+    assert_non_null(strstr(r, "\"id\": 2"));
+    assert_int_equal(count_of(slurp(qlog, NULL), "qmp: xen-set-global-dirty-log\n"), 1);
+    assert_int_equal(daemon_status("dirty_log"), 1);
+    sim_rep(s, 0, true, true, BAR0_ADDR + 0x4f000, 4, 1, 0x301000, false);
+    assert_true(daemon_status("modified_reported") >= 1);
+    assert_true(sim_modified(s, 0x301, 0));
+
+    r = qmp(q, "xen-set-global-dirty-log", 3, "{\"enable\":false}", -1);
+    assert_non_null(strstr(r, "\"return\""));
+    assert_int_equal(daemon_status("dirty_log"), 0);
+    uint32_t since = sim_modified_count(s);
+    sim_rep(s, 0, true, true, BAR0_ADDR + 0x4f000, 4, 1, 0x302000, false);
+    (void)daemon_status("dirty_log");
+    assert_int_equal(sim_modified_count(s), since);
+
+    /* The daemon out of reach (its socket gone): libxl hears an error
+     * with its id, QEMU hears nothing. */
+    char sock[400];
+    snprintf(sock, sizeof(sock), "%s/dom" DOMS_DIRTY ".sock", dir);
+    assert_int_equal(unlink(sock), 0);
+    r = qmp(q, "xen-set-global-dirty-log", 4, "{\"enable\":true}", -1);
+    assert_non_null(strstr(r, "\"error\""));
+    assert_non_null(strstr(r, "could not start its dirty log"));
+    assert_non_null(strstr(r, "\"id\": 4"));
+    assert_int_equal(count_of(slurp(qlog, NULL), "qmp: xen-set-global-dirty-log\n"), 2);
+    /* The connection still serves. */
+    assert_non_null(strstr(qmp(q, "query-status", 5, NULL, -1), "\"running\": true"));
+    close(q);
+    sim_stop(s);
+}
+
+/* --- on_daemon_death ------------------------------------------------------ */
+
+/* The running daemon of vGPU 0 of `domid`, from the wrapper's record
+ * (domN.vgpu: "vgpu PID SOCKET LOG SPEC" lines, xl-vgpu's format). */
+static pid_t daemon_pid(long domid)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "dom%ld.vgpu", domid);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    const char *rec = slurp(path, NULL), *v = strstr(rec, "\nvgpu ");
+    if (!v && strncmp(rec, "vgpu ", 5) == 0)
+        v = rec - 1;
+    return v ? (pid_t)atoi(v + 6) : 0;
+}
+
+static void kill_daemon(long domid)
+{
+    pid_t pid = daemon_pid(domid);
+    assert_true(pid > 0);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+}
+
+/* restart (the default), as xl-vgpu's supervisor: a successor from the
+ * checkpoint the helper takes every 2 s, adopting the ioreq server, with
+ * what the guest wrote before it; the record names it. */
+static void test_daemon_death_restart(void **state)
+{
+    (void)state;
+    setup("death");
+    const char *argv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_DEATH, "-chardev", chardev,
+                           "-vgpu", "type=GVTg_V5_4", NULL };
+    const char *log = itest_log_path("qemudm_death");
+    struct sim *s = sim_start(&(struct sim_opts){ .exec_argv = argv, .no_wait_ready = true,
+                                                  .log_path = log, .domid = DOM_DEATH,
+                                                  .ram_bytes = 64u << 20 });
+    assert_non_null(s);
+    wait_qemu();
+    itest_place_bars(s, false);
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x4f000, 4, 0x5a5a);
+    usleep(2600 * 1000); /* a checkpoint after the write */
+    pid_t old = daemon_pid(DOM_DEATH);
+    kill_daemon(DOM_DEATH);
+    pid_t now = 0;
+    for (int i = 0; i < 200 && ((now = daemon_pid(DOM_DEATH)) == old || now <= 0); i++)
+        usleep(50 * 1000);
+    assert_true(now > 0 && now != old);
+    assert_int_equal((uint32_t)sim_mmio_read(s, 0, BAR0_ADDR + 0x4f000, 4), 0x5a5a);
+    assert_true(itest_log_contains(log, "on_daemon_death=restart"));
+    assert_true(itest_log_contains(log, "vGPU 0 restarted (pid"));
+    sim_stop(s);
+}
+
+/* crash: the domain is marked crashed (xl's monitor applies on_crash);
+ * preserve: xl pause, for inspection. */
+static void test_daemon_death_crash_preserve(void **state)
+{
+    (void)state;
+    setup("crash");
+    const char *argv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_CRASH, "-chardev", chardev,
+                           "-vgpu", "type=GVTg_V5_4,on_daemon_death=crash", NULL };
+    const char *log = itest_log_path("qemudm_crash");
+    struct sim *s = sim_start(&(struct sim_opts){ .exec_argv = argv, .no_wait_ready = true,
+                                                  .log_path = log, .domid = DOM_CRASH,
+                                                  .ram_bytes = 64u << 20 });
+    assert_non_null(s);
+    wait_qemu();
+    kill_daemon(DOM_CRASH);
+    for (int i = 0; i < 200 && !__atomic_load_n(&sim_state(s)->shutdown, __ATOMIC_ACQUIRE); i++)
+        usleep(50 * 1000);
+    assert_int_equal(sim_state(s)->shutdown, 1);
+    assert_int_equal(sim_state(s)->shutdown_reason, 3 /* SHUTDOWN_crash */);
+    assert_true(itest_log_contains(log, "marked crashed: its on_crash applies"));
+    sim_stop(s);
+
+    setup("preserve");
+    char xl[512], xl_log[400];
+    snprintf(xl, sizeof(xl), "%s/fake-xl", getenv("XENGVT_TEST_SRCDIR"));
+    snprintf(xl_log, sizeof(xl_log), "%s/xl.log", dir);
+    setenv("XL", xl, 1);
+    setenv("FAKE_XL_LOG", xl_log, 1);
+    unsetenv("FAKE_XL_SIM");
+    const char *pargv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_PRESERVE, "-chardev", chardev,
+                            "-vgpu", "type=GVTg_V5_4,on_daemon_death=preserve", NULL };
+    log = itest_log_path("qemudm_preserve");
+    s = sim_start(&(struct sim_opts){ .exec_argv = pargv, .no_wait_ready = true, .log_path = log,
+                                      .domid = DOM_PRESERVE, .ram_bytes = 64u << 20 });
+    assert_non_null(s);
+    wait_qemu();
+    kill_daemon(DOM_PRESERVE);
+    for (int i = 0; i < 200 && !strstr(slurp(xl_log, NULL), "pause " DOMS_PRESERVE); i++)
+        usleep(50 * 1000);
+    assert_non_null(strstr(slurp(xl_log, NULL), "pause " DOMS_PRESERVE "\n"));
+    assert_int_equal(sim_state(s)->shutdown, 0);
+    sim_stop(s);
+    unsetenv("XL");
+    unsetenv("FAKE_XL_LOG");
+}
+
 /* --- refused restores ------------------------------------------------------ */
 
 static const char qemu_bytes[] = "QEVM\0\0\0\3some-device-state";
@@ -499,6 +688,9 @@ int main(void)
         cmocka_unit_test(test_daemon_failure_leaves_nothing),
         cmocka_unit_test(test_save_restore),
         cmocka_unit_test(test_qemu_save_failure_passes),
+        cmocka_unit_test(test_dirty_log_through_qmp),
+        cmocka_unit_test(test_daemon_death_restart),
+        cmocka_unit_test(test_daemon_death_crash_preserve),
         cmocka_unit_test(test_restore_refusals),
         cmocka_unit_test(test_restore_daemon_refuses),
     };

@@ -353,3 +353,17 @@ int xendevicemodel_map_mem_type_to_ioreq_server(xendevicemodel_handle *dmod,
     sim_xen()->memtype_claimed = flags != 0;
     return 0;
 }
+
+/* XEN_DMOP_remote_shutdown: domain_shutdown(d, reason) (Xen 4.17
+ * xen/arch/x86/hvm/dm.c:553-558): the domain stays, shut down with that
+ * reason, until its toolstack acts on it; @releaseDomain fires. */
+int xendevicemodel_shutdown(xendevicemodel_handle *dmod, domid_t domid, unsigned int reason)
+{
+    if (check(dmod, domid) < 0)
+        return -1;
+    struct sim_shared *sh = sim_xen();
+    __atomic_store_n(&sh->shutdown_reason, reason, __ATOMIC_RELEASE);
+    __atomic_store_n(&sh->shutdown, 1u, __ATOMIC_RELEASE);
+    sim_post_release(sh);
+    return 0;
+}

@@ -57,20 +57,74 @@ int xc_domain_setmaxmem(xc_interface *xch, uint32_t domid, uint64_t max_memkb)
     return 0;
 }
 
-int xc_domain_maximum_gpfn(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
+/* Xen's domain_get_maximum_gpfn: the highest gfn ever in the physmap
+ * (p2m->max_mapped_pfn: it never goes down). RAM, then Xen's special pages
+ * just below 4 GiB, then what was added. */
+static uint64_t max_gpfn(const struct sim_shared *sh)
 {
-    (void)xch;
-    if (hypercall_ok(domid) < 0)
-        return -1;
-    struct sim_shared *sh = sim_xen();
-    /* RAM, then Xen's special pages just below 4 GiB, then what was added. */
     uint64_t max = SIM_LEGACY_BUFIOREQ_GFN;
     if (ram_frames(sh) - 1 > max)
         max = ram_frames(sh) - 1;
     if (sh->max_gpfn_seen > max)
         max = sh->max_gpfn_seen;
-    *gpfns = (xen_pfn_t)max;
+    return max;
+}
+
+int xc_domain_maximum_gpfn(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
+{
+    (void)xch;
+    if (hypercall_ok(domid) < 0)
+        return -1;
+    *gpfns = (xen_pfn_t)max_gpfn(sim_xen());
     return 0;
+}
+
+/* XEN_DMOP_modified_memory as Xen 4.17 takes it (xen/arch/x86/hvm/dm.c:
+ * 122-200): extents from the last, each refused (-EINVAL) with a nonzero
+ * pad, no pages, or an end (one past its last page) beyond the domain's
+ * highest gfn -- so that gfn itself is refused. Xen stops at the first
+ * refusal, having marked some pages; the record keeps the extents it got
+ * past. Xen returns 0 without checking anything when the domain is not in
+ * log-dirty mode (dm.c:135); the simulation always checks: a report that
+ * a migration would refuse is a bug even when none runs. Linux's privcmd
+ * refuses a buffer over 4 KiB (E2BIG, dm_op_buf_max_size) before Xen sees
+ * it. */
+int xendevicemodel_modified_memory_bulk(xendevicemodel_handle *dmod, domid_t domid,
+                                        struct xen_dm_op_modified_memory_extent extents[],
+                                        uint32_t nr)
+{
+    if (sim_dm_check(dmod, domid) < 0)
+        return -1;
+    struct sim_shared *sh = sim_xen();
+    sh->modified_calls++;
+    if ((uint64_t)nr * sizeof(extents[0]) > 4096) {
+        sh->modified_refused++;
+        errno = E2BIG;
+        return -1;
+    }
+    uint64_t max = sh->refuse_modified ? 0 : max_gpfn(sh);
+    for (uint32_t i = nr; i-- > 0;) {
+        const struct xen_dm_op_modified_memory_extent *e = &extents[i];
+        uint64_t end = e->first_pfn + e->nr;
+        if (e->pad || end <= e->first_pfn || end > max) {
+            sh->modified_refused++;
+            errno = EINVAL;
+            return -1;
+        }
+        uint32_t at = sh->modified_count % SIM_MAX_MODIFIED;
+        sh->modified[at].first = e->first_pfn;
+        sh->modified[at].nr = e->nr;
+        __atomic_store_n(&sh->modified_count, sh->modified_count + 1, __ATOMIC_RELEASE);
+        __atomic_fetch_add(&sh->modified_pages, e->nr, __ATOMIC_RELEASE);
+    }
+    return 0;
+}
+
+int xendevicemodel_modified_memory(xendevicemodel_handle *dmod, domid_t domid,
+                                   uint64_t first_pfn, uint32_t nr)
+{
+    struct xen_dm_op_modified_memory_extent e = { .first_pfn = first_pfn, .nr = nr };
+    return xendevicemodel_modified_memory_bulk(dmod, domid, &e, 1);
 }
 
 int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid,

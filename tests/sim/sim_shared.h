@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #define SIM_SHM_MAGIC 0x58475653u /* "SVGX" */
-#define SIM_SHM_VERSION 4u
+#define SIM_SHM_VERSION 5u
 #define SIM_ENV_FD "XENGVT_SIM_FD"
 
 #define SIM_MAX_VCPUS 8
@@ -20,6 +20,7 @@
  * has its own eventfd, made by the test and inherited by all. */
 #define SIM_XS_WATCHERS 6
 #define SIM_MAX_MEMTYPE 256
+#define SIM_MAX_MODIFIED 4096 /* the last extents reported, a ring */
 #define SIM_LOCAL_PORT_BASE 100 /* daemon-side ports: base + vcpu, base + MAX for buf */
 #define SIM_REMOTE_VCPU_PORT_BASE 10
 #define SIM_REMOTE_BUF_PORT 9
@@ -156,6 +157,18 @@ struct sim_shared {
     uint32_t dirty_nr;
     uint32_t dirty_calls;
     uint8_t pool_dirty[SIM_POOL_FRAMES];
+
+    /* XEN_DMOP_modified_memory, checked as Xen 4.17 and Linux's privcmd
+     * check it: calls, calls refused, pages taken, and the extents taken
+     * (extent i of all at modified[i % SIM_MAX_MODIFIED]). */
+    uint32_t refuse_modified; /* set by a test: every report fails (EINVAL) */
+    uint32_t modified_calls, modified_refused;
+    uint64_t modified_pages;
+    uint32_t modified_count;
+    struct {
+        uint64_t first;
+        uint32_t nr, pad;
+    } modified[SIM_MAX_MODIFIED];
 
     /* @releaseDomain watchers: a slot per watching process (pid 0: free;
      * a dead pid's slot is taken again), events not yet read. */

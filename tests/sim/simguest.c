@@ -669,6 +669,25 @@ int sim_buffered_drain(struct sim *sim, int timeout_ms)
     }
 }
 
+uint32_t sim_modified_count(struct sim *sim)
+{
+    return __atomic_load_n(&sim->sh->modified_count, __ATOMIC_ACQUIRE);
+}
+
+bool sim_modified(struct sim *sim, uint64_t gfn, uint32_t since)
+{
+    uint32_t n = sim_modified_count(sim);
+    if (n - since > SIM_MAX_MODIFIED)
+        since = n - SIM_MAX_MODIFIED;
+    for (uint32_t i = since; i != n; i++) {
+        uint64_t first = sim->sh->modified[i % SIM_MAX_MODIFIED].first;
+        uint32_t nr = sim->sh->modified[i % SIM_MAX_MODIFIED].nr;
+        if (gfn >= first && gfn - first < nr)
+            return true;
+    }
+    return false;
+}
+
 uint32_t sim_msi_count(struct sim *sim)
 {
     return __atomic_load_n(&sim->sh->msi_count, __ATOMIC_ACQUIRE);

@@ -120,6 +120,12 @@ uint32_t sim_msi_count(struct sim *sim);
 bool sim_wait_msi(struct sim *sim, uint32_t count, int timeout_ms);
 struct sim_msi sim_msi_get(struct sim *sim, uint32_t index);
 
+/* The daemon's reports of pages it wrote (XEN_DMOP_modified_memory):
+ * extents taken so far, and whether `gfn` was in one of those from number
+ * `since` on (within the last SIM_MAX_MODIFIED). */
+uint32_t sim_modified_count(struct sim *sim);
+bool sim_modified(struct sim *sim, uint64_t gfn, uint32_t since);
+
 /* A xenstore value the daemon wrote, or NULL (static buffer). */
 const char *sim_xs_read(struct sim *sim, const char *key);
 

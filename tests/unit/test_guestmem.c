@@ -330,7 +330,7 @@ static void test_gpa_limits(void **state)
     (void)state;
     new_gmem(0);
     uint8_t buf[32];
-    void *p = NULL;
+    const void *p = NULL;
     assert_int_equal(gmem_read(gm, UINT64_MAX, buf, 1), -EFAULT);
     assert_int_equal(gmem_write(gm, UINT64_MAX, buf, 1), -EFAULT);
     assert_int_equal(gmem_read(gm, UINT64_MAX - 10, buf, 20), -EFAULT);
@@ -484,7 +484,7 @@ static void test_peek(void **state)
 {
     (void)state;
     new_gmem(0);
-    void *p = NULL;
+    const void *p = NULL;
     assert_int_equal(gmem_peek(gm, BUCKET - 4, 8, &p), -EINVAL);
     assert_int_equal(gmem_peek(gm, 0x100, 0, &p), -EINVAL);
     assert_int_equal(gmem_peek(gm, 1, BUCKET, &p), -EINVAL);
@@ -492,13 +492,14 @@ static void test_peek(void **state)
 
     assert_int_equal(gmem_peek(gm, 3 * BUCKET + 0x1ff8, 64, &p), 0);
     expect_pattern(p, 3 * BUCKET + 0x1ff8, 64);
-    memset(p, 0x77, 64);
+    /* The pointer is the guest's memory itself, not a copy. */
+    memset(&fake.ram[3 * BUCKET + 0x1ff8], 0x77, 64);
     for (size_t i = 0; i < 64; i++)
-        assert_int_equal(fake.ram[3 * BUCKET + 0x1ff8 + i], 0x77);
+        assert_int_equal(((const uint8_t *)p)[i], 0x77);
 
     /* Right up to the boundary, and a whole bucket, are fine. */
     assert_int_equal(gmem_peek(gm, BUCKET - 1, 1, &p), 0);
-    assert_int_equal(*(uint8_t *)p, pattern(BUCKET - 1));
+    assert_int_equal(*(const uint8_t *)p, pattern(BUCKET - 1));
     assert_int_equal(gmem_peek(gm, 5 * BUCKET, BUCKET, &p), 0);
     expect_pattern(p, 5 * BUCKET, BUCKET);
 
@@ -561,6 +562,57 @@ static void test_random_against_ram(void **state)
     assert_true(s.evictions <= fake.unmaps);
 }
 
+/* Every write is announced to the hook, after it is made, as the pieces
+ * the copy made (at most a bucket each); reads, peeks and refused writes
+ * are not. */
+static struct {
+    uint64_t gpa[8];
+    size_t len[8];
+    unsigned n;
+    uint8_t seen_first; /* the first byte of guest RAM the write went to */
+} wrote;
+
+static void on_write(void *opaque, uint64_t gpa, size_t len)
+{
+    assert_ptr_equal(opaque, &wrote);
+    if (wrote.n == 0)
+        wrote.seen_first = fake.ram[gpa];
+    assert_true(wrote.n < 8);
+    wrote.gpa[wrote.n] = gpa;
+    wrote.len[wrote.n++] = len;
+}
+
+static void test_write_hook(void **state)
+{
+    (void)state;
+    new_gmem(0);
+    memset(&wrote, 0, sizeof(wrote));
+    gmem_set_write_hook(gm, on_write, &wrote);
+    uint8_t buf[64];
+    memset(buf, 0xa5, sizeof(buf));
+    assert_int_equal(gmem_write(gm, BUCKET - 16, buf, 48), 0);
+    assert_int_equal(wrote.n, 2);
+    assert_int_equal(wrote.gpa[0], BUCKET - 16);
+    assert_int_equal(wrote.len[0], 16);
+    assert_int_equal(wrote.gpa[1], BUCKET);
+    assert_int_equal(wrote.len[1], 32);
+    assert_int_equal(wrote.seen_first, 0xa5); /* announced after the store */
+    wrote.n = 0;
+    const void *p;
+    assert_int_equal(gmem_read(gm, 0x1000, buf, 8), 0);
+    assert_int_equal(gmem_peek(gm, 0x1000, 8, &p), 0);
+    assert_int_equal(gmem_write(gm, RAM_BYTES + 4096, buf, 8), -EFAULT);
+    assert_int_equal(gmem_probe_write(gm, HOLE_PFN * PAGE, buf, 8), -EFAULT);
+    assert_int_equal(wrote.n, 0);
+    assert_int_equal(gmem_probe_write(gm, 0x3000, buf, 8), 0);
+    gmem_wrote(gm, 0x7000, 4096); /* a store through the daemon's own mapping */
+    assert_int_equal(wrote.n, 2);
+    assert_int_equal(wrote.gpa[1], 0x7000);
+    gmem_set_write_hook(gm, NULL, NULL);
+    assert_int_equal(gmem_write(gm, 0x3000, buf, 8), 0);
+    assert_int_equal(wrote.n, 2);
+}
+
 int main(void)
 {
     /* Faults are the point of several tests: keep their warnings quiet. */
@@ -582,6 +634,7 @@ int main(void)
         T(test_peek),
         T(test_free_unmaps_all),
         T(test_random_against_ram),
+        T(test_write_hook),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,7 +23,9 @@
 #include "dmstate.h"
 #include "tools/common/ctl_client.h"
 #include "tools/common/launch.h"
+#include "lifecycle.h"
 #include "qmp_proxy.h"
+#include "tools/common/reply.h"
 #include "served.h"
 #include "xvlog.h"
 
@@ -38,9 +40,12 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xendevicemodel.h>
+#include <xen/sched.h> /* SHUTDOWN_crash */
 
 #ifndef XENGVT_XEN_QEMU
 #define XENGVT_XEN_QEMU "/usr/libexec/xen-qemu-system-i386"
@@ -56,6 +61,13 @@ struct helper {
     char libxl_sock[DM_QMP_PATH_MAX];/* libxl's path, if we made it (path= form) */
     struct stat libxl_st;
     int sig_fd;
+    /* on_daemon_death=restart, as xl-vgpu's supervisor (monitor.c) does
+     * it: a checkpoint every CHECKPOINT_INTERVAL_MS, kept in a file. */
+    uint64_t checkpoint_ms[VGPU_CFG_MAX]; /* 0: none yet */
+    int server_id[VGPU_CFG_MAX];          /* what a successor adopts */
+    uint64_t restarts_ms[VGPU_CFG_MAX][DAEMON_RESTARTS_MAX];
+    bool dirty_log; /* libxl's last xen-set-global-dirty-log: a successor gets it too */
+    bool dirty_log_broken; /* a successor would not take it: this migration must fail */
 };
 
 static const char *real_qemu(void)
@@ -188,6 +200,11 @@ static int save_vgpus(void *opaque, int fd, char *msg, size_t cap)
     struct savefile sf = { 0 };
     uint8_t *blobs[VGPU_CFG_MAX] = { NULL };
     int rc = 0;
+    if (hp->dirty_log_broken) {
+        snprintf(msg, cap, "a vGPU daemon restarted during the migration without its dirty "
+                           "log: pages it wrote may be stale at the destination");
+        return -1;
+    }
     for (unsigned i = 0; i < hp->sv.count && rc == 0; i++) {
         char line[1024];
         size_t len = 0;
@@ -223,27 +240,163 @@ static void resume_vgpus(void *opaque)
     served_control_all(&hp->sv, "resume");
 }
 
-/* A signal: SIGTERM (QEMU is gone: PR_SET_PDEATHSIG), SIGINT, or SIGCHLD
- * (a daemon ended: said; the guest's vGPU no longer answers -- xl-vgpu's
- * supervisor is for restart policies). */
+/* libxl waits 10 s for QEMU's answer to xen-set-global-dirty-log
+ * (libxl_dom_save.c:220-221); the vGPUs share most of that. */
+#define DIRTY_LOG_BUDGET_MS 8000
+
+static int tell_dirty_log(const char *sock, bool enable, int timeout_ms, char *line, size_t cap)
+{
+    struct daemon_reply reply;
+    int rc = ctl_request(sock, enable ? "{\"cmd\":\"dirty-log\",\"enable\":true}"
+                                      : "{\"cmd\":\"dirty-log\",\"enable\":false}",
+                         timeout_ms, 0, line, cap, &reply, NULL, NULL);
+    return rc < 0 ? rc : reply.ok ? 0 : -EPROTO;
+}
+
+/* Every vGPU reports the guest pages it writes while libxl copies the
+ * guest's memory (dirtylog.h in the daemon). All or none: a vGPU that
+ * cannot be told to start fails the migration, and the others are told to
+ * stop again (libxl will not: its cleanup switches off only what it saw
+ * switched on, xg_sr_save_x86_hvm.c:219). */
+static int dirty_log_vgpus(void *opaque, bool enable, char *msg, size_t cap)
+{
+    struct helper *hp = opaque;
+    int each = DIRTY_LOG_BUDGET_MS / (int)(hp->sv.count ? hp->sv.count : 1);
+    int rc = 0;
+    for (unsigned i = 0; i < hp->sv.count; i++) {
+        char line[512];
+        int r = hp->sv.pid[i] ? tell_dirty_log(hp->sv.sock[i], enable, each, line, sizeof(line))
+                              : -ESRCH;
+        if (r == 0)
+            continue;
+        if (rc == 0)
+            snprintf(msg, cap, "vGPU %u's daemon could not %s its dirty log: %.300s", i,
+                     enable ? "start" : "stop", r == -ESRCH ? "it is not running"
+                                                : r == -EPROTO ? line : strerror(-r));
+        rc = -1;
+        if (!enable)
+            continue; /* stop the others all the same */
+        for (unsigned j = 0; j < i; j++)
+            (void)tell_dirty_log(hp->sv.sock[j], false, each, line, sizeof(line));
+        break;
+    }
+    if (rc == 0)
+        say("the vGPUs' dirty log is %s", enable ? "on: a migration copies guest memory"
+                                                 : "off");
+    hp->dirty_log = enable && rc == 0;
+    hp->dirty_log_broken = false; /* a new migration, or none */
+    return rc;
+}
+
+static void take_checkpoints(struct helper *hp)
+{
+    for (unsigned i = 0; i < hp->sv.count; i++)
+        if (hp->a->vgpu[i].on_daemon_death == DEATH_RESTART && hp->sv.pid[i] > 0 &&
+            served_checkpoint(&hp->sv, i, &hp->server_id[i]) == 0)
+            hp->checkpoint_ms[i] = reply_now_ms();
+}
+
+/* The guest treated as crashed: Xen marks it so (what QEMU does on a fatal
+ * error, XEN_DMOP_remote_shutdown), and xl's monitor -- the `xl create`
+ * that waits on every domain it made -- applies its on_crash. */
+static void crash_guest(struct helper *hp)
+{
+    xendevicemodel_handle *dm = xendevicemodel_open(NULL, 0);
+    if (!dm || xendevicemodel_shutdown(dm, (domid_t)hp->a->domid, SHUTDOWN_crash) < 0)
+        say("the guest could not be marked crashed: %s", strerror(errno));
+    else
+        say("domain %ld marked crashed: its on_crash applies", hp->a->domid);
+    if (dm)
+        xendevicemodel_close(dm);
+}
+
+/* A new daemon from the last checkpoint (at most CHECKPOINT_MAX_AGE_MS old),
+ * adopting the dead one's ioreq server and answering the access a vCPU
+ * waits on; at most DAEMON_RESTARTS_MAX within DAEMON_RESTART_WINDOW_MS. */
+static bool restart_daemon(struct helper *hp, unsigned i)
+{
+    uint64_t now = reply_now_ms();
+    uint64_t age = hp->checkpoint_ms[i] ? now - hp->checkpoint_ms[i] : UINT64_MAX;
+    if (age > CHECKPOINT_MAX_AGE_MS) {
+        if (age == UINT64_MAX)
+            say("no checkpoint of vGPU %u to restart it from", i);
+        else
+            say("vGPU %u's last checkpoint is %llu s old (at most %d): not restarting from it",
+                i, (unsigned long long)(age / 1000), CHECKPOINT_MAX_AGE_MS / 1000);
+        return false;
+    }
+    if (!daemon_restart_allowed(hp->restarts_ms[i], now)) {
+        say("vGPU %u died %d times within %d s: not restarting it again", i,
+            DAEMON_RESTARTS_MAX, DAEMON_RESTART_WINDOW_MS / 1000);
+        return false;
+    }
+    char ckpt[200];
+    served_checkpoint_path(hp->a->domid, i, ckpt, sizeof(ckpt));
+    if (served_start_one(&hp->sv, i, &hp->a->vgpu[i], ckpt, hp->server_id[i]) < 0) {
+        hp->sv.pid[i] = 0;
+        say("restarting vGPU %u failed", i);
+        return false;
+    }
+    if (served_write(&hp->sv) < 0)
+        say("warning: the record of domain %ld's vGPUs is stale", hp->a->domid);
+    char line[512];
+    if (hp->dirty_log && tell_dirty_log(hp->sv.sock[i], true, 2000, line, sizeof(line)) < 0) {
+        /* Its pages would go unreported: the migration under way must not
+         * complete (its save fails), the guest runs on here. */
+        say("vGPU %u's successor would not take the dirty log: %s", i, line);
+        hp->dirty_log_broken = true;
+    }
+    say("vGPU %u restarted (pid %d) from its checkpoint of %llu ms ago, adopting ioreq "
+        "server %d", i, (int)hp->sv.pid[i], (unsigned long long)age, hp->server_id[i]);
+    return true;
+}
+
+/* A daemon ended. One that exits 0 was told to (SIGTERM) or saw its domain
+ * go: nothing to do. Otherwise its vGPU's on_daemon_death, as xl-vgpu's
+ * supervisor applies it (xl-vgpu(8)): restart, else (or if that fails)
+ * crash -- the guest's on_crash -- or preserve: paused for inspection. */
+static void daemon_ended(struct helper *hp, unsigned i, int status)
+{
+    enum daemon_death_policy policy = hp->a->vgpu[i].on_daemon_death;
+    say("vGPU %u's xengvtd (pid %d) ended (%s %d)", i, (int)hp->sv.pid[i],
+        WIFEXITED(status) ? "status" : "signal",
+        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    hp->sv.pid[i] = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return;
+    say("on_daemon_death=%s", daemon_death_name(policy));
+    if (policy == DEATH_RESTART && restart_daemon(hp, i))
+        return;
+    if (policy == DEATH_PRESERVE) {
+        char dom[24];
+        snprintf(dom, sizeof(dom), "%ld", hp->a->domid);
+        if (xl1("pause", dom) == 0)
+            say("domain %ld paused and left for inspection without vGPU %u", hp->a->domid, i);
+        return;
+    }
+    crash_guest(hp);
+}
+
+/* A signal: SIGTERM (QEMU is gone: PR_SET_PDEATHSIG), SIGINT, SIGCHLD (a
+ * daemon ended) or SIGALRM (time for checkpoints). */
 static bool helper_wake(void *opaque)
 {
     struct helper *hp = opaque;
     struct signalfd_siginfo si;
     if (read(hp->sig_fd, &si, sizeof(si)) != sizeof(si))
         return false;
+    if (si.ssi_signo == SIGALRM) {
+        take_checkpoints(hp);
+        return false;
+    }
     if (si.ssi_signo != SIGCHLD)
         return true;
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
         for (unsigned i = 0; i < hp->sv.count; i++)
-            if (pid == hp->sv.pid[i]) {
-                say("vGPU %u's xengvtd (pid %d) ended (%s %d)", i, (int)pid,
-                    WIFEXITED(status) ? "status" : "signal",
-                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-                hp->sv.pid[i] = 0;
-            }
+            if (pid == hp->sv.pid[i])
+                daemon_ended(hp, i, status);
     return false;
 }
 
@@ -269,6 +422,7 @@ static void helper_main(struct helper *hp, pid_t qemu_pid, int libxl_fd, int rea
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGALRM);
     sigprocmask(SIG_BLOCK, &set, NULL);
     hp->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
     signal(SIGPIPE, SIG_IGN);
@@ -292,7 +446,19 @@ static void helper_main(struct helper *hp, pid_t qemu_pid, int libxl_fd, int rea
     close(ready_fd);
     say("%u vGPU%s of domain %ld served; QEMU runs as pid %d", a->vgpu_count,
         a->vgpu_count > 1 ? "s" : "", a->domid, (int)qemu_pid);
-    struct qmp_hooks hooks = { .saved = save_vgpus, .cont = resume_vgpus, .wake = helper_wake,
+    bool checkpoints = false;
+    for (unsigned i = 0; i < a->vgpu_count; i++) {
+        hp->server_id[i] = -1;
+        checkpoints |= a->vgpu[i].on_daemon_death == DEATH_RESTART;
+    }
+    if (checkpoints) {
+        struct itimerval it = { .it_interval = { .tv_sec = CHECKPOINT_INTERVAL_MS / 1000,
+                                                 .tv_usec = CHECKPOINT_INTERVAL_MS % 1000 * 1000 },
+                                .it_value = { .tv_usec = 1000 } }; /* the first one now */
+        setitimer(ITIMER_REAL, &it, NULL);
+    }
+    struct qmp_hooks hooks = { .saved = save_vgpus, .cont = resume_vgpus,
+                               .dirty_log = dirty_log_vgpus, .wake = helper_wake,
                                .opaque = hp };
     rc = qmp_proxy_run(libxl_fd, hp->qemu_sock, hp->sig_fd, &hooks);
     if (rc < 0)

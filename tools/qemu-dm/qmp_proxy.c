@@ -137,6 +137,10 @@ struct conn {
     bool save_pending;           /* xen-save-devices-state sent, no answer yet */
     char save_id[64];            /* its "id", as libxl wrote it */
     char save_file[256];         /* its "filename" */
+    /* An answer of ours to a command QEMU never saw, for libxl: sent as
+     * soon as no line of QEMU's is half passed on. */
+    char injected[800];
+    size_t injected_len;
 };
 
 static int buf_add(struct line_buf *b, const char *p, size_t n)
@@ -208,12 +212,71 @@ static int send_all(int fd, const char *p, size_t n, const int *fds, unsigned nf
     return 0;
 }
 
+/* The reason goes into a JSON string: nothing that would end it. */
+static void json_safe(char *msg)
+{
+    for (char *m = msg; *m; m++)
+        if (*m == '"' || *m == '\\' || (unsigned char)*m < 0x20)
+            *m = '?';
+}
+
+/* QMP's error answer to the command whose "id" is `id` (its raw JSON
+ * text; none if NULL). */
+static size_t error_line(char *out, size_t cap, const char *msg, const char *id, size_t id_len)
+{
+    int len = id ? snprintf(out, cap,
+                            "{\"error\": {\"class\": \"GenericError\", \"desc\": \"xengvt: %s\"}, "
+                            "\"id\": %.*s}\r\n", msg, (int)id_len, id)
+                 : snprintf(out, cap,
+                            "{\"error\": {\"class\": \"GenericError\", \"desc\": \"xengvt: %s\"}}\r\n",
+                            msg);
+    return len < 0 ? 0 : (size_t)len < cap ? (size_t)len : cap - 1;
+}
+
+static int send_injected(struct conn *c)
+{
+    if (!c->injected_len || c->to_libxl.len)
+        return 0;
+    size_t n = c->injected_len;
+    c->injected_len = 0;
+    return send_all(c->cfd, c->injected, n, NULL, 0);
+}
+
+/* xen-set-global-dirty-log: the vGPUs first. True if the command goes on
+ * to QEMU; false if libxl is answered here (an error). */
+static bool dirty_log(struct conn *c, const char *line, const char *e, const struct qmp_hooks *h)
+{
+    const char *args, *v, *id = NULL;
+    size_t args_len, vlen, id_len = 0;
+    if (!qmp_member(line, e, "arguments", &args, &args_len) ||
+        !qmp_member(args, args + args_len, "enable", &v, &vlen) ||
+        !((vlen == 4 && memcmp(v, "true", 4) == 0) || (vlen == 5 && memcmp(v, "false", 5) == 0)))
+        return true; /* not libxl's form: QEMU says what is wrong with it */
+    bool enable = vlen == 4;
+    char msg[512] = "";
+    if (h->dirty_log(h->opaque, enable, msg, sizeof(msg)) == 0)
+        return true;
+    if (!enable) {
+        /* The migration is over either way: QEMU's part still stops. A
+         * daemon left on only costs a hypercall per write burst. */
+        xv_say("warning: the dirty log stays on in a vGPU: %s", msg);
+        return true;
+    }
+    json_safe(msg);
+    xv_say("the migration fails: %s", msg);
+    if (!qmp_member(line, e, "id", &id, &id_len) || id_len > 64)
+        id = NULL;
+    c->injected_len = error_line(c->injected, sizeof(c->injected), msg, id, id_len);
+    return false;
+}
+
 /* A line from libxl: note what we intercept, then on to QEMU with the
  * descriptors that came with it. */
 static int from_libxl_line(struct conn *c, const char *line, size_t n, const struct qmp_hooks *h)
 {
     const char *e = line + n;
     char cmd[64];
+    bool to_qemu = true;
     if (memmem(line, n, "\"execute\"", 9) && string_member(line, e, "execute", cmd, sizeof(cmd))) {
         if (strcmp(cmd, "xen-save-devices-state") == 0) {
             const char *id, *args;
@@ -232,9 +295,11 @@ static int from_libxl_line(struct conn *c, const char *line, size_t n, const str
             }
         } else if (strcmp(cmd, "cont") == 0) {
             h->cont(h->opaque);
+        } else if (strcmp(cmd, "xen-set-global-dirty-log") == 0) {
+            to_qemu = dirty_log(c, line, e, h);
         }
     }
-    int rc = send_all(c->qfd, line, n, c->fds, c->nfds);
+    int rc = to_qemu ? send_all(c->qfd, line, n, c->fds, c->nfds) : send_injected(c);
     /* The last file libxl passed is where the next save goes (add-fd's
      * /dev/fdset/N); our copy of the others is not needed. */
     for (unsigned i = 0; i < c->nfds; i++) {
@@ -282,17 +347,11 @@ static int answer_save(struct conn *c, const char *line, size_t n, const struct 
         close(fd);
     if (rc == 0)
         return send_all(c->cfd, line, n, NULL, 0);
-    /* The reason goes into a JSON string: nothing that would end it. */
-    for (char *m = msg; *m; m++)
-        if (*m == '"' || *m == '\\' || (unsigned char)*m < 0x20)
-            *m = '?';
+    json_safe(msg);
     xv_say("the save fails: %s", msg);
     char err[800];
-    int len = snprintf(err, sizeof(err),
-                       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"xengvt: %s\"}, "
-                       "\"id\": %s}\r\n", msg, c->save_id);
-    return send_all(c->cfd, err, (size_t)len < sizeof(err) ? (size_t)len : sizeof(err) - 1,
-                    NULL, 0);
+    size_t len = error_line(err, sizeof(err), msg, c->save_id, strlen(c->save_id));
+    return send_all(c->cfd, err, len, NULL, 0);
 }
 
 static int pump_libxl(struct conn *c, const struct qmp_hooks *h)
@@ -344,8 +403,10 @@ static int pump_qemu(struct conn *c, const struct qmp_hooks *h)
         return 0;
     if (n <= 0)
         return -EPIPE;
-    if (!c->save_pending && c->to_libxl.len == 0 && data[n - 1] == '\n')
-        return send_all(c->cfd, data, (size_t)n, NULL, 0); /* whole lines, nothing to see */
+    if (!c->save_pending && c->to_libxl.len == 0 && data[n - 1] == '\n') {
+        int rc = send_all(c->cfd, data, (size_t)n, NULL, 0); /* whole lines, nothing to see */
+        return rc < 0 ? rc : send_injected(c);
+    }
     if (buf_add(&c->to_libxl, data, (size_t)n) < 0)
         return -EMSGSIZE;
     char *nl;
@@ -357,7 +418,7 @@ static int pump_qemu(struct conn *c, const struct qmp_hooks *h)
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return send_injected(c);
 }
 
 static int connect_qemu(const char *path)

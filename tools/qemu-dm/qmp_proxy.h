@@ -7,7 +7,13 @@
  *    wrote before libxl hears the answer; if that fails libxl hears an
  *    error instead, and its save fails (the guest resumes);
  *  - cont (libxl_dom_suspend.c:555, a save that failed or a checkpoint;
- *    libxl_dm.c's start-up under -S): the vGPUs resume before QEMU does.
+ *    libxl_dm.c's start-up under -S): the vGPUs resume before QEMU does;
+ *  - xen-set-global-dirty-log (libxl_dom_save.c:229, sent when a save's
+ *    memory copy starts and ends: xg_sr_save_x86_hvm.c:160 and :220): the
+ *    vGPUs are told first, so that from then on they report the guest pages
+ *    they write (Xen's log-dirty mode cannot see them); if one cannot be
+ *    told to start, libxl hears an error instead of QEMU's answer and
+ *    abandons the save (libxl_dom_save.c:247), the guest running on.
  * QMP is one JSON object per line each way (libxl ends its commands with
  * "\r\n", libxl_qmp.c:518; QEMU its answers and events, libxl_qmp.c:1615);
  * lines are bounded, and only libxl's lines are parsed for what to
@@ -25,6 +31,9 @@ struct qmp_hooks {
     int (*saved)(void *opaque, int fd, char *msg, size_t cap);
     /* libxl is about to let QEMU run the guest ("cont"). */
     void (*cont)(void *opaque);
+    /* libxl switches the dirty log (xen-set-global-dirty-log). 0, or -1
+     * with the reason in msg. */
+    int (*dirty_log)(void *opaque, bool enable, char *msg, size_t cap);
     /* `wake_fd` is readable (a signalfd): true to stop serving. */
     bool (*wake)(void *opaque);
     void *opaque;

@@ -85,3 +85,18 @@ void guest_preserved_name(const char *name, int64_t unix_time, char *out, unsign
         strftime(stamp, sizeof(stamp), "-%Y%m%dT%H%MZ", &tm);
     snprintf(out, cap, "%s%s", name, stamp);
 }
+
+bool daemon_restart_allowed(uint64_t times[DAEMON_RESTARTS_MAX], uint64_t now)
+{
+    unsigned recent = 0, oldest = 0;
+    for (unsigned k = 0; k < DAEMON_RESTARTS_MAX; k++) {
+        if (times[k] && now - times[k] < DAEMON_RESTART_WINDOW_MS)
+            recent++;
+        if (times[k] < times[oldest])
+            oldest = k;
+    }
+    if (recent >= DAEMON_RESTARTS_MAX)
+        return false;
+    times[oldest] = now;
+    return true;
+}

@@ -66,6 +66,9 @@ bool guest_action_dumps_core(enum guest_action a);
  * the guest is treated as crashed. */
 #define DAEMON_RESTARTS_MAX 3
 #define DAEMON_RESTART_WINDOW_MS 60000
+/* Whether a daemon whose last restarts were at times[] (ms, 0: none) may
+ * be restarted at `now`; if so `now` takes the oldest slot. */
+bool daemon_restart_allowed(uint64_t times[DAEMON_RESTARTS_MAX], uint64_t now);
 
 /* The rename-restart name: NAME-YYYYMMDDTHHMMZ (UTC), as xl names it. */
 void guest_preserved_name(const char *name, int64_t unix_time, char *out, unsigned cap);

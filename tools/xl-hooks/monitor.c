@@ -300,23 +300,6 @@ static void describe_exit(int status, char *out, size_t cap)
         snprintf(out, cap, "ended (wait status %#x)", (unsigned)status);
 }
 
-/* Restarts left in the window; records this one. */
-static bool restart_allowed(struct monitor *m, unsigned i)
-{
-    uint64_t now = now_ms(), *t = m->restarts_ms[i];
-    unsigned recent = 0, oldest = 0;
-    for (unsigned k = 0; k < DAEMON_RESTARTS_MAX; k++) {
-        if (t[k] && now - t[k] < DAEMON_RESTART_WINDOW_MS)
-            recent++;
-        if (t[k] < t[oldest])
-            oldest = k;
-    }
-    if (recent >= DAEMON_RESTARTS_MAX)
-        return false;
-    t[oldest] = now;
-    return true;
-}
-
 static int daemon_died(struct monitor *m, unsigned i, int status)
 {
     char how[96];
@@ -347,7 +330,7 @@ static int daemon_died(struct monitor *m, unsigned i, int status)
                        "from it", i, (unsigned long long)(age / 1000), CHECKPOINT_MAX_AGE_MS / 1000);
             break;
         }
-        if (!restart_allowed(m, i)) {
+        if (!daemon_restart_allowed(m->restarts_ms[i], now_ms())) {
             xv_say("vGPU %u died %d times within %d s: not restarting it again", i,
                    DAEMON_RESTARTS_MAX, DAEMON_RESTART_WINDOW_MS / 1000);
             break;
@@ -404,29 +387,8 @@ static void take_checkpoints(struct monitor *m)
     for (unsigned i = 0; i < m->sv.count; i++) {
         if (m->a->cfg.entries[i].on_daemon_death != DEATH_RESTART || m->sv.pid[i] <= 0)
             continue;
-        char line[512];
-        uint8_t *blob = NULL;
-        size_t len = 0;
-        struct daemon_reply reply;
-        /* A daemon that does not answer within 2 s in all is stuck (or
-         * hostile: it may be its guest's): its checkpoint ages, and if it
-         * dies it is not restarted from one. No answer can hold the
-         * supervisor longer, nor make it keep more than a checkpoint can
-         * be. */
-        if (ctl_request(m->sv.sock[i], "{\"cmd\":\"checkpoint\"}",
-                                   CHECKPOINT_TIMEOUT_MS, CHECKPOINT_MAX_BYTES, line,
-                                   sizeof(line), &reply, &blob, &len) < 0 ||
-            !reply.ok || !blob || !reply.has_server) {
-            free(blob);
-            continue; /* a dying daemon: its death comes next */
-        }
-        char path[200];
-        served_checkpoint_path(m->a->domid, i, path, sizeof(path));
-        if (file_write_atomic(path, blob, len, 0600) == 0) {
+        if (served_checkpoint(&m->sv, i, &m->server_id[i]) == 0)
             m->checkpoint_ms[i] = now_ms();
-            m->server_id[i] = reply.server_id;
-        }
-        free(blob);
     }
 }
 

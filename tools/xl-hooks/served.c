@@ -3,11 +3,13 @@
 #include "tools/common/launch.h"
 #include "tools/common/ctl_client.h"
 #include "xl_cmd.h"
+#include "lifecycle.h"
 #include "xvlog.h"
 #include "common/files.h"
 #include "common/dmuser.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,4 +275,30 @@ int served_control_all(struct served *sv, const char *cmd)
     for (unsigned i = 0; i < sv->count; i++)
         socks[i] = sv->sock[i];
     return ctl_command_all(socks, sv->count, cmd, refused, NULL);
+}
+
+int served_checkpoint(const struct served *sv, unsigned i, int *server_id)
+{
+    char line[512];
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    struct daemon_reply reply;
+    /* A daemon that does not answer within 2 s in all is stuck (or
+     * hostile: it may be its guest's): its checkpoint ages, and if it
+     * dies it is not restarted from one. No answer can hold the
+     * supervisor longer, nor make it keep more than a checkpoint can be. */
+    if (ctl_request(sv->sock[i], "{\"cmd\":\"checkpoint\"}", CHECKPOINT_TIMEOUT_MS,
+                    CHECKPOINT_MAX_BYTES, line, sizeof(line), &reply, &blob, &len) < 0 ||
+        !reply.ok || !blob || !reply.has_server) {
+        free(blob);
+        return -1; /* a dying daemon: its death comes next */
+    }
+    char path[200];
+    served_checkpoint_path(sv->domid, i, path, sizeof(path));
+    int rc = file_write_atomic(path, blob, len, 0600);
+    free(blob);
+    if (rc < 0)
+        return -1;
+    *server_id = reply.server_id;
+    return 0;
 }

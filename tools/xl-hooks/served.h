@@ -50,6 +50,13 @@ int served_start(long domid, const char *name, const struct vgpu_entry *entries,
 int served_start_one(struct served *sv, unsigned i, const struct vgpu_entry *e,
                      const char *restore, int adopt_id);
 void served_stop_all(struct served *sv);
+/* vGPU i's checkpoint ({"cmd":"checkpoint"}) written where a successor
+ * finds it (served_checkpoint_path), through a temporary file; the ioreq
+ * server it would adopt in *server_id. A daemon that does not answer
+ * within CHECKPOINT_TIMEOUT_MS in all is stuck (or hostile: it may be its
+ * guest's): no answer holds the caller longer, nor makes it keep more than
+ * CHECKPOINT_MAX_BYTES. 0, or -1 with the last checkpoint left as it was. */
+int served_checkpoint(const struct served *sv, unsigned i, int *server_id);
 /* Each daemon's control `cmd`; 0 if all said ok. */
 int served_control_all(struct served *sv, const char *cmd);
 
