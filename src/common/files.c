@@ -26,6 +26,42 @@ int fd_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+int fd_pread_all(int fd, void *buf, size_t len, off_t at)
+{
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pread(fd, p, len, at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return -EIO;
+        p += n;
+        len -= (size_t)n;
+        at += n;
+    }
+    return 0;
+}
+
+int fd_pwrite_all(int fd, const void *buf, size_t len, off_t at)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pwrite(fd, p, len, at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return -EIO;
+        p += n;
+        len -= (size_t)n;
+        at += n;
+    }
+    return 0;
+}
+
 int file_atomic_open(struct file_atomic *f, const char *path, mode_t mode)
 {
     f->fd = -1;

@@ -32,6 +32,11 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 /* Every byte of `buf` to `fd`, through short writes and EINTR. */
 int fd_write_all(int fd, const void *buf, size_t len);
 
+/* `len` bytes at offset `at`, through short transfers and EINTR; -EIO
+ * at the end of the file. */
+int fd_pread_all(int fd, void *buf, size_t len, off_t at);
+int fd_pwrite_all(int fd, const void *buf, size_t len, off_t at);
+
 /* A whole regular file of at most `max` bytes; *data malloc'd. */
 int file_read_whole(const char *path, size_t max, uint8_t **data, size_t *len);
 

@@ -5,6 +5,7 @@
  * every header field matches what this daemon would write. */
 #include "config.h"
 #include "daemon/live_state.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "gvt/vgpu.h"
 
@@ -50,22 +51,6 @@ static size_t file_size(const struct live_header *h)
     return (size_t)(h->pcicfg_offset + h->pcicfg_size);
 }
 
-static int read_all(int fd, void *buf, size_t len, off_t at)
-{
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pread(fd, p, len, at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        at += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* The file's bytes into zeroed `buf`: only where it has data. A daemon
  * writes its file through a mapping of a sparse file, a few dozen of its
  * 500-odd pages; reading the holes as well cost a successor (and the
@@ -85,13 +70,13 @@ static int read_data(int fd, uint8_t *buf, size_t len, uint64_t *pages)
             return 0; /* a hole to the end */
         if (data < 0) {
             mark_pages(pages, (size_t)at, len);
-            return read_all(fd, buf + at, len - (size_t)at, at);
+            return fd_pread_all(fd, buf + at, len - (size_t)at, at);
         }
         if ((size_t)data >= len)
             return 0;
         off_t hole = lseek(fd, data, SEEK_HOLE);
         size_t end = hole < 0 || (size_t)hole > len ? len : (size_t)hole;
-        if (end <= (size_t)data || read_all(fd, buf + data, end - (size_t)data, data) < 0)
+        if (end <= (size_t)data || fd_pread_all(fd, buf + data, end - (size_t)data, data) < 0)
             return -1;
         mark_pages(pages, (size_t)data, end);
         at = (off_t)end;

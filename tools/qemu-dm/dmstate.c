@@ -1,5 +1,6 @@
 #include "config.h"
 #include "dmstate.h"
+#include "common/files.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -35,38 +36,6 @@ static void header(uint8_t h[HDR_LEN])
     be32(h + 16, DMSTATE_VERSION); /* QEMU's section version: ours */
 }
 
-static int pwrite_all(int fd, const void *buf, size_t len, off_t at)
-{
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pwrite(fd, p, len, at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -EIO;
-        p += n;
-        len -= (size_t)n;
-        at += n;
-    }
-    return 0;
-}
-
-static int pread_all(int fd, void *buf, size_t len, off_t at)
-{
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pread(fd, p, len, at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -EIO;
-        p += n;
-        len -= (size_t)n;
-        at += n;
-    }
-    return 0;
-}
-
 static uint64_t get_le(const uint8_t *p, unsigned bytes)
 {
     uint64_t v = 0;
@@ -80,7 +49,7 @@ static int read_trailer(int fd, off_t size, uint8_t t[TRAILER_LEN + 1])
 {
     if (size < (off_t)(sizeof(qemu_magic) + HDR_LEN + TRAILER_LEN + 1))
         return 0;
-    if (pread_all(fd, t, TRAILER_LEN + 1, size - TRAILER_LEN - 1) < 0)
+    if (fd_pread_all(fd, t, TRAILER_LEN + 1, size - TRAILER_LEN - 1) < 0)
         return -EIO;
     return memcmp(t, trailer_magic, sizeof(trailer_magic)) == 0;
 }
@@ -94,12 +63,12 @@ int dmstate_insert(int fd, const struct savefile *sf, const char **why)
         return -EINVAL;
     }
     off_t size = st.st_size;
-    if (size < (off_t)sizeof(head) + 1 || pread_all(fd, head, sizeof(head), 0) < 0 ||
+    if (size < (off_t)sizeof(head) + 1 || fd_pread_all(fd, head, sizeof(head), 0) < 0 ||
         memcmp(head, qemu_magic, sizeof(head)) != 0) {
         *why = "QEMU wrote no device state (no QEVM v3 header)";
         return -EINVAL;
     }
-    if (pread_all(fd, &last, 1, size - 1) < 0 || last != QEMU_VM_EOF) {
+    if (fd_pread_all(fd, &last, 1, size - 1) < 0 || last != QEMU_VM_EOF) {
         *why = "QEMU's device state does not end with its EOF marker";
         return -EINVAL;
     }
@@ -113,7 +82,7 @@ int dmstate_insert(int fd, const struct savefile *sf, const char **why)
     uint8_t h[HDR_LEN];
     header(h);
     off_t start = size - 1 + HDR_LEN;
-    if (pwrite_all(fd, h, HDR_LEN, size - 1) < 0 || lseek(fd, start, SEEK_SET) != start ||
+    if (fd_pwrite_all(fd, h, HDR_LEN, size - 1) < 0 || lseek(fd, start, SEEK_SET) != start ||
         savefile_write(fd, sf) < 0) {
         *why = "cannot write the vGPU state into the device state";
         return -EIO;
@@ -130,7 +99,7 @@ int dmstate_insert(int fd, const struct savefile *sf, const char **why)
     for (int b = 0; b < 8; b++)
         t[16 + b] = (uint8_t)(len >> (8 * b));
     t[TRAILER_LEN] = QEMU_VM_EOF;
-    if (pwrite_all(fd, t, sizeof(t), end) < 0 || ftruncate(fd, end + (off_t)sizeof(t)) < 0) {
+    if (fd_pwrite_all(fd, t, sizeof(t), end) < 0 || ftruncate(fd, end + (off_t)sizeof(t)) < 0) {
         *why = "cannot write the vGPU state into the device state";
         return -EIO;
     }
@@ -143,7 +112,7 @@ static int copy_range(int from, int to, off_t len)
     off_t at = 0;
     while (at < len) {
         size_t chunk = (size_t)(len - at < (off_t)sizeof(buf) ? len - at : (off_t)sizeof(buf));
-        if (pread_all(from, buf, chunk, at) < 0)
+        if (fd_pread_all(from, buf, chunk, at) < 0)
             return -EIO;
         const uint8_t *p = buf;
         size_t left = chunk;
@@ -171,7 +140,7 @@ int dmstate_split(int fd, int qemu_fd, struct savefile *sf, const char **why)
         return -EINVAL;
     }
     off_t size = st.st_size;
-    if (size < (off_t)sizeof(head) + 1 || pread_all(fd, head, sizeof(head), 0) < 0 ||
+    if (size < (off_t)sizeof(head) + 1 || fd_pread_all(fd, head, sizeof(head), 0) < 0 ||
         memcmp(head, qemu_magic, sizeof(head)) != 0) {
         *why = "the saved device state is not QEMU's (no QEVM v3 header)";
         return -EINVAL;
@@ -204,7 +173,7 @@ int dmstate_split(int fd, int qemu_fd, struct savefile *sf, const char **why)
     off_t hdr_off = size - 1 - TRAILER_LEN - (off_t)len - HDR_LEN;
     uint8_t want[HDR_LEN], got[HDR_LEN];
     header(want);
-    if (pread_all(fd, got, HDR_LEN, hdr_off) < 0 || memcmp(got, want, HDR_LEN) != 0) {
+    if (fd_pread_all(fd, got, HDR_LEN, hdr_off) < 0 || memcmp(got, want, HDR_LEN) != 0) {
         *why = "its vGPU section's header is damaged";
         return -EINVAL;
     }
