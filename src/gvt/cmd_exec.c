@@ -12,7 +12,12 @@
  * an error the guest sees (and resets); the daemon itself never trusts a
  * length, an address or a register number it reads here. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/cmd_exec.h"
+#include "gvt/engine.h"
+#include "gvt/gfxmem.h"
+#include "gvt/cmd_regs.h"
+#include "gvt/blit.h"
 #include "common/log.h"
 
 #include <errno.h>

@@ -12,7 +12,10 @@
  * is not woken 60 times a second for nothing. No timer runs while the pipe
  * is off. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/vgpu.h"
+#include "gvt/device.h"
+#include "gvt/display.h"
+#include "gvt/irq.h"
 #include "evtchn/loop.h"
 #include "common/log.h"
 
@@ -120,8 +123,11 @@ static void vblank_timer_update(struct vgpu *v)
     evt_timer_arm(v->vblank_timer, period - into, period);
 }
 
-void gvt_display_watch(struct vgpu *v)
+/* Pipe A's interrupt mask changed (irq.c, through the vGPU's hook): the
+ * vblank timer runs only while the guest can see a vblank. */
+static void irq_mask_changed(struct vgpu *v, unsigned block)
 {
+    (void)block;
     vblank_timer_update(v);
 }
 
@@ -232,6 +238,7 @@ int gvt_display_init(struct vgpu *v)
     int rc = evt_timer_new(v->loop, vblank_tick, v, &v->vblank_timer);
     if (rc < 0)
         return rc;
+    v->irq_mask_changed = irq_mask_changed;
     return gvt_regs_add(&v->regs, "display", display_rows,
                         sizeof(display_rows) / sizeof(display_rows[0]));
 }

@@ -7,7 +7,11 @@
  * before the guest's first poll. Every length comes from the guest and is
  * checked against the 20-byte data window. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/vgpu.h"
+#include "gvt/device.h"
+#include "gvt/dp_aux.h"
+#include "gvt/edid.h"
+#include "gvt/irq.h"
 #include "common/log.h"
 
 #include <errno.h>

@@ -2,7 +2,9 @@
  * monitor answers on pin pair 6 (port D) at address 0x50 with the same
  * EDID as over AUX; everything else NAKs, as an empty connector does. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/gmbus.h"
+#include "gvt/irq.h"
 #include "common/log.h"
 
 #define PCH_GMBUS0 0xc5100u
@@ -104,6 +106,12 @@ static const struct gvt_reg gmbus_rows[] = {
     { PCH_GMBUS2, 0, GMBUS_HW_RDY, 0, NULL, gmbus2_written, "PCH_GMBUS2" },
     { PCH_GMBUS3, 0, 0, 0, gmbus3_read, NULL, "PCH_GMBUS3" },
 };
+
+/* No read in progress. */
+void gvt_gmbus_reset(struct vgpu *v)
+{
+    v->gmbus_left = 0;
+}
 
 int gvt_gmbus_init(struct vgpu *v)
 {

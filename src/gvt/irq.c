@@ -2,7 +2,8 @@
  * IMR, IIR, IER at +0/+4/+8/+0xC, and a master register whose bit 31 gates
  * delivery and whose low bits summarise (IIR & IER) of each block. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/irq.h"
 #include "common/log.h"
 #include "evtchn/loop.h"
 
@@ -108,8 +109,8 @@ static void irq_reg_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t
     (void)old;
     (void)val;
     gvt_irq_update(v);
-    if (off == GEN8_DE_PIPE_ISR(0) + IMR)
-        gvt_display_watch(v);
+    if (off == GEN8_DE_PIPE_ISR(0) + IMR && v->irq_mask_changed)
+        v->irq_mask_changed(v, IRQ_PIPE_A);
 }
 
 /* A block's IMR, IIR and IER, named as i915 names them: `pre` "IMR" `post`

@@ -8,7 +8,8 @@
  * Xen and answer from our own copy. If the guest points ASLS at its own
  * RAM instead, we write the contents there. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/opregion.h"
 #include "ioreq/guestmem.h"
 #include "ioreq/server.h"
 #include "common/log.h"
