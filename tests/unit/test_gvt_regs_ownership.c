@@ -11,7 +11,7 @@
 #include <strings.h>
 #include <cmocka.h>
 
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 #include "gvt/vgpu.h"
 #include "gvt/device.h"
 
