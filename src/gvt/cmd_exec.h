@@ -7,8 +7,6 @@ struct vgpu;
 struct gvt_engine;
 
 /* Bounds on what one submission may make the streamer do. */
-#define CS_MAX_CHAIN 1024u        /* batch starts without return, per level */
-#define CS_MAX_SUBMIT_DWORDS (16u << 20)
 #define CS_SLICE_DWORDS 16384u    /* then the loop serves ioreqs again */
 #define CS_SYNC_DWORDS 4096u      /* run inside the submitting ELSP write */
 #define CS_MAX_CMD_DWORDS 1024u

@@ -58,6 +58,8 @@ enum gvt_engine_id { GVT_RCS, GVT_BCS, GVT_VCS, GVT_VECS, GVT_NR_ENGINES };
 #define HWSP_CSB_WRITE 0x1fu
 
 #define CS_MAX_DEPTH 2u           /* ring -> first level -> second level */
+#define CS_MAX_CHAIN 1024u        /* batch starts without return, per level */
+#define CS_MAX_SUBMIT_DWORDS (16u << 20) /* dwords one submission may run */
 
 /* Where the streamer is: the ring, or a batch level. */
 struct gvt_cs_level {
@@ -114,5 +116,20 @@ extern const struct gvt_engine_info gvt_engine_info[GVT_NR_ENGINES];
 void gvt_engine_error(struct vgpu *v, struct gvt_engine *e, const char *why, ...)
     __attribute__((format(printf, 3, 4)));
 void gvt_engine_interrupt(struct vgpu *v, const struct gvt_engine *e, uint32_t bit);
+
+/* An engine's execlist and command-streamer state as a saved state's
+ * "engines" section holds it, one engine after the other. Load checks what
+ * the streamer relies on (a file is input like any other): false when the
+ * values are not ones this build could have written. */
+struct state_buf;
+struct state_reader;
+void gvt_engine_save(const struct gvt_engine *e, struct state_buf *b);
+bool gvt_engine_load(struct state_reader *r, struct gvt_engine *e, unsigned id);
+/* The engines' state from `from` (checked); the counters stay this
+ * daemon's, as its stats report them. */
+void gvt_engines_take(struct vgpu *v, const struct gvt_engine *from);
+/* The bytes of `e`'s bool fields are 0 or 1 (raw memory a dead daemon left
+ * must be checked before any is loaded as a bool). */
+bool gvt_engine_bools_ok(const struct gvt_engine *e);
 
 #endif

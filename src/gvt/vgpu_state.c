@@ -63,39 +63,6 @@ static void save_misc(struct vgpu *v, struct state_buf *b)
     state_put8(b, v->flip_pending);
 }
 
-static void save_engine(const struct gvt_engine *e, struct state_buf *b)
-{
-    for (unsigned i = 0; i < 4; i++)
-        state_put32(b, e->elsp[i]);
-    state_put32(b, e->elsp_writes);
-    for (unsigned i = 0; i < 2; i++) {
-        state_put8(b, e->port[i].valid);
-        state_put64(b, e->port[i].desc);
-    }
-    state_put8(b, e->active);
-    state_put8(b, e->loaded);
-    state_put32(b, e->pending_event);
-    state_put32(b, e->pending_ctx_id);
-    state_put32(b, e->csb_write);
-    state_put8(b, e->hung);
-    const struct gvt_cs *cs = &e->cs;
-    state_put32(b, cs->ring_start);
-    state_put32(b, cs->ring_size);
-    state_put32(b, cs->head);
-    state_put32(b, cs->tail);
-    state_put32(b, cs->depth);
-    for (unsigned i = 0; i <= CS_MAX_DEPTH; i++) {
-        state_put64(b, cs->bb[i].ip);
-        state_put8(b, cs->bb[i].ppgtt);
-        state_put32(b, cs->bb[i].chain);
-    }
-    state_put8(b, cs->root.four_level);
-    for (unsigned i = 0; i < 4; i++)
-        state_put64(b, cs->root.pdp[i]);
-    state_put32(b, cs->lrca);
-    state_put64(b, cs->dwords);
-}
-
 /* The register file as (index, value) pairs of its non-zero dwords, in
  * one pass with the count patched in after. Only pages something stored
  * to are read (gvt_regs.touched: some 20 of 512), their zero 64-byte
@@ -175,7 +142,7 @@ int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
     stateblob_add(&w, "device", SECTION_VERSION, b.p, b.len);
     b.len = 0;
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
-        save_engine(&v->engines[i], &b);
+        gvt_engine_save(&v->engines[i], &b);
     stateblob_add(&w, "engines", SECTION_VERSION, b.p, b.len);
     int err = b.error;
     state_buf_free(&b);
@@ -243,49 +210,6 @@ static int stage_identity(const struct vgpu_config *cfg, const struct vgpu_type 
         return -EINVAL;
     }
     return 0;
-}
-
-static bool stage_engine(struct state_reader *r, struct gvt_engine *e, unsigned id)
-{
-    memset(e, 0, sizeof(*e));
-    e->id = (enum gvt_engine_id)id;
-    for (unsigned i = 0; i < 4; i++)
-        e->elsp[i] = state_get32(r);
-    e->elsp_writes = state_get32(r);
-    for (unsigned i = 0; i < 2; i++) {
-        e->port[i].valid = state_get8(r);
-        e->port[i].desc = state_get64(r);
-    }
-    e->active = state_get8(r);
-    e->loaded = state_get8(r);
-    e->pending_event = state_get32(r);
-    e->pending_ctx_id = state_get32(r);
-    e->csb_write = state_get32(r);
-    e->hung = state_get8(r);
-    struct gvt_cs *cs = &e->cs;
-    cs->ring_start = state_get32(r);
-    cs->ring_size = state_get32(r);
-    cs->head = state_get32(r);
-    cs->tail = state_get32(r);
-    cs->depth = state_get32(r);
-    for (unsigned i = 0; i <= CS_MAX_DEPTH; i++) {
-        cs->bb[i].ip = state_get64(r);
-        cs->bb[i].ppgtt = state_get8(r);
-        cs->bb[i].chain = state_get32(r);
-    }
-    cs->root.four_level = state_get8(r);
-    for (unsigned i = 0; i < 4; i++)
-        cs->root.pdp[i] = state_get64(r);
-    cs->lrca = state_get32(r);
-    cs->dwords = state_get64(r);
-    /* Values the streamer relies on: a file is input like any other. */
-    bool ring_ok = !e->loaded ||
-                   (cs->ring_size >= 4096 && cs->ring_size <= (2u << 20) &&
-                    cs->head < cs->ring_size && cs->tail < cs->ring_size);
-    return !r->bad && e->elsp_writes < 4 && e->csb_write <= CSB_PTR_RESET &&
-           (e->csb_write < CSB_ENTRIES || e->csb_write == CSB_PTR_RESET) &&
-           cs->depth <= CS_MAX_DEPTH && ring_ok && cs->dwords <= CS_MAX_SUBMIT_DWORDS &&
-           (!e->active || e->port[0].valid);
 }
 
 static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
@@ -405,7 +329,7 @@ static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
 
     state_reader_init(&r, eng);
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
-        if (!stage_engine(&r, &st->engines[i], i)) {
+        if (!gvt_engine_load(&r, &st->engines[i], i)) {
             *why = "engine section malformed";
             return -EINVAL;
         }
@@ -417,40 +341,20 @@ static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
     return 0;
 }
 
-/* The engines' state from `from` (checked); the counters stay this
- * daemon's, as its stats report them. */
-static void take_engines(struct vgpu *v, const struct gvt_engine *from)
-{
-    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
-        struct gvt_engine *e = &v->engines[i];
-        uint64_t keep[5] = { e->submissions, e->completions, e->csb_events, e->errors,
-                             e->dwords };
-        *e = from[i];
-        e->submissions = keep[0];
-        e->completions = keep[1];
-        e->csb_events = keep[2];
-        e->errors = keep[3];
-        e->dwords = keep[4];
-    }
-}
-
 static void apply(struct vgpu *v, struct staged *st)
 {
     pci_func_unmap_all(&v->pci);
     memcpy(v->pci.cfg, st->cfg, PCI_CFG_SIZE);
-    /* Only pages something stored to hold anything (gvt_regs.touched):
-     * the others are zero already, and left unwritten (a register file in
-     * a fresh --live-state mapping is not faulted in whole). */
-    for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++)
-        if (gvt_regs_page_touched(&v->regs, page))
-            memset(v->regs.mem + page * 1024, 0, 4096);
-    memset(v->regs.touched, 0, sizeof(v->regs.touched));
     if (st->regs) {
-        memcpy(v->regs.mem, st->regs, GVT_MMIO_SIZE);
-        for (uint32_t off = 0; off < GVT_MMIO_SIZE; off += 4)
-            if (vreg(&v->regs, off))
-                gvt_regs_touch(&v->regs, off);
+        gvt_regs_load_image(&v->regs, st->regs, NULL);
     } else {
+        /* Only pages something stored to hold anything (gvt_regs.touched):
+         * the others are zero already, and left unwritten (a register file
+         * in a fresh --live-state mapping is not faulted in whole). */
+        for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++)
+            if (gvt_regs_page_touched(&v->regs, page))
+                memset(v->regs.mem + page * 1024, 0, 4096);
+        memset(v->regs.touched, 0, sizeof(v->regs.touched));
         for (uint32_t i = 0; i < st->regs_count; i++) {
             uint32_t idx = state_get32(&st->regs_sparse);
             vreg_set(&v->regs, idx * 4, state_get32(&st->regs_sparse));
@@ -479,7 +383,7 @@ static void apply(struct vgpu *v, struct staged *st)
     v->irq_level = st->irq_level;
     v->msi_was_enabled = st->msi_was_enabled;
     gvt_ppgtt_reset(v); /* translations are rebuilt, table pages re-trapped */
-    take_engines(v, st->engines);
+    gvt_engines_take(v, st->engines);
     /* Everything derived from that state follows: BAR claims, the
      * OpRegion, vblank timer, interrupt line, the engines' runner. */
     pci_func_update_mappings(&v->pci);
@@ -527,48 +431,25 @@ int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **w
     return 0;
 }
 
-/* The bytes of an engine's bool fields in the file are 0 or 1, as this
- * build writes them. Any other byte (the file is the dead daemon's, which
- * the guest may have owned) must not be loaded as a bool: that is
- * undefined behaviour (fuzz_live under UBSan: "load of value 2"). */
-static bool live_bools_ok(const struct gvt_engine *e)
-{
-    const uint8_t *raw = (const uint8_t *)e;
-    size_t at[5 + CS_MAX_DEPTH + 1];
-    unsigned n = 0;
-    at[n++] = offsetof(struct gvt_engine, port[0].valid);
-    at[n++] = offsetof(struct gvt_engine, port[1].valid);
-    at[n++] = offsetof(struct gvt_engine, active);
-    at[n++] = offsetof(struct gvt_engine, loaded);
-    at[n++] = offsetof(struct gvt_engine, hung);
-    for (unsigned i = 0; i <= CS_MAX_DEPTH; i++)
-        at[n++] = offsetof(struct gvt_engine, cs.bb) + i * sizeof(struct gvt_cs_level) +
-                  offsetof(struct gvt_cs_level, ppgtt);
-    for (unsigned i = 0; i < n; i++)
-        if (raw[at[i]] > 1)
-            return false;
-    return raw[offsetof(struct gvt_engine, cs.root.four_level)] <= 1;
-}
-
 /* A dead daemon's engines, checked as a checkpoint's are: written out as
  * the engine section and staged back. */
 static bool take_live_engines(struct vgpu *v, const struct gvt_engine *live)
 {
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
-        if (!live_bools_ok(&live[i]))
+        if (!gvt_engine_bools_ok(&live[i]))
             return false;
     struct state_buf b = { 0 };
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
-        save_engine(&live[i], &b);
+        gvt_engine_save(&live[i], &b);
     struct state_reader r = { .p = b.p, .left = b.len, .bad = b.error };
     struct gvt_engine staged[GVT_NR_ENGINES];
     bool ok = true;
     for (unsigned i = 0; i < GVT_NR_ENGINES && ok; i++)
-        ok = stage_engine(&r, &staged[i], i);
+        ok = gvt_engine_load(&r, &staged[i], i);
     state_buf_free(&b);
     if (!ok || r.left)
         return false;
-    take_engines(v, staged);
+    gvt_engines_take(v, staged);
     return true;
 }
 
@@ -603,24 +484,8 @@ void vgpu_follow_guest(struct vgpu *v, const struct vgpu_live_state *live)
     else if (live->pcicfg)
         log_warn("the dead daemon's config space is another device's: the checkpoint's is kept");
     if (live->regs) {
-        /* The file's register file replaces the checkpoint's, a page at
-         * a time: most of the 512 pages are zero in both and stay
-         * unwritten (a dword-by-dword copy and scan cost a successor, and
-         * the fuzzer, 512 Ki compares and every page faulted in). */
-        static const uint32_t zero_page[1024];
-        for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++) {
-            const uint32_t *from = live->regs + page * 1024;
-            uint32_t *to = v->regs.mem + page * 1024;
-            bool had = gvt_regs_page_touched(&v->regs, page);
-            bool maybe = !live->regs_pages || (live->regs_pages[page >> 6] >> (page & 63) & 1);
-            v->regs.touched[page >> 6] &= ~(1ull << (page & 63));
-            if (maybe && memcmp(from, zero_page, sizeof(zero_page)) != 0) {
-                memcpy(to, from, sizeof(zero_page));
-                gvt_regs_touch(&v->regs, page * 4096);
-            } else if (had) {
-                memset(to, 0, sizeof(zero_page));
-            }
-        }
+        /* The file's register file replaces the checkpoint's. */
+        gvt_regs_load_image(&v->regs, live->regs, live->regs_pages);
         /* The host's half of PVINFO is this daemon's to say, whatever
          * the file holds (the guest cannot write it either). */
         gvt_pvinfo_reset(v);
