@@ -24,4 +24,10 @@ void gvt_display_resync(struct vgpu *v);
  * a surface armed but not latched is a flip still to complete. */
 void gvt_display_follow(struct vgpu *v);
 
+struct state_buf;
+struct stateblob_section;
+void gvt_display_save(struct vgpu *v, struct state_buf *b);
+int gvt_display_check(const struct stateblob_section *s, const char **why);
+void gvt_display_load(struct vgpu *v, const struct stateblob_section *s);
+
 #endif

@@ -21,4 +21,10 @@ void gvt_execlist_follow_guest_csb(struct vgpu *v);
 /* Stop or restart the runner (quiesce for save; resume). */
 void gvt_execlist_pause(struct vgpu *v, bool paused);
 
+struct state_buf;
+struct stateblob_section;
+void gvt_execlist_save(struct vgpu *v, struct state_buf *b);
+int gvt_execlist_check(const struct stateblob_section *s, const char **why);
+void gvt_execlist_load(struct vgpu *v, const struct stateblob_section *s);
+
 #endif

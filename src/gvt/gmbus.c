@@ -6,6 +6,9 @@
 #include "gvt/gmbus.h"
 #include "gvt/irq.h"
 #include "common/log.h"
+#include "common/stateblob.h"
+
+#include <errno.h>
 
 #define PCH_GMBUS0 0xc5100u
 #define PCH_GMBUS1 0xc5104u
@@ -117,4 +120,31 @@ int gvt_gmbus_init(struct vgpu *v)
 {
     return gvt_regs_add(&v->regs, "gmbus", gmbus_rows,
                         sizeof(gmbus_rows) / sizeof(gmbus_rows[0]));
+}
+
+/* Its section ("gmbus", version 1): the bytes of a DDC read still to
+ * come (at most a block and a half: GMBUS1's byte count is 9 bits). */
+void gvt_gmbus_save(struct vgpu *v, struct state_buf *b)
+{
+    state_put32(b, v->gmbus_left);
+}
+
+static uint32_t left_of(const struct stateblob_section *s)
+{
+    return (uint32_t)s->data[0] | (uint32_t)s->data[1] << 8 | (uint32_t)s->data[2] << 16 |
+           (uint32_t)s->data[3] << 24;
+}
+
+int gvt_gmbus_check(const struct stateblob_section *s, const char **why)
+{
+    if (s->len != 4 || left_of(s) > 256) {
+        *why = "gmbus section malformed";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void gvt_gmbus_load(struct vgpu *v, const struct stateblob_section *s)
+{
+    v->gmbus_left = left_of(s);
 }

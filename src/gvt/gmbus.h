@@ -7,4 +7,10 @@ struct vgpu;
 int gvt_gmbus_init(struct vgpu *v);
 void gvt_gmbus_reset(struct vgpu *v);
 
+struct state_buf;
+struct stateblob_section;
+void gvt_gmbus_save(struct vgpu *v, struct state_buf *b);
+int gvt_gmbus_check(const struct stateblob_section *s, const char **why);
+void gvt_gmbus_load(struct vgpu *v, const struct stateblob_section *s);
+
 #endif

@@ -31,4 +31,10 @@ void gvt_irq_raise(struct vgpu *v, enum gvt_irq_block block, uint32_t bit);
 void gvt_irq_update(struct vgpu *v);
 uint32_t gvt_irq_master_summary(struct vgpu *v);
 
+struct state_buf;
+struct stateblob_section;
+void gvt_irq_save(struct vgpu *v, struct state_buf *b);
+int gvt_irq_check(const struct stateblob_section *s, const char **why);
+void gvt_irq_load(struct vgpu *v, const struct stateblob_section *s);
+
 #endif

@@ -19,4 +19,10 @@ void gvt_opregion_release(struct vgpu *v);
 /* After a restore: the OpRegion at `gpa`, served from the MMIO hole or not. */
 void gvt_opregion_restore(struct vgpu *v, uint64_t gpa, bool served);
 
+struct state_buf;
+struct stateblob_section;
+void gvt_opregion_save(struct vgpu *v, struct state_buf *b);
+int gvt_opregion_check(const struct stateblob_section *s, const char **why);
+void gvt_opregion_load(struct vgpu *v, const struct stateblob_section *s);
+
 #endif

@@ -9,7 +9,7 @@
 
 struct vgpu;
 struct state_buf;
-struct state_reader;
+struct stateblob_section;
 
 struct gvt_part {
     const char *name;        /* as its register rows' owner ("irq", ...) */
@@ -22,11 +22,22 @@ struct gvt_part {
     /* Frees what init took; in reverse list order, also after an init
      * that failed part-way (each copes with what it never set up). */
     void (*release)(struct vgpu *v);
-    /* Its state section in a save file (NULL: none of its own yet;
-     * vgpu_state.c saves it). */
+    /* Its section of a device-state file (common/stateblob.h), tagged
+     * state_tag, version state_version; NULL save: nothing of its own.
+     * check sees only the section (vgpu_state_check has no vGPU) and says
+     * why it is refused; load runs only after every section passed, after
+     * config space, registers and the GGTT are in, in list order, and
+     * cannot fail. A part with a new layout bumps its version and keeps
+     * reading the old one. */
+    const char *state_tag;
+    unsigned state_version;
     void (*save)(struct vgpu *v, struct state_buf *b);
-    int (*load)(struct vgpu *v, const uint8_t *data, size_t len, unsigned version);
+    int (*check)(const struct stateblob_section *s, const char **why);
+    void (*load)(struct vgpu *v, const struct stateblob_section *s);
 };
+
+/* Parts in gvt_parts, at most (vgpu_state.c keeps one section each). */
+#define GVT_MAX_PARTS 32
 
 /* NULL-terminated, in start order; order matters: a part's register
  * rows may override (by name, with a reason) only rows added before. */

@@ -1,12 +1,19 @@
 /* The vGPU's complete state as sections of a device-state file (see
- * common/stateblob.h): identity, config space, register file, GGTT, the
- * rest of the device (OpRegion, monitor, interrupt line), and the engines'
- * execlist and command-streamer state. Restoring validates every section
- * into a staging copy first and applies only when all of it is good: a
- * refused file leaves the vGPU exactly as it was. */
+ * common/stateblob.h): identity, config space, register file, GGTT and the
+ * RAM ranges, BAR4's index ("device"), then one section per part that has
+ * state of its own, written and read by the part (parts.h: irq, display,
+ * engines, dp_aux, gmbus, opregion). Restoring checks every section first
+ * and applies only when all of it is good: a refused file leaves the vGPU
+ * exactly as it was.
+ *
+ * Today's layout until the parts took their state: "device" version 1
+ * held all of theirs, one field after the other; legacy_device() cuts it
+ * into the parts' sections (their version 1 is those bytes), so such a
+ * file restores through the same code (tests/data/vgpu-state-v1.bin). */
 #include "config.h"
 #include "gvt/vgpu.h"
 #include "gvt/device.h"
+#include "gvt/parts.h"
 #include "gvt/engine.h"
 #include "gvt/cmd_exec.h"
 #include "gvt/ggtt.h"
@@ -25,6 +32,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +41,10 @@
  * each non-zero dword (a few KiB instead of 2 MiB); version 1, the whole
  * file raw, is still read. */
 #define REGS_SPARSE_VERSION 2u
+/* "device": version 1 the whole device (today's layout, still read);
+ * version 2 BAR4's index only, the rest in the parts' sections. */
+#define DEVICE_LEGACY_VERSION 1u
+#define DEVICE_VERSION 2u
 
 static void save_identity(struct vgpu *v, struct state_buf *b)
 {
@@ -43,24 +55,6 @@ static void save_identity(struct vgpu *v, struct state_buf *b)
     state_put32(b, v->cfg.device_id);
     state_put32(b, v->cfg.io_bar);
     state_put32(b, v->mappable_mb);
-}
-
-static void save_misc(struct vgpu *v, struct state_buf *b)
-{
-    state_put32(b, v->io_index);
-    state_put32(b, v->swsci);
-    state_put64(b, v->opregion_gpa);
-    state_put8(b, v->opregion_claimed != PCI_BAR_UNMAPPED);
-    state_put_bytes(b, v->opregion, sizeof(v->opregion));
-    state_put_bytes(b, v->dpcd, sizeof(v->dpcd));
-    state_put_bytes(b, v->edid, sizeof(v->edid));
-    state_put8(b, v->edid_offset);
-    state_put8(b, v->have_custom_edid);
-    state_put_bytes(b, v->custom_edid, sizeof(v->custom_edid));
-    state_put32(b, v->gmbus_left);
-    state_put8(b, v->irq_level);
-    state_put8(b, v->msi_was_enabled);
-    state_put8(b, v->flip_pending);
 }
 
 /* The register file as (index, value) pairs of its non-zero dwords, in
@@ -138,12 +132,15 @@ int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
         stateblob_add(&w, "aperture", SECTION_VERSION, b.p, b.len);
         b.len = 0;
     }
-    save_misc(v, &b);
-    stateblob_add(&w, "device", SECTION_VERSION, b.p, b.len);
-    b.len = 0;
-    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
-        gvt_engine_save(&v->engines[i], &b);
-    stateblob_add(&w, "engines", SECTION_VERSION, b.p, b.len);
+    state_put32(&b, v->io_index);
+    stateblob_add(&w, "device", DEVICE_VERSION, b.p, b.len);
+    for (const struct gvt_part *const *p = gvt_parts; *p; p++) {
+        if (!(*p)->save)
+            continue;
+        b.len = 0;
+        (*p)->save(v, &b);
+        stateblob_add(&w, (*p)->state_tag, (*p)->state_version, b.p, b.len);
+    }
     int err = b.error;
     state_buf_free(&b);
     if (err) {
@@ -163,12 +160,9 @@ struct staged {
     struct state_reader ggtt;
     uint64_t gsm_gfn, gsm_park; /* 0: no GGTT RAM in the saved guest */
     uint64_t apr_gfn, apr_park; /* 0: no aperture RAM */
-    uint32_t io_index, swsci, gmbus_left;
-    uint64_t opregion_gpa;
-    bool opregion_served, have_custom_edid, irq_level, msi_was_enabled, flip_pending;
-    uint8_t opregion[GVT_OPREGION_SIZE], dpcd[0x1000], edid[128], custom_edid[128];
-    uint8_t edid_offset;
-    struct gvt_engine engines[GVT_NR_ENGINES];
+    uint32_t io_index;
+    /* Each stateful part's section, checked (pointing into the file). */
+    struct stateblob_section part[GVT_MAX_PARTS];
 };
 
 static const struct stateblob_section *section(const struct stateblob *sb, const char *tag,
@@ -212,6 +206,58 @@ static int stage_identity(const struct vgpu_config *cfg, const struct vgpu_type 
     return 0;
 }
 
+static const struct stateblob_section *section_of(const struct stateblob *sb,
+                                                  const struct gvt_part *p, const char **why)
+{
+    const struct stateblob_section *s = stateblob_find(sb, p->state_tag);
+    if (!s)
+        *why = "a required section is missing";
+    else if (s->version != p->state_version)
+        *why = "a section has an unknown version";
+    return s && s->version == p->state_version ? s : NULL;
+}
+
+/* Today's layout: "device" version 1 is BAR4's index, then the opregion,
+ * dp_aux, gmbus, irq and display parts' version-1 sections back to back
+ * (their layout is those bytes); "engines" was already the engines'. The
+ * parts check their slices as they check their own sections. */
+static int legacy_device(const struct stateblob_section *dev, struct staged *st,
+                         const char **why)
+{
+    static const struct { const char *tag; uint32_t len; } slices[] = {
+        { "opregion", 4 + 8 + 1 + GVT_OPREGION_SIZE },
+        { "dp_aux", 0x1000 + 128 + 1 + 1 + 128 },
+        { "gmbus", 4 },
+        { "irq", 2 },
+        { "display", 1 },
+    };
+    uint32_t at = 4, total = 4;
+    for (unsigned k = 0; k < sizeof(slices) / sizeof(slices[0]); k++)
+        total += slices[k].len;
+    if (dev->len != total) {
+        *why = "device section malformed";
+        return -EINVAL;
+    }
+    st->io_index = (uint32_t)dev->data[0] | (uint32_t)dev->data[1] << 8 |
+                   (uint32_t)dev->data[2] << 16 | (uint32_t)dev->data[3] << 24;
+    for (unsigned k = 0; k < sizeof(slices) / sizeof(slices[0]); k++) {
+        for (unsigned i = 0; gvt_parts[i]; i++) {
+            const struct gvt_part *p = gvt_parts[i];
+            if (!p->load || strcmp(p->state_tag, slices[k].tag) != 0)
+                continue;
+            struct stateblob_section *s = &st->part[i];
+            snprintf(s->tag, sizeof(s->tag), "%s", p->state_tag);
+            s->version = 1;
+            s->data = dev->data + at;
+            s->len = slices[k].len;
+            if (p->check(s, why) < 0)
+                return -EINVAL;
+        }
+        at += slices[k].len;
+    }
+    return 0;
+}
+
 static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
                  const struct stateblob *sb, struct staged *st, const char **why)
 {
@@ -219,11 +265,12 @@ static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
                                    *pcicfg = section(sb, "pcicfg", why),
                                    *regs = stateblob_find(sb, "regs"),
                                    *ggtt = section(sb, "ggtt", why),
-                                   *dev = section(sb, "device", why),
-                                   *eng = section(sb, "engines", why);
+                                   *dev = stateblob_find(sb, "device");
     if (!regs)
         *why = "a required section is missing";
-    if (!id || !pcicfg || !regs || !ggtt || !dev || !eng)
+    if (!dev)
+        *why = "a required section is missing";
+    if (!id || !pcicfg || !regs || !ggtt || !dev)
         return -EINVAL;
     if (stage_identity(cfg, type, id, why) < 0)
         return -EINVAL;
@@ -305,38 +352,26 @@ static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
         }
     }
 
-    state_reader_init(&r, dev);
-    st->io_index = state_get32(&r);
-    st->swsci = state_get32(&r);
-    st->opregion_gpa = state_get64(&r);
-    st->opregion_served = state_get8(&r);
-    state_get_bytes(&r, st->opregion, sizeof(st->opregion));
-    state_get_bytes(&r, st->dpcd, sizeof(st->dpcd));
-    state_get_bytes(&r, st->edid, sizeof(st->edid));
-    st->edid_offset = state_get8(&r);
-    st->have_custom_edid = state_get8(&r);
-    state_get_bytes(&r, st->custom_edid, sizeof(st->custom_edid));
-    st->gmbus_left = state_get32(&r);
-    st->irq_level = state_get8(&r);
-    st->msi_was_enabled = state_get8(&r);
-    st->flip_pending = state_get8(&r);
-    if (r.bad || r.left || st->gmbus_left > 256 || (st->opregion_gpa & 0xfff) ||
-        st->opregion_gpa > UINT32_MAX) {
-        /* edid_offset: any byte; the DDC pointer wraps in the block on use. */
-        *why = "device section malformed";
-        return -EINVAL;
-    }
-
-    state_reader_init(&r, eng);
-    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
-        if (!gvt_engine_load(&r, &st->engines[i], i)) {
-            *why = "engine section malformed";
+    if (dev->version == DEVICE_LEGACY_VERSION) {
+        if (legacy_device(dev, st, why) < 0)
+            return -EINVAL;
+    } else {
+        state_reader_init(&r, dev);
+        st->io_index = state_get32(&r);
+        if (dev->version != DEVICE_VERSION || r.bad || r.left) {
+            *why = dev->version != DEVICE_VERSION ? "a section has an unknown version"
+                                                  : "device section malformed";
             return -EINVAL;
         }
     }
-    if (r.left) {
-        *why = "engine section malformed";
-        return -EINVAL;
+    for (unsigned i = 0; gvt_parts[i]; i++) {
+        const struct gvt_part *p = gvt_parts[i];
+        if (!p->load || st->part[i].tag[0]) /* none, or cut from a legacy "device" */
+            continue;
+        const struct stateblob_section *s = section_of(sb, p, why);
+        if (!s || p->check(s, why) < 0)
+            return -EINVAL;
+        st->part[i] = *s;
     }
     return 0;
 }
@@ -372,25 +407,14 @@ static void apply(struct vgpu *v, struct staged *st)
     v->restored_apr_gfn = st->apr_gfn;
     v->restored_apr_park = st->apr_park;
     v->io_index = st->io_index;
-    v->swsci = (uint16_t)st->swsci;
-    memcpy(v->opregion, st->opregion, sizeof(v->opregion));
-    memcpy(v->dpcd, st->dpcd, sizeof(v->dpcd));
-    memcpy(v->edid, st->edid, sizeof(v->edid));
-    v->edid_offset = st->edid_offset;
-    v->have_custom_edid = st->have_custom_edid;
-    memcpy(v->custom_edid, st->custom_edid, sizeof(v->custom_edid));
-    v->gmbus_left = st->gmbus_left;
-    v->irq_level = st->irq_level;
-    v->msi_was_enabled = st->msi_was_enabled;
     gvt_ppgtt_reset(v); /* translations are rebuilt, table pages re-trapped */
-    gvt_engines_take(v, st->engines);
-    /* Everything derived from that state follows: BAR claims, the
-     * OpRegion, vblank timer, interrupt line, the engines' runner. */
+    /* Everything derived from that state follows: BAR claims, then each
+     * part from its section (the OpRegion's claim, the vblank timer, the
+     * engines' runner). */
     pci_func_update_mappings(&v->pci);
-    gvt_opregion_restore(v, st->opregion_gpa, st->opregion_served);
-    v->flip_pending = st->flip_pending; /* before the resync: a flip keeps the timer on */
-    gvt_display_resync(v);
-    gvt_execlist_pause(v, v->paused);
+    for (unsigned i = 0; gvt_parts[i]; i++)
+        if (gvt_parts[i]->load)
+            gvt_parts[i]->load(v, &st->part[i]);
 }
 
 static int check_and_stage(const struct vgpu_config *cfg, const uint8_t *blob, size_t len,

@@ -1,11 +1,14 @@
-/* vgpu_state.c: a device-state file written by this layout's first writer
- * (tests/data/vgpu-state-v1.bin, committed) still restores, and restores
+/* vgpu_state.c: a device-state file of the layout before the parts saved
+ * their own sections (tests/data/vgpu-state-v1.bin, committed) still
+ * restores, and restores
  * whole: registers, config space, the GGTT, the monitor's EDID, a GMBUS
- * read half done, the OpRegion, the engines' CSB. Once the parts save
- * their own sections, this is the reader for today's layout.
+ * read half done, the OpRegion, the engines' CSB. The parts now save
+ * their own sections; this file tests the reader for today's layout
+ * (vgpu_state.c: legacy_device).
  *
- * XENGVT_WRITE_STATE=FILE writes the file afresh from the scenario below
- * (done once, with the code of the commit that added it; a later layout must still read it). */
+ * XENGVT_WRITE_STATE=FILE writes the scenario's state below in the layout
+ * of the code it runs (the committed file was written so by the commit
+ * that added it, before the parts' sections: keep it, it is the old one). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,6 +21,11 @@
 #include "gvt/edid.h"
 #include "gvt/engine.h"
 #include "gvt/device.h"
+#include "common/stateblob.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
 
 #define PCH_GMBUS0 0xc5100u
 #define PCH_GMBUS1 0xc5104u
@@ -95,24 +103,100 @@ static void test_todays_layout_restores_whole(void **state)
     fuzz_dev_stop(&d);
 }
 
-/* What the file restores, saved again, is the file: the reader takes all
- * the writer wrote. */
-static void test_restore_then_save_is_the_same_file(void **state)
+static uint8_t *save(struct fuzz_dev *d, size_t *len)
+{
+    uint8_t *blob = NULL;
+    assert_int_equal(vgpu_save(d->vgpu, &blob, len), 0);
+    return blob;
+}
+
+/* Restored from today's layout and saved again, the state is in the parts'
+ * own sections, whose version 1 is the bytes today's "device" section held
+ * for them; that file restores to a vGPU that saves it byte for byte. */
+static void test_parts_save_their_own_sections(void **state)
 {
     (void)state;
     size_t len = 0;
-    uint8_t *blob = read_file(golden_path(), &len);
-    assert_non_null(blob);
+    uint8_t *old = read_file(golden_path(), &len);
+    assert_non_null(old);
+    struct stateblob osb, nsb;
+    const char *why = NULL;
+    assert_int_equal(stateblob_parse(old, len, &osb, &why), 0);
+    const struct stateblob_section *odev = stateblob_find(&osb, "device");
+    assert_int_equal(odev->version, 1);
+
     struct fuzz_dev d;
     gvt_unit_start(&d);
-    const char *why = NULL;
-    assert_int_equal(vgpu_restore(d.vgpu, blob, len, &why), 0);
-    uint8_t *again = NULL;
+    assert_int_equal(vgpu_restore(d.vgpu, old, len, &why), 0);
+    size_t nlen = 0;
+    uint8_t *now = save(&d, &nlen);
+    assert_int_equal(stateblob_parse(now, nlen, &nsb, &why), 0);
+    const struct stateblob_section *ndev = stateblob_find(&nsb, "device");
+    assert_int_equal(ndev->version, 2);
+    assert_int_equal(ndev->len, 4);
+    static const struct { const char *tag; uint32_t len; } parts[] = {
+        { "opregion", 4 + 8 + 1 + 0x2000 }, { "dp_aux", 0x1000 + 128 + 2 + 128 },
+        { "gmbus", 4 }, { "irq", 2 }, { "display", 1 },
+    };
+    uint32_t at = 4;
+    for (unsigned i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        const struct stateblob_section *ps = stateblob_find(&nsb, parts[i].tag);
+        assert_non_null(ps);
+        assert_int_equal(ps->version, 1);
+        assert_int_equal(ps->len, parts[i].len);
+        assert_memory_equal(ps->data, odev->data + at, parts[i].len);
+        at += parts[i].len;
+    }
+    assert_int_equal(at, odev->len);
+    const struct stateblob_section *oeng = stateblob_find(&osb, "engines"),
+                                   *neng = stateblob_find(&nsb, "engines");
+    assert_int_equal(neng->len, oeng->len);
+    assert_memory_equal(neng->data, oeng->data, oeng->len);
+    fuzz_dev_stop(&d);
+
+    struct fuzz_dev d2;
+    gvt_unit_start(&d2);
+    assert_int_equal(vgpu_restore(d2.vgpu, now, nlen, &why), 0);
     size_t again_len = 0;
-    assert_int_equal(vgpu_save(d.vgpu, &again, &again_len), 0);
-    assert_int_equal(again_len, len);
-    assert_memory_equal(again, blob, len);
+    uint8_t *again = save(&d2, &again_len);
+    assert_int_equal(again_len, nlen);
+    assert_memory_equal(again, now, nlen);
+    fuzz_dev_stop(&d2);
     free(again);
+    free(now);
+    free(old);
+}
+
+/* A file of the parts' layout without one part's section, or with a
+ * version of it this build does not know, is refused whole. */
+static void test_missing_or_unknown_part_section_is_refused(void **state)
+{
+    (void)state;
+    struct fuzz_dev d;
+    gvt_unit_start(&d);
+    size_t len = 0;
+    uint8_t *blob = save(&d, &len);
+    struct stateblob sb;
+    const char *why = NULL;
+    assert_int_equal(stateblob_parse(blob, len, &sb, &why), 0);
+    for (int mode = 0; mode < 2; mode++) {
+        struct stateblob_writer w;
+        stateblob_writer_init(&w);
+        for (unsigned i = 0; i < sb.count; i++) {
+            const struct stateblob_section *s = &sb.sections[i];
+            bool gmbus = strcmp(s->tag, "gmbus") == 0;
+            if (gmbus && mode == 0)
+                continue;
+            stateblob_add(&w, s->tag, gmbus ? 7 : s->version, s->data, s->len);
+        }
+        uint8_t *bad = NULL;
+        size_t bad_len = 0;
+        assert_int_equal(stateblob_finish(&w, &bad, &bad_len), 0);
+        assert_int_equal(vgpu_restore(d.vgpu, bad, bad_len, &why), -EINVAL);
+        assert_string_equal(why, mode == 0 ? "a required section is missing"
+                                           : "a section has an unknown version");
+        free(bad);
+    }
     free(blob);
     fuzz_dev_stop(&d);
 }
@@ -136,7 +220,8 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_todays_layout_restores_whole),
-        cmocka_unit_test(test_restore_then_save_is_the_same_file),
+        cmocka_unit_test(test_parts_save_their_own_sections),
+        cmocka_unit_test(test_missing_or_unknown_part_section_is_refused),
     };
     return cmocka_run_group_tests_name("gvt_state", tests, NULL, NULL);
 }
