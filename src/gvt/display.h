@@ -5,8 +5,8 @@
 
 struct vgpu;
 
-/* i915 calls it PIPECONF(PIPE_A) up to Linux 6.3 and TRANSCONF(TRANSCODER_A)
- * since: the pipe's enable and its state. */
+/* i915's older name is PIPECONF(PIPE_A), its newer TRANSCONF(TRANSCODER_A):
+ * the pipe's enable and its state. */
 #define TRANSCONF_A 0x70008u
 #define TRANSCONF_ENABLE (1u << 31)
 #define TRANSCONF_STATE (1u << 30)
