@@ -18,7 +18,11 @@
  * entry is not valid reads as the scratch page (zero), and what the guest
  * stored to it goes nowhere. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/vgpu.h"
+#include "gvt/device.h"
+#include "gvt/aperture.h"
+#include "gvt/aperture_gpu.h"
+#include "gvt/ggtt.h"
 #include "ioreq/guestmem.h"
 #include "ioreq/ramrange.h"
 #include "common/log.h"
@@ -124,6 +128,17 @@ void gvt_aperture_sync(struct vgpu *v)
     gvt_aperture_gpu_forget(v);
 }
 
+void gvt_aperture_gpu_read(struct vgpu *v, uint64_t gpa)
+{
+    if (v->apr_cpu_may_have_stored && gvt_aperture_gpu_bound(v, gpa))
+        gvt_aperture_sync(v); /* the CPU's stores through the aperture, first */
+}
+
+void gvt_aperture_gpu_end(struct vgpu *v)
+{
+    if (v->apr_gpu_hit)
+        gvt_aperture_sync(v); /* the frames show what the GPU wrote */
+}
 
 /* Beyond the slice, BAR2 is not the guest's: the scratch page, trapped. */
 static int beyond_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)

@@ -1,4 +1,4 @@
-/* Where the GPU meets the RAM-backed aperture (aperture.c).
+/* Where the GPU meets the RAM-backed aperture (aperture.c): the page sets.
  *
  * The aperture's frames are a copy of the pages their GGTT entries name,
  * synced at i915's sync points. The GPU (the command streamer, blits, CSB
@@ -16,10 +16,14 @@
  * of a run that wrote one. Rings, contexts, the HWSP and PPGTT batches live
  * outside the mappable slice, so ordinary GPU work never syncs at all.
  *
+ * The two sets live here; the syncs they call for (gvt_aperture_gpu_read
+ * and _end) are aperture.c's, so that this file never calls back into it.
+ *
  * i915 fills every unused entry with its scratch page: that page is in the
  * set too, and the GPU does not read or write it. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/aperture_gpu.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +93,7 @@ void gvt_aperture_bound_changed(struct vgpu *v, uint32_t pages)
     }
 }
 
-static bool bound(const struct vgpu *v, uint64_t gpa)
+bool gvt_aperture_gpu_bound(const struct vgpu *v, uint64_t gpa)
 {
     return v->apr && !v->apr_trapped && v->apr_pfn_set &&
            set_has(v->apr_pfn_set, v->apr_pfn_slots, key_of_gpa(gpa));
@@ -98,18 +102,6 @@ static bool bound(const struct vgpu *v, uint64_t gpa)
 void gvt_aperture_gpu_begin(struct vgpu *v)
 {
     v->apr_cpu_may_have_stored = true; /* the guest ran since the last harvest */
-}
-
-void gvt_aperture_gpu_read(struct vgpu *v, uint64_t gpa)
-{
-    if (v->apr_cpu_may_have_stored && bound(v, gpa))
-        gvt_aperture_sync(v); /* the CPU's stores through the aperture, first */
-}
-
-void gvt_aperture_gpu_end(struct vgpu *v)
-{
-    if (v->apr_gpu_hit)
-        gvt_aperture_sync(v); /* the frames show what the GPU wrote */
 }
 
 /* The pages the GPU wrote that are bound in the slice, for the sync that
@@ -144,7 +136,7 @@ void gvt_aperture_gpu_forget(struct vgpu *v)
 
 void gvt_aperture_gpu_wrote(struct vgpu *v, uint64_t gpa)
 {
-    if (!bound(v, gpa))
+    if (!gvt_aperture_gpu_bound(v, gpa))
         return;
     v->apr_gpu_hit = true;
     if (v->apr_gpu_wrote)

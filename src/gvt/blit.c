@@ -5,7 +5,10 @@
  * row is translated and checked; a blit is bounded in size so one command
  * cannot stall the daemon. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/blit.h"
+#include "gvt/engine.h"
+#include "gvt/gfxmem.h"
 #include "common/log.h"
 
 #include <stdlib.h>

@@ -9,7 +9,9 @@
  * GGTT, fences, resets, forcewake, PVINFO -- only the guest's CPU may
  * write, through MMIO, where the vGPU checks it. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/cmd_regs.h"
+#include "gvt/engine.h"
 
 #include <stdlib.h>
 

@@ -12,10 +12,15 @@
  * is not woken 60 times a second for nothing. No timer runs while the pipe
  * is off. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/vgpu.h"
+#include "gvt/device.h"
+#include "gvt/display.h"
+#include "gvt/irq.h"
 #include "evtchn/loop.h"
 #include "common/log.h"
+#include "common/stateblob.h"
 
+#include <errno.h>
 
 #define TRANS_HTOTAL_A 0x60000u
 #define TRANS_VTOTAL_A 0x6000cu
@@ -120,8 +125,11 @@ static void vblank_timer_update(struct vgpu *v)
     evt_timer_arm(v->vblank_timer, period - into, period);
 }
 
-void gvt_display_watch(struct vgpu *v)
+/* Pipe A's interrupt mask changed (irq.c, through the vGPU's hook): the
+ * vblank timer runs only while the guest can see a vblank. */
+static void irq_mask_changed(struct vgpu *v, unsigned block)
 {
+    (void)block;
     vblank_timer_update(v);
 }
 
@@ -232,6 +240,7 @@ int gvt_display_init(struct vgpu *v)
     int rc = evt_timer_new(v->loop, vblank_tick, v, &v->vblank_timer);
     if (rc < 0)
         return rc;
+    v->irq_mask_changed = irq_mask_changed;
     return gvt_regs_add(&v->regs, "display", display_rows,
                         sizeof(display_rows) / sizeof(display_rows[0]));
 }
@@ -276,4 +285,26 @@ void vgpu_get_display(const struct vgpu *v, struct vgpu_display_info *out)
     out->pipe_on = vreg(&v->regs, TRANSCONF_A) & TRANSCONF_ENABLE;
     out->plane_on = out->pipe_on && (vreg(&v->regs, PLANE_CTL_1_A) & (1u << 31));
     out->refresh_hz = out->pipe_on ? v->refresh_hz : 0;
+}
+
+/* Its section ("display", version 1): a flip armed and not yet latched.
+ * The pipe itself is in the registers; the timers follow them. */
+void gvt_display_save(struct vgpu *v, struct state_buf *b)
+{
+    state_put8(b, v->flip_pending);
+}
+
+int gvt_display_check(const struct stateblob_section *s, const char **why)
+{
+    if (s->len != 1) {
+        *why = "display section malformed";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void gvt_display_load(struct vgpu *v, const struct stateblob_section *s)
+{
+    v->flip_pending = s->data[0] != 0; /* before the resync: a flip keeps the timer on */
+    gvt_display_resync(v);
 }

@@ -7,8 +7,13 @@
  * before the guest's first poll. Every length comes from the guest and is
  * checked against the 20-byte data window. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/vgpu.h"
+#include "gvt/device.h"
+#include "gvt/dp_aux.h"
+#include "gvt/edid.h"
+#include "gvt/irq.h"
 #include "common/log.h"
+#include "common/stateblob.h"
 
 #include <errno.h>
 #include <string.h>
@@ -233,4 +238,38 @@ static const struct gvt_reg aux_rows[] = {
 int gvt_dp_aux_init(struct vgpu *v)
 {
     return gvt_regs_add(&v->regs, "dp_aux", aux_rows, sizeof(aux_rows) / sizeof(aux_rows[0]));
+}
+
+/* Its section ("dp_aux", version 1): the monitor as the guest sees it --
+ * its DPCD, the EDID served and the DDC pointer in it, and --edid's block
+ * (kept for a reset). Any byte is a valid DPCD or pointer value. */
+#define DP_SECTION_LEN (0x1000u + 128u + 1u + 1u + 128u)
+
+void gvt_dp_save(struct vgpu *v, struct state_buf *b)
+{
+    state_put_bytes(b, v->dpcd, sizeof(v->dpcd));
+    state_put_bytes(b, v->edid, sizeof(v->edid));
+    state_put8(b, v->edid_offset);
+    state_put8(b, v->have_custom_edid);
+    state_put_bytes(b, v->custom_edid, sizeof(v->custom_edid));
+}
+
+int gvt_dp_check(const struct stateblob_section *s, const char **why)
+{
+    if (s->len != DP_SECTION_LEN) {
+        *why = "dp_aux section malformed";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void gvt_dp_load(struct vgpu *v, const struct stateblob_section *s)
+{
+    struct state_reader r;
+    state_reader_init(&r, s);
+    state_get_bytes(&r, v->dpcd, sizeof(v->dpcd));
+    state_get_bytes(&r, v->edid, sizeof(v->edid));
+    v->edid_offset = state_get8(&r);
+    v->have_custom_edid = state_get8(&r) != 0;
+    state_get_bytes(&r, v->custom_edid, sizeof(v->custom_edid));
 }

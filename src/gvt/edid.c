@@ -1,7 +1,7 @@
 /* The virtual monitor's EDID (1.4, one 128-byte block): a digital
  * DisplayPort sink whose preferred mode is the first detailed timing. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/edid.h"
 
 #include <string.h>
 

@@ -9,21 +9,26 @@
  * (entry first, then the write pointer the guest polls), then the
  * context-switch interrupt. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/vgpu.h"
+#include "gvt/device.h"
+#include "gvt/execlist.h"
+#include "gvt/engine.h"
+#include "gvt/cmd_exec.h"
+#include "gvt/gfxmem.h"
+#include "gvt/ggtt.h"
+#include "gvt/irq.h"
+#include "gvt/aperture.h"
+#include "gvt/aperture_gpu.h"
+#include "gvt/ppgtt.h"
 #include "evtchn/loop.h"
 #include "common/log.h"
+#include "common/stateblob.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-const struct gvt_engine_info gvt_engine_info[GVT_NR_ENGINES] = {
-    [GVT_RCS] = { "rcs", RENDER_RING_BASE, IRQ_GT0, 0, 1u << 1 },
-    [GVT_BCS] = { "bcs", BLT_RING_BASE, IRQ_GT0, 16, 1u << 3 },
-    [GVT_VCS] = { "vcs", GEN6_BSD_RING_BASE, IRQ_GT1, 0, 1u << 2 },
-    [GVT_VECS] = { "vecs", VEBOX_RING_BASE, IRQ_GT3, 0, 1u << 4 },
-};
 
 /* Descriptor (gen9): bit 0 valid, bits 4:3 addressing mode, bits 31:12
  * the context's graphics address; the high dword is the context ID. */
@@ -47,7 +52,6 @@ const struct gvt_engine_info gvt_engine_info[GVT_NR_ENGINES] = {
 #define RING_NR_PAGES 0x001ff000u
 #define RING_HEAD_ADDR 0x001ffffcu
 #define RING_TAIL_ADDR 0x001ffff8u
-#define ERROR_INSTRUCTION 1u
 
 static struct gvt_engine *engine_at(struct vgpu *v, uint32_t off, uint32_t reg)
 {
@@ -65,32 +69,6 @@ static uint32_t ereg(const struct vgpu *v, const struct gvt_engine *e, uint32_t 
 static void ereg_set(struct vgpu *v, const struct gvt_engine *e, uint32_t reg, uint32_t val)
 {
     vreg_set(&v->regs, gvt_engine_info[e->id].base + reg, val);
-}
-
-void gvt_engine_interrupt(struct vgpu *v, const struct gvt_engine *e, uint32_t bit)
-{
-    const struct gvt_engine_info *info = &gvt_engine_info[e->id];
-    gvt_irq_raise(v, (enum gvt_irq_block)info->irq_block, bit << info->irq_shift);
-}
-
-void gvt_engine_error(struct vgpu *v, struct gvt_engine *e, const char *why, ...)
-{
-    char msg[200];
-    va_list ap;
-    va_start(ap, why);
-    vsnprintf(msg, sizeof(msg), why, ap);
-    va_end(ap);
-    log_guest("%s: engine error, stopped until reset: %s", gvt_engine_info[e->id].name, msg);
-    e->hung = true;
-    e->errors++;
-    v->stats.engine_errors++;
-    /* What i915 looks at: the CS error interrupt, RING_EIR for the cause
-     * (it then resets the engine), RING_ESR still set until that reset. */
-    ereg_set(v, e, RING_ESR, ereg(v, e, RING_ESR) | ERROR_INSTRUCTION);
-    if (!(ereg(v, e, RING_EMR) & ERROR_INSTRUCTION)) {
-        ereg_set(v, e, RING_EIR, ereg(v, e, RING_EIR) | ERROR_INSTRUCTION);
-        gvt_engine_interrupt(v, e, GT_CS_MASTER_ERROR);
-    }
 }
 
 /* One CSB event: registers, then the HWSP copy (entry before pointer:
@@ -517,4 +495,42 @@ void vgpu_get_engine_stats(const struct vgpu *v, unsigned engine, struct vgpu_en
     out->batches = e->batches;
     out->submissions = e->submissions;
     out->completions = e->completions;
+}
+
+/* Its section ("engines", version 1): each engine's execlist and
+ * command-streamer state (engine.c's layout), checked whole before any is
+ * taken. The engines' counters stay this daemon's. */
+void gvt_execlist_save(struct vgpu *v, struct state_buf *b)
+{
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
+        gvt_engine_save(&v->engines[i], b);
+}
+
+static bool stage_engines(const struct stateblob_section *s, struct gvt_engine *out)
+{
+    struct state_reader r;
+    state_reader_init(&r, s);
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
+        if (!gvt_engine_load(&r, &out[i], i))
+            return false;
+    return r.left == 0;
+}
+
+int gvt_execlist_check(const struct stateblob_section *s, const char **why)
+{
+    struct gvt_engine staged[GVT_NR_ENGINES];
+    if (!stage_engines(s, staged)) {
+        *why = "engine section malformed";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void gvt_execlist_load(struct vgpu *v, const struct stateblob_section *s)
+{
+    struct gvt_engine staged[GVT_NR_ENGINES];
+    if (!stage_engines(s, staged))
+        return; /* checked before: cannot happen */
+    gvt_engines_take(v, staged);
+    gvt_execlist_pause(v, v->paused); /* the runner, for work still to do */
 }

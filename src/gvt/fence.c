@@ -2,7 +2,8 @@
  * the first fence_num (PVINFO); the rest are another vGPU's on a shared host
  * and read as zero here, writes dropped. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/fence.h"
 #include "common/log.h"
 
 static uint32_t fence_read(struct vgpu *v, uint32_t off, uint32_t stored)

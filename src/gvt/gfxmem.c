@@ -3,7 +3,13 @@
  * memory. Every page must be the vGPU's (GGTT slices) or the guest's
  * (PPGTT); nothing else is ever touched. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/gfxmem.h"
+#include "gvt/engine.h"
+#include "gvt/ggtt.h"
+#include "gvt/ppgtt.h"
+#include "gvt/aperture.h"
+#include "gvt/aperture_gpu.h"
 #include "ioreq/guestmem.h"
 
 #include <errno.h>

@@ -2,7 +2,8 @@
  * page of graphics address space to a guest frame (bits 45:12, bit 0
  * present). Entries outside the vGPU's slices are not the guest's to set. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/ggtt.h"
 #include "ioreq/guestmem.h"
 #include "ioreq/ramrange.h"
 #include "common/log.h"

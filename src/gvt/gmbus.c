@@ -2,8 +2,13 @@
  * monitor answers on pin pair 6 (port D) at address 0x50 with the same
  * EDID as over AUX; everything else NAKs, as an empty connector does. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/gmbus.h"
+#include "gvt/irq.h"
 #include "common/log.h"
+#include "common/stateblob.h"
+
+#include <errno.h>
 
 #define PCH_GMBUS0 0xc5100u
 #define PCH_GMBUS1 0xc5104u
@@ -105,8 +110,41 @@ static const struct gvt_reg gmbus_rows[] = {
     { PCH_GMBUS3, 0, 0, 0, gmbus3_read, NULL, "PCH_GMBUS3" },
 };
 
+/* No read in progress. */
+void gvt_gmbus_reset(struct vgpu *v)
+{
+    v->gmbus_left = 0;
+}
+
 int gvt_gmbus_init(struct vgpu *v)
 {
     return gvt_regs_add(&v->regs, "gmbus", gmbus_rows,
                         sizeof(gmbus_rows) / sizeof(gmbus_rows[0]));
+}
+
+/* Its section ("gmbus", version 1): the bytes of a DDC read still to
+ * come (at most a block and a half: GMBUS1's byte count is 9 bits). */
+void gvt_gmbus_save(struct vgpu *v, struct state_buf *b)
+{
+    state_put32(b, v->gmbus_left);
+}
+
+static uint32_t left_of(const struct stateblob_section *s)
+{
+    return (uint32_t)s->data[0] | (uint32_t)s->data[1] << 8 | (uint32_t)s->data[2] << 16 |
+           (uint32_t)s->data[3] << 24;
+}
+
+int gvt_gmbus_check(const struct stateblob_section *s, const char **why)
+{
+    if (s->len != 4 || left_of(s) > 256) {
+        *why = "gmbus section malformed";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void gvt_gmbus_load(struct vgpu *v, const struct stateblob_section *s)
+{
+    v->gmbus_left = left_of(s);
 }

@@ -2,8 +2,10 @@
  * IMR, IIR, IER at +0/+4/+8/+0xC, and a master register whose bit 31 gates
  * delivery and whose low bits summarise (IIR & IER) of each block. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/irq.h"
 #include "common/log.h"
+#include "common/stateblob.h"
 #include "evtchn/loop.h"
 
 #include <errno.h>
@@ -108,8 +110,8 @@ static void irq_reg_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t
     (void)old;
     (void)val;
     gvt_irq_update(v);
-    if (off == GEN8_DE_PIPE_ISR(0) + IMR)
-        gvt_display_watch(v);
+    if (off == GEN8_DE_PIPE_ISR(0) + IMR && v->irq_mask_changed)
+        v->irq_mask_changed(v, IRQ_PIPE_A);
 }
 
 /* A block's IMR, IIR and IER, named as i915 names them: `pre` "IMR" `post`
@@ -146,4 +148,27 @@ int gvt_irq_init(struct vgpu *v)
     if (rc == 0 && v->loop)
         rc = evt_timer_new(v->loop, irq_retry, v, &v->irq_retry_timer);
     return rc;
+}
+
+/* Its section of a saved state ("irq", version 1): the master line's
+ * level, so the next edge is an edge, and whether MSI was on when it was. */
+void gvt_irq_save(struct vgpu *v, struct state_buf *b)
+{
+    state_put8(b, v->irq_level);
+    state_put8(b, v->msi_was_enabled);
+}
+
+int gvt_irq_check(const struct stateblob_section *s, const char **why)
+{
+    if (s->len != 2) {
+        *why = "irq section malformed";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void gvt_irq_load(struct vgpu *v, const struct stateblob_section *s)
+{
+    v->irq_level = s->data[0] != 0;
+    v->msi_was_enabled = s->data[1] != 0;
 }

@@ -8,10 +8,12 @@
  * Xen and answer from our own copy. If the guest points ASLS at its own
  * RAM instead, we write the contents there. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/opregion.h"
 #include "ioreq/guestmem.h"
 #include "ioreq/server.h"
 #include "common/log.h"
+#include "common/stateblob.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -264,4 +266,42 @@ void gvt_opregion_swsci_written(struct vgpu *v, uint16_t old, uint16_t val)
 void gvt_opregion_release(struct vgpu *v)
 {
     unclaim(v);
+}
+
+/* Its section ("opregion", version 1): the last SWSCI value (for 0->1
+ * triggers), where the guest put the OpRegion and whether it is served
+ * from the MMIO hole, and its bytes. */
+#define OPREGION_SECTION_LEN (4u + 8u + 1u + GVT_OPREGION_SIZE)
+
+void gvt_opregion_save(struct vgpu *v, struct state_buf *b)
+{
+    state_put32(b, v->swsci);
+    state_put64(b, v->opregion_gpa);
+    state_put8(b, v->opregion_claimed != PCI_BAR_UNMAPPED);
+    state_put_bytes(b, v->opregion, sizeof(v->opregion));
+}
+
+int gvt_opregion_check(const struct stateblob_section *s, const char **why)
+{
+    struct state_reader r;
+    state_reader_init(&r, s);
+    (void)state_get32(&r);
+    uint64_t gpa = state_get64(&r);
+    if (s->len != OPREGION_SECTION_LEN || r.bad || (gpa & 0xfff) || gpa > UINT32_MAX) {
+        *why = "opregion section malformed";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* After config space: the claim follows where the guest put it. */
+void gvt_opregion_load(struct vgpu *v, const struct stateblob_section *s)
+{
+    struct state_reader r;
+    state_reader_init(&r, s);
+    v->swsci = (uint16_t)state_get32(&r);
+    uint64_t gpa = state_get64(&r);
+    bool served = state_get8(&r) != 0;
+    state_get_bytes(&r, v->opregion, sizeof(v->opregion));
+    gvt_opregion_restore(v, gpa, served);
 }

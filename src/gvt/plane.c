@@ -27,7 +27,12 @@
  * about one memcmp of it, and nothing after (no conversion, no copy, no
  * PNG, no VNC update). */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/vgpu.h"
+#include "gvt/device.h"
+#include "gvt/plane.h"
+#include "gvt/display.h"
+#include "gvt/ggtt.h"
+#include "gvt/aperture.h"
 #include "gvt/pixrun.h"
 #include "ioreq/guestmem.h"
 #include "common/log.h"

@@ -7,7 +7,8 @@
  * Trapped pages are bounded; past the bound, translations are walked every
  * time instead of cached, which is slower but never stale. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/ppgtt.h"
 #include "ioreq/guestmem.h"
 #include "ioreq/server.h"
 #include "common/log.h"

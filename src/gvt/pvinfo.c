@@ -3,7 +3,9 @@
  * The first half is written by us and read-only to the guest; the second
  * half is the guest's to write. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/pvinfo.h"
+#include "gvt/ppgtt.h"
 #include "common/log.h"
 
 #include <string.h>

@@ -2,7 +2,8 @@
  * owning part, value and rules, by offset or by name. Never on the
  * guest's path. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/vgpu.h"
+#include "gvt/device.h"
 
 #include <errno.h>
 #include <string.h>

@@ -121,6 +121,28 @@ void gvt_regs_reset_range(struct gvt_regs *r, uint32_t start, uint32_t end)
     }
 }
 
+void gvt_regs_load_image(struct gvt_regs *r, const void *image, const uint64_t *maybe_pages)
+{
+    /* A page at a time: most of the 512 pages are zero in both and stay
+     * unwritten (a dword-by-dword copy and scan cost a restore and a
+     * successor, and the fuzzer, 512 Ki compares and every page faulted
+     * in; a --live-state mapping is not faulted in whole). */
+    static const uint32_t zero_page[1024];
+    for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++) {
+        const uint8_t *from = (const uint8_t *)image + page * 4096; /* any alignment */
+        uint32_t *to = r->mem + page * 1024;
+        bool had = gvt_regs_page_touched(r, page);
+        bool maybe = !maybe_pages || (maybe_pages[page >> 6] >> (page & 63) & 1);
+        r->touched[page >> 6] &= ~(1ull << (page & 63));
+        if (maybe && memcmp(from, zero_page, sizeof(zero_page)) != 0) {
+            memcpy(to, from, sizeof(zero_page));
+            gvt_regs_touch(r, page * 4096);
+        } else if (had) {
+            memset(to, 0, sizeof(zero_page));
+        }
+    }
+}
+
 const struct gvt_reg_entry *gvt_regs_entry(const struct gvt_regs *r, uint32_t off)
 {
     uint16_t idx = r->index[off >> 2];

@@ -80,6 +80,11 @@ int gvt_regs_add(struct gvt_regs *r, const char *owner, const struct gvt_reg *ro
 void gvt_regs_reset(struct gvt_regs *r);
 /* The same for [start, end) only. */
 void gvt_regs_reset_range(struct gvt_regs *r, uint32_t start, uint32_t end);
+/* The whole register file replaced by `image` (GVT_MMIO_SIZE bytes: a
+ * saved state's raw file, a dead daemon's live one). `maybe_pages`: NULL,
+ * or a bit per 4 KiB page, clear where the image's page is known to be
+ * zero. No hook runs; what derives from registers is the caller's. */
+void gvt_regs_load_image(struct gvt_regs *r, const void *image, const uint64_t *maybe_pages);
 const struct gvt_reg *gvt_regs_lookup(const struct gvt_regs *r, uint32_t off);
 /* The entry of the register at `off`, or NULL for untracked storage. */
 const struct gvt_reg_entry *gvt_regs_entry(const struct gvt_regs *r, uint32_t off);

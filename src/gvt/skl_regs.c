@@ -5,7 +5,14 @@
  * Register names as in i915; offsets checked against Linux 6.1's
  * i915_reg.h / intel_gt_regs.h unless marked otherwise. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/device.h"
+#include "gvt/skl_regs.h"
+#include "gvt/engine.h"
+#include "gvt/execlist.h"
+#include "gvt/irq.h"
+#include "gvt/fence.h"
+#include "gvt/pvinfo.h"
+#include "gvt/ppgtt.h"
 #include "common/log.h"
 
 /* --- GT ------------------------------------------------------------------ */
@@ -92,12 +99,25 @@ static void forcewake_written(struct vgpu *v, uint32_t off, uint32_t old, uint32
     vreg_set(&v->regs, ack, vreg(&v->regs, off) & 0xffff);
 }
 
+/* A full GT reset (GDRST) as GVT-g does it: the engine and GT registers
+ * below the interrupt block go back to reset values, fences are released
+ * and PVINFO is repopulated; GGTT, display and config space stay. */
+static void gdrst_full(struct vgpu *v)
+{
+    gvt_regs_reset_range(&v->regs, 0, GEN8_MASTER_IRQ);
+    gvt_regs_reset_range(&v->regs, FENCE_REG_GEN6_LO(0), FENCE_REG_GEN6_LO(GVT_MAX_FENCES));
+    gvt_pvinfo_reset(v);
+    gvt_execlist_reset(v, ~0u);
+    gvt_ppgtt_reset(v);
+    v->stats.gt_resets++;
+}
+
 static void gdrst_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t val)
 {
     (void)old;
     if (val & GEN6_GRDOM_FULL) {
         log_info("guest requested a full GPU reset");
-        gvt_gdrst_full(v);
+        gdrst_full(v);
     } else {
         uint32_t engines = 0;
         for (unsigned i = 0; i < GVT_NR_ENGINES; i++)

@@ -2,7 +2,15 @@
  * GGTT), BAR2 (aperture through the GGTT), optional BAR4 (I/O window), and
  * the wiring of the interrupt tree and display to the event loop. */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/vgpu.h"
+#include "gvt/device.h"
+#include "gvt/parts.h"
+#include "gvt/irq.h"
+#include "gvt/pvinfo.h"
+#include "gvt/ggtt.h"
+#include "gvt/aperture.h"
+#include "gvt/opregion.h"
+#include "gvt/fence.h"
 #include "ioreq/guestmem.h"
 #include "ioreq/server.h"
 #include "ioreq/ramrange.h"
@@ -405,33 +413,16 @@ static int setup_pci(struct vgpu *v)
     return rc < 0 ? rc : 0;
 }
 
-/* A full GT reset (GDRST) as GVT-g does it: the engine and GT registers
- * below the interrupt block go back to reset values, fences are released
- * and PVINFO is repopulated; GGTT, display and config space stay. */
-void gvt_gdrst_full(struct vgpu *v)
-{
-    gvt_regs_reset_range(&v->regs, 0, GEN8_MASTER_IRQ);
-    gvt_regs_reset_range(&v->regs, FENCE_REG_GEN6_LO(0), FENCE_REG_GEN6_LO(GVT_MAX_FENCES));
-    gvt_pvinfo_reset(v);
-    gvt_execlist_reset(v, ~0u);
-    gvt_ppgtt_reset(v);
-    v->stats.gt_resets++;
-}
-
 /* `guest_ram_fresh`: a GGTT in guest RAM is left as it is, the caller
- * having given the guest fresh (zero) frames; zeroing 8 MiB that are zero
- * already would be most of a cold reset's cost. */
+ * having given the guest fresh (zero) frames (the GGTT's reset hook). */
 static void reset_device(struct vgpu *v, bool guest_ram_fresh)
 {
     gvt_regs_reset(&v->regs);
-    gvt_pvinfo_reset(v);
-    if (!v->gsm || !guest_ram_fresh)
-        gvt_ggtt_reset(v);
-    gvt_execlist_reset(v, ~0u);
-    gvt_ppgtt_reset(v);
-    gvt_display_reset(v);
-    gvt_dp_reset(v);
-    v->gmbus_left = 0;
+    v->guest_ram_fresh = guest_ram_fresh;
+    for (const struct gvt_part *const *p = gvt_parts; *p; p++)
+        if ((*p)->reset)
+            (*p)->reset(v);
+    v->guest_ram_fresh = false;
     v->io_index = 0;
     v->irq_level = false;
     v->msi_was_enabled = pci_func_msi_enabled(&v->pci);
@@ -506,30 +497,9 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
 
     v->engines = cfg->engines_storage ? cfg->engines_storage : v->own_engines;
     int rc = gvt_regs_init(&v->regs, cfg->regs_storage);
-    if (rc == 0)
-        rc = gvt_irq_init(v);
-    if (rc == 0)
-        rc = gvt_pvinfo_init(v);
-    if (rc == 0)
-        rc = gvt_display_init(v);
-    if (rc == 0)
-        rc = gvt_fence_init(v);
-    if (rc == 0)
-        rc = gvt_skl_regs_init(v);
-    if (rc == 0)
-        rc = gvt_execlist_init(v);
-    if (rc == 0)
-        rc = gvt_cmd_regs_init(v);
-    if (rc == 0)
-        rc = gvt_ppgtt_init(v);
-    if (rc == 0)
-        rc = gvt_dp_aux_init(v);
-    if (rc == 0)
-        rc = gvt_gmbus_init(v);
-    if (rc == 0)
-        rc = gvt_ggtt_init(v);
-    if (rc == 0)
-        rc = gvt_aperture_init(v);
+    for (const struct gvt_part *const *p = gvt_parts; rc == 0 && *p; p++)
+        if ((*p)->init)
+            rc = (*p)->init(v);
     if (rc == 0)
         rc = setup_pci(v);
     if (rc < 0)
@@ -573,14 +543,13 @@ void vgpu_destroy(struct vgpu *v)
         gvt_opregion_release(v);
     if (v->pci_claimed)
         ioreq_unmap_range(v->srv, IO_SPACE_PCI, v->cfg.sbdf);
-    gvt_display_release(v);
-    gvt_execlist_release(v);
-    gvt_irq_release(v);
-    gvt_ppgtt_release(v);
-    gvt_capture_release(v);
     free(v->cfg_at_creation);
-    gvt_aperture_release(v);
-    gvt_ggtt_release(v);
+    size_t n = 0;
+    while (gvt_parts[n])
+        n++;
+    while (n--)
+        if (gvt_parts[n]->release)
+            gvt_parts[n]->release(v);
     ramrange_free(v->gsm);
     gvt_regs_release(&v->regs);
     free(v);

@@ -1,11 +1,30 @@
 /* The vGPU's complete state as sections of a device-state file (see
- * common/stateblob.h): identity, config space, register file, GGTT, the
- * rest of the device (OpRegion, monitor, interrupt line), and the engines'
- * execlist and command-streamer state. Restoring validates every section
- * into a staging copy first and applies only when all of it is good: a
- * refused file leaves the vGPU exactly as it was. */
+ * common/stateblob.h): identity, config space, register file, GGTT and the
+ * RAM ranges, BAR4's index ("device"), then one section per part that has
+ * state of its own, written and read by the part (parts.h: irq, display,
+ * engines, dp_aux, gmbus, opregion). Restoring checks every section first
+ * and applies only when all of it is good: a refused file leaves the vGPU
+ * exactly as it was.
+ *
+ * Today's layout until the parts took their state: "device" version 1
+ * held all of theirs, one field after the other; legacy_device() cuts it
+ * into the parts' sections (their version 1 is those bytes), so such a
+ * file restores through the same code (tests/data/vgpu-state-v1.bin). */
 #include "config.h"
-#include "gvt/vgpu_priv.h"
+#include "gvt/vgpu.h"
+#include "gvt/device.h"
+#include "gvt/parts.h"
+#include "gvt/engine.h"
+#include "gvt/cmd_exec.h"
+#include "gvt/ggtt.h"
+#include "gvt/ppgtt.h"
+#include "gvt/opregion.h"
+#include "gvt/display.h"
+#include "gvt/execlist.h"
+#include "gvt/irq.h"
+#include "gvt/pvinfo.h"
+#include "gvt/aperture.h"
+#include "gvt/fence.h"
 #include "common/stateblob.h"
 #include "common/log.h"
 #include "ioreq/ramrange.h"
@@ -13,6 +32,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +41,10 @@
  * each non-zero dword (a few KiB instead of 2 MiB); version 1, the whole
  * file raw, is still read. */
 #define REGS_SPARSE_VERSION 2u
+/* "device": version 1 the whole device (today's layout, still read);
+ * version 2 BAR4's index only, the rest in the parts' sections. */
+#define DEVICE_LEGACY_VERSION 1u
+#define DEVICE_VERSION 2u
 
 static void save_identity(struct vgpu *v, struct state_buf *b)
 {
@@ -31,57 +55,6 @@ static void save_identity(struct vgpu *v, struct state_buf *b)
     state_put32(b, v->cfg.device_id);
     state_put32(b, v->cfg.io_bar);
     state_put32(b, v->mappable_mb);
-}
-
-static void save_misc(struct vgpu *v, struct state_buf *b)
-{
-    state_put32(b, v->io_index);
-    state_put32(b, v->swsci);
-    state_put64(b, v->opregion_gpa);
-    state_put8(b, v->opregion_claimed != PCI_BAR_UNMAPPED);
-    state_put_bytes(b, v->opregion, sizeof(v->opregion));
-    state_put_bytes(b, v->dpcd, sizeof(v->dpcd));
-    state_put_bytes(b, v->edid, sizeof(v->edid));
-    state_put8(b, v->edid_offset);
-    state_put8(b, v->have_custom_edid);
-    state_put_bytes(b, v->custom_edid, sizeof(v->custom_edid));
-    state_put32(b, v->gmbus_left);
-    state_put8(b, v->irq_level);
-    state_put8(b, v->msi_was_enabled);
-    state_put8(b, v->flip_pending);
-}
-
-static void save_engine(const struct gvt_engine *e, struct state_buf *b)
-{
-    for (unsigned i = 0; i < 4; i++)
-        state_put32(b, e->elsp[i]);
-    state_put32(b, e->elsp_writes);
-    for (unsigned i = 0; i < 2; i++) {
-        state_put8(b, e->port[i].valid);
-        state_put64(b, e->port[i].desc);
-    }
-    state_put8(b, e->active);
-    state_put8(b, e->loaded);
-    state_put32(b, e->pending_event);
-    state_put32(b, e->pending_ctx_id);
-    state_put32(b, e->csb_write);
-    state_put8(b, e->hung);
-    const struct gvt_cs *cs = &e->cs;
-    state_put32(b, cs->ring_start);
-    state_put32(b, cs->ring_size);
-    state_put32(b, cs->head);
-    state_put32(b, cs->tail);
-    state_put32(b, cs->depth);
-    for (unsigned i = 0; i <= CS_MAX_DEPTH; i++) {
-        state_put64(b, cs->bb[i].ip);
-        state_put8(b, cs->bb[i].ppgtt);
-        state_put32(b, cs->bb[i].chain);
-    }
-    state_put8(b, cs->root.four_level);
-    for (unsigned i = 0; i < 4; i++)
-        state_put64(b, cs->root.pdp[i]);
-    state_put32(b, cs->lrca);
-    state_put64(b, cs->dwords);
 }
 
 /* The register file as (index, value) pairs of its non-zero dwords, in
@@ -159,12 +132,15 @@ int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
         stateblob_add(&w, "aperture", SECTION_VERSION, b.p, b.len);
         b.len = 0;
     }
-    save_misc(v, &b);
-    stateblob_add(&w, "device", SECTION_VERSION, b.p, b.len);
-    b.len = 0;
-    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
-        save_engine(&v->engines[i], &b);
-    stateblob_add(&w, "engines", SECTION_VERSION, b.p, b.len);
+    state_put32(&b, v->io_index);
+    stateblob_add(&w, "device", DEVICE_VERSION, b.p, b.len);
+    for (const struct gvt_part *const *p = gvt_parts; *p; p++) {
+        if (!(*p)->save)
+            continue;
+        b.len = 0;
+        (*p)->save(v, &b);
+        stateblob_add(&w, (*p)->state_tag, (*p)->state_version, b.p, b.len);
+    }
     int err = b.error;
     state_buf_free(&b);
     if (err) {
@@ -184,12 +160,9 @@ struct staged {
     struct state_reader ggtt;
     uint64_t gsm_gfn, gsm_park; /* 0: no GGTT RAM in the saved guest */
     uint64_t apr_gfn, apr_park; /* 0: no aperture RAM */
-    uint32_t io_index, swsci, gmbus_left;
-    uint64_t opregion_gpa;
-    bool opregion_served, have_custom_edid, irq_level, msi_was_enabled, flip_pending;
-    uint8_t opregion[GVT_OPREGION_SIZE], dpcd[0x1000], edid[128], custom_edid[128];
-    uint8_t edid_offset;
-    struct gvt_engine engines[GVT_NR_ENGINES];
+    uint32_t io_index;
+    /* Each stateful part's section, checked (pointing into the file). */
+    struct stateblob_section part[GVT_MAX_PARTS];
 };
 
 static const struct stateblob_section *section(const struct stateblob *sb, const char *tag,
@@ -233,47 +206,56 @@ static int stage_identity(const struct vgpu_config *cfg, const struct vgpu_type 
     return 0;
 }
 
-static bool stage_engine(struct state_reader *r, struct gvt_engine *e, unsigned id)
+static const struct stateblob_section *section_of(const struct stateblob *sb,
+                                                  const struct gvt_part *p, const char **why)
 {
-    memset(e, 0, sizeof(*e));
-    e->id = (enum gvt_engine_id)id;
-    for (unsigned i = 0; i < 4; i++)
-        e->elsp[i] = state_get32(r);
-    e->elsp_writes = state_get32(r);
-    for (unsigned i = 0; i < 2; i++) {
-        e->port[i].valid = state_get8(r);
-        e->port[i].desc = state_get64(r);
+    const struct stateblob_section *s = stateblob_find(sb, p->state_tag);
+    if (!s)
+        *why = "a required section is missing";
+    else if (s->version != p->state_version)
+        *why = "a section has an unknown version";
+    return s && s->version == p->state_version ? s : NULL;
+}
+
+/* Today's layout: "device" version 1 is BAR4's index, then the opregion,
+ * dp_aux, gmbus, irq and display parts' version-1 sections back to back
+ * (their layout is those bytes); "engines" was already the engines'. The
+ * parts check their slices as they check their own sections. */
+static int legacy_device(const struct stateblob_section *dev, struct staged *st,
+                         const char **why)
+{
+    static const struct { const char *tag; uint32_t len; } slices[] = {
+        { "opregion", 4 + 8 + 1 + GVT_OPREGION_SIZE },
+        { "dp_aux", 0x1000 + 128 + 1 + 1 + 128 },
+        { "gmbus", 4 },
+        { "irq", 2 },
+        { "display", 1 },
+    };
+    uint32_t at = 4, total = 4;
+    for (unsigned k = 0; k < sizeof(slices) / sizeof(slices[0]); k++)
+        total += slices[k].len;
+    if (dev->len != total) {
+        *why = "device section malformed";
+        return -EINVAL;
     }
-    e->active = state_get8(r);
-    e->loaded = state_get8(r);
-    e->pending_event = state_get32(r);
-    e->pending_ctx_id = state_get32(r);
-    e->csb_write = state_get32(r);
-    e->hung = state_get8(r);
-    struct gvt_cs *cs = &e->cs;
-    cs->ring_start = state_get32(r);
-    cs->ring_size = state_get32(r);
-    cs->head = state_get32(r);
-    cs->tail = state_get32(r);
-    cs->depth = state_get32(r);
-    for (unsigned i = 0; i <= CS_MAX_DEPTH; i++) {
-        cs->bb[i].ip = state_get64(r);
-        cs->bb[i].ppgtt = state_get8(r);
-        cs->bb[i].chain = state_get32(r);
+    st->io_index = (uint32_t)dev->data[0] | (uint32_t)dev->data[1] << 8 |
+                   (uint32_t)dev->data[2] << 16 | (uint32_t)dev->data[3] << 24;
+    for (unsigned k = 0; k < sizeof(slices) / sizeof(slices[0]); k++) {
+        for (unsigned i = 0; gvt_parts[i]; i++) {
+            const struct gvt_part *p = gvt_parts[i];
+            if (!p->load || strcmp(p->state_tag, slices[k].tag) != 0)
+                continue;
+            struct stateblob_section *s = &st->part[i];
+            snprintf(s->tag, sizeof(s->tag), "%s", p->state_tag);
+            s->version = 1;
+            s->data = dev->data + at;
+            s->len = slices[k].len;
+            if (p->check(s, why) < 0)
+                return -EINVAL;
+        }
+        at += slices[k].len;
     }
-    cs->root.four_level = state_get8(r);
-    for (unsigned i = 0; i < 4; i++)
-        cs->root.pdp[i] = state_get64(r);
-    cs->lrca = state_get32(r);
-    cs->dwords = state_get64(r);
-    /* Values the streamer relies on: a file is input like any other. */
-    bool ring_ok = !e->loaded ||
-                   (cs->ring_size >= 4096 && cs->ring_size <= (2u << 20) &&
-                    cs->head < cs->ring_size && cs->tail < cs->ring_size);
-    return !r->bad && e->elsp_writes < 4 && e->csb_write <= CSB_PTR_RESET &&
-           (e->csb_write < CSB_ENTRIES || e->csb_write == CSB_PTR_RESET) &&
-           cs->depth <= CS_MAX_DEPTH && ring_ok && cs->dwords <= CS_MAX_SUBMIT_DWORDS &&
-           (!e->active || e->port[0].valid);
+    return 0;
 }
 
 static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
@@ -283,11 +265,12 @@ static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
                                    *pcicfg = section(sb, "pcicfg", why),
                                    *regs = stateblob_find(sb, "regs"),
                                    *ggtt = section(sb, "ggtt", why),
-                                   *dev = section(sb, "device", why),
-                                   *eng = section(sb, "engines", why);
+                                   *dev = stateblob_find(sb, "device");
     if (!regs)
         *why = "a required section is missing";
-    if (!id || !pcicfg || !regs || !ggtt || !dev || !eng)
+    if (!dev)
+        *why = "a required section is missing";
+    if (!id || !pcicfg || !regs || !ggtt || !dev)
         return -EINVAL;
     if (stage_identity(cfg, type, id, why) < 0)
         return -EINVAL;
@@ -369,76 +352,44 @@ static int stage(const struct vgpu_config *cfg, const struct vgpu_type *type,
         }
     }
 
-    state_reader_init(&r, dev);
-    st->io_index = state_get32(&r);
-    st->swsci = state_get32(&r);
-    st->opregion_gpa = state_get64(&r);
-    st->opregion_served = state_get8(&r);
-    state_get_bytes(&r, st->opregion, sizeof(st->opregion));
-    state_get_bytes(&r, st->dpcd, sizeof(st->dpcd));
-    state_get_bytes(&r, st->edid, sizeof(st->edid));
-    st->edid_offset = state_get8(&r);
-    st->have_custom_edid = state_get8(&r);
-    state_get_bytes(&r, st->custom_edid, sizeof(st->custom_edid));
-    st->gmbus_left = state_get32(&r);
-    st->irq_level = state_get8(&r);
-    st->msi_was_enabled = state_get8(&r);
-    st->flip_pending = state_get8(&r);
-    if (r.bad || r.left || st->gmbus_left > 256 || (st->opregion_gpa & 0xfff) ||
-        st->opregion_gpa > UINT32_MAX) {
-        /* edid_offset: any byte; the DDC pointer wraps in the block on use. */
-        *why = "device section malformed";
-        return -EINVAL;
-    }
-
-    state_reader_init(&r, eng);
-    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
-        if (!stage_engine(&r, &st->engines[i], i)) {
-            *why = "engine section malformed";
+    if (dev->version == DEVICE_LEGACY_VERSION) {
+        if (legacy_device(dev, st, why) < 0)
+            return -EINVAL;
+    } else {
+        state_reader_init(&r, dev);
+        st->io_index = state_get32(&r);
+        if (dev->version != DEVICE_VERSION || r.bad || r.left) {
+            *why = dev->version != DEVICE_VERSION ? "a section has an unknown version"
+                                                  : "device section malformed";
             return -EINVAL;
         }
     }
-    if (r.left) {
-        *why = "engine section malformed";
-        return -EINVAL;
+    for (unsigned i = 0; gvt_parts[i]; i++) {
+        const struct gvt_part *p = gvt_parts[i];
+        if (!p->load || st->part[i].tag[0]) /* none, or cut from a legacy "device" */
+            continue;
+        const struct stateblob_section *s = section_of(sb, p, why);
+        if (!s || p->check(s, why) < 0)
+            return -EINVAL;
+        st->part[i] = *s;
     }
     return 0;
-}
-
-/* The engines' state from `from` (checked); the counters stay this
- * daemon's, as its stats report them. */
-static void take_engines(struct vgpu *v, const struct gvt_engine *from)
-{
-    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
-        struct gvt_engine *e = &v->engines[i];
-        uint64_t keep[5] = { e->submissions, e->completions, e->csb_events, e->errors,
-                             e->dwords };
-        *e = from[i];
-        e->submissions = keep[0];
-        e->completions = keep[1];
-        e->csb_events = keep[2];
-        e->errors = keep[3];
-        e->dwords = keep[4];
-    }
 }
 
 static void apply(struct vgpu *v, struct staged *st)
 {
     pci_func_unmap_all(&v->pci);
     memcpy(v->pci.cfg, st->cfg, PCI_CFG_SIZE);
-    /* Only pages something stored to hold anything (gvt_regs.touched):
-     * the others are zero already, and left unwritten (a register file in
-     * a fresh --live-state mapping is not faulted in whole). */
-    for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++)
-        if (gvt_regs_page_touched(&v->regs, page))
-            memset(v->regs.mem + page * 1024, 0, 4096);
-    memset(v->regs.touched, 0, sizeof(v->regs.touched));
     if (st->regs) {
-        memcpy(v->regs.mem, st->regs, GVT_MMIO_SIZE);
-        for (uint32_t off = 0; off < GVT_MMIO_SIZE; off += 4)
-            if (vreg(&v->regs, off))
-                gvt_regs_touch(&v->regs, off);
+        gvt_regs_load_image(&v->regs, st->regs, NULL);
     } else {
+        /* Only pages something stored to hold anything (gvt_regs.touched):
+         * the others are zero already, and left unwritten (a register file
+         * in a fresh --live-state mapping is not faulted in whole). */
+        for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++)
+            if (gvt_regs_page_touched(&v->regs, page))
+                memset(v->regs.mem + page * 1024, 0, 4096);
+        memset(v->regs.touched, 0, sizeof(v->regs.touched));
         for (uint32_t i = 0; i < st->regs_count; i++) {
             uint32_t idx = state_get32(&st->regs_sparse);
             vreg_set(&v->regs, idx * 4, state_get32(&st->regs_sparse));
@@ -456,25 +407,14 @@ static void apply(struct vgpu *v, struct staged *st)
     v->restored_apr_gfn = st->apr_gfn;
     v->restored_apr_park = st->apr_park;
     v->io_index = st->io_index;
-    v->swsci = (uint16_t)st->swsci;
-    memcpy(v->opregion, st->opregion, sizeof(v->opregion));
-    memcpy(v->dpcd, st->dpcd, sizeof(v->dpcd));
-    memcpy(v->edid, st->edid, sizeof(v->edid));
-    v->edid_offset = st->edid_offset;
-    v->have_custom_edid = st->have_custom_edid;
-    memcpy(v->custom_edid, st->custom_edid, sizeof(v->custom_edid));
-    v->gmbus_left = st->gmbus_left;
-    v->irq_level = st->irq_level;
-    v->msi_was_enabled = st->msi_was_enabled;
     gvt_ppgtt_reset(v); /* translations are rebuilt, table pages re-trapped */
-    take_engines(v, st->engines);
-    /* Everything derived from that state follows: BAR claims, the
-     * OpRegion, vblank timer, interrupt line, the engines' runner. */
+    /* Everything derived from that state follows: BAR claims, then each
+     * part from its section (the OpRegion's claim, the vblank timer, the
+     * engines' runner). */
     pci_func_update_mappings(&v->pci);
-    gvt_opregion_restore(v, st->opregion_gpa, st->opregion_served);
-    v->flip_pending = st->flip_pending; /* before the resync: a flip keeps the timer on */
-    gvt_display_resync(v);
-    gvt_execlist_pause(v, v->paused);
+    for (unsigned i = 0; gvt_parts[i]; i++)
+        if (gvt_parts[i]->load)
+            gvt_parts[i]->load(v, &st->part[i]);
 }
 
 static int check_and_stage(const struct vgpu_config *cfg, const uint8_t *blob, size_t len,
@@ -515,48 +455,25 @@ int vgpu_restore(struct vgpu *v, const uint8_t *blob, size_t len, const char **w
     return 0;
 }
 
-/* The bytes of an engine's bool fields in the file are 0 or 1, as this
- * build writes them. Any other byte (the file is the dead daemon's, which
- * the guest may have owned) must not be loaded as a bool: that is
- * undefined behaviour (fuzz_live under UBSan: "load of value 2"). */
-static bool live_bools_ok(const struct gvt_engine *e)
-{
-    const uint8_t *raw = (const uint8_t *)e;
-    size_t at[5 + CS_MAX_DEPTH + 1];
-    unsigned n = 0;
-    at[n++] = offsetof(struct gvt_engine, port[0].valid);
-    at[n++] = offsetof(struct gvt_engine, port[1].valid);
-    at[n++] = offsetof(struct gvt_engine, active);
-    at[n++] = offsetof(struct gvt_engine, loaded);
-    at[n++] = offsetof(struct gvt_engine, hung);
-    for (unsigned i = 0; i <= CS_MAX_DEPTH; i++)
-        at[n++] = offsetof(struct gvt_engine, cs.bb) + i * sizeof(struct gvt_cs_level) +
-                  offsetof(struct gvt_cs_level, ppgtt);
-    for (unsigned i = 0; i < n; i++)
-        if (raw[at[i]] > 1)
-            return false;
-    return raw[offsetof(struct gvt_engine, cs.root.four_level)] <= 1;
-}
-
 /* A dead daemon's engines, checked as a checkpoint's are: written out as
  * the engine section and staged back. */
 static bool take_live_engines(struct vgpu *v, const struct gvt_engine *live)
 {
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
-        if (!live_bools_ok(&live[i]))
+        if (!gvt_engine_bools_ok(&live[i]))
             return false;
     struct state_buf b = { 0 };
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
-        save_engine(&live[i], &b);
+        gvt_engine_save(&live[i], &b);
     struct state_reader r = { .p = b.p, .left = b.len, .bad = b.error };
     struct gvt_engine staged[GVT_NR_ENGINES];
     bool ok = true;
     for (unsigned i = 0; i < GVT_NR_ENGINES && ok; i++)
-        ok = stage_engine(&r, &staged[i], i);
+        ok = gvt_engine_load(&r, &staged[i], i);
     state_buf_free(&b);
     if (!ok || r.left)
         return false;
-    take_engines(v, staged);
+    gvt_engines_take(v, staged);
     return true;
 }
 
@@ -591,24 +508,8 @@ void vgpu_follow_guest(struct vgpu *v, const struct vgpu_live_state *live)
     else if (live->pcicfg)
         log_warn("the dead daemon's config space is another device's: the checkpoint's is kept");
     if (live->regs) {
-        /* The file's register file replaces the checkpoint's, a page at
-         * a time: most of the 512 pages are zero in both and stay
-         * unwritten (a dword-by-dword copy and scan cost a successor, and
-         * the fuzzer, 512 Ki compares and every page faulted in). */
-        static const uint32_t zero_page[1024];
-        for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++) {
-            const uint32_t *from = live->regs + page * 1024;
-            uint32_t *to = v->regs.mem + page * 1024;
-            bool had = gvt_regs_page_touched(&v->regs, page);
-            bool maybe = !live->regs_pages || (live->regs_pages[page >> 6] >> (page & 63) & 1);
-            v->regs.touched[page >> 6] &= ~(1ull << (page & 63));
-            if (maybe && memcmp(from, zero_page, sizeof(zero_page)) != 0) {
-                memcpy(to, from, sizeof(zero_page));
-                gvt_regs_touch(&v->regs, page * 4096);
-            } else if (had) {
-                memset(to, 0, sizeof(zero_page));
-            }
-        }
+        /* The file's register file replaces the checkpoint's. */
+        gvt_regs_load_image(&v->regs, live->regs, live->regs_pages);
         /* The host's half of PVINFO is this daemon's to say, whatever
          * the file holds (the guest cannot write it either). */
         gvt_pvinfo_reset(v);

@@ -16,6 +16,10 @@ struct io_ops {
     int (*write)(void *opaque, uint64_t offset, unsigned size, uint64_t val);
 };
 
+/* The spaces a map may be for, as Xen's ioreq server claims them (the
+ * registry keeps one map each). */
+enum io_space { IO_SPACE_PIO = 0, IO_SPACE_MMIO = 1, IO_SPACE_PCI = 2 };
+
 struct io_range {
     uint64_t start;
     uint64_t end; /* inclusive: a range may end at UINT64_MAX */

@@ -14,8 +14,6 @@ struct evt_ports;
 struct gmem;
 struct ioreq_server;
 
-enum io_space { IO_SPACE_PIO = 0, IO_SPACE_MMIO = 1, IO_SPACE_PCI = 2 };
-
 struct ioreq_server_params {
     uint32_t domid;
     bool legacy_mapping; /* skip the resource API (debugging, old Xen) */

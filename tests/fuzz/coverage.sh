@@ -19,10 +19,10 @@ COV=${LLVM_COV:-llvm-cov}
 targets=${*:-fuzz_ioreq fuzz_pci fuzz_bar0 fuzz_display fuzz_cmd fuzz_state fuzz_bars fuzz_control fuzz_edid fuzz_cmdgen fuzz_restore fuzz_live}
 rm -rf "$out" && mkdir -p "$out/obj" "$out/prof" "$out/corpus"
 flags="-g -O0 -std=gnu11 -Wno-missing-field-initializers -fprofile-instr-generate -fcoverage-mapping
-       -D__XEN_TOOLS__ -D_GNU_SOURCE -I$src/src -I$src -I$src/tests/fuzz
+       -D__XEN_TOOLS__ -D_GNU_SOURCE -I$src/src -I$src -I$src/tests/fuzz -I$src/tests/harness
        -I${FUZZ_BUILDDIR} $FUZZ_CPPFLAGS"
 objs=()
-for f in $FUZZ_GVT_SRC tests/fuzz/fuzz_xen.c tests/fuzz/fuzz_dev.c; do
+for f in $FUZZ_GVT_SRC tests/harness/fake_xen.c tests/harness/vgpu_dev.c; do
     case $f in *.c) ;; *) continue ;; esac
     o="$out/obj/$(echo "$f" | tr / _).o"
     $CC $flags -c "$src/$f" -o "$o" || exit 1

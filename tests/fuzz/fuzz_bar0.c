@@ -6,7 +6,7 @@
  * every frame captured through the plane decoder.
  *
  * Record: flags (1) | offset (3) | value (8). */
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 #include "gvt/vgpu.h"
 
 #include <stdio.h>

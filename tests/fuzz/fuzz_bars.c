@@ -7,7 +7,7 @@
  * capture, a save. Entries may name anything.
  *
  * Record: op (1) | a (4) | b (8). */
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 #include "gvt/vgpu.h"
 
 #include <stdio.h>

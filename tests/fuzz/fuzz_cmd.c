@@ -8,7 +8,7 @@
  *
  * Input: engine (1) | flags (1) | head (2) | tail (2) | ring (16 KiB) |
  * the rest of graphics memory from 0x40000 on. */
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 #include "gvt/vgpu.h"
 
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * walk instead of dying at the first header check.
  *
  * Input: engine (1) | flags (1) | then records of kind (1) | a (4) | b (4). */
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 #include "gvt/vgpu.h"
 
 #include <stdio.h>

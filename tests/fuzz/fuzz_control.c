@@ -7,7 +7,7 @@
  * for daemon_write_file that only checks its arguments.
  *
  * Input: chunk (1) | bytes... : the input is sent in chunks of that size. */
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 #include "daemon/daemon.h"
 #include "ioreq/dirtylog.h"
 #include "evtchn/loop.h"

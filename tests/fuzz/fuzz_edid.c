@@ -2,7 +2,7 @@
  * the monitor's EDID. A file without the header or the checksum is
  * refused and the built-in EDID stays; an accepted one is what the guest
  * then reads, byte for byte, over AUX (I2C-over-AUX at 0x50) and GMBUS. */
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 #include "gvt/vgpu.h"
 
 #include <stdio.h>

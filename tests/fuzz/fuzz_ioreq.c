@@ -3,7 +3,7 @@
  * set: type, size, count, direction, df, data_is_ptr, address and data --
  * or a batch of raw buffered slots with a hostile write pointer. Every
  * synchronous access must be answered. */
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 
 #include <string.h>
 

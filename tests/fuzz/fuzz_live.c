@@ -33,7 +33,7 @@
  * adds real files (e.g. a .live file an integration test kept), their
  * header replaced by this domain's (flag bit 2). */
 #define _GNU_SOURCE 1
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
 #include "daemon/live_state.h"

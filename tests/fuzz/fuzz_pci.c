@@ -2,7 +2,7 @@
  * command register, capabilities: MSI, PCIe with FLR, PM; GMCH and BDSM;
  * OpRegion/ASLS, SWSCI), each record one config access, then an access
  * at wherever the BARs went to check the registry followed them. */
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -21,7 +21,7 @@
  * saved for guests in a few situations, each with the memory byte that
  * restores it whole. */
 #define _GNU_SOURCE 1
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 #include "common/log.h"
 #include "common/stateblob.h"
 #include "daemon/daemon.h"

@@ -3,7 +3,7 @@
  * the section decoders, not just the CRC check), or -- first byte odd --
  * is handed to the parser raw. A restore must be refused or applied whole;
  * the restored vGPU then serves reads and a capture. */
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 #include "common/stateblob.h"
 #include "gvt/vgpu.h"
 

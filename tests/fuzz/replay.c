@@ -10,7 +10,7 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-/* Set by device targets at the end of each input (fuzz_dev.c); the
+/* Set by device targets at the end of each input (tests/harness/vgpu_dev.c); the
  * parsers' targets have none and leave it 0. */
 extern uint64_t fuzz_last_fingerprint __attribute__((weak));
 

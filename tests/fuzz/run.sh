@@ -26,7 +26,7 @@ fi
 mkdir -p "$out/obj" "$out/artifacts"
 flags="-g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers -fno-omit-frame-pointer $san
        -D__XEN_TOOLS__ -D_GNU_SOURCE -I$src/src
-       -I$src -I$src/tests/fuzz -I${FUZZ_BUILDDIR} $FUZZ_CPPFLAGS"
+       -I$src -I$src/tests/fuzz -I$src/tests/harness -I${FUZZ_BUILDDIR} $FUZZ_CPPFLAGS"
 
 # An object is rebuilt when its source or any header is newer (a struct
 # changed in a header must not leave objects disagreeing on its layout).
@@ -46,7 +46,7 @@ build_lib() { # build_lib NAME SOURCES... : objects with fuzzer coverage into an
         # coverage feedback from them (their branches would steer the
         # fuzzer, and tracing their loops over 3072 frames cost time).
         local cov=-fsanitize=fuzzer-no-link
-        case $f in tests/fuzz/*) cov= ;; esac
+        case $f in tests/fuzz/*|tests/harness/*) cov= ;; esac
         if stale "$o" "$src/$f"; then
             $CC $flags $cov -c "$src/$f" -o "$o" || return 1
         fi
@@ -57,7 +57,7 @@ build_lib() { # build_lib NAME SOURCES... : objects with fuzzer coverage into an
 }
 
 echo "== building fuzz targets with $CC"
-build_lib gvt $FUZZ_GVT_SRC tests/fuzz/fuzz_xen.c tests/fuzz/fuzz_dev.c || exit 1
+build_lib gvt $FUZZ_GVT_SRC tests/harness/fake_xen.c tests/harness/vgpu_dev.c || exit 1
 build_lib hooks $FUZZ_HOOKS_SRC || exit 1
 built=()
 for t in $targets; do

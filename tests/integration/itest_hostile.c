@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 
 #include "xlvgpu_env.h"
-#include "gvt/execlist.h" /* this build's engine layout, as its daemon writes it */
+#include "gvt/engine.h" /* this build's engine layout, as its daemon writes it */
 
 #include <stddef.h>
 

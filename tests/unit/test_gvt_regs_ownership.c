@@ -11,8 +11,9 @@
 #include <strings.h>
 #include <cmocka.h>
 
-#include "fuzz_dev.h"
-#include "gvt/vgpu_priv.h"
+#include "vgpu_dev.h"
+#include "gvt/vgpu.h"
+#include "gvt/device.h"
 
 static const struct gvt_reg display_rows[] = {
     { 0x70008, 0, 0xc0000000u, 0, NULL, NULL, "TRANSCONF_A" },

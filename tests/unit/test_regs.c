@@ -139,6 +139,37 @@ static void test_external_storage(void **state)
     free(mine);
 }
 
+/* One loader for a whole register image (a saved state's raw file, a dead
+ * daemon's live one): pages copied where the image has anything, zeroed
+ * where only the file had, and the touched pages follow; a page the hint
+ * says is zero is not even read. */
+static void test_load_image(void **state)
+{
+    (void)state;
+    struct gvt_regs r;
+    assert_int_equal(gvt_regs_init(&r, NULL), 0);
+    gvt_regs_write32(NULL, &r, 0x5000, 0x11);  /* page 5: in the file only */
+    uint32_t *image = calloc(GVT_MMIO_SIZE / 4, 4);
+    assert_non_null(image);
+    image[0x2004 / 4] = 0x22;                  /* page 2: in the image only */
+    image[0x9008 / 4] = 0x33;                  /* page 9: hinted zero */
+    uint64_t hint[GVT_MMIO_SIZE / 4096 / 64] = { 0 };
+    for (unsigned p = 0; p < 9; p++)
+        hint[0] |= 1ull << p;
+    gvt_regs_load_image(&r, image, hint);
+    assert_int_equal(vreg(&r, 0x2004), 0x22);
+    assert_int_equal(vreg(&r, 0x5000), 0);
+    assert_int_equal(vreg(&r, 0x9008), 0);
+    assert_true(gvt_regs_page_touched(&r, 2));
+    assert_false(gvt_regs_page_touched(&r, 5));
+    assert_false(gvt_regs_page_touched(&r, 9));
+    gvt_regs_load_image(&r, (const uint8_t *)image, NULL); /* no hint: all read */
+    assert_int_equal(vreg(&r, 0x9008), 0x33);
+    assert_true(gvt_regs_page_touched(&r, 9));
+    free(image);
+    gvt_regs_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +180,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_hook_and_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_validation, setup, teardown),
+        cmocka_unit_test(test_load_image),
     };
     return cmocka_run_group_tests_name("regs", tests, NULL, NULL);
 }

@@ -1,5 +1,7 @@
-/* The fuzz targets' in-process hypervisor (fuzz_xen.c): state the harness
- * reads and drives. */
+/* The in-process hypervisor (fake_xen.c) the fuzz targets, the gvt unit
+ * tests and the harness's vGPU (vgpu_dev.h) share: state a test reads and
+ * drives. Whole-binary tests use the LD_PRELOAD simulator (tests/sim)
+ * instead. The fuzz_ prefix is from the fuzzers it was written for. */
 #ifndef XENGVT_TESTS_FUZZ_XEN_H
 #define XENGVT_TESTS_FUZZ_XEN_H
 

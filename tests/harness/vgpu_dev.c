@@ -1,7 +1,7 @@
-/* The fuzz targets' vGPU: set up in the daemon's order (main.c), driven
- * only through what a guest controls. */
+/* The harness's vGPU (fuzz targets, gvt unit tests): set up in the
+ * daemon's order (main.c), driven only through what a guest controls. */
 #include "config.h"
-#include "fuzz_dev.h"
+#include "vgpu_dev.h"
 
 #include "common/log.h"
 #include "evtchn/loop.h"

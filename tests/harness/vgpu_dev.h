@@ -1,13 +1,15 @@
-/* A vGPU served by the daemon's own modules inside the fuzz process, and
- * the guest's side of it: ioreqs posted in the shared page and signalled
- * as Xen would, buffered writes, guest RAM, timers. */
+/* A vGPU served by the daemon's own modules inside the test's process, on
+ * a manual clock, and the guest's side of it: ioreqs posted in the shared
+ * page and signalled as Xen would, buffered writes, guest RAM, timers.
+ * Shared by the fuzz targets (tests/fuzz) and the part-level unit tests
+ * (tests/unit/test_gvt_*.c); Xen is fake_xen.c. */
 #ifndef XENGVT_TESTS_FUZZ_DEV_H
 #define XENGVT_TESTS_FUZZ_DEV_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fuzz_xen.h"
+#include "fake_xen.h"
 #include "evtchn/irq.h"
 
 #define FUZZ_DOMID 7u

@@ -1,4 +1,4 @@
-/* An in-process hypervisor for the fuzz targets: the libxen* calls the
+/* An in-process hypervisor for the fuzz targets and the gvt unit tests: the libxen* calls the
  * daemon's modules make, answered from this process, so a fuzz input runs
  * the daemon's own ioreq, vGPU and guest-memory code without a simulator
  * process or a real Xen.
@@ -11,7 +11,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
-#include "fuzz_xen.h"
+#include "fake_xen.h"
 
 #include <errno.h>
 #include <fcntl.h>
