@@ -304,6 +304,7 @@ static int cmd_dirty_log(void *opaque, const struct json_object *req,
         return -EINVAL;
     dirtylog_flush(d->dl); /* what is pending was written under the old mode */
     dirtylog_enable(d->dl, on->num != 0);
+    vgpu_set_migrating(d->vgpu, on->num != 0);
     log_info("dom%u: dirty log %s", d->opt.domid, on->num ? "on" : "off");
     json_bool(reply->json, "dirty_log", on->num != 0);
     return 0;

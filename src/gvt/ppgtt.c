@@ -43,6 +43,7 @@ struct gvt_ppgtt {
     uint64_t *wp;  /* trapped gfns */
     unsigned nr_wp, cap_wp;
     unsigned live_roots;
+    bool no_traps; /* a live migration: nothing trapped, nothing cached */
 };
 
 static void flush(struct gvt_ppgtt *p)
@@ -75,7 +76,7 @@ static bool protect(struct vgpu *v, uint64_t gfn)
     for (unsigned i = 0; i < p->nr_wp; i++)
         if (p->wp[i] == gfn)
             return true;
-    if (p->nr_wp >= MAX_WP_PAGES || !v->srv)
+    if (p->nr_wp >= MAX_WP_PAGES || !v->srv || p->no_traps)
         return false;
     if (p->nr_wp == p->cap_wp) {
         unsigned cap = p->cap_wp ? 2 * p->cap_wp : 64;
@@ -189,6 +190,22 @@ void gvt_ppgtt_reset(struct vgpu *v)
         ioreq_wp_remove(v->srv, p->wp[i]);
     p->nr_wp = 0;
     v->stats.wp_pages = 0;
+}
+
+/* Xen refuses global log-dirty mode, which a live migration's memory
+ * copy needs, while any page has the p2m_ioreq_server type (hap.c,
+ * hap_enable_log_dirty: -EBUSY; real Xen 4.17: "Failed to enable
+ * logdirty: 16"). So while the toolstack wants it, no page table is
+ * trapped: the trapped ones go back to plain RAM, and translations are
+ * walked each time, never cached (slower, never stale). */
+void gvt_ppgtt_allow_traps(struct vgpu *v, bool allow)
+{
+    struct gvt_ppgtt *p = v->ppgtt;
+    if (!p || p->no_traps == !allow)
+        return;
+    p->no_traps = !allow;
+    if (!allow)
+        gvt_ppgtt_reset(v);
 }
 
 void gvt_ppgtt_g2v(struct vgpu *v, uint32_t msg)

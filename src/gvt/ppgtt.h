@@ -21,6 +21,9 @@ void gvt_ppgtt_release(struct vgpu *v);
 void gvt_ppgtt_reset(struct vgpu *v);
 int gvt_ppgtt_translate(struct vgpu *v, const struct gvt_ppgtt_root *root, uint64_t va,
                         uint64_t *gpa);
+/* false: no write-protected page table (all released), no cached
+ * translation, until allowed again (for Xen's global log-dirty mode). */
+void gvt_ppgtt_allow_traps(struct vgpu *v, bool allow);
 void gvt_ppgtt_g2v(struct vgpu *v, uint32_t msg);
 
 #endif

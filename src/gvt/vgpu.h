@@ -92,6 +92,9 @@ int vgpu_state_check(const struct vgpu_config *cfg, const uint8_t *blob, size_t 
  * enabled interrupts the guest: an MSI the dead daemon may have sent is
  * cheaper sent twice than never. */
 void vgpu_follow_guest(struct vgpu *v, const struct vgpu_live_state *live);
+/* A live migration copies the guest's memory (Xen's global log-dirty
+ * mode): the vGPU traps no guest page meanwhile, as Xen requires. */
+void vgpu_set_migrating(struct vgpu *v, bool migrating);
 /* Quiesce (no vblanks, no command execution) or resume. */
 void vgpu_pause(struct vgpu *v, bool paused);
 

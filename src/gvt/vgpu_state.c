@@ -526,6 +526,11 @@ void vgpu_follow_guest(struct vgpu *v, const struct vgpu_live_state *live)
     gvt_irq_update(v);
 }
 
+void vgpu_set_migrating(struct vgpu *v, bool migrating)
+{
+    gvt_ppgtt_allow_traps(v, !migrating);
+}
+
 void vgpu_pause(struct vgpu *v, bool paused)
 {
     v->paused = paused;

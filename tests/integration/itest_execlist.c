@@ -326,6 +326,56 @@ static void test_ppgtt_batch(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* A live migration (the toolstack's dirty log on): Xen refuses global
+ * log-dirty mode while any page is p2m_ioreq_server (real Xen 4.17: "Failed
+ * to enable logdirty: 16"), so the trapped page tables go back to RAM and
+ * translations are walked each time: a guest CPU remap is seen at once,
+ * with no trap. With the dirty log off, tables are trapped again. */
+static void test_ppgtt_untrapped_while_migrating(void **state)
+{
+    (void)state;
+    struct gg g;
+    struct sim *s = start("el_ppgtt_migrating", &g);
+    uint32_t *batch = gg_gpa(&g, GG_PPGTT_GPA);
+    const uint32_t b[] = { MI_STORE_DWORD_IMM_PPGTT, (uint32_t)GG_PPGTT_VA + 0x1010, 0, 0xbeef,
+                           MI_BATCH_BUFFER_END };
+    memcpy(batch, b, sizeof(b));
+    const uint32_t cmds[] = { MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA, 0, MI_NOOP };
+    run_ring(&g, GG_RCS, 0, cmds, 4, 1);
+    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
+    const uint32_t id[] = { 0, 1 };
+    expect_events(&g, GG_RCS, 2, st, id);
+    assert_true(sim_page_write_protected(s, GG_PT));
+    char line[4096];
+    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":true}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    assert_false(sim_page_write_protected(s, GG_PML4));
+    assert_false(sim_page_write_protected(s, GG_PT));
+    assert_int_equal(itest_status_field(s, "wp_pages"), 0);
+    /* The guest remaps va+0x1000 with a plain store (no trap now). */
+    uint64_t new_page = GG_PPGTT_GPA + 0x100000;
+    sim_ram_store(s, 0, GG_PT + 8, 8, new_page | 3);
+    batch[3] = 0xf00d;
+    gg_ctx_init(&g, GG_RCS, GG_CTX(GG_RCS, 0), GG_RING(GG_RCS, 0), 0, 16);
+    gg_submit(&g, GG_RCS, gg_desc(GG_CTX(GG_RCS, 0), 2), 0);
+    const uint32_t id2[] = { 0, 2 };
+    expect_events(&g, GG_RCS, 2, st, id2);
+    assert_int_equal(*(uint32_t *)gg_gpa(&g, new_page + 0x10), 0xf00d);
+    assert_false(sim_page_write_protected(s, GG_PT));
+    assert_int_equal(itest_status_field(s, "wp_writes"), 0);
+    /* The copy is done: tables are trapped (and cached) again. */
+    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":false}", line,
+                                 sizeof(line), NULL, NULL), 0);
+    batch[3] = 0xd00d;
+    gg_ctx_init(&g, GG_RCS, GG_CTX(GG_RCS, 0), GG_RING(GG_RCS, 0), 0, 16);
+    gg_submit(&g, GG_RCS, gg_desc(GG_CTX(GG_RCS, 0), 3), 0);
+    const uint32_t id3[] = { 0, 3 };
+    expect_events(&g, GG_RCS, 2, st, id3);
+    assert_int_equal(*(uint32_t *)gg_gpa(&g, new_page + 0x10), 0xd00d);
+    assert_true(sim_page_write_protected(s, GG_PT));
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 /* The blitter: a fill and two copies on linear 32-bpp surfaces in the
  * PPGTT, checked pixel by pixel, then a flush with a post-sync store. */
 #define SURF_W 64u
@@ -738,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_two_elements),
         cmocka_unit_test(test_lite_restore),
         cmocka_unit_test(test_ppgtt_batch),
+        cmocka_unit_test(test_ppgtt_untrapped_while_migrating),
         cmocka_unit_test(test_blits),
         cmocka_unit_test(test_self_modifying_batch),
         cmocka_unit_test(test_hostile_submissions),
