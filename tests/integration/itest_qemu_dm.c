@@ -485,9 +485,11 @@ static pid_t daemon_pid(long domid)
     char path[400];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     const char *rec = slurp(path, NULL), *v = strstr(rec, "\nvgpu ");
-    if (!v && strncmp(rec, "vgpu ", 5) == 0)
-        v = rec - 1;
-    return v ? (pid_t)atoi(v + 6) : 0;
+    if (v)
+        v++;
+    else if (strncmp(rec, "vgpu ", 5) == 0)
+        v = rec;
+    return v ? (pid_t)atoi(v + 5) : 0;
 }
 
 static void kill_daemon(long domid)
