@@ -31,6 +31,21 @@ budget=${E2E_TIMEOUT:-$((120 + ng * (guest_budget + 90) + 240))}
 # qemu64 + SVM + NPT: the CPU model measured to run Xen's HVM guests here.
 # 5 GiB: dom0's 2.5 (its tmpfs holds a save file) and room for the 1 GiB
 # guest with its vGPU RAM.
+# A run whose output stops for E2E_SILENCE seconds is stopped then, not at
+# the end of its budget: twice a run went silent mid-IGT (dom0's output
+# and all; cause not found yet). The quietest normal stretch is a stock-xl
+# boot, about 5 minutes.
+silence=${E2E_SILENCE:-600}
+( last=0; quiet=0
+  while sleep 30; do
+      size=$(stat -c %s "$logs/console.log" 2>/dev/null || echo 0)
+      if [ "$size" = "$last" ]; then quiet=$((quiet + 30)); else quiet=0; last=$size; fi
+      if [ $quiet -ge "$silence" ]; then
+          echo "e2e: no output for ${quiet}s: stopping QEMU" >> "$logs/console.log"
+          pkill -f "qemu-system-x86_64 -machine q35 .*$logs/img" ; break
+      fi
+  done ) &
+watchdog=$!
 timeout --kill-after=10 "$budget" qemu-system-x86_64 -machine q35 \
     -cpu qemu64,+svm,+npt -m 5120 -smp 2 -nographic -nic none -no-reboot \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
@@ -39,6 +54,7 @@ timeout --kill-after=10 "$budget" qemu-system-x86_64 -machine q35 \
     -initrd "$logs/img/vmlinuz console=hvc0 earlyprintk=xen xengvt_guest_timeout=$guest_budget,$logs/img/dom0-initrd.gz" \
     > "$logs/console.log" 2>&1 < /dev/null
 rc=$?  # 3: dom0's isa-debug-exit write (1 << 1 | 1); 124: timeout
+kill $watchdog 2>/dev/null
 echo "qemu exit=$rc after $(( $(date +%s) - start ))s" | tee -a "$logs/console.log"
 rm -rf "$logs/img/dom0root" "$logs/img"/guestroot*
 
