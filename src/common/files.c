@@ -2,6 +2,7 @@
 #include "common/files.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +27,12 @@ int fd_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-int fd_pread_all(int fd, void *buf, size_t len, off_t at)
+/* One loop for both directions: `out` writes buf (which it never
+ * changes), otherwise it is read into. */
+static int fd_positioned_all(int fd, uint8_t *p, size_t len, off_t at, bool out)
 {
-    uint8_t *p = buf;
     while (len) {
-        ssize_t n = pread(fd, p, len, at);
+        ssize_t n = out ? pwrite(fd, p, len, at) : pread(fd, p, len, at);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -44,22 +46,14 @@ int fd_pread_all(int fd, void *buf, size_t len, off_t at)
     return 0;
 }
 
+int fd_pread_all(int fd, void *buf, size_t len, off_t at)
+{
+    return fd_positioned_all(fd, buf, len, at, false);
+}
+
 int fd_pwrite_all(int fd, const void *buf, size_t len, off_t at)
 {
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pwrite(fd, p, len, at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            return -EIO;
-        p += n;
-        len -= (size_t)n;
-        at += n;
-    }
-    return 0;
+    return fd_positioned_all(fd, (uint8_t *)buf, len, at, true);
 }
 
 int file_atomic_open(struct file_atomic *f, const char *path, mode_t mode)

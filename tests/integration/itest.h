@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -31,6 +32,31 @@
 #define BAR0_ADDR 0xe0000000ull
 #define BAR2_ADDR 0xc0000000ull
 #define IO_BAR_ADDR 0xc000u
+
+/* A program run directly, outside any simulated domain: its exit status
+ * (-1 if killed), stdout and stderr together in `out`. */
+static inline int itest_run_direct(const char *const *argv, char *out, size_t cap)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        dup2(p[1], 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(p[0], out + n, cap - 1 - n)) > 0 && n + 1 < cap)
+        n += (size_t)r;
+    out[n] = 0;
+    close(p[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 static inline const char *itest_log_path(const char *name)
 {

@@ -218,29 +218,6 @@ static void test_create_serves_before_qemu(void **state)
     assert_false(exists("qmp-libxl"));
 }
 
-static int run_direct(const char *const *argv, char *out, size_t cap)
-{
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 1);
-        dup2(p[1], 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(p[1]);
-    size_t n = 0;
-    ssize_t r;
-    while ((r = read(p[0], out + n, cap - 1 - n)) > 0 && n + 1 < cap)
-        n += (size_t)r;
-    out[n] = 0;
-    close(p[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void test_daemon_failure_leaves_nothing(void **state)
 {
     (void)state;
@@ -249,7 +226,7 @@ static void test_daemon_failure_leaves_nothing(void **state)
     char out[4096];
     const char *bad[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_FAIL, "-chardev", chardev,
                           "-vgpu", "type=GVTg_V5_4,shape=round", NULL };
-    assert_int_equal(run_direct(bad, out, sizeof(out)), 1);
+    assert_int_equal(itest_run_direct(bad, out, sizeof(out)), 1);
     assert_non_null(strstr(out, "-vgpu 0: unknown key 'shape'"));
     /* The daemon refuses to start (its EDID file is missing): the device
      * model fails with the daemon's reason and ours; QEMU never ran. */
@@ -617,7 +594,7 @@ static int restore_from(const char *path, bool vgpu, char *out, size_t cap)
     const char *argv[] = { getenv("QEMU_DM"), "-xen-domid", DOMS_REFUSE, "-chardev", chardev,
                            "-incoming", incoming, vgpu ? "-vgpu" : NULL, "type=GVTg_V5_4",
                            NULL };
-    int rc = run_direct(argv, out, cap);
+    int rc = itest_run_direct(argv, out, cap);
     close(in);
     return rc;
 }

@@ -117,25 +117,7 @@ static inline struct sim *launch(const char *log, const char *const *argv, unsig
 /* xl-vgpu ARGS run directly (commands that need no simulated domain). */
 static inline int run(const char *const *argv, char *out, size_t cap)
 {
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 1);
-        dup2(p[1], 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(p[1]);
-    size_t n = 0;
-    ssize_t r;
-    while ((r = read(p[0], out + n, cap - 1 - n)) > 0 && n + 1 < cap)
-        n += (size_t)r;
-    out[n] = 0;
-    close(p[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return itest_run_direct(argv, out, cap);
 }
 
 static inline pid_t daemon_pid(unsigned domid)
