@@ -36,23 +36,32 @@ budget=${E2E_TIMEOUT:-$((120 + ng * (guest_budget + 90) + 240))}
 # and all; cause not found yet). The quietest normal stretch is a stock-xl
 # boot, about 5 minutes.
 silence=${E2E_SILENCE:-600}
+# The serial line and QEMU's monitor are sockets so that a stall can be
+# asked what it is (stall-dump.py: QEMU's threads, the CPUs' registers,
+# dom0's sysrq and Xen's debug keys) before QEMU is stopped; the serial
+# chardev's logfile is the console log, connected or not.
+serial=$logs/img/serial.sock monitor=$logs/img/monitor.sock
 ( last=0; quiet=0
   while sleep 30; do
       size=$(stat -c %s "$logs/console.log" 2>/dev/null || echo 0)
       if [ "$size" = "$last" ]; then quiet=$((quiet + 30)); else quiet=0; last=$size; fi
       if [ $quiet -ge "$silence" ]; then
-          echo "e2e: no output for ${quiet}s: stopping QEMU" >> "$logs/console.log"
+          echo "e2e: no output for ${quiet}s: asking what it is, then stopping QEMU" >> "$logs/console.log"
+          qemu=$(pgrep -n -f "qemu-system-x86_64 -machine q35 .*$logs/img")  # -n: QEMU, not its timeout
+          [ -n "$qemu" ] && timeout 180 python3 "$here/stall-dump.py" "$qemu" "$monitor" "$serial" >> "$logs/console.log" 2>&1
           pkill -f "qemu-system-x86_64 -machine q35 .*$logs/img" ; break
       fi
   done ) &
 watchdog=$!
 timeout --kill-after=10 "$budget" qemu-system-x86_64 -machine q35 \
-    -cpu qemu64,+svm,+npt -m 5120 -smp 2 -nographic -nic none -no-reboot \
+    -cpu qemu64,+svm,+npt -m 5120 -smp 2 -display none -parallel none -nic none -no-reboot \
+    -chardev socket,id=con,path="$serial",server=on,wait=off,logfile="$logs/console.log",logappend=on \
+    -serial chardev:con -monitor unix:"$monitor",server=on,wait=off \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel "$CACHE/xen.elf" \
     -append "console=com1 com1=115200 dom0_mem=2560M,max:2560M loglvl=all" \
     -initrd "$logs/img/vmlinuz console=hvc0 earlyprintk=xen xengvt_guest_timeout=$guest_budget,$logs/img/dom0-initrd.gz" \
-    > "$logs/console.log" 2>&1 < /dev/null
+    >> "$logs/console.log" 2>&1 < /dev/null
 rc=$?  # 3: dom0's isa-debug-exit write (1 << 1 | 1); 124: timeout
 kill $watchdog 2>/dev/null
 echo "qemu exit=$rc after $(( $(date +%s) - start ))s" | tee -a "$logs/console.log"

@@ -17,6 +17,7 @@
 #include "common/files.h"
 #include "tools/common/argerr.h"
 #include "tools/common/launch.h"
+#include "tools/common/vgpu_sections.h"
 
 static void join(const char *const *argv, char *out, size_t cap)
 {
@@ -111,12 +112,102 @@ static void test_atomic_write(void **state)
     unlink(path);
 }
 
+/* A save file's sections, in memory, as savefile_read leaves them. */
+static void add_section(struct savefile *sf, const char *tag, const char *text)
+{
+    struct savefile_section *s = &sf->s[sf->count++];
+    snprintf(s->tag, sizeof(s->tag), "%s", tag);
+    s->data = (uint8_t *)strdup(text);
+    s->len = strlen(text);
+}
+
+static int count_of(struct savefile *sf, char *why, size_t cap)
+{
+    int n = vgpu_sections_count(sf, why, cap);
+    savefile_free(sf);
+    return n;
+}
+
+static void test_vgpu_sections_checked_once(void **state)
+{
+    (void)state;
+    struct savefile sf = { 0 };
+    char why[200] = "";
+    /* No vGPU at all: 0 (each launcher says what that means to it). */
+    add_section(&sf, "name", "guest");
+    assert_int_equal(count_of(&sf, why, sizeof(why)), 0);
+    /* Two whole vGPUs. */
+    add_section(&sf, "vgpu0.spec", "type=GVTg_V5_4");
+    add_section(&sf, "vgpu0.state", "S0");
+    add_section(&sf, "vgpu1.spec", "type=GVTg_V5_8,sbdf=0000:00:03.0");
+    add_section(&sf, "vgpu1.state", "S1");
+    assert_int_equal(vgpu_sections_count(&sf, why, sizeof(why)), 2);
+    char spec[VGPU_SECTION_SPEC_MAX + 1];
+    const struct savefile_section *st = vgpu_sections_get(&sf, 1, spec);
+    assert_string_equal(spec, "type=GVTg_V5_8,sbdf=0000:00:03.0");
+    assert_non_null(st);
+    assert_memory_equal(st->data, "S1", 2);
+    /* Staged whole where xengvtd --restore reads it. */
+    char path[512];
+    tmp_path(path, sizeof(path), "vgpu1.staged");
+    assert_int_equal(vgpu_sections_stage(&sf, 1, path, why, sizeof(why)), 0);
+    uint8_t *data;
+    size_t len;
+    assert_int_equal(file_read_whole(path, 100, &data, &len), 0);
+    assert_int_equal(len, 2);
+    assert_memory_equal(data, "S1", 2);
+    free(data);
+    unlink(path);
+    assert_int_equal(vgpu_sections_stage(&sf, 2, path, why, sizeof(why)), -1);
+    savefile_free(&sf);
+
+    /* A state without its entry, and the other way round. */
+    add_section(&sf, "vgpu0.state", "S0");
+    assert_int_equal(count_of(&sf, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "vGPU 0: its entry is missing"));
+    add_section(&sf, "vgpu0.spec", "type=GVTg_V5_4");
+    assert_int_equal(count_of(&sf, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "vGPU 0: its state is missing"));
+    /* An empty state: no daemon writes one. */
+    add_section(&sf, "vgpu0.spec", "type=GVTg_V5_4");
+    add_section(&sf, "vgpu0.state", "");
+    assert_int_equal(count_of(&sf, why, sizeof(why)), -1);
+    /* A gap: vGPU 1 saved, vGPU 0 not. */
+    add_section(&sf, "vgpu1.spec", "type=GVTg_V5_4");
+    add_section(&sf, "vgpu1.state", "S1");
+    assert_int_equal(count_of(&sf, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "vGPU 1 is saved but vGPU 0 is not"));
+    /* An entry that is not one line of text: it would become a daemon's
+     * argument. */
+    add_section(&sf, "vgpu0.spec", "type=GVTg_V5_4\n--domid 0");
+    add_section(&sf, "vgpu0.state", "S0");
+    assert_int_equal(count_of(&sf, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "not one line of text"));
+    char longspec[VGPU_SECTION_SPEC_MAX + 2];
+    memset(longspec, 'a', sizeof(longspec) - 1);
+    longspec[sizeof(longspec) - 1] = 0;
+    add_section(&sf, "vgpu0.spec", longspec);
+    add_section(&sf, "vgpu0.state", "S0");
+    assert_int_equal(count_of(&sf, why, sizeof(why)), -1);
+    /* More vGPUs than a guest may have. */
+    for (unsigned i = 0; i <= VGPU_CFG_MAX; i++) {
+        char tag[17];
+        snprintf(tag, sizeof(tag), "vgpu%u.spec", i);
+        add_section(&sf, tag, "type=GVTg_V5_4");
+        snprintf(tag, sizeof(tag), "vgpu%u.state", i);
+        add_section(&sf, tag, "S");
+    }
+    assert_int_equal(count_of(&sf, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "more than"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_daemon_args_of_each_launcher),
         cmocka_unit_test(test_arg_error),
         cmocka_unit_test(test_atomic_write),
+        cmocka_unit_test(test_vgpu_sections_checked_once),
     };
     return cmocka_run_group_tests_name("tools_common", tests, NULL, NULL);
 }

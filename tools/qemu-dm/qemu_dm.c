@@ -26,6 +26,7 @@
 #include "lifecycle.h"
 #include "qmp_proxy.h"
 #include "tools/common/reply.h"
+#include "tools/common/vgpu_sections.h"
 #include "served.h"
 #include "xvlog.h"
 
@@ -131,31 +132,23 @@ static int take_incoming(const struct dm_args *a, char files[][200])
         close(qfd);
         return -1;
     }
-    for (unsigned i = 0; rc == 0 && i < VGPU_CFG_MAX; i++) {
-        char tag[32];
-        snprintf(tag, sizeof(tag), "vgpu%u.state", i);
-        const struct savefile_section *st = savefile_find(&sf, tag);
-        if (i >= a->vgpu_count) {
-            if (st) {
-                say("the saved device state has more vGPUs than this guest's -vgpu arguments "
-                    "(%u); the guest is not restored", a->vgpu_count);
-                rc = -1;
-            }
-            continue;
-        }
-        if (!st) {
-            say("the saved device state has no state for vGPU %u; the guest is not restored", i);
-            rc = -1;
-            break;
-        }
+    char why_vgpu[200];
+    int saved_count = vgpu_sections_count(&sf, why_vgpu, sizeof(why_vgpu));
+    if (saved_count < 0) {
+        say("the saved device state is refused: %s; the guest is not restored", why_vgpu);
+        rc = -1;
+    } else if ((unsigned)saved_count != a->vgpu_count) {
+        say("the saved device state has %d vGPU%s, this guest's -vgpu arguments %u; the guest "
+            "is not restored", saved_count, saved_count == 1 ? "" : "s", a->vgpu_count);
+        rc = -1;
+    }
+    for (unsigned i = 0; i < a->vgpu_count; i++)
         snprintf(files[i], 200, "%s/dom%ld-%u.restore", launch_run_dir(), a->domid, i);
-        int fd = open(files[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0 || write(fd, st->data, (size_t)st->len) != (ssize_t)st->len) {
-            say("cannot stage vGPU %u's state in %s", i, files[i]);
+    for (unsigned i = 0; rc == 0 && i < a->vgpu_count; i++) {
+        if (vgpu_sections_stage(&sf, i, files[i], why_vgpu, sizeof(why_vgpu)) < 0) {
+            say("%s; the guest is not restored", why_vgpu);
             rc = -1;
         }
-        if (fd >= 0)
-            close(fd);
     }
     savefile_free(&sf);
     /* QEMU reads the -incoming fd from where it stands: the start. */
@@ -198,37 +191,23 @@ static int save_vgpus(void *opaque, int fd, char *msg, size_t cap)
 {
     struct helper *hp = opaque;
     struct savefile sf = { 0 };
-    uint8_t *blobs[VGPU_CFG_MAX] = { NULL };
-    int rc = 0;
     if (hp->dirty_log_broken) {
         snprintf(msg, cap, "a vGPU daemon restarted during the migration without its dirty "
                            "log: pages it wrote may be stale at the destination");
         return -1;
     }
-    for (unsigned i = 0; i < hp->sv.count && rc == 0; i++) {
-        char line[1024];
-        size_t len = 0;
-        if (ctl_request_ok(hp->sv.sock[i], "{\"cmd\":\"save\"}", line, sizeof(line),
-                              &blobs[i], &len) < 0 || !blobs[i]) {
-            snprintf(msg, cap, "vGPU %u would not save its state: %.300s", i, line);
-            rc = -1;
-            break;
-        }
-        struct savefile_section *spec = &sf.s[sf.count++], *st = &sf.s[sf.count++];
-        snprintf(spec->tag, sizeof(spec->tag), "vgpu%u.spec", i % 10u);
-        spec->data = (uint8_t *)hp->sv.spec[i];
-        spec->len = strlen(hp->sv.spec[i]);
-        snprintf(st->tag, sizeof(st->tag), "vgpu%u.state", i % 10u);
-        st->data = blobs[i];
-        st->len = len;
+    const char *socks[VGPU_CFG_MAX], *specs[VGPU_CFG_MAX];
+    for (unsigned i = 0; i < hp->sv.count; i++) {
+        socks[i] = hp->sv.sock[i];
+        specs[i] = hp->sv.spec[i];
     }
+    int rc = vgpu_sections_save(&sf, hp->sv.count, socks, specs, msg, cap);
     const char *why = "?";
     if (rc == 0 && dmstate_insert(fd, &sf, &why) < 0) {
         snprintf(msg, cap, "the vGPU state could not join QEMU's: %s", why);
         rc = -1;
     }
-    for (unsigned i = 0; i < VGPU_CFG_MAX; i++)
-        free(blobs[i]);
+    savefile_free(&sf);
     if (rc == 0)
         say("the vGPU state joined the device state libxl saves");
     return rc;

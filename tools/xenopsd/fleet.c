@@ -2,6 +2,7 @@
 #include "fleet.h"
 #include "tools/common/launch.h"
 #include "tools/common/ctl_client.h"
+#include "tools/common/vgpu_sections.h"
 #include "common/dmuser.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -178,29 +179,15 @@ int fleet_control(struct xv_fleet *f, const char *cmd)
 int fleet_save(struct xv_fleet *f, struct savefile *sf)
 {
     memset(sf, 0, sizeof(*sf));
+    const char *socks[VGPU_CFG_MAX], *specs[VGPU_CFG_MAX];
     for (unsigned i = 0; i < f->count; i++) {
-        char line[1024] = "";
-        uint8_t *blob = NULL;
-        size_t len = 0;
-        if (ctl_request_ok(f->sock[i], "{\"cmd\":\"save\"}", line, sizeof(line), &blob,
-                              &len) < 0 || !blob) {
-            log_error("vGPU %u would not save its state: %s", i, line[0] ? line : "no answer");
-            free(blob);
-            fleet_save_free(sf);
-            return -1;
-        }
-        struct savefile_section *spec = &sf->s[sf->count++], *st = &sf->s[sf->count++];
-        /* i < VGPU_CFG_MAX (4): one digit, the tag fits. */
-        snprintf(spec->tag, sizeof(spec->tag), "vgpu%u.spec", i % 10u);
-        spec->data = (uint8_t *)strdup(f->entries[i].spec);
-        spec->len = spec->data ? strlen(f->entries[i].spec) : 0;
-        snprintf(st->tag, sizeof(st->tag), "vgpu%u.state", i % 10u);
-        st->data = blob;
-        st->len = len;
-        if (!spec->data) {
-            fleet_save_free(sf);
-            return -1;
-        }
+        socks[i] = f->sock[i];
+        specs[i] = f->entries[i].spec;
+    }
+    char msg[512];
+    if (vgpu_sections_save(sf, f->count, socks, specs, msg, sizeof(msg)) < 0) {
+        log_error("%s", msg);
+        return -1;
     }
     return 0;
 }
@@ -224,36 +211,27 @@ static size_t type_of(const char *spec, const char **name)
 
 int fleet_stage(struct xv_fleet *f, const struct savefile *sf, char *why, size_t cap)
 {
-    char tag[SAVEFILE_TAG_LEN + 1];
-    snprintf(tag, sizeof(tag), "vgpu%u.spec", f->count % 10u);
-    if (savefile_find(sf, tag)) {
-        snprintf(why, cap, "the saved state has more vGPUs than the %u --device given",
-                 f->count);
+    int saved_count = vgpu_sections_count(sf, why, cap);
+    if (saved_count < 0)
+        return -1;
+    if ((unsigned)saved_count != f->count) {
+        snprintf(why, cap, "the saved state has %d vGPU%s, this domain %u --device", saved_count,
+                 saved_count == 1 ? "" : "s", f->count);
         return -1;
     }
+    mkdir(launch_run_dir(), 0700);
     for (unsigned i = 0; i < f->count; i++) {
-        snprintf(tag, sizeof(tag), "vgpu%u.spec", i % 10u);
-        const struct savefile_section *spec = savefile_find(sf, tag);
-        snprintf(tag, sizeof(tag), "vgpu%u.state", i % 10u);
-        const struct savefile_section *st = savefile_find(sf, tag);
-        if (!spec || !st || !st->len || spec->len >= 512) {
-            snprintf(why, cap, "vGPU %u: no saved state for it", i);
-            return -1;
-        }
-        char saved[512];
-        memcpy(saved, spec->data, (size_t)spec->len);
-        saved[spec->len] = 0;
+        char saved[VGPU_SECTION_SPEC_MAX + 1];
+        vgpu_sections_get(sf, i, saved);
         const char *a = NULL, *b = NULL;
         size_t la = type_of(saved, &a), lb = type_of(f->entries[i].spec, &b);
         if (!la || la != lb || memcmp(a, b, la) != 0) {
             snprintf(why, cap, "vGPU %u: saved as '%.40s', now '%.40s': the types differ", i,
                      saved, f->entries[i].spec);
+            fleet_unstage(f);
             return -1;
         }
-        mkdir(launch_run_dir(), 0700);
-        int rc = file_write_atomic(f->staged[i], st->data, (size_t)st->len, 0600);
-        if (rc < 0) {
-            snprintf(why, cap, "cannot write %s: %s", f->staged[i], strerror(-rc));
+        if (vgpu_sections_stage(sf, i, f->staged[i], why, cap) < 0) {
             fleet_unstage(f);
             return -1;
         }
