@@ -43,13 +43,13 @@ static uint32_t slice_pages(const struct vgpu *v)
 
 static uint8_t *frame(struct vgpu *v, uint32_t i)
 {
-    return (uint8_t *)ramrange_ptr(v->apr) + ((size_t)i << GVT_PAGE_SHIFT);
+    return (uint8_t *)ramrange_ptr(v->apr.ram) + ((size_t)i << GVT_PAGE_SHIFT);
 }
 
 /* Out: the aperture frame's stores to the page its entry named. */
 static void flush_out(struct vgpu *v, uint32_t i)
 {
-    uint64_t e = v->apr_bound[i];
+    uint64_t e = v->apr.bound[i];
     if (!(e & PTE_PRESENT) ||
         gmem_write(v->gm, e & PTE_ADDR_MASK, frame(v, i), 1u << GVT_PAGE_SHIFT) < 0) {
         log_guest("aperture page %#x: stores to an unbound or foreign page dropped", i);
@@ -60,8 +60,8 @@ static void flush_out(struct vgpu *v, uint32_t i)
 
 static void set_bound(struct vgpu *v, uint32_t i, uint64_t e)
 {
-    v->apr_bound_count += (e & PTE_PRESENT ? 1 : 0) - (v->apr_bound[i] & PTE_PRESENT ? 1 : 0);
-    v->apr_bound[i] = e;
+    v->apr.bound_count += (e & PTE_PRESENT ? 1 : 0) - (v->apr.bound[i] & PTE_PRESENT ? 1 : 0);
+    v->apr.bound[i] = e;
 }
 
 /* In: the aperture frame shows the page entry `e` names (zero: scratch).
@@ -72,7 +72,7 @@ static void load_in(struct vgpu *v, uint32_t i, uint64_t e)
     if (!(e & PTE_PRESENT) ||
         gmem_read(v->gm, e & PTE_ADDR_MASK, frame(v, i), 1u << GVT_PAGE_SHIFT) < 0)
         memset(frame(v, i), 0, 1u << GVT_PAGE_SHIFT);
-    gmem_wrote(v->gm, (ramrange_gfn(v->apr) + i) << GVT_PAGE_SHIFT, 1u << GVT_PAGE_SHIFT);
+    gmem_wrote(v->gm, (ramrange_gfn(v->apr.ram) + i) << GVT_PAGE_SHIFT, 1u << GVT_PAGE_SHIFT);
     set_bound(v, i, e);
     v->stats.aperture_in++;
 }
@@ -84,7 +84,7 @@ static void load_in(struct vgpu *v, uint32_t i, uint64_t e)
  * slice (firmware, early boot) at full speed. */
 static bool slice_idle(struct vgpu *v, uint32_t n)
 {
-    if (v->apr_bound_count)
+    if (v->apr.bound_count)
         return false;
     for (uint32_t i = 0; i < n; i++)
         if (gvt_ggtt_entry(v, i) & PTE_PRESENT)
@@ -94,7 +94,7 @@ static bool slice_idle(struct vgpu *v, uint32_t n)
 
 void gvt_aperture_sync(struct vgpu *v)
 {
-    if (!v->apr || v->apr_trapped)
+    if (!v->apr.ram || v->apr.trapped)
         return;
     uint32_t n = slice_pages(v);
     if (slice_idle(v, n)) {
@@ -102,24 +102,24 @@ void gvt_aperture_sync(struct vgpu *v)
         return;
     }
     bool armed = false;
-    int rc = ramrange_dirty(v->apr, v->apr_dirty, &armed);
+    int rc = ramrange_dirty(v->apr.ram, v->apr.dirty, &armed);
     if (rc < 0) {
         /* Without Xen's word nothing is known to be dirty: nothing is
          * flushed (flushing all would undo the GPU's writes). */
         log_warn("aperture: dirty tracking refused (%s)", strerror(-rc));
-        memset(v->apr_dirty, 0, (n + LONG_BITS - 1) / LONG_BITS * sizeof(unsigned long));
+        memset(v->apr.dirty, 0, (n + LONG_BITS - 1) / LONG_BITS * sizeof(unsigned long));
     }
     v->stats.aperture_syncs++;
     bool changed = false;
     for (uint32_t i = 0; i < n; i++) {
-        bool dirty = v->apr_dirty[i / LONG_BITS] >> (i % LONG_BITS) & 1;
+        bool dirty = v->apr.dirty[i / LONG_BITS] >> (i % LONG_BITS) & 1;
         if (dirty)
             flush_out(v, i);
         uint64_t e = gvt_ggtt_entry(v, i);
-        if (e != v->apr_bound[i]) {
+        if (e != v->apr.bound[i]) {
             load_in(v, i, e);
             changed = true;
-        } else if (!dirty && (v->apr_gpu_wrote || gvt_aperture_gpu_wrote_page(v, e))) {
+        } else if (!dirty && (v->apr.gpu_wrote || gvt_aperture_gpu_wrote_page(v, e))) {
             load_in(v, i, e);
         }
     }
@@ -130,13 +130,13 @@ void gvt_aperture_sync(struct vgpu *v)
 
 void gvt_aperture_gpu_read(struct vgpu *v, uint64_t gpa)
 {
-    if (v->apr_cpu_may_have_stored && gvt_aperture_gpu_bound(v, gpa))
+    if (v->apr.cpu_may_have_stored && gvt_aperture_gpu_bound(v, gpa))
         gvt_aperture_sync(v); /* the CPU's stores through the aperture, first */
 }
 
 void gvt_aperture_gpu_end(struct vgpu *v)
 {
-    if (v->apr_gpu_hit)
+    if (v->apr.gpu_hit)
         gvt_aperture_sync(v); /* the frames show what the GPU wrote */
 }
 
@@ -180,14 +180,14 @@ static void claim_beyond(struct vgpu *v, bool trapped)
 void gvt_aperture_follow_bar2(struct vgpu *v)
 {
     uint64_t bar = v->pci.bars[2].mapped_addr;
-    if (!v->apr || bar == PCI_BAR_UNMAPPED)
+    if (!v->apr.ram || bar == PCI_BAR_UNMAPPED)
         return;
     gvt_aperture_sync(v);
-    int rc = ramrange_place(v->apr, bar >> GVT_PAGE_SHIFT);
+    int rc = ramrange_place(v->apr.ram, bar >> GVT_PAGE_SHIFT);
     gmem_invalidate(v->gm);
     bool trap = rc < 0;
-    if (trap != v->apr_trapped) {
-        v->apr_trapped = trap;
+    if (trap != v->apr.trapped) {
+        v->apr.trapped = trap;
         claim_beyond(v, trap);
         if (trap) {
             log_warn("aperture RAM could not follow BAR2 to %#llx (%s): its stores trap",
@@ -223,25 +223,25 @@ int gvt_aperture_init(struct vgpu *v)
 int vgpu_attach_aperture(struct vgpu *v, struct ram_range *apr, bool restored)
 {
     uint32_t n = slice_pages(v);
-    if (v->apr || !apr || ramrange_pages(apr) != n)
+    if (v->apr.ram || !apr || ramrange_pages(apr) != n)
         return -EINVAL;
-    v->apr_bound = calloc(n, sizeof(*v->apr_bound));
-    v->apr_dirty = calloc((n + LONG_BITS - 1) / LONG_BITS, sizeof(unsigned long));
-    if (!v->apr_bound || !v->apr_dirty) {
-        free(v->apr_bound);
-        free(v->apr_dirty);
-        v->apr_bound = NULL;
-        v->apr_dirty = NULL;
+    v->apr.bound = calloc(n, sizeof(*v->apr.bound));
+    v->apr.dirty = calloc((n + LONG_BITS - 1) / LONG_BITS, sizeof(unsigned long));
+    if (!v->apr.bound || !v->apr.dirty) {
+        free(v->apr.bound);
+        free(v->apr.dirty);
+        v->apr.bound = NULL;
+        v->apr.dirty = NULL;
         return -ENOMEM;
     }
     if (gvt_aperture_gpu_init(v, n) < 0) {
-        free(v->apr_bound);
-        free(v->apr_dirty);
-        v->apr_bound = NULL;
-        v->apr_dirty = NULL;
+        free(v->apr.bound);
+        free(v->apr.dirty);
+        v->apr.bound = NULL;
+        v->apr.dirty = NULL;
         return -ENOMEM;
     }
-    v->apr = apr;
+    v->apr.ram = apr;
     /* A restored guest's frames hold what they held at the save (synced
      * then): they are bound to the entries as they are. A new one's frames
      * are loaded from the pages the entries name. */
@@ -260,9 +260,9 @@ int vgpu_attach_aperture(struct vgpu *v, struct ram_range *apr, bool restored)
 
 bool vgpu_aperture_restored_at(const struct vgpu *v, uint64_t *gfn, uint64_t *park)
 {
-    *gfn = v->restored_apr_gfn;
-    *park = v->restored_apr_park;
-    return v->restored_apr_gfn != 0;
+    *gfn = v->apr.restored_gfn;
+    *park = v->apr.restored_park;
+    return v->apr.restored_gfn != 0;
 }
 
 size_t vgpu_aperture_pages(const struct vgpu *v)
@@ -272,25 +272,25 @@ size_t vgpu_aperture_pages(const struct vgpu *v)
 
 void gvt_aperture_cold_reset(struct vgpu *v)
 {
-    if (!v->apr)
+    if (!v->apr.ram)
         return;
-    if (ramrange_place(v->apr, ramrange_park_gfn(v->apr)) == 0 && v->apr_trapped) {
-        v->apr_trapped = false;
+    if (ramrange_place(v->apr.ram, ramrange_park_gfn(v->apr.ram)) == 0 && v->apr.trapped) {
+        v->apr.trapped = false;
         claim_beyond(v, false);
     }
-    memset(v->apr_bound, 0, slice_pages(v) * sizeof(*v->apr_bound));
-    v->apr_bound_count = 0;
+    memset(v->apr.bound, 0, slice_pages(v) * sizeof(*v->apr.bound));
+    v->apr.bound_count = 0;
     gvt_aperture_bound_changed(v, slice_pages(v));
     gvt_aperture_gpu_forget(v);
 }
 
 void gvt_aperture_release(struct vgpu *v)
 {
-    ramrange_free(v->apr);
-    v->apr = NULL;
-    free(v->apr_bound);
-    free(v->apr_dirty);
-    v->apr_bound = NULL;
-    v->apr_dirty = NULL;
+    ramrange_free(v->apr.ram);
+    v->apr.ram = NULL;
+    free(v->apr.bound);
+    free(v->apr.dirty);
+    v->apr.bound = NULL;
+    v->apr.dirty = NULL;
     gvt_aperture_gpu_release(v);
 }

@@ -67,41 +67,41 @@ int gvt_aperture_gpu_init(struct vgpu *v, uint32_t pages)
     uint32_t slots = 2;
     while (slots < 2 * pages)
         slots <<= 1;
-    v->apr_pfn_set = calloc(slots, sizeof(*v->apr_pfn_set));
-    if (!v->apr_pfn_set)
+    v->apr.pfn_set = calloc(slots, sizeof(*v->apr.pfn_set));
+    if (!v->apr.pfn_set)
         return -1;
-    v->apr_pfn_slots = slots;
+    v->apr.pfn_slots = slots;
     return 0;
 }
 
 void gvt_aperture_gpu_release(struct vgpu *v)
 {
-    free(v->apr_pfn_set);
-    v->apr_pfn_set = NULL;
-    v->apr_pfn_slots = 0;
+    free(v->apr.pfn_set);
+    v->apr.pfn_set = NULL;
+    v->apr.pfn_slots = 0;
 }
 
 void gvt_aperture_bound_changed(struct vgpu *v, uint32_t pages)
 {
-    if (!v->apr_pfn_set)
+    if (!v->apr.pfn_set)
         return;
-    memset(v->apr_pfn_set, 0, v->apr_pfn_slots * sizeof(*v->apr_pfn_set));
+    memset(v->apr.pfn_set, 0, v->apr.pfn_slots * sizeof(*v->apr.pfn_set));
     for (uint32_t i = 0; i < pages; i++) {
-        uint64_t e = v->apr_bound[i];
+        uint64_t e = v->apr.bound[i];
         if (e & PTE_PRESENT)
-            set_add(v->apr_pfn_set, v->apr_pfn_slots, key_of_gpa(e & PTE_ADDR_MASK));
+            set_add(v->apr.pfn_set, v->apr.pfn_slots, key_of_gpa(e & PTE_ADDR_MASK));
     }
 }
 
 bool gvt_aperture_gpu_bound(const struct vgpu *v, uint64_t gpa)
 {
-    return v->apr && !v->apr_trapped && v->apr_pfn_set &&
-           set_has(v->apr_pfn_set, v->apr_pfn_slots, key_of_gpa(gpa));
+    return v->apr.ram && !v->apr.trapped && v->apr.pfn_set &&
+           set_has(v->apr.pfn_set, v->apr.pfn_slots, key_of_gpa(gpa));
 }
 
 void gvt_aperture_gpu_begin(struct vgpu *v)
 {
-    v->apr_cpu_may_have_stored = true; /* the guest ran since the last harvest */
+    v->apr.cpu_may_have_stored = true; /* the guest ran since the last harvest */
 }
 
 /* The pages the GPU wrote that are bound in the slice, for the sync that
@@ -114,44 +114,44 @@ static uint32_t gpu_slot(uint64_t key)
 
 bool gvt_aperture_gpu_wrote_page(const struct vgpu *v, uint64_t entry)
 {
-    if (!v->apr_gpu_count || !(entry & PTE_PRESENT))
+    if (!v->apr.gpu_count || !(entry & PTE_PRESENT))
         return false;
     uint64_t key = key_of_gpa(entry & PTE_ADDR_MASK);
-    for (uint32_t h = gpu_slot(key), n = 0; n < APR_GPU_PAGES && v->apr_gpu_pfn[h];
+    for (uint32_t h = gpu_slot(key), n = 0; n < APR_GPU_PAGES && v->apr.gpu_pfn[h];
          h = (h + 1) & (APR_GPU_PAGES - 1), n++)
-        if (v->apr_gpu_pfn[h] == key)
+        if (v->apr.gpu_pfn[h] == key)
             return true;
     return false;
 }
 
 void gvt_aperture_gpu_forget(struct vgpu *v)
 {
-    if (v->apr_gpu_count)
-        memset(v->apr_gpu_pfn, 0, sizeof(v->apr_gpu_pfn));
-    v->apr_gpu_count = 0;
-    v->apr_gpu_wrote = false;
-    v->apr_gpu_hit = false;
-    v->apr_cpu_may_have_stored = false;
+    if (v->apr.gpu_count)
+        memset(v->apr.gpu_pfn, 0, sizeof(v->apr.gpu_pfn));
+    v->apr.gpu_count = 0;
+    v->apr.gpu_wrote = false;
+    v->apr.gpu_hit = false;
+    v->apr.cpu_may_have_stored = false;
 }
 
 void gvt_aperture_gpu_wrote(struct vgpu *v, uint64_t gpa)
 {
     if (!gvt_aperture_gpu_bound(v, gpa))
         return;
-    v->apr_gpu_hit = true;
-    if (v->apr_gpu_wrote)
+    v->apr.gpu_hit = true;
+    if (v->apr.gpu_wrote)
         return;
     uint64_t key = key_of_gpa(gpa);
     uint32_t h = gpu_slot(key);
-    while (v->apr_gpu_pfn[h]) {
-        if (v->apr_gpu_pfn[h] == key)
+    while (v->apr.gpu_pfn[h]) {
+        if (v->apr.gpu_pfn[h] == key)
             return;
         h = (h + 1) & (APR_GPU_PAGES - 1);
     }
-    if (v->apr_gpu_count + 1 > APR_GPU_PAGES / 4 * 3) {
-        v->apr_gpu_wrote = true;
+    if (v->apr.gpu_count + 1 > APR_GPU_PAGES / 4 * 3) {
+        v->apr.gpu_wrote = true;
         return;
     }
-    v->apr_gpu_pfn[h] = key;
-    v->apr_gpu_count++;
+    v->apr.gpu_pfn[h] = key;
+    v->apr.gpu_count++;
 }

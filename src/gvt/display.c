@@ -66,7 +66,7 @@ static uint32_t pipedsl_read(struct vgpu *v, uint32_t off, uint32_t stored)
 {
     (void)off;
     (void)stored;
-    if (!(vreg(&v->regs, TRANSCONF_A) & TRANSCONF_ENABLE) || !v->refresh_hz)
+    if (!(vreg(&v->regs, TRANSCONF_A) & TRANSCONF_ENABLE) || !v->disp.refresh_hz)
         return 0;
     uint32_t vtotal = ((vreg(&v->regs, TRANS_VTOTAL_A) >> 16) & 0x1fff) + 1;
     uint32_t vblank_start = (vreg(&v->regs, TRANS_VBLANK_A) & 0x1fff) + 1;
@@ -74,8 +74,8 @@ static uint32_t pipedsl_read(struct vgpu *v, uint32_t off, uint32_t stored)
         vblank_start = (vreg(&v->regs, TRANS_VTOTAL_A) & 0x1fff) + 1;
     if (vblank_start >= vtotal)
         vblank_start = 0;
-    uint64_t period = 1000000000ull / v->refresh_hz;
-    uint64_t into_frame = (evt_loop_now_ns(v->loop) - v->frame_epoch_ns) % period;
+    uint64_t period = 1000000000ull / v->disp.refresh_hz;
+    uint64_t into_frame = (evt_loop_now_ns(v->loop) - v->disp.frame_epoch_ns) % period;
     uint32_t line = (uint32_t)(into_frame * vtotal / period);
     return (vblank_start + line + vtotal - 1) % vtotal & PIPEDSL_LINE_MASK;
 }
@@ -84,23 +84,23 @@ static uint32_t pipedsl_read(struct vgpu *v, uint32_t off, uint32_t stored)
 
 static bool vblank_watched(const struct vgpu *v)
 {
-    return v->flip_pending ||
+    return v->disp.flip_pending ||
            (~vreg(&v->regs, PIPE_IMR_A) & (GEN8_PIPE_VBLANK | GEN9_PIPE_PLANE1_FLIP_DONE));
 }
 
 /* PIPE_FRMCOUNT_A takes the frames that went by unwatched (no timer). */
 static void frames_catch_up(struct vgpu *v)
 {
-    if (!v->vblank_timer || !v->frames_running || !v->refresh_hz || v->paused ||
-        evt_timer_armed(v->vblank_timer))
+    if (!v->disp.vblank_timer || !v->disp.frames_running || !v->disp.refresh_hz || v->paused ||
+        evt_timer_armed(v->disp.vblank_timer))
         return;
-    uint64_t period = 1000000000ull / v->refresh_hz;
+    uint64_t period = 1000000000ull / v->disp.refresh_hz;
     uint64_t now = evt_loop_now_ns(v->loop);
-    uint64_t due = now > v->frame_epoch_ns ? (now - v->frame_epoch_ns) / period : 0;
-    if (due > v->frames_counted) {
+    uint64_t due = now > v->disp.frame_epoch_ns ? (now - v->disp.frame_epoch_ns) / period : 0;
+    if (due > v->disp.frames_counted) {
         vreg_set(&v->regs, PIPE_FRMCOUNT_A,
-                 vreg(&v->regs, PIPE_FRMCOUNT_A) + (uint32_t)(due - v->frames_counted));
-        v->frames_counted = due;
+                 vreg(&v->regs, PIPE_FRMCOUNT_A) + (uint32_t)(due - v->disp.frames_counted));
+        v->disp.frames_counted = due;
     }
 }
 
@@ -108,21 +108,21 @@ static void frames_catch_up(struct vgpu *v)
  * off otherwise. */
 static void vblank_timer_update(struct vgpu *v)
 {
-    if (!v->vblank_timer)
+    if (!v->disp.vblank_timer)
         return; /* not set up yet */
-    bool want = v->frames_running && v->refresh_hz && !v->paused && vblank_watched(v);
-    bool armed = evt_timer_armed(v->vblank_timer);
+    bool want = v->disp.frames_running && v->disp.refresh_hz && !v->paused && vblank_watched(v);
+    bool armed = evt_timer_armed(v->disp.vblank_timer);
     if (want == armed)
         return;
     if (!want) {
-        evt_timer_disarm(v->vblank_timer);
+        evt_timer_disarm(v->disp.vblank_timer);
         return;
     }
     frames_catch_up(v);
-    uint64_t period = 1000000000ull / v->refresh_hz;
+    uint64_t period = 1000000000ull / v->disp.refresh_hz;
     uint64_t now = evt_loop_now_ns(v->loop);
-    uint64_t into = now > v->frame_epoch_ns ? (now - v->frame_epoch_ns) % period : 0;
-    evt_timer_arm(v->vblank_timer, period - into, period);
+    uint64_t into = now > v->disp.frame_epoch_ns ? (now - v->disp.frame_epoch_ns) % period : 0;
+    evt_timer_arm(v->disp.vblank_timer, period - into, period);
 }
 
 /* Pipe A's interrupt mask changed (irq.c, through the vGPU's hook): the
@@ -145,7 +145,7 @@ static void latch_flip(struct vgpu *v)
 {
     vreg_set(&v->regs, PLANE_SURFLIVE_1_A, vreg(&v->regs, PLANE_SURF_1_A));
     vreg_set(&v->regs, PIPE_FLIPCOUNT_A, vreg(&v->regs, PIPE_FLIPCOUNT_A) + 1);
-    v->flip_pending = false;
+    v->disp.flip_pending = false;
     v->stats.flips++;
 }
 
@@ -156,12 +156,12 @@ static void vblank_tick(void *opaque, uint64_t expirations)
      * one event: the guest sees a single pending vblank either way. */
     vreg_set(&v->regs, PIPE_FRMCOUNT_A,
              vreg(&v->regs, PIPE_FRMCOUNT_A) + (uint32_t)expirations);
-    v->frames_counted += expirations;
+    v->disp.frames_counted += expirations;
     v->stats.vblanks += expirations;
     /* No aperture sync here: what the guest drew through the aperture is
      * only seen by a capture, which syncs itself. At 60 Hz, Xen's harvest
      * of a 128 MiB slice kept the guest paused most of the time (real Xen:
-     * the kernel never got past its boot loader). */    if (v->flip_pending) {
+     * the kernel never got past its boot loader). */    if (v->disp.flip_pending) {
         latch_flip(v);
         gvt_irq_raise(v, IRQ_PIPE_A, GEN9_PIPE_PLANE1_FLIP_DONE);
     }
@@ -177,21 +177,21 @@ static void apply_transconf(struct vgpu *v)
     vreg_set(&v->regs, TRANSCONF_A, on ? val | TRANSCONF_STATE : val & ~TRANSCONF_STATE);
     if (on) {
         unsigned hz = refresh_hz(v);
-        if (!v->frames_running || hz != v->refresh_hz) {
+        if (!v->disp.frames_running || hz != v->disp.refresh_hz) {
             frames_catch_up(v); /* the frames of the old rate stay counted */
-            evt_timer_disarm(v->vblank_timer);
-            v->frame_epoch_ns = evt_loop_now_ns(v->loop); /* vblanks at epoch + k * period */
-            v->frames_counted = 0;
-            v->frames_running = true;
-            if (hz != v->refresh_hz)
+            evt_timer_disarm(v->disp.vblank_timer);
+            v->disp.frame_epoch_ns = evt_loop_now_ns(v->loop); /* vblanks at epoch + k * period */
+            v->disp.frames_counted = 0;
+            v->disp.frames_running = true;
+            if (hz != v->disp.refresh_hz)
                 log_info("pipe A on at %u Hz", hz);
-            v->refresh_hz = hz;
+            v->disp.refresh_hz = hz;
         }
         vblank_timer_update(v);
-    } else if (v->frames_running) {
+    } else if (v->disp.frames_running) {
         frames_catch_up(v);
-        v->frames_running = false;
-        evt_timer_disarm(v->vblank_timer);
+        v->disp.frames_running = false;
+        evt_timer_disarm(v->disp.vblank_timer);
         log_info("pipe A off");
     }
 }
@@ -219,7 +219,7 @@ static void surf_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t va
             gvt_irq_raise(v, IRQ_PIPE_A, GEN9_PIPE_PLANE1_FLIP_DONE);
         return;
     }
-    v->flip_pending = true;
+    v->disp.flip_pending = true;
     vblank_timer_update(v);
 }
 
@@ -237,25 +237,25 @@ static const struct gvt_reg display_rows[] = {
 
 int gvt_display_init(struct vgpu *v)
 {
-    int rc = evt_timer_new(v->loop, vblank_tick, v, &v->vblank_timer);
+    int rc = evt_timer_new(v->loop, vblank_tick, v, &v->disp.vblank_timer);
     if (rc < 0)
         return rc;
-    v->irq_mask_changed = irq_mask_changed;
+    v->intr.mask_changed = irq_mask_changed;
     return gvt_regs_add(&v->regs, "display", display_rows,
                         sizeof(display_rows) / sizeof(display_rows[0]));
 }
 
 void gvt_display_release(struct vgpu *v)
 {
-    evt_timer_free(v->vblank_timer);
-    v->vblank_timer = NULL;
+    evt_timer_free(v->disp.vblank_timer);
+    v->disp.vblank_timer = NULL;
 }
 
 void gvt_display_resync(struct vgpu *v)
 {
-    v->refresh_hz = 0;
-    v->frames_running = false; /* a new epoch, from now */
-    evt_timer_disarm(v->vblank_timer);
+    v->disp.refresh_hz = 0;
+    v->disp.frames_running = false; /* a new epoch, from now */
+    evt_timer_disarm(v->disp.vblank_timer);
     apply_transconf(v);
 }
 
@@ -264,16 +264,16 @@ void gvt_display_follow(struct vgpu *v)
     /* A surface written but not yet latched was a flip in flight: it
      * completes at the next vblank, as the guest waits for. */
     if (vreg(&v->regs, PLANE_SURF_1_A) != vreg(&v->regs, PLANE_SURFLIVE_1_A))
-        v->flip_pending = true;
+        v->disp.flip_pending = true;
     gvt_display_resync(v);
 }
 
 void gvt_display_reset(struct vgpu *v)
 {
-    v->flip_pending = false;
-    v->refresh_hz = 0;
-    v->frames_running = false;
-    evt_timer_disarm(v->vblank_timer);
+    v->disp.flip_pending = false;
+    v->disp.refresh_hz = 0;
+    v->disp.frames_running = false;
+    evt_timer_disarm(v->disp.vblank_timer);
     apply_transconf(v);
 }
 
@@ -284,14 +284,14 @@ void vgpu_get_display(const struct vgpu *v, struct vgpu_display_info *out)
     out->height = (src & 0xfff) + 1;
     out->pipe_on = vreg(&v->regs, TRANSCONF_A) & TRANSCONF_ENABLE;
     out->plane_on = out->pipe_on && (vreg(&v->regs, PLANE_CTL_1_A) & (1u << 31));
-    out->refresh_hz = out->pipe_on ? v->refresh_hz : 0;
+    out->refresh_hz = out->pipe_on ? v->disp.refresh_hz : 0;
 }
 
 /* Its section ("display", version 1): a flip armed and not yet latched.
  * The pipe itself is in the registers; the timers follow them. */
 void gvt_display_save(struct vgpu *v, struct state_buf *b)
 {
-    state_put8(b, v->flip_pending);
+    state_put8(b, v->disp.flip_pending);
 }
 
 int gvt_display_check(const struct stateblob_section *s, const char **why)
@@ -305,6 +305,6 @@ int gvt_display_check(const struct stateblob_section *s, const char **why)
 
 void gvt_display_load(struct vgpu *v, const struct stateblob_section *s)
 {
-    v->flip_pending = s->data[0] != 0; /* before the resync: a flip keeps the timer on */
+    v->disp.flip_pending = s->data[0] != 0; /* before the resync: a flip keeps the timer on */
     gvt_display_resync(v);
 }

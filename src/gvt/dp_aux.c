@@ -56,7 +56,7 @@ void vgpu_set_monitor(struct vgpu *v, bool connected)
     bool was = isr & SDE_PORTD_HOTPLUG_CPT;
     vreg_set(&v->regs, SDEISR, connected ? isr | SDE_PORTD_HOTPLUG_CPT
                                          : isr & ~SDE_PORTD_HOTPLUG_CPT);
-    v->dpcd[0x200] = connected ? 1 : 0;
+    v->mon.dpcd[0x200] = connected ? 1 : 0;
     if (was == connected)
         return;
     log_info("monitor on port D %s", connected ? "plugged in" : "unplugged");
@@ -74,21 +74,21 @@ int vgpu_set_edid(struct vgpu *v, const uint8_t *edid, size_t len)
         sum = (uint8_t)(sum + edid[i]);
     if (sum != 0)
         return -EINVAL;
-    memcpy(v->custom_edid, edid, 128);
-    v->have_custom_edid = true;
-    memcpy(v->edid, edid, 128);
+    memcpy(v->mon.custom_edid, edid, 128);
+    v->mon.have_custom_edid = true;
+    memcpy(v->mon.edid, edid, 128);
     return 0;
 }
 
 void vgpu_get_edid(const struct vgpu *v, uint8_t out[128])
 {
-    memcpy(out, v->edid, 128);
+    memcpy(out, v->mon.edid, 128);
 }
 
 void gvt_dp_reset(struct vgpu *v)
 {
-    uint8_t *d = v->dpcd;
-    memset(d, 0, sizeof(v->dpcd));
+    uint8_t *d = v->mon.dpcd;
+    memset(d, 0, sizeof(v->mon.dpcd));
     d[0x000] = 0x12; /* DPCD 1.2 */
     d[0x001] = 0x14; /* 5.4 Gb/s */
     d[0x002] = 0x84; /* 4 lanes, enhanced framing */
@@ -100,11 +100,11 @@ void gvt_dp_reset(struct vgpu *v)
     d[DP_LANE_ALIGN_STATUS_UPDATED] = 0x01;
     d[0x205] = 0x01; /* receive port 0 in sync */
     d[DP_SET_POWER] = 0x01;
-    v->edid_offset = 0;
-    if (v->have_custom_edid)
-        memcpy(v->edid, v->custom_edid, sizeof(v->edid));
+    v->mon.edid_offset = 0;
+    if (v->mon.have_custom_edid)
+        memcpy(v->mon.edid, v->mon.custom_edid, sizeof(v->mon.edid));
     else
-        gvt_edid_build(v->edid, v->cfg.width, v->cfg.height);
+        gvt_edid_build(v->mon.edid, v->cfg.width, v->cfg.height);
 }
 
 static void native_write(struct vgpu *v, uint32_t addr, const uint8_t *data, unsigned len)
@@ -114,19 +114,19 @@ static void native_write(struct vgpu *v, uint32_t addr, const uint8_t *data, uns
         /* The sink's writable ranges: link configuration and power. */
         if (!((a >= 0x100 && a < 0x200) || a == DP_SET_POWER))
             continue;
-        v->dpcd[a] = data[i];
+        v->mon.dpcd[a] = data[i];
         if (a != DP_TRAINING_PATTERN_SET)
             continue;
         /* Training "succeeds" at once: pattern 1 locks the clocks,
          * patterns 2-4 equalise and align every lane. */
         switch (data[i] & 0xf) {
         case 1:
-            v->dpcd[DP_LANE0_1_STATUS] = v->dpcd[DP_LANE2_3_STATUS] = 0x11;
-            v->dpcd[DP_LANE_ALIGN_STATUS_UPDATED] = 0;
+            v->mon.dpcd[DP_LANE0_1_STATUS] = v->mon.dpcd[DP_LANE2_3_STATUS] = 0x11;
+            v->mon.dpcd[DP_LANE_ALIGN_STATUS_UPDATED] = 0;
             break;
         case 2: case 3: case 7:
-            v->dpcd[DP_LANE0_1_STATUS] = v->dpcd[DP_LANE2_3_STATUS] = 0x77;
-            v->dpcd[DP_LANE_ALIGN_STATUS_UPDATED] = 0x01;
+            v->mon.dpcd[DP_LANE0_1_STATUS] = v->mon.dpcd[DP_LANE2_3_STATUS] = 0x77;
+            v->mon.dpcd[DP_LANE_ALIGN_STATUS_UPDATED] = 0x01;
             break;
         default:
             break; /* training off: keep the trained status */
@@ -153,7 +153,7 @@ static unsigned transact(struct vgpu *v, const uint8_t *msg, unsigned size, uint
             break;
         reply[0] = AUX_REPLY_ACK;
         for (unsigned i = 0; i < len; i++)
-            reply[1 + i] = addr + i < sizeof(v->dpcd) ? v->dpcd[addr + i] : 0;
+            reply[1 + i] = addr + i < sizeof(v->mon.dpcd) ? v->mon.dpcd[addr + i] : 0;
         return 1 + len;
     case AUX_NATIVE_WRITE:
         if (len > 16 || size != 4 + len)
@@ -165,7 +165,7 @@ static unsigned transact(struct vgpu *v, const uint8_t *msg, unsigned size, uint
         if (len > 16 || size != 4 + len)
             break;
         if (addr == DDC_ADDR) {
-            v->edid_offset = msg[4]; /* the first byte sets the offset */
+            v->mon.edid_offset = msg[4]; /* the first byte sets the offset */
         } else if (addr != DDC_SEGMENT_ADDR) {
             reply[0] = AUX_I2C_REPLY_NACK;
             return 1;
@@ -181,7 +181,7 @@ static unsigned transact(struct vgpu *v, const uint8_t *msg, unsigned size, uint
         }
         reply[0] = AUX_REPLY_ACK;
         for (unsigned i = 0; i < len; i++)
-            reply[1 + i] = v->edid[(v->edid_offset++) % sizeof(v->edid)];
+            reply[1 + i] = v->mon.edid[(v->mon.edid_offset++) % sizeof(v->mon.edid)];
         return 1 + len;
     default:
         reply[0] = AUX_NATIVE_REPLY_NACK;
@@ -247,11 +247,11 @@ int gvt_dp_aux_init(struct vgpu *v)
 
 void gvt_dp_save(struct vgpu *v, struct state_buf *b)
 {
-    state_put_bytes(b, v->dpcd, sizeof(v->dpcd));
-    state_put_bytes(b, v->edid, sizeof(v->edid));
-    state_put8(b, v->edid_offset);
-    state_put8(b, v->have_custom_edid);
-    state_put_bytes(b, v->custom_edid, sizeof(v->custom_edid));
+    state_put_bytes(b, v->mon.dpcd, sizeof(v->mon.dpcd));
+    state_put_bytes(b, v->mon.edid, sizeof(v->mon.edid));
+    state_put8(b, v->mon.edid_offset);
+    state_put8(b, v->mon.have_custom_edid);
+    state_put_bytes(b, v->mon.custom_edid, sizeof(v->mon.custom_edid));
 }
 
 int gvt_dp_check(const struct stateblob_section *s, const char **why)
@@ -267,9 +267,9 @@ void gvt_dp_load(struct vgpu *v, const struct stateblob_section *s)
 {
     struct state_reader r;
     state_reader_init(&r, s);
-    state_get_bytes(&r, v->dpcd, sizeof(v->dpcd));
-    state_get_bytes(&r, v->edid, sizeof(v->edid));
-    v->edid_offset = state_get8(&r);
-    v->have_custom_edid = state_get8(&r) != 0;
-    state_get_bytes(&r, v->custom_edid, sizeof(v->custom_edid));
+    state_get_bytes(&r, v->mon.dpcd, sizeof(v->mon.dpcd));
+    state_get_bytes(&r, v->mon.edid, sizeof(v->mon.edid));
+    v->mon.edid_offset = state_get8(&r);
+    v->mon.have_custom_edid = state_get8(&r) != 0;
+    state_get_bytes(&r, v->mon.custom_edid, sizeof(v->mon.custom_edid));
 }

@@ -43,15 +43,15 @@ int gvt_ggtt_init(struct vgpu *v)
 {
     void *p = mmap(NULL, GVT_GGTT_ENTRIES * sizeof(uint64_t), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    v->ggtt = p == MAP_FAILED ? NULL : p;
-    return v->ggtt ? 0 : -ENOMEM;
+    v->ggtt.entries = p == MAP_FAILED ? NULL : p;
+    return v->ggtt.entries ? 0 : -ENOMEM;
 }
 
 void gvt_ggtt_free_table(struct vgpu *v)
 {
-    if (!v->gsm && v->ggtt)
-        munmap(v->ggtt, GVT_GGTT_ENTRIES * sizeof(uint64_t));
-    v->ggtt = NULL;
+    if (!v->ggtt.gsm && v->ggtt.entries)
+        munmap(v->ggtt.entries, GVT_GGTT_ENTRIES * sizeof(uint64_t));
+    v->ggtt.entries = NULL;
 }
 
 void gvt_ggtt_release(struct vgpu *v)
@@ -63,21 +63,21 @@ void gvt_ggtt_release(struct vgpu *v)
  * entry is loaded once, whole, and only that value is judged and used. */
 static uint64_t entry_load(const struct vgpu *v, uint32_t idx)
 {
-    return __atomic_load_n(&v->ggtt[idx], __ATOMIC_RELAXED);
+    return __atomic_load_n(&v->ggtt.entries[idx], __ATOMIC_RELAXED);
 }
 
-/* A table in guest RAM (v->gsm) is guest memory like any other: the
+/* A table in guest RAM (v->ggtt.gsm) is guest memory like any other: the
  * daemon's stores to it are announced (gmem_wrote: a live migration must
  * copy the page again). */
 static void gsm_wrote(struct vgpu *v, size_t off, size_t len)
 {
-    if (v->gsm)
-        gmem_wrote(v->gm, (ramrange_gfn(v->gsm) << GVT_PAGE_SHIFT) + off, len);
+    if (v->ggtt.gsm)
+        gmem_wrote(v->gm, (ramrange_gfn(v->ggtt.gsm) << GVT_PAGE_SHIFT) + off, len);
 }
 
 static void entry_store(struct vgpu *v, uint32_t idx, uint64_t e)
 {
-    __atomic_store_n(&v->ggtt[idx], e, __ATOMIC_RELAXED);
+    __atomic_store_n(&v->ggtt.entries[idx], e, __ATOMIC_RELAXED);
     gsm_wrote(v, (size_t)idx * sizeof(uint64_t), sizeof(uint64_t));
 }
 
@@ -87,7 +87,7 @@ static void entry_store(struct vgpu *v, uint32_t idx, uint64_t e)
 static void zero_gsm_pages(struct vgpu *v)
 {
     static const uint8_t zero[4096];
-    uint8_t *p = (uint8_t *)v->ggtt;
+    uint8_t *p = (uint8_t *)v->ggtt.entries;
     for (size_t off = 0; off < (size_t)GVT_GGTT_ENTRIES * sizeof(uint64_t); off += sizeof(zero))
         if (memcmp(p + off, zero, sizeof(zero)) != 0) {
             memset(p + off, 0, sizeof(zero));
@@ -97,14 +97,14 @@ static void zero_gsm_pages(struct vgpu *v)
 
 void gvt_ggtt_reset(struct vgpu *v)
 {
-    if (v->gsm) {
+    if (v->ggtt.gsm) {
         zero_gsm_pages(v);
         return;
     }
-    if (v->ggtt_hi > v->ggtt_lo)
-        memset(v->ggtt + v->ggtt_lo, 0, (v->ggtt_hi - v->ggtt_lo) * sizeof(uint64_t));
-    v->ggtt_lo = GVT_GGTT_ENTRIES;
-    v->ggtt_hi = 0;
+    if (v->ggtt.hi > v->ggtt.lo)
+        memset(v->ggtt.entries + v->ggtt.lo, 0, (v->ggtt.hi - v->ggtt.lo) * sizeof(uint64_t));
+    v->ggtt.lo = GVT_GGTT_ENTRIES;
+    v->ggtt.hi = 0;
 }
 
 /* The only writer of the table besides the guest: keeps the touched range
@@ -112,10 +112,10 @@ void gvt_ggtt_reset(struct vgpu *v)
 void gvt_ggtt_set(struct vgpu *v, uint32_t idx, uint64_t entry)
 {
     entry_store(v, idx, entry);
-    if (idx < v->ggtt_lo)
-        v->ggtt_lo = idx;
-    if (idx >= v->ggtt_hi)
-        v->ggtt_hi = idx + 1;
+    if (idx < v->ggtt.lo)
+        v->ggtt.lo = idx;
+    if (idx >= v->ggtt.hi)
+        v->ggtt.hi = idx + 1;
 }
 
 uint64_t gvt_ggtt_entry(const struct vgpu *v, uint32_t idx)

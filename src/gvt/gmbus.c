@@ -38,7 +38,7 @@ static void gmbus0_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t 
     (void)off;
     (void)old;
     (void)val;
-    v->gmbus_left = 0;
+    v->mon.gmbus_left = 0;
     set_status(v, GMBUS_HW_RDY);
 }
 
@@ -47,7 +47,7 @@ static void gmbus1_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t 
     (void)off;
     (void)old;
     if (val & GMBUS_SW_CLR_INT) {
-        v->gmbus_left = 0;
+        v->mon.gmbus_left = 0;
         set_status(v, 0);
         return;
     }
@@ -56,26 +56,26 @@ static void gmbus1_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t 
     uint32_t cycle = val & GMBUS_CYCLE_MASK;
     unsigned count = (val >> 16) & 0x1ff, addr = (val >> 1) & 0x7f;
     if (cycle == GMBUS_CYCLE_STOP && count == 0) {
-        v->gmbus_left = 0;
+        v->mon.gmbus_left = 0;
         set_status(v, GMBUS_HW_RDY);
         return;
     }
     unsigned pin = vreg(&v->regs, PCH_GMBUS0) & 0x7;
     if (pin != GMBUS_PIN_DPD || addr != DDC_ADDR || !(vreg(&v->regs, SDEISR) & (1u << 23))) {
         set_status(v, GMBUS_SATOER | GMBUS_HW_RDY);
-        v->gmbus_left = 0;
+        v->mon.gmbus_left = 0;
         return;
     }
     if (cycle & GMBUS_CYCLE_INDEX)
-        v->edid_offset = (uint8_t)(val >> 8);
+        v->mon.edid_offset = (uint8_t)(val >> 8);
     if (val & GMBUS_SLAVE_READ) {
-        v->gmbus_left = count;
+        v->mon.gmbus_left = count;
         set_status(v, GMBUS_ACTIVE | GMBUS_HW_RDY | (count ? 0 : GMBUS_HW_WAIT_PHASE));
     } else {
         /* A write's first bytes are already in GMBUS3: the DDC offset. */
         if (count)
-            v->edid_offset = (uint8_t)vreg(&v->regs, PCH_GMBUS3);
-        v->gmbus_left = 0;
+            v->mon.edid_offset = (uint8_t)vreg(&v->regs, PCH_GMBUS3);
+        v->mon.gmbus_left = 0;
         set_status(v, GMBUS_ACTIVE | GMBUS_HW_RDY | GMBUS_HW_WAIT_PHASE);
     }
 }
@@ -83,13 +83,13 @@ static void gmbus1_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t 
 static uint32_t gmbus3_read(struct vgpu *v, uint32_t off, uint32_t stored)
 {
     (void)off;
-    if (!v->gmbus_left)
+    if (!v->mon.gmbus_left)
         return stored;
     uint32_t val = 0;
-    for (unsigned i = 0; i < 4 && v->gmbus_left; i++, v->gmbus_left--)
-        val |= (uint32_t)v->edid[(v->edid_offset++) % sizeof(v->edid)] << (8 * i);
+    for (unsigned i = 0; i < 4 && v->mon.gmbus_left; i++, v->mon.gmbus_left--)
+        val |= (uint32_t)v->mon.edid[(v->mon.edid_offset++) % sizeof(v->mon.edid)] << (8 * i);
     uint32_t st = GMBUS_ACTIVE | GMBUS_HW_RDY;
-    if (!v->gmbus_left)
+    if (!v->mon.gmbus_left)
         st |= GMBUS_HW_WAIT_PHASE;
     set_status(v, st);
     vreg_set(&v->regs, off, val);
@@ -113,7 +113,7 @@ static const struct gvt_reg gmbus_rows[] = {
 /* No read in progress. */
 void gvt_gmbus_reset(struct vgpu *v)
 {
-    v->gmbus_left = 0;
+    v->mon.gmbus_left = 0;
 }
 
 int gvt_gmbus_init(struct vgpu *v)
@@ -126,7 +126,7 @@ int gvt_gmbus_init(struct vgpu *v)
  * come (at most a block and a half: GMBUS1's byte count is 9 bits). */
 void gvt_gmbus_save(struct vgpu *v, struct state_buf *b)
 {
-    state_put32(b, v->gmbus_left);
+    state_put32(b, v->mon.gmbus_left);
 }
 
 static uint32_t left_of(const struct stateblob_section *s)
@@ -146,5 +146,5 @@ int gvt_gmbus_check(const struct stateblob_section *s, const char **why)
 
 void gvt_gmbus_load(struct vgpu *v, const struct stateblob_section *s)
 {
-    v->gmbus_left = left_of(s);
+    v->mon.gmbus_left = left_of(s);
 }

@@ -57,8 +57,8 @@ void gvt_irq_update(struct vgpu *v)
 {
     bool level = (vreg(&v->regs, GEN8_MASTER_IRQ) & GEN8_MASTER_IRQ_CONTROL) &&
                  gvt_irq_master_summary(v);
-    bool rising = level && !v->irq_level;
-    v->irq_level = level;
+    bool rising = level && !v->intr.level;
+    v->intr.level = level;
     if (pci_func_msi_enabled(&v->pci)) {
         if (!rising)
             return;
@@ -68,10 +68,10 @@ void gvt_irq_update(struct vgpu *v)
         }
         /* Xen refused the MSI: the edge is not spent. Try again shortly,
          * or the guest would wait for an interrupt that never comes. */
-        v->irq_level = false;
+        v->intr.level = false;
         v->stats.msi_retries++;
-        if (v->irq_retry_timer && !evt_timer_armed(v->irq_retry_timer))
-            evt_timer_arm(v->irq_retry_timer, 10u * 1000 * 1000, 0);
+        if (v->intr.retry_timer && !evt_timer_armed(v->intr.retry_timer))
+            evt_timer_arm(v->intr.retry_timer, 10u * 1000 * 1000, 0);
         return;
     }
     pci_func_set_intx(&v->pci, level);
@@ -85,8 +85,8 @@ static void irq_retry(void *opaque, uint64_t expirations)
 
 void gvt_irq_release(struct vgpu *v)
 {
-    evt_timer_free(v->irq_retry_timer);
-    v->irq_retry_timer = NULL;
+    evt_timer_free(v->intr.retry_timer);
+    v->intr.retry_timer = NULL;
 }
 
 void gvt_irq_raise(struct vgpu *v, enum gvt_irq_block b, uint32_t bit)
@@ -110,8 +110,8 @@ static void irq_reg_written(struct vgpu *v, uint32_t off, uint32_t old, uint32_t
     (void)old;
     (void)val;
     gvt_irq_update(v);
-    if (off == GEN8_DE_PIPE_ISR(0) + IMR && v->irq_mask_changed)
-        v->irq_mask_changed(v, IRQ_PIPE_A);
+    if (off == GEN8_DE_PIPE_ISR(0) + IMR && v->intr.mask_changed)
+        v->intr.mask_changed(v, IRQ_PIPE_A);
 }
 
 /* A block's IMR, IIR and IER, named as i915 names them: `pre` "IMR" `post`
@@ -146,7 +146,7 @@ int gvt_irq_init(struct vgpu *v)
 {
     int rc = gvt_regs_add(&v->regs, "irq", irq_rows, sizeof(irq_rows) / sizeof(irq_rows[0]));
     if (rc == 0 && v->loop)
-        rc = evt_timer_new(v->loop, irq_retry, v, &v->irq_retry_timer);
+        rc = evt_timer_new(v->loop, irq_retry, v, &v->intr.retry_timer);
     return rc;
 }
 
@@ -154,8 +154,8 @@ int gvt_irq_init(struct vgpu *v)
  * level, so the next edge is an edge, and whether MSI was on when it was. */
 void gvt_irq_save(struct vgpu *v, struct state_buf *b)
 {
-    state_put8(b, v->irq_level);
-    state_put8(b, v->msi_was_enabled);
+    state_put8(b, v->intr.level);
+    state_put8(b, v->intr.msi_was_enabled);
 }
 
 int gvt_irq_check(const struct stateblob_section *s, const char **why)
@@ -169,6 +169,6 @@ int gvt_irq_check(const struct stateblob_section *s, const char **why)
 
 void gvt_irq_load(struct vgpu *v, const struct stateblob_section *s)
 {
-    v->irq_level = s->data[0] != 0;
-    v->msi_was_enabled = s->data[1] != 0;
+    v->intr.level = s->data[0] != 0;
+    v->intr.msi_was_enabled = s->data[1] != 0;
 }

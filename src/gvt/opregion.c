@@ -140,7 +140,7 @@ static int opregion_read(void *opaque, uint64_t off, unsigned size, uint64_t *va
 {
     struct vgpu *v = opaque;
     uint64_t x = 0;
-    memcpy(&x, v->opregion + off, size); /* dispatch checked off+size */
+    memcpy(&x, v->opreg.bytes + off, size); /* dispatch checked off+size */
     *val = x;
     return 0;
 }
@@ -155,7 +155,7 @@ static int opregion_write(void *opaque, uint64_t off, unsigned size, uint64_t va
                   (unsigned long long)off);
         return 0;
     }
-    memcpy(v->opregion + off, &val, size);
+    memcpy(v->opreg.bytes + off, &val, size);
     return 0;
 }
 
@@ -163,10 +163,10 @@ static const struct io_ops opregion_ops = { opregion_read, opregion_write };
 
 static void unclaim(struct vgpu *v)
 {
-    if (v->opregion_claimed != PCI_BAR_UNMAPPED)
-        ioreq_unmap_range(v->srv, IO_SPACE_MMIO, v->opregion_claimed);
-    v->opregion_claimed = PCI_BAR_UNMAPPED;
-    v->opregion_gpa = 0;
+    if (v->opreg.claimed != PCI_BAR_UNMAPPED)
+        ioreq_unmap_range(v->srv, IO_SPACE_MMIO, v->opreg.claimed);
+    v->opreg.claimed = PCI_BAR_UNMAPPED;
+    v->opreg.gpa = 0;
 }
 
 void gvt_opregion_asls_written(struct vgpu *v, uint32_t asls)
@@ -181,8 +181,8 @@ void gvt_opregion_asls_written(struct vgpu *v, uint32_t asls)
     /* Guest RAM: put the contents there and let the guest own them. Not
      * RAM (hvmloader's pages in the MMIO hole, the usual case) is no
      * fault: those are claimed below. */
-    if (gmem_probe_write(v->gm, asls, v->opregion, GVT_OPREGION_SIZE) == 0) {
-        v->opregion_gpa = asls;
+    if (gmem_probe_write(v->gm, asls, v->opreg.bytes, GVT_OPREGION_SIZE) == 0) {
+        v->opreg.gpa = asls;
         log_info("OpRegion written to guest RAM at %#x", asls);
         return;
     }
@@ -193,8 +193,8 @@ void gvt_opregion_asls_written(struct vgpu *v, uint32_t asls)
                   strerror(-rc));
         return;
     }
-    v->opregion_claimed = asls;
-    v->opregion_gpa = asls;
+    v->opreg.claimed = asls;
+    v->opreg.gpa = asls;
     log_info("OpRegion served at %#x", asls);
 }
 
@@ -203,7 +203,7 @@ void gvt_opregion_restore(struct vgpu *v, uint64_t gpa, bool served)
     unclaim(v);
     if (!gpa)
         return;
-    v->opregion_gpa = gpa;
+    v->opreg.gpa = gpa;
     /* In guest RAM it travelled with the guest's memory: leave it be. */
     if (!served)
         return;
@@ -212,23 +212,23 @@ void gvt_opregion_restore(struct vgpu *v, uint64_t gpa, bool served)
         log_warn("OpRegion at %#llx could not be claimed again: %s",
                  (unsigned long long)gpa, strerror(-rc));
     else
-        v->opregion_claimed = gpa;
+        v->opreg.claimed = gpa;
 }
 
 /* Access to the SWSCI mailbox wherever the OpRegion lives. */
 static int mailbox_rw(struct vgpu *v, unsigned off, uint32_t *val, bool write)
 {
-    if (!v->opregion_gpa)
+    if (!v->opreg.gpa)
         return -ENOENT;
-    if (v->opregion_claimed != PCI_BAR_UNMAPPED) {
+    if (v->opreg.claimed != PCI_BAR_UNMAPPED) {
         if (write)
-            put32(v->opregion + off, *val);
+            put32(v->opreg.bytes + off, *val);
         else
-            *val = get32(v->opregion + off);
+            *val = get32(v->opreg.bytes + off);
         return 0;
     }
-    return write ? gmem_write(v->gm, v->opregion_gpa + off, val, 4)
-                 : gmem_read(v->gm, v->opregion_gpa + off, val, 4);
+    return write ? gmem_write(v->gm, v->opreg.gpa + off, val, 4)
+                 : gmem_read(v->gm, v->opreg.gpa + off, val, 4);
 }
 
 void gvt_opregion_swsci_written(struct vgpu *v, uint16_t old, uint16_t val)
@@ -275,10 +275,10 @@ void gvt_opregion_release(struct vgpu *v)
 
 void gvt_opregion_save(struct vgpu *v, struct state_buf *b)
 {
-    state_put32(b, v->swsci);
-    state_put64(b, v->opregion_gpa);
-    state_put8(b, v->opregion_claimed != PCI_BAR_UNMAPPED);
-    state_put_bytes(b, v->opregion, sizeof(v->opregion));
+    state_put32(b, v->opreg.swsci);
+    state_put64(b, v->opreg.gpa);
+    state_put8(b, v->opreg.claimed != PCI_BAR_UNMAPPED);
+    state_put_bytes(b, v->opreg.bytes, sizeof(v->opreg.bytes));
 }
 
 int gvt_opregion_check(const struct stateblob_section *s, const char **why)
@@ -299,9 +299,9 @@ void gvt_opregion_load(struct vgpu *v, const struct stateblob_section *s)
 {
     struct state_reader r;
     state_reader_init(&r, s);
-    v->swsci = (uint16_t)state_get32(&r);
+    v->opreg.swsci = (uint16_t)state_get32(&r);
     uint64_t gpa = state_get64(&r);
     bool served = state_get8(&r) != 0;
-    state_get_bytes(&r, v->opregion, sizeof(v->opregion));
+    state_get_bytes(&r, v->opreg.bytes, sizeof(v->opreg.bytes));
     gvt_opregion_restore(v, gpa, served);
 }

@@ -27,7 +27,7 @@ static void execlist_reset_all(struct vgpu *v) { gvt_execlist_reset(v, ~0u); }
  * and zeroing 8 MiB again would be most of the reset's cost. */
 static void ggtt_reset(struct vgpu *v)
 {
-    if (!v->gsm || !v->guest_ram_fresh)
+    if (!v->ggtt.gsm || !v->guest_ram_fresh)
         gvt_ggtt_reset(v);
 }
 

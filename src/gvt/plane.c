@@ -403,7 +403,7 @@ static int capture_new(struct gvt_capture **out)
 
 void gvt_capture_release(struct vgpu *v)
 {
-    struct gvt_capture *c = v->capture;
+    struct gvt_capture *c = v->disp.capture;
     if (!c)
         return;
     free(c->px);
@@ -411,15 +411,15 @@ void gvt_capture_release(struct vgpu *v)
     free(c->cur_next);
     free(c->under);
     free(c);
-    v->capture = NULL;
+    v->disp.capture = NULL;
 }
 
 int vgpu_capture_view(struct vgpu *v, struct vgpu_frame *f)
 {
     memset(f, 0, sizeof(*f));
-    if (!v->capture && capture_new(&v->capture) < 0)
+    if (!v->disp.capture && capture_new(&v->disp.capture) < 0)
         return -ENOMEM;
-    struct gvt_capture *c = v->capture;
+    struct gvt_capture *c = v->disp.capture;
     gvt_aperture_sync(v);
     cursor_lift(c);
     struct damage d = { 0, 0 };

@@ -246,13 +246,13 @@ static const struct io_ops io_bar_ops = { io_read, io_write };
 static void gsm_follow_bar0(struct vgpu *v)
 {
     uint64_t bar = v->pci.bars[0].mapped_addr;
-    if (!v->gsm || bar == PCI_BAR_UNMAPPED)
+    if (!v->ggtt.gsm || bar == PCI_BAR_UNMAPPED)
         return;
-    int rc = ramrange_place(v->gsm, (bar + GVT_GGTT_OFFSET) >> GVT_PAGE_SHIFT);
+    int rc = ramrange_place(v->ggtt.gsm, (bar + GVT_GGTT_OFFSET) >> GVT_PAGE_SHIFT);
     gmem_invalidate(v->gm); /* the guest's physmap changed under the map cache */
     bool trap = rc < 0;
-    if (trap != v->gsm_trapped) {
-        v->gsm_trapped = trap;
+    if (trap != v->ggtt.gsm_trapped) {
+        v->ggtt.gsm_trapped = trap;
         pci_func_set_bar_claim(&v->pci, 0, 0, trap ? 0 : GVT_GGTT_OFFSET, NULL);
         if (trap)
             log_warn("GGTT RAM could not follow BAR0 to %#llx (%s): its stores trap",
@@ -264,21 +264,21 @@ static void gsm_follow_bar0(struct vgpu *v)
 
 int vgpu_attach_gsm(struct vgpu *v, struct ram_range *gsm)
 {
-    if (v->gsm || !gsm || ramrange_pages(gsm) != GVT_GGTT_PAGES)
+    if (v->ggtt.gsm || !gsm || ramrange_pages(gsm) != GVT_GGTT_PAGES)
         return -EINVAL;
     uint64_t *ram = ramrange_ptr(gsm);
     /* Entries a daemon-side table already holds (a state saved with a
      * trapped GGTT) move into the RAM; a restored RAM table is kept. */
-    for (uint32_t i = v->ggtt_lo; i < v->ggtt_hi; i++)
-        if (v->ggtt[i]) {
-            __atomic_store_n(&ram[i], v->ggtt[i], __ATOMIC_RELAXED);
+    for (uint32_t i = v->ggtt.lo; i < v->ggtt.hi; i++)
+        if (v->ggtt.entries[i]) {
+            __atomic_store_n(&ram[i], v->ggtt.entries[i], __ATOMIC_RELAXED);
             gmem_wrote(v->gm, (ramrange_gfn(gsm) << GVT_PAGE_SHIFT) + 8ull * i, 8);
         }
     gvt_ggtt_free_table(v);
-    v->ggtt = ram;
-    v->gsm = gsm;
-    v->ggtt_lo = GVT_GGTT_ENTRIES;
-    v->ggtt_hi = 0;
+    v->ggtt.entries = ram;
+    v->ggtt.gsm = gsm;
+    v->ggtt.lo = GVT_GGTT_ENTRIES;
+    v->ggtt.hi = 0;
     pci_func_set_bar_claim(&v->pci, 0, 0, GVT_GGTT_OFFSET, NULL);
     gsm_follow_bar0(v);
     return 0;
@@ -286,9 +286,9 @@ int vgpu_attach_gsm(struct vgpu *v, struct ram_range *gsm)
 
 bool vgpu_gsm_restored_at(const struct vgpu *v, uint64_t *gfn, uint64_t *park)
 {
-    *gfn = v->restored_gsm_gfn;
-    *park = v->restored_gsm_park;
-    return v->restored_gsm_gfn != 0;
+    *gfn = v->ggtt.restored_gfn;
+    *park = v->ggtt.restored_park;
+    return v->ggtt.restored_gfn != 0;
 }
 
 size_t vgpu_gsm_pages(void) { return GVT_GGTT_PAGES; }
@@ -323,7 +323,7 @@ static void function_level_reset(struct vgpu *v)
     pci_cfg_set16(f, PCI_COMMAND, 0);
     f->cfg[f->msi_cap + PCI_MSI_FLAGS] &= (uint8_t)~PCI_MSI_FLAGS_ENABLE;
     pci_func_update_mappings(f);
-    v->msi_was_enabled = false;
+    v->intr.msi_was_enabled = false;
 }
 
 static void cfg_written(void *opaque, unsigned reg, unsigned size, uint32_t val)
@@ -341,9 +341,9 @@ static void cfg_written(void *opaque, unsigned reg, unsigned size, uint32_t val)
     /* MSI switched on with an interrupt already pending: it is delivered
      * now (the new path starts from a low line), not lost. */
     bool msi = pci_func_msi_enabled(&v->pci);
-    if (msi != v->msi_was_enabled) {
-        v->msi_was_enabled = msi;
-        v->irq_level = false;
+    if (msi != v->intr.msi_was_enabled) {
+        v->intr.msi_was_enabled = msi;
+        v->intr.level = false;
         gvt_irq_update(v);
     }
     /* Act on what the register now holds, whatever the access width. */
@@ -351,8 +351,8 @@ static void cfg_written(void *opaque, unsigned reg, unsigned size, uint32_t val)
         gvt_opregion_asls_written(v, pci_cfg_get32(&v->pci, PCI_ASLS));
     if (reg <= PCI_SWSCI + 1 && reg + size > PCI_SWSCI) {
         uint16_t now = (uint16_t)pci_cfg_get32(&v->pci, PCI_SWSCI);
-        gvt_opregion_swsci_written(v, v->swsci, now);
-        v->swsci = now;
+        gvt_opregion_swsci_written(v, v->opreg.swsci, now);
+        v->opreg.swsci = now;
     }
 }
 
@@ -424,8 +424,8 @@ static void reset_device(struct vgpu *v, bool guest_ram_fresh)
             (*p)->reset(v);
     v->guest_ram_fresh = false;
     v->io_index = 0;
-    v->irq_level = false;
-    v->msi_was_enabled = pci_func_msi_enabled(&v->pci);
+    v->intr.level = false;
+    v->intr.msi_was_enabled = pci_func_msi_enabled(&v->pci);
     v->stats.resets++;
 }
 
@@ -440,19 +440,19 @@ void vgpu_cold_reset(struct vgpu *v)
 {
     pci_func_unmap_all(&v->pci);
     gvt_opregion_release(v);
-    v->opregion_gpa = 0;
+    v->opreg.gpa = 0;
     memcpy(v->pci.cfg, v->cfg_at_creation, PCI_CFG_SIZE);
-    gvt_opregion_build(v->opregion);
+    gvt_opregion_build(v->opreg.bytes);
     /* The device's RAM back where it waited at creation. */
-    if (v->gsm && ramrange_place(v->gsm, ramrange_park_gfn(v->gsm)) == 0 && v->gsm_trapped) {
-        v->gsm_trapped = false;
+    if (v->ggtt.gsm && ramrange_place(v->ggtt.gsm, ramrange_park_gfn(v->ggtt.gsm)) == 0 && v->ggtt.gsm_trapped) {
+        v->ggtt.gsm_trapped = false;
         pci_func_set_bar_claim(&v->pci, 0, 0, GVT_GGTT_OFFSET, NULL);
     }
-    v->have_custom_edid = false; /* the built-in monitor, as before --edid */
+    v->mon.have_custom_edid = false; /* the built-in monitor, as before --edid */
     reset_device(v, true);
     gvt_aperture_cold_reset(v);
-    v->swsci = 0;
-    v->msi_was_enabled = false;
+    v->opreg.swsci = 0;
+    v->intr.msi_was_enabled = false;
     v->io_index = 0;
     memset(&v->stats, 0, sizeof(v->stats));
     v->stats.bar0 = v->stats.bar2 = PCI_BAR_UNMAPPED;
@@ -493,7 +493,7 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
     v->gm = gm;
     v->loop = loop;
     v->stats.bar0 = v->stats.bar2 = PCI_BAR_UNMAPPED;
-    v->opregion_claimed = PCI_BAR_UNMAPPED;
+    v->opreg.claimed = PCI_BAR_UNMAPPED;
 
     v->engines = cfg->engines_storage ? cfg->engines_storage : v->own_engines;
     int rc = gvt_regs_init(&v->regs, cfg->regs_storage);
@@ -504,7 +504,7 @@ int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
         rc = setup_pci(v);
     if (rc < 0)
         goto fail;
-    gvt_opregion_build(v->opregion);
+    gvt_opregion_build(v->opreg.bytes);
     vgpu_reset(v);
     v->stats.resets = 0;
     v->cfg_at_creation = malloc(PCI_CFG_SIZE);
@@ -550,7 +550,7 @@ void vgpu_destroy(struct vgpu *v)
     while (n--)
         if (gvt_parts[n]->release)
             gvt_parts[n]->release(v);
-    ramrange_free(v->gsm);
+    ramrange_free(v->ggtt.gsm);
     gvt_regs_release(&v->regs);
     free(v);
 }
@@ -559,12 +559,12 @@ void vgpu_get_stats(const struct vgpu *v, struct vgpu_stats *out)
 {
     *out = v->stats;
     out->msi_enabled = pci_func_msi_enabled(&v->pci);
-    if (v->gsm) {
+    if (v->ggtt.gsm) {
         struct ram_range_stats rs;
-        ramrange_get_stats(v->gsm, &rs);
-        out->ggtt_in_ram = !v->gsm_trapped;
+        ramrange_get_stats(v->ggtt.gsm, &rs);
+        out->ggtt_in_ram = !v->ggtt.gsm_trapped;
         out->gsm_gfn = rs.gfn;
         out->gsm_relocations = rs.relocations;
     }
-    out->aperture_in_ram = v->apr && !v->apr_trapped;
+    out->aperture_in_ram = v->apr.ram && !v->apr.trapped;
 }

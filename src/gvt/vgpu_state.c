@@ -105,11 +105,11 @@ int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
     /* The GGTT sparsely: most of 4 GiB is never mapped. A table in guest
      * RAM travels with the guest's memory: only where it is goes here. */
     uint32_t n = 0;
-    if (!v->gsm)
-        for (uint32_t i = v->ggtt_lo; i < v->ggtt_hi; i++)
+    if (!v->ggtt.gsm)
+        for (uint32_t i = v->ggtt.lo; i < v->ggtt.hi; i++)
             n += gvt_ggtt_entry(v, i) != 0;
     state_put32(&b, n);
-    for (uint32_t i = v->ggtt_lo; n && i < v->ggtt_hi; i++) {
+    for (uint32_t i = v->ggtt.lo; n && i < v->ggtt.hi; i++) {
         uint64_t e = gvt_ggtt_entry(v, i);
         if (e) {
             state_put32(&b, i);
@@ -118,17 +118,17 @@ int vgpu_save(struct vgpu *v, uint8_t **blob, size_t *len)
     }
     stateblob_add(&w, "ggtt", SECTION_VERSION, b.p, b.len);
     b.len = 0;
-    if (v->gsm) {
-        state_put64(&b, ramrange_gfn(v->gsm));
-        state_put64(&b, ramrange_park_gfn(v->gsm));
-        state_put32(&b, (uint32_t)ramrange_pages(v->gsm));
+    if (v->ggtt.gsm) {
+        state_put64(&b, ramrange_gfn(v->ggtt.gsm));
+        state_put64(&b, ramrange_park_gfn(v->ggtt.gsm));
+        state_put32(&b, (uint32_t)ramrange_pages(v->ggtt.gsm));
         stateblob_add(&w, "gsm", SECTION_VERSION, b.p, b.len);
         b.len = 0;
     }
-    if (v->apr) {
-        state_put64(&b, ramrange_gfn(v->apr));
-        state_put64(&b, ramrange_park_gfn(v->apr));
-        state_put32(&b, (uint32_t)ramrange_pages(v->apr));
+    if (v->apr.ram) {
+        state_put64(&b, ramrange_gfn(v->apr.ram));
+        state_put64(&b, ramrange_park_gfn(v->apr.ram));
+        state_put32(&b, (uint32_t)ramrange_pages(v->apr.ram));
         stateblob_add(&w, "aperture", SECTION_VERSION, b.p, b.len);
         b.len = 0;
     }
@@ -395,17 +395,17 @@ static void apply(struct vgpu *v, struct staged *st)
             vreg_set(&v->regs, idx * 4, state_get32(&st->regs_sparse));
         }
     }
-    if (!v->gsm) {
+    if (!v->ggtt.gsm) {
         gvt_ggtt_reset(v);
         for (uint32_t i = 0; i < st->ggtt_count; i++) {
             uint32_t idx = state_get32(&st->ggtt);
             gvt_ggtt_set(v, idx, state_get64(&st->ggtt));
         }
     }
-    v->restored_gsm_gfn = st->gsm_gfn;
-    v->restored_gsm_park = st->gsm_park;
-    v->restored_apr_gfn = st->apr_gfn;
-    v->restored_apr_park = st->apr_park;
+    v->ggtt.restored_gfn = st->gsm_gfn;
+    v->ggtt.restored_park = st->gsm_park;
+    v->apr.restored_gfn = st->apr_gfn;
+    v->apr.restored_park = st->apr_park;
     v->io_index = st->io_index;
     gvt_ppgtt_reset(v); /* translations are rebuilt, table pages re-trapped */
     /* Everything derived from that state follows: BAR claims, then each
@@ -493,7 +493,7 @@ static bool take_live_pcicfg(struct vgpu *v, const uint8_t *cfg)
         v->pci.cfg[i] = (uint8_t)((v->pci.cfg[i] & ~w) | (cfg[i] & w));
     }
     pci_func_update_mappings(&v->pci);
-    v->msi_was_enabled = pci_func_msi_enabled(&v->pci);
+    v->intr.msi_was_enabled = pci_func_msi_enabled(&v->pci);
     return true;
 }
 
@@ -522,7 +522,7 @@ void vgpu_follow_guest(struct vgpu *v, const struct vgpu_live_state *live)
         log_warn("the dead daemon's engine state fails the checks: the checkpoint's is kept");
     gvt_execlist_follow_guest_csb(v); /* a no-op where the engines are live */
     gvt_execlist_pause(v, v->paused);  /* the runner, for work still to do */
-    v->irq_level = false;
+    v->intr.level = false;
     gvt_irq_update(v);
 }
 
@@ -536,7 +536,7 @@ void vgpu_pause(struct vgpu *v, bool paused)
     v->paused = paused;
     gvt_execlist_pause(v, paused);
     if (paused)
-        evt_timer_disarm(v->vblank_timer);
+        evt_timer_disarm(v->disp.vblank_timer);
     else
         gvt_display_resync(v);
 }
