@@ -66,6 +66,14 @@ int served_write(const struct served *sv)
     return rc;
 }
 
+long served_of_guest(const char *dom, struct served *sv)
+{
+    long domid = launch_domid(dom);
+    if (domid < 0 || served_read(domid, sv) < 0 || sv->count == 0)
+        return -1;
+    return domid;
+}
+
 int served_read(long domid, struct served *sv)
 {
     memset(sv, 0, sizeof(*sv));

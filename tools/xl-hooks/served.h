@@ -37,6 +37,9 @@ void served_live_path(long domid, unsigned i, char *out, unsigned cap);
 int served_write(const struct served *sv);
 /* 0, or -errno (-ENOENT: no record for domid). */
 int served_read(long domid, struct served *sv);
+/* The record of guest DOM (a name or a domid) with at least one vGPU:
+ * its domid, or -1 when it has none (no such guest, or no vGPU). */
+long served_of_guest(const char *dom, struct served *sv);
 /* The record and every file it names go: sockets, checkpoints. */
 void served_remove(long domid);
 

@@ -58,9 +58,9 @@ static void saved_guest_resume(const char *dom, struct served *sv)
 static int save_to_fd(const char *dom, int out_fd, enum after_save after, long *domid_out,
                       struct served *sv_out)
 {
-    long domid = launch_domid(dom);
     struct served sv;
-    if (domid < 0 || served_read(domid, &sv) < 0 || sv.count == 0) {
+    long domid = served_of_guest(dom, &sv);
+    if (domid < 0) {
         say("no vGPU for %s: use xl save", dom);
         return XV_FAILED;
     }

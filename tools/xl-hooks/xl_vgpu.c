@@ -264,9 +264,8 @@ static int cmd_list(void)
 
 static int cmd_screenshot(const char *dom, const char *file)
 {
-    long domid = launch_domid(dom);
     struct served sv;
-    if (domid < 0 || served_read(domid, &sv) < 0 || sv.count == 0) {
+    if (served_of_guest(dom, &sv) < 0) {
         say("no vGPU for %s", dom);
         return XV_FAILED;
     }
