@@ -153,6 +153,7 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "ppgtt_tlb_hits", vs.ppgtt_tlb_hits);
     json_u64(w, "wp_pages", vs.wp_pages);
     json_u64(w, "wp_writes", vs.wp_writes);
+    json_u64(w, "wp_released", vs.wp_released);
     json_u64(w, "captures", vs.captures);
     json_u64(w, "captures_unchanged", vs.captures_unchanged);
     json_u64(w, "capture_ns", d->capture_ns);

@@ -5,7 +5,15 @@
  * through is write-protected (Xen's p2m_ioreq_server type): the guest's
  * writes to it come to us as ioreqs, we store them and drop the cache.
  * Trapped pages are bounded; past the bound, translations are walked every
- * time instead of cached, which is slower but never stale. */
+ * time instead of cached, which is slower but never stale.
+ *
+ * A table stops being trapped when the guest unhooks it: i915 points the
+ * parent entry elsewhere (its scratch table) before it frees the page, so
+ * a store that changes an entry of a trapped directory releases the table
+ * the old entry named and everything trapped below it. Freed pages must
+ * not stay trapped: the guest's kernel reuses them for anything, every
+ * store to them would cost an ioreq, and some stores (the CPU's own
+ * page-walk A/D updates, XSAVE) Xen cannot emulate for an ioreq server. */
 #include "config.h"
 #include "gvt/device.h"
 #include "gvt/ppgtt.h"
@@ -38,9 +46,15 @@ struct tlb_entry {
     bool valid;
 };
 
+/* A trapped table page and its level: 4 PML4, 3 PDP, 2 PD, 1 PT. */
+struct wp_page {
+    uint64_t gfn;
+    unsigned level;
+};
+
 struct gvt_ppgtt {
     struct tlb_entry tlb[TLB_ENTRIES];
-    uint64_t *wp;  /* trapped gfns */
+    struct wp_page *wp;
     unsigned nr_wp, cap_wp;
     unsigned live_roots;
     bool no_traps; /* a live migration: nothing trapped, nothing cached */
@@ -58,29 +72,78 @@ static int wp_read(void *opaque, uint64_t gpa, unsigned size, uint64_t *val)
     return gmem_read(v->gm, gpa, val, size);
 }
 
+static struct wp_page *find_wp(struct gvt_ppgtt *p, uint64_t gfn)
+{
+    for (unsigned i = 0; i < p->nr_wp; i++)
+        if (p->wp[i].gfn == gfn)
+            return &p->wp[i];
+    return NULL;
+}
+
+/* The table at `gfn` (level `level`) is no longer the guest's: it and the
+ * trapped tables below it go back to plain RAM. Depth is bounded by the
+ * level; a table named twice is released once (find_wp fails after). */
+static void release_table(struct vgpu *v, uint64_t gfn, unsigned level)
+{
+    struct gvt_ppgtt *p = v->ppgtt;
+    struct wp_page *w = find_wp(p, gfn);
+    if (!w || level == 0 || w->level != level)
+        return;
+    *w = p->wp[--p->nr_wp];
+    ioreq_wp_remove(v->srv, gfn);
+    v->stats.wp_pages = p->nr_wp;
+    v->stats.wp_released++;
+    if (level == 1)
+        return; /* a PT's entries name data pages */
+    uint64_t entries[512];
+    if (gmem_read(v->gm, gfn << 12, entries, sizeof(entries)) < 0)
+        return;
+    for (unsigned i = 0; i < 512; i++)
+        if ((entries[i] & PTE_PRESENT) && !(level < 4 && (entries[i] & PTE_PS)))
+            release_table(v, (entries[i] & PTE_ADDR_MASK) >> 12, level - 1);
+}
+
 /* The guest changes a page table: store what it wrote (Xen left RAM as
- * it was) and forget translations, which may have gone through it. */
+ * it was) and forget translations, which may have gone through it. An
+ * entry of a directory that named a table and names another now (or
+ * nothing) unhooks that table. */
 static int wp_write(void *opaque, uint64_t gpa, unsigned size, uint64_t val)
 {
     struct vgpu *v = opaque;
+    struct gvt_ppgtt *p = v->ppgtt;
     v->stats.wp_writes++;
-    flush(v->ppgtt);
-    return gmem_write(v->gm, gpa, &val, size);
+    flush(p);
+    struct wp_page *w = find_wp(p, gpa >> 12);
+    unsigned level = w ? w->level : 0;
+    uint64_t entry = gpa & ~7ull, before = 0, after = 0;
+    bool directory = level >= 2 && gmem_read(v->gm, entry, &before, 8) == 0;
+    int rc = gmem_write(v->gm, gpa, &val, size);
+    if (rc == 0 && directory && gmem_read(v->gm, entry, &after, 8) == 0 &&
+        (before & PTE_PRESENT) && !(level < 4 && (before & PTE_PS)) &&
+        (!(after & PTE_PRESENT) || (after & PTE_ADDR_MASK) != (before & PTE_ADDR_MASK) ||
+         (level < 4 && (after & PTE_PS))))
+        release_table(v, (before & PTE_ADDR_MASK) >> 12, level - 1);
+    return rc;
 }
 
 static const struct io_ops wp_ops = { wp_read, wp_write };
 
-static bool protect(struct vgpu *v, uint64_t gfn)
+static bool protect(struct vgpu *v, uint64_t gfn, unsigned level)
 {
     struct gvt_ppgtt *p = v->ppgtt;
-    for (unsigned i = 0; i < p->nr_wp; i++)
-        if (p->wp[i] == gfn)
-            return true;
+    struct wp_page *w = find_wp(p, gfn);
+    if (w) {
+        /* One page at two levels (a guest's odd tree): keep the higher,
+         * whose release also walks the lower. */
+        if (level > w->level)
+            w->level = level;
+        return true;
+    }
     if (p->nr_wp >= MAX_WP_PAGES || !v->srv || p->no_traps)
         return false;
     if (p->nr_wp == p->cap_wp) {
         unsigned cap = p->cap_wp ? 2 * p->cap_wp : 64;
-        uint64_t *n = realloc(p->wp, cap * sizeof(*n));
+        struct wp_page *n = realloc(p->wp, cap * sizeof(*n));
         if (!n)
             return false;
         p->wp = n;
@@ -92,7 +155,7 @@ static bool protect(struct vgpu *v, uint64_t gfn)
                   strerror(-rc));
         return false;
     }
-    p->wp[p->nr_wp++] = gfn;
+    p->wp[p->nr_wp++] = (struct wp_page){ gfn, level };
     v->stats.wp_pages = p->nr_wp;
     return true;
 }
@@ -172,9 +235,12 @@ int gvt_ppgtt_translate(struct vgpu *v, const struct gvt_ppgtt_root *root, uint6
         return -EFAULT;
     if (*gpa >= GMEM_MAX_GPA)
         return -EFAULT;
+    /* tables[] runs from the root down: a PML4 (level 4), or a legacy
+     * context's PD (level 2). */
+    unsigned top = root->four_level ? 4 : 2;
     bool trapped = true;
     for (unsigned i = 0; i < nr && trapped; i++)
-        trapped = protect(v, tables[i] >> 12);
+        trapped = protect(v, tables[i] >> 12, top - i);
     if (trapped)
         *t = (struct tlb_entry){ key, page, *gpa & ~0xfffull, true };
     return 0;
@@ -187,7 +253,7 @@ void gvt_ppgtt_reset(struct vgpu *v)
         return;
     flush(p);
     for (unsigned i = 0; i < p->nr_wp; i++)
-        ioreq_wp_remove(v->srv, p->wp[i]);
+        ioreq_wp_remove(v->srv, p->wp[i].gfn);
     p->nr_wp = 0;
     v->stats.wp_pages = 0;
 }

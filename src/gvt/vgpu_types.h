@@ -58,6 +58,7 @@ struct vgpu_stats {
     uint64_t elsp_submissions, ctx_completions, csb_events, engine_errors;
     uint64_t cs_dwords, cs_skipped, blits;
     uint64_t ppgtt_walks, ppgtt_tlb_hits, wp_pages, wp_writes;
+    uint64_t wp_released; /* table pages the guest unhooked, trapped no more */
     bool msi_enabled;
     /* Trapped accesses by kind (config space is the ioreq layer's count). */
     uint64_t trap_regs, trap_pvinfo, trap_ggtt, trap_aperture;

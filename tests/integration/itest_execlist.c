@@ -326,6 +326,55 @@ static void test_ppgtt_batch(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* i915 unhooks a table before it frees it (the parent entry to its
+ * scratch table): the unhooked table and every trapped table below it go
+ * back to plain RAM, or the guest's kernel would reuse trapped pages. */
+static void test_ppgtt_unhooked_tables_released(void **state)
+{
+    (void)state;
+    struct gg g;
+    struct sim *s = start("el_ppgtt_unhook", &g);
+    uint32_t *batch = gg_gpa(&g, GG_PPGTT_GPA);
+    const uint32_t b[] = { MI_STORE_DWORD_IMM_PPGTT, (uint32_t)GG_PPGTT_VA + 0x1010, 0, 0xbeef,
+                           MI_BATCH_BUFFER_END };
+    memcpy(batch, b, sizeof(b));
+    const uint32_t cmds[] = { MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA, 0, MI_NOOP };
+    run_ring(&g, GG_RCS, 0, cmds, 4, 1);
+    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
+    const uint32_t id[] = { 0, 1 };
+    expect_events(&g, GG_RCS, 2, st, id);
+    assert_int_equal(itest_status_field(s, "wp_pages"), 4);
+    /* A PTE rewritten: a data page, nothing released. */
+    sim_ram_store(s, 0, GG_PT + 16, 8, (GG_PPGTT_GPA + 0x200000) | 3);
+    assert_int_equal(itest_status_field(s, "wp_pages"), 4);
+    /* The PD's entry for the PT to a scratch table: the PT is released. */
+    uint64_t scratch = GG_PPGTT_GPA + 0x300000;
+    unsigned pde = (GG_PPGTT_VA >> 21) & 0x1ff;
+    sim_ram_store(s, 0, GG_PD + 8ull * pde, 8, scratch | 3);
+    assert_false(sim_page_write_protected(s, GG_PT));
+    assert_true(sim_page_write_protected(s, GG_PD));
+    assert_int_equal(itest_status_field(s, "wp_pages"), 3);
+    /* Hook the PT back and walk it again: trapped again. */
+    sim_ram_store(s, 0, GG_PD + 8ull * pde, 8, GG_PT | 3);
+    gg_ctx_init(&g, GG_RCS, GG_CTX(GG_RCS, 0), GG_RING(GG_RCS, 0), 0, 16);
+    gg_submit(&g, GG_RCS, gg_desc(GG_CTX(GG_RCS, 0), 2), 0);
+    const uint32_t id2[] = { 0, 2 };
+    expect_events(&g, GG_RCS, 2, st, id2);
+    assert_true(sim_page_write_protected(s, GG_PT));
+    assert_int_equal(itest_status_field(s, "wp_pages"), 4);
+    /* The PML4 entry cleared with a 4-byte store to its low half: the PDP,
+     * the PD and the PT below it are all released; the PML4 stays. */
+    unsigned pml4e = (GG_PPGTT_VA >> 39) & 0x1ff;
+    sim_ram_store(s, 0, GG_PML4 + 8ull * pml4e, 4, 0);
+    assert_false(sim_page_write_protected(s, GG_PDP));
+    assert_false(sim_page_write_protected(s, GG_PD));
+    assert_false(sim_page_write_protected(s, GG_PT));
+    assert_true(sim_page_write_protected(s, GG_PML4));
+    assert_int_equal(itest_status_field(s, "wp_pages"), 1);
+    assert_int_equal(itest_status_field(s, "wp_released"), 4);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 /* A live migration (the toolstack's dirty log on): Xen refuses global
  * log-dirty mode while any page is p2m_ioreq_server (real Xen 4.17: "Failed
  * to enable logdirty: 16"), so the trapped page tables go back to RAM and
@@ -788,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_two_elements),
         cmocka_unit_test(test_lite_restore),
         cmocka_unit_test(test_ppgtt_batch),
+        cmocka_unit_test(test_ppgtt_unhooked_tables_released),
         cmocka_unit_test(test_ppgtt_untrapped_while_migrating),
         cmocka_unit_test(test_blits),
         cmocka_unit_test(test_self_modifying_batch),
