@@ -40,8 +40,8 @@ silence=${E2E_SILENCE:-300}
 # dom0's sysrq and Xen's debug keys) before QEMU is stopped; the serial
 # chardev's logfile is the console log, connected or not.
 serial=$logs/img/serial.sock monitor=$logs/img/monitor.sock
-boot() { # boot LOG BUDGET [FROM]: one QEMU run of the guests (from FROM on)
-    local log=$1 budget=$2 from=${3:+ xengvt_from=$3}
+boot() { # boot LOG BUDGET [FROM [DOM0-ARG]]: one QEMU run of the guests (from FROM on)
+    local log=$1 budget=$2 from=${3:+ xengvt_from=$3}${4:+ $4}
     ( last=0; quiet=0
       while sleep 30; do
           size=$(stat -c %s "$log" 2>/dev/null || echo 0)
@@ -68,7 +68,9 @@ boot() { # boot LOG BUDGET [FROM]: one QEMU run of the guests (from FROM on)
     kill $watchdog 2>/dev/null
     echo "qemu exit=$rc after $(( $(date +%s) - start ))s" | tee -a "$log"
 }
-boot "$logs/console.log" "$budget"
+# E2E_STALL_AT=LABEL: the first boot goes silent at that guest (dom0-init
+# sleeps), to test the stall dump and the second boot.
+boot "$logs/console.log" "$budget" "" ${E2E_STALL_AT:+xengvt_stall_at=$E2E_STALL_AT}
 judged=$logs/console.log
 # A stalled machine (Xen and dom0 silent; stall-dump.py's findings are in
 # console.log) is booted once more, from the guest it stalled in: what
