@@ -76,16 +76,19 @@ judged=$logs/console.log
 # console.log) is booted once more, from the guest it stalled in: what
 # the first boot finished is judged from it, the rest from the second.
 if grep -q "^E2E-STALLED" "$logs/console.log" && ! grep -qa "E2E-DOM0: .*E2E-END" "$logs/console.log"; then
-    stalled=$(grep -a "E2E-DOM0: .* creating guest (attempt 1)" "$logs/console.log" | tail -1 |
-              sed 's/.*\[\(.*\)\] creating guest.*/\1/')
+    # The first guest dom0 did not finish (dom0-init: E2E-GUEST-DONE).
+    stalled=""
+    for g in $guests; do
+        grep -qaF " [${g%%:*}] E2E-GUEST-DONE" "$logs/console.log" || { stalled=${g%%:*}; break; }
+    done
     if [ -n "$stalled" ]; then
         left=$(echo $guests | tr ' ' '\n' | sed -n "/^$stalled:/,\$p" | wc -l)
         echo "e2e: the machine stalled in guest $stalled: booting again from it ($left guest(s))"
         boot "$logs/console-2.log" $((120 + left * (guest_budget + 90) + 240)) "$stalled"
-        first=$(grep -an "E2E-DOM0: .*\[$stalled\] creating guest (attempt 1)" "$logs/console.log" |
-                tail -1 | cut -d: -f1)
+        # The first boot's log up to where dom0 began the stalled guest.
+        first=$(grep -anF " [$stalled] " "$logs/console.log" | grep -a "E2E-DOM0: " | head -1 | cut -d: -f1)
         judged=$logs/judged.log
-        { head -n $((first - 1)) "$logs/console.log"
+        { head -n $(( ${first:-$(wc -l < "$logs/console.log") + 1} - 1 )) "$logs/console.log"
           echo "E2E-RUN-STALLED: $stalled (the first boot's log: console.log)"
           cat "$logs/console-2.log"; } > "$judged"
     fi
