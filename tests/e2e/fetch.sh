@@ -12,6 +12,9 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 host_pkgs="xen-utils-4.17 xenstore-utils qemu-system-x86 qemu-system-xen busybox-static cpio kmod"
 host_pkgs="$host_pkgs intel-gpu-tools"  # IGT's programs for the guest (igt-image.sh)
 host_pkgs="$host_pkgs xz-utils"      # unpacks 6.12's modules for the guest image
+# The guests' boot disk (mkimages.sh): a FAT image SYSLINUX boots, which
+# dom0 rewrites the kernel command line of (mcopy).
+host_pkgs="$host_pkgs syslinux syslinux-common mtools dosfstools"
 missing=""
 for p in $host_pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

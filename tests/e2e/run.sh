@@ -93,7 +93,7 @@ if grep -q "^E2E-STALLED" "$logs/console.log" && ! grep -qa "E2E-DOM0: .*E2E-END
           cat "$logs/console-2.log"; } > "$judged"
     fi
 fi
-rm -rf "$logs/img/dom0root" "$logs/img"/guestroot*
+rm -rf "$logs/img/dom0root" "$logs/img"/guestroot* "$logs/img/igt.cpio" "$logs/img"/guest-*/boot.img
 
 log=$judged
 pass=0 fail=0
