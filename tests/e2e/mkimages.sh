@@ -126,6 +126,10 @@ copy "$XENGVTD" "$XENGVT" "$XL_VGPU"
 # mcopy: dom0 writes each guest's kernel command line into its boot disk.
 copy "$(readlink -f /usr/bin/mcopy)"
 ln -sf "$(readlink -f /usr/bin/mcopy)" "$dom0/usr/bin/mcopy"
+# mtools converts names through iconv: glibc's module list and the DOS code
+# pages it uses (without them: "Error setting code page").
+G=/usr/lib/x86_64-linux-gnu/gconv
+mkdir -p "$dom0$G" && cp -a "$G"/gconv-modules* "$G/IBM850.so" "$G/IBM437.so" "$dom0$G/"
 cp -L "$XENGVTD" "$dom0/usr/sbin/xengvtd"; cp -L "$XENGVT" "$dom0/usr/bin/xengvt"
 cp -L "$XL_VGPU" "$dom0/usr/sbin/xl-vgpu"
 # The device-model wrapper the stock-xl guests name (device_model_override),
