@@ -160,6 +160,12 @@ readme_lines=$(sed -n 's/^#   \(vga = .*\|xen_platform_pci = .*\|vgpu = \[.*\)$/
                "$here/../../README.md")
 [ "$(echo "$readme_lines" | wc -l)" = 3 ] ||
     { echo "e2e: README.md's example (vga, xen_platform_pci, vgpu lines) not found" >&2; exit 1; }
+# The README's first example: the stock xl guest.cfg block.
+readme_xl_lines=$(awk '/^# guest.cfg \(HVM\): QEMU.s VGA off and slot 2 free for the vGPU, its RAM budgeted/ { on = 1; next }
+                       on && /^```/ { exit }
+                       on' "$here/../../README.md")
+[ "$(echo "$readme_xl_lines" | grep -c 'device_model_override\|device_model_args_hvm\|^vga\|^memory')" = 4 ] ||
+    { echo "e2e: README.md's stock xl example (vga, memory, device_model_* lines) not found" >&2; exit 1; }
 for k in $KERNELS; do
     cp -r "$OUT/guest-$k" "$dom0/guest/k$k"
 done
@@ -168,8 +174,12 @@ echo "$GUESTS" | while read -r label kernel config steps mode; do
     {
         cat "$here/guests/base.cfg"
         echo "# --- $config"
-        if [ "$config" = README ]; then echo "$readme_lines"
-        else cat "$here/guests/$config.cfg"; fi
+        case $config in
+        README) echo "$readme_lines" ;;
+        README-xl) echo "$readme_xl_lines"; echo "# --- what the run changes"
+                   cat "$here/guests/stock-xl.cfg" ;;
+        *) cat "$here/guests/$config.cfg" ;;
+        esac
     } | sed "s|/guest/k6.1/|/guest/k$kernel/|" > "$dom0/guest/$label/guest.cfg"
     echo "e2e: guest $label: kernel $kernel, $config, steps $steps, $mode"
 done
