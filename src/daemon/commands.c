@@ -158,6 +158,7 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "captures_unchanged", vs.captures_unchanged);
     json_u64(w, "capture_ns", d->capture_ns);
     json_u64(w, "vnc_clients", d->vnc ? host_vnc_clients(d->vnc) : 0);
+    json_bool(w, "vnc_serving", d->vnc != NULL);
     /* For rates (xengvt top): when these counters were read, the
      * daemon's CPU time, each engine's work, the mode on pipe A. */
     struct timespec ts;

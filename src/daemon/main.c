@@ -200,10 +200,20 @@ static int setup(struct daemon *d)
         mkdir(XENGVT_RUN_DIR, 0700); /* the default place; EEXIST is fine */
     if (control_open(d->loop, o->control_path, daemon_commands, d, &d->control) < 0)
         log_warn("serving without a control socket");
-    if (o->vnc_listen &&
-        host_vnc_start(d->loop, o->vnc_listen, daemon_capture_frame, d, &d->vnc) < 0) {
-        log_error("--vnc %s: cannot serve the live view there", o->vnc_listen);
-        return EXIT_USAGE;
+    if (o->vnc_listen) {
+        int vrc = host_vnc_start(d->loop, o->vnc_listen, daemon_capture_frame, d, &d->vnc);
+        /* An address in use is no reason to keep the guest from its vGPU:
+         * on the same host it is often this very guest's (a localhost
+         * migration's source still serves it until the switch-over; no
+         * socket can be made after the sandbox to take it over later). */
+        if (vrc == -EADDRINUSE)
+            log_warn("--vnc %s: the address is in use (another guest's live view, or this "
+                     "guest's migration source on this host): serving without a live view",
+                     o->vnc_listen);
+        else if (vrc < 0) {
+            log_error("--vnc %s: cannot serve the live view there", o->vnc_listen);
+            return EXIT_USAGE;
+        }
     }
     if (o->kms_spec &&
         host_kms_start(d->loop, o->kms_spec, daemon_capture_frame, d, &d->kms) < 0) {

@@ -325,9 +325,10 @@ def judge_stock_xl(tag, steps, g, has, check):
     vgpu = steps == "xl"
     what = "served, fbcon up" if vgpu else "up"
     check(tag + "xl create: " + what, has(r"E2E-XL-CREATE: up"))
-    check(tag + "xl reboot: a new domain, " + what, has(r"E2E-XL-REBOOT: up again"))
+    check(tag + "guest-initiated reboot: libxl's new domain, " + what,
+          has(r"E2E-XL-REBOOT: up again"))
     if vgpu:
-        check(tag + "xl reboot: the old domain's daemon is gone",
+        check(tag + "guest-initiated reboot: the old domain's daemon is gone",
               has(r"E2E-XL-REBOOT: .*old daemon socket: gone"))
     check(tag + "xl save", has(r"E2E-XL-SAVE: rc=0"))
     check(tag + "xl restore", has(r"E2E-XL-RESTORE: up"))

@@ -11,6 +11,8 @@
 #include <xf86drmMode.h>
 
 #include <png.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -362,6 +364,32 @@ static void test_formats(void **state)
             }
         free(px);
     }
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
+/* The live view's address already taken (on one host, a migration's
+ * source still serves it): the daemon serves the guest anyway, without a
+ * live view, and says so. */
+static void test_vnc_address_in_use(void **state)
+{
+    (void)state;
+    unsigned port = 20000 + ((unsigned)getpid() + 7) % 20000;
+    int taken = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(taken >= 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    assert_int_equal(bind(taken, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(taken, 1), 0);
+    char listen_at[32];
+    snprintf(listen_at, sizeof(listen_at), "127.0.0.1:%u", port);
+    const char *args[] = { "--vnc", listen_at, NULL };
+    struct sim *s = itest_start("vnc_in_use", (struct sim_opts){ .ram_bytes = 64u << 20,
+                                                                  .args = args });
+    itest_place_bars(s, false);
+    assert_int_equal(itest_status_field(s, "vnc_serving"), 0);
+    /* The vGPU itself answers. */
+    assert_int_equal(sim_mmio_read(s, 0, BAR0_ADDR + 0x78000, 4), 0x76544776);
+    close(taken);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
@@ -1188,6 +1216,7 @@ int main(void)
         cmocka_unit_test(test_tracking_x_tiled),
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_vnc_live_view),
+        cmocka_unit_test(test_vnc_address_in_use),
         cmocka_unit_test(test_vblank_rate),
         cmocka_unit_test(test_vblank_timer_only_when_watched),
         cmocka_unit_test(test_scanline_counter),
