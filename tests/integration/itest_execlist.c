@@ -326,6 +326,33 @@ static void test_ppgtt_batch(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* One PPGTT batch on rcs0: 0xbeef stored at GG_PPGTT_VA + 0x1010 (its
+ * first submission: context id 1). The batch is at GG_PPGTT_VA; returned
+ * so that a test can change its value for a resubmission. */
+static uint32_t *ppgtt_store_batch(struct gg *g)
+{
+    uint32_t *batch = gg_gpa(g, GG_PPGTT_GPA);
+    const uint32_t b[] = { MI_STORE_DWORD_IMM_PPGTT, (uint32_t)GG_PPGTT_VA + 0x1010, 0, 0xbeef,
+                           MI_BATCH_BUFFER_END };
+    memcpy(batch, b, sizeof(b));
+    const uint32_t cmds[] = { MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA, 0, MI_NOOP };
+    run_ring(g, GG_RCS, 0, cmds, 4, 1);
+    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
+    const uint32_t id[] = { 0, 1 };
+    expect_events(g, GG_RCS, 2, st, id);
+    return batch;
+}
+
+/* The same ring again from its start, as context id `id`. */
+static void ppgtt_resubmit(struct gg *g, uint32_t id)
+{
+    gg_ctx_init(g, GG_RCS, GG_CTX(GG_RCS, 0), GG_RING(GG_RCS, 0), 0, 16);
+    gg_submit(g, GG_RCS, gg_desc(GG_CTX(GG_RCS, 0), id), 0);
+    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
+    const uint32_t ids[] = { 0, id };
+    expect_events(g, GG_RCS, 2, st, ids);
+}
+
 /* i915 unhooks a table before it frees it (the parent entry to its
  * scratch table): the unhooked table and every trapped table below it go
  * back to plain RAM, or the guest's kernel would reuse trapped pages. */
@@ -334,15 +361,7 @@ static void test_ppgtt_unhooked_tables_released(void **state)
     (void)state;
     struct gg g;
     struct sim *s = start("el_ppgtt_unhook", &g);
-    uint32_t *batch = gg_gpa(&g, GG_PPGTT_GPA);
-    const uint32_t b[] = { MI_STORE_DWORD_IMM_PPGTT, (uint32_t)GG_PPGTT_VA + 0x1010, 0, 0xbeef,
-                           MI_BATCH_BUFFER_END };
-    memcpy(batch, b, sizeof(b));
-    const uint32_t cmds[] = { MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA, 0, MI_NOOP };
-    run_ring(&g, GG_RCS, 0, cmds, 4, 1);
-    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
-    const uint32_t id[] = { 0, 1 };
-    expect_events(&g, GG_RCS, 2, st, id);
+    ppgtt_store_batch(&g);
     assert_int_equal(itest_status_field(s, "wp_pages"), 4);
     /* A PTE rewritten: a data page, nothing released. */
     sim_ram_store(s, 0, GG_PT + 16, 8, (GG_PPGTT_GPA + 0x200000) | 3);
@@ -356,10 +375,7 @@ static void test_ppgtt_unhooked_tables_released(void **state)
     assert_int_equal(itest_status_field(s, "wp_pages"), 3);
     /* Hook the PT back and walk it again: trapped again. */
     sim_ram_store(s, 0, GG_PD + 8ull * pde, 8, GG_PT | 3);
-    gg_ctx_init(&g, GG_RCS, GG_CTX(GG_RCS, 0), GG_RING(GG_RCS, 0), 0, 16);
-    gg_submit(&g, GG_RCS, gg_desc(GG_CTX(GG_RCS, 0), 2), 0);
-    const uint32_t id2[] = { 0, 2 };
-    expect_events(&g, GG_RCS, 2, st, id2);
+    ppgtt_resubmit(&g, 2);
     assert_true(sim_page_write_protected(s, GG_PT));
     assert_int_equal(itest_status_field(s, "wp_pages"), 4);
     /* The PML4 entry cleared with a 4-byte store to its low half: the PDP,
@@ -385,15 +401,7 @@ static void test_ppgtt_untrapped_while_migrating(void **state)
     (void)state;
     struct gg g;
     struct sim *s = start("el_ppgtt_migrating", &g);
-    uint32_t *batch = gg_gpa(&g, GG_PPGTT_GPA);
-    const uint32_t b[] = { MI_STORE_DWORD_IMM_PPGTT, (uint32_t)GG_PPGTT_VA + 0x1010, 0, 0xbeef,
-                           MI_BATCH_BUFFER_END };
-    memcpy(batch, b, sizeof(b));
-    const uint32_t cmds[] = { MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA, 0, MI_NOOP };
-    run_ring(&g, GG_RCS, 0, cmds, 4, 1);
-    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
-    const uint32_t id[] = { 0, 1 };
-    expect_events(&g, GG_RCS, 2, st, id);
+    uint32_t *batch = ppgtt_store_batch(&g);
     assert_true(sim_page_write_protected(s, GG_PT));
     char line[4096];
     assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":true}", line,
@@ -405,10 +413,7 @@ static void test_ppgtt_untrapped_while_migrating(void **state)
     uint64_t new_page = GG_PPGTT_GPA + 0x100000;
     sim_ram_store(s, 0, GG_PT + 8, 8, new_page | 3);
     batch[3] = 0xf00d;
-    gg_ctx_init(&g, GG_RCS, GG_CTX(GG_RCS, 0), GG_RING(GG_RCS, 0), 0, 16);
-    gg_submit(&g, GG_RCS, gg_desc(GG_CTX(GG_RCS, 0), 2), 0);
-    const uint32_t id2[] = { 0, 2 };
-    expect_events(&g, GG_RCS, 2, st, id2);
+    ppgtt_resubmit(&g, 2);
     assert_int_equal(*(uint32_t *)gg_gpa(&g, new_page + 0x10), 0xf00d);
     assert_false(sim_page_write_protected(s, GG_PT));
     assert_int_equal(itest_status_field(s, "wp_writes"), 0);
@@ -416,10 +421,7 @@ static void test_ppgtt_untrapped_while_migrating(void **state)
     assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":false}", line,
                                  sizeof(line), NULL, NULL), 0);
     batch[3] = 0xd00d;
-    gg_ctx_init(&g, GG_RCS, GG_CTX(GG_RCS, 0), GG_RING(GG_RCS, 0), 0, 16);
-    gg_submit(&g, GG_RCS, gg_desc(GG_CTX(GG_RCS, 0), 3), 0);
-    const uint32_t id3[] = { 0, 3 };
-    expect_events(&g, GG_RCS, 2, st, id3);
+    ppgtt_resubmit(&g, 3);
     assert_int_equal(*(uint32_t *)gg_gpa(&g, new_page + 0x10), 0xd00d);
     assert_true(sim_page_write_protected(s, GG_PT));
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
