@@ -3,6 +3,8 @@
 # cache (fetch.sh) and the host's packages, with the just-built daemon.
 # usage: mkimages.sh XENGVTD XENGVT XL_VGPU OUTDIR [QEMU_DM]
 set -euo pipefail
+# mkfs.fat and depmod live in sbin, which a non-root PATH may lack.
+export PATH="$PATH:/usr/sbin:/sbin"
 here=$(cd "$(dirname "$0")" && pwd)
 XENGVTD=$1 XENGVT=$2 XL_VGPU=$3 OUT=$4 QEMU_DM=${5:-}
 CACHE=${XENGVT_E2E_CACHE:-/var/cache/xengvt-e2e}
