@@ -15,6 +15,9 @@ host_pkgs="$host_pkgs xz-utils"      # unpacks 6.12's modules for the guest imag
 # The guests' boot disk (mkimages.sh): a FAT image SYSLINUX boots, which
 # dom0 rewrites the kernel command line of (mcopy).
 host_pkgs="$host_pkgs syslinux syslinux-common mtools dosfstools"
+# libvirt's libxl driver and virsh: one guest is started through libvirt
+# with the wrapper as its <emulator> (xengvt-qemu-dm(8), LIBVIRT).
+host_pkgs="$host_pkgs libvirt-daemon-driver-xen libvirt-clients"
 missing=""
 for p in $host_pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

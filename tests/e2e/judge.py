@@ -136,7 +136,10 @@ def main():
         if steps in ("xl", "xl-novgpu"):
             judge_stock_xl(tag, steps, g, has, check)
             continue
-        check(tag + "dom0: xl-vgpu create starts the guest and its xengvtd",
+        creator = "libvirt" if steps == "libvirt" else "xl-vgpu"
+        if creator == "libvirt":
+            judge_libvirt(tag, g, has, check)
+        check(tag + "dom0: %s create starts the guest and its xengvtd" % creator,
               has(r"xengvtd state=running"))
         check(tag + "guest lists 8086:1912 class VGA at 00:02.0",
               has(r"E2E-PCI: 0000:00:02.0 0x8086 0x1912 0x030000"))
@@ -154,7 +157,7 @@ def main():
                if BAD.search(l) and not any(re.search(a, l) for a in ALLOWED)]
         check(tag + "no i915 error, WARN, taint or hang in dmesg (allow-list: DMC firmware, VT-d)",
               not bad and has(r"E2E-TAINTED: 0\b"), "; ".join(bad)[:400])
-        check(tag + "xl-vgpu destroy", has(r"E2E-DESTROY: ok"))
+        check(tag + "%s destroy" % creator, has(r"E2E-DESTROY: ok"))
         check(tag + "nothing left after destroy: no record, socket, config copy or process",
               has(r"E2E-LEFTOVERS: \[\] processes=0"),
               (re.findall(r"E2E-LEFTOVERS: [^\n]*", g) or ["no E2E-LEFTOVERS line"])[0])
@@ -315,6 +318,27 @@ def judge_console(tag, k, steps, mode, g, has, check, images, text):
     if ap:
         print("INFO: %saperture in RAM: %s sync points, %s pages out by fbcon" %
               (tag, ap.group(1), ap.group(2)))
+
+
+def judge_libvirt(tag, g, has, check):
+    """libvirt's libxl driver with the wrapper as <emulator> (guests/
+    v5_8-libvirt.xml): libvirtd runs in dom0, and QEMU's own devices (the
+    platform device of machine xenfv, a NIC it places itself) are kept
+    off the vGPU's slot by the wrapper."""
+    up = re.search(r"E2E-LIBVIRTD: up after (\d+)s: ([^\n]*)", g)
+    check(tag + "libvirtd (libxl driver) runs in dom0", up is not None,
+          (re.findall(r"E2E-LIBVIRTD[^\n]*", g) or ["no E2E-LIBVIRTD line"])[0][:300])
+    if up:
+        print("INFO: %slibvirtd up in %ss: %s" % (tag, up.group(1), up.group(2).strip()))
+    pci = dict(re.findall(r"E2E-PCI: 0000:00:(\S+) (0x\w+ 0x\w+) 0x\w+", g))
+    platform = [slot for slot, ids in pci.items() if ids == "0x5853 0x0001"]
+    nic = [slot for slot, ids in pci.items() if ids == "0x8086 0x100e"]
+    check(tag + "QEMU's platform device and its NIC sit off the vGPU's 00:02.0",
+          platform and nic and "02.0" not in platform + nic,
+          "platform device at %s, NIC at %s" % (platform, nic))
+    moved = re.findall(r"xengvt qemu-dm: (QEMU's [^\n]*a vGPU's slot[^\n]*)", g)
+    for m in moved:
+        print("INFO: %s%s" % (tag, m))
 
 
 def judge_stock_xl(tag, steps, g, has, check):

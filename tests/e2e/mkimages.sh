@@ -140,6 +140,14 @@ if [ -n "$QEMU_DM" ]; then
     copy "$QEMU_DM"
     mkdir -p "$dom0/usr/libexec/xengvt" && cp -L "$QEMU_DM" "$dom0/usr/libexec/xengvt/qemu-dm"
 fi
+# libvirtd with only its libxl driver, and virsh (the libvirt guest).
+LV=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
+if echo "$GUESTS" | awk '$4 == "libvirt"' | grep -q .; then
+    [ -e $LV ] || { echo "e2e: $LV missing (fetch.sh installs libvirt-daemon-driver-xen)" >&2; exit 1; }
+    copy /usr/sbin/libvirtd /usr/bin/virsh $LV
+    cp -a /usr/share/libvirt "$dom0/usr/share/"
+    mkdir -p "$dom0"/etc/libvirt "$dom0"/var/lib/libvirt "$dom0"/var/log/libvirt "$dom0"/var/cache/libvirt
+fi
 # xengvtd drops to its domain's own uid once set up: xengvt-range-base's
 # plus the domid (xengvtd(8), USERS).
 printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' \
@@ -173,6 +181,11 @@ for k in $KERNELS; do
 done
 echo "$GUESTS" | while read -r label kernel config steps mode; do
     mkdir -p "$dom0/guest/$label"
+    if [ "$steps" = libvirt ]; then  # a domain XML, not an xl.cfg
+        sed "s|/guest/k6.1/|/guest/k$kernel/|" "$here/guests/$config.xml" > "$dom0/guest/$label/guest.xml"
+        echo "e2e: guest $label: kernel $kernel, $config.xml (libvirt), $mode"
+        continue
+    fi
     {
         cat "$here/guests/base.cfg"
         echo "# --- $config"

@@ -193,10 +193,13 @@ static void test_create_serves_before_qemu(void **state)
     assert_non_null(strstr(log, pid));
     assert_non_null(strstr(log, "daemon: serving\n"));
     /* Every argument as libxl wrote it, the -vgpu pair gone; the QMP
-     * socket's path is now QEMU's listener on an fd of ours. */
+     * socket's path is now QEMU's listener on an fd of ours; xenfv's
+     * platform device, which would sit on the vGPU's 00:02.0, is placed
+     * at 00:03.0 on machine pc (dm_slots.h). */
     assert_non_null(strstr(log, "argv: -xen-domid " DOMS_CREATE " -chardev socket,id=libxl-cmd,fd="));
     assert_non_null(strstr(log, ",server=on,wait=off -no-shutdown -mon "
-                                "chardev=libxl-cmd,mode=control -name q1 -machine xenfv\n"));
+                                "chardev=libxl-cmd,mode=control -name q1 -machine pc,accel=xen "
+                                "-device xen-platform,addr=0x3\n"));
     assert_null(strstr(log, "vgpu"));
     assert_non_null(strstr(log, "qmp listener: yes"));
     /* The daemon serves the domain, with the entry's options. */

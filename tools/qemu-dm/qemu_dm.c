@@ -20,6 +20,7 @@
 #define _GNU_SOURCE 1 /* memfd_create */
 #include "config.h"
 #include "dm_args.h"
+#include "dm_slots.h"
 #include "dmstate.h"
 #include "tools/common/ctl_client.h"
 #include "tools/common/launch.h"
@@ -472,6 +473,14 @@ int main(int argc, char **argv)
             "vGPU state could not be saved with the guest");
         return 1;
     }
+    /* QEMU's own devices off the vGPUs' slots (dm_slots.h). */
+    static struct dm_slots slots;
+    if (dm_slots_apply(a, &slots, err, sizeof(err)) < 0) {
+        say("domain %ld: %s; no device model runs", a->domid, err);
+        return 1;
+    }
+    for (unsigned i = 0; i < slots.n_notes; i++)
+        say("%s%s", i < slots.n_warnings ? "warning: " : "", slots.notes[i]);
     struct helper hp = { .a = a, .sig_fd = -1 };
     mkdir(launch_run_dir(), 0700);
     char restore[VGPU_CFG_MAX][200] = { { 0 } };
