@@ -144,8 +144,9 @@ fi
 LV=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
 if echo "$GUESTS" | awk '$4 == "libvirt"' | grep -q .; then
     [ -e $LV ] || { echo "e2e: $LV missing (fetch.sh installs libvirt-daemon-driver-xen)" >&2; exit 1; }
-    copy /usr/sbin/libvirtd /usr/bin/virsh $LV
-    cp -a /usr/share/libvirt "$dom0/usr/share/"
+    # dmidecode: libvirt's host capabilities; cpu_map: its CPU models.
+    copy /usr/sbin/libvirtd /usr/bin/virsh $LV /usr/sbin/dmidecode
+    mkdir -p "$dom0/usr/share" && cp -a /usr/share/libvirt "$dom0/usr/share/"
     mkdir -p "$dom0"/etc/libvirt "$dom0"/var/lib/libvirt "$dom0"/var/log/libvirt "$dom0"/var/cache/libvirt
 fi
 # xengvtd drops to its domain's own uid once set up: xengvt-range-base's
