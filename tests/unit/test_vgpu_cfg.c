@@ -63,6 +63,22 @@ static void test_no_vgpu_key(void **state)
     assert_int_equal(c.count, 0);
 }
 
+/* vifs QEMU emulates a NIC for: xl-vgpu warns that QEMU may place them on
+ * the vGPU's slot (it starts before the daemons). */
+static void test_emulated_nics_counted(void **state)
+{
+    (void)state;
+    struct vgpu_cfg c;
+    char err[VGPU_CFG_ERR_MAX];
+    assert_int_equal(parse("name = \"g\"\nvif = [ \"bridge=xenbr0\", \"type=vif,bridge=xenbr1\", "
+                           "\"model=e1000,type=ioemu\" ]\nvgpu = [ \"type=GVTg_V5_4\" ]\n",
+                           &c, err), 0);
+    assert_int_equal(c.emulated_nics, 2);
+    assert_int_equal(c.count, 1);
+    assert_int_equal(parse("name = \"g\"\nvgpu = [ \"type=GVTg_V5_4\" ]\n", &c, err), 0);
+    assert_int_equal(c.emulated_nics, 0);
+}
+
 static void expect_error(const char *text, const char *needle)
 {
     struct vgpu_cfg c;
@@ -121,6 +137,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_two_vgpus),
         cmocka_unit_test(test_no_vgpu_key),
+        cmocka_unit_test(test_emulated_nics_counted),
         cmocka_unit_test(test_invalid_entries),
         cmocka_unit_test(test_missing_file),
     };

@@ -39,6 +39,14 @@ static int from_config(const char *path, XLU_Config *cfg, struct vgpu_cfg *out, 
                     strcmp(vga, "none") == 0;
     XLU_ConfigList *list = NULL;
     int n = 0;
+    if (xlu_cfg_get_list(cfg, "vif", &list, &n, 1) == 0)
+        for (int i = 0; i < n; i++) {
+            const char *vif = xlu_cfg_get_listitem(list, i);
+            if (vif && !strstr(vif, "type=vif"))
+                out->emulated_nics++;
+        }
+    list = NULL;
+    n = 0;
     int rc = xlu_cfg_get_list(cfg, "vgpu", &list, &n, 1);
     if (rc == ESRCH)
         return 0; /* no vgpu key: no vGPU */

@@ -23,6 +23,10 @@ struct vgpu_cfg {
      * libxl counts QEMU's VRAM, so that xl save/restore has room for it. */
     long memory_mb, videoram_mb, maxmem_mb;
     bool vga_none;
+    /* vif entries QEMU emulates a NIC for (an HVM vif without type=vif):
+     * xl starts QEMU before the daemons, and QEMU places them from the
+     * first free slot on, the vGPU's 00:02.0 among them. */
+    unsigned emulated_nics;
     /* on_poweroff, on_reboot, on_crash, on_watchdog, on_soft_reset. */
     struct guest_actions actions;
 };

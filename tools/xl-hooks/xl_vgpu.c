@@ -117,6 +117,12 @@ static int cmd_create(const char *cfg_path, int n_overrides, char **overrides)
         create[n] = NULL;
         return launch_xl(NULL, 0, create) == 0 ? XV_OK : XV_FAILED;
     }
+    if (cfg.emulated_nics)
+        say("warning: %u vif(s) without type=vif: QEMU, which xl starts before the vGPU's "
+            "daemon, places their emulated NICs from the first free PCI slot on, and a NIC on "
+            "a vGPU's slot is hidden from the guest by the vGPU. Give them type=vif (PV "
+            "network), or run the guest with stock xl and the wrapper (xengvt-qemu-dm(8)), "
+            "which places QEMU's devices elsewhere", cfg.emulated_nics);
     /* The config as created is what a restart uses (as xl's does), not
      * the file as it may be edited later. */
     char *text = NULL;
