@@ -221,4 +221,53 @@ static inline void gg_ack(struct gg *g, unsigned e)
     gg_write(g, gg_gt_isr[e] + 8, gg_iir(g, e) << gg_shift[e]);
 }
 
+/* CSB event status bits (gen9). */
+#define CSB_IDLE_TO_ACTIVE (1u << 0)
+#define CSB_PREEMPTED (1u << 1)
+#define CSB_ELEMENT_SWITCH (1u << 2)
+#define CSB_ACTIVE_TO_IDLE (1u << 3)
+#define CSB_COMPLETE (1u << 4)
+#define CSB_LITE_RESTORE (1u << 15)
+
+/* A simulated guest with 64 MiB, its PPGTT built. */
+static inline struct sim *gg_start(const char *name, struct gg *g)
+{
+    struct sim *s = itest_start(name, (struct sim_opts){ .ram_bytes = 64u << 20 });
+    gg_init(g, s);
+    gg_ppgtt_build(g);
+    return s;
+}
+
+/* Puts `cmds` in ring n of engine e from offset 0 and its context there,
+ * submits it alone; returns the tail. */
+static inline uint32_t gg_run_ring(struct gg *g, unsigned e, unsigned n, const uint32_t *cmds,
+                                   unsigned count, uint32_t ctx_id)
+{
+    uint32_t *ring = gg_ga(g, GG_RING(e, n));
+    memcpy(ring, cmds, 4 * count);
+    uint32_t tail = 4 * count;
+    if (tail % 8) { /* i915 keeps the tail qword aligned */
+        ring[count] = MI_NOOP;
+        tail += 4;
+    }
+    gg_ctx_init(g, e, GG_CTX(e, n), GG_RING(e, n), 0, tail);
+    gg_submit(g, e, gg_desc(GG_CTX(e, n), ctx_id), 0);
+    return tail;
+}
+
+/* The next n CSB events of engine e are status[i] for context ctx[i]. */
+static inline void gg_expect_events(struct gg *g, unsigned e, unsigned n,
+                                    const uint32_t *status, const uint32_t *ctx)
+{
+    uint32_t st[8], id[8];
+    if (!gg_wait_csb(g, e, n, st, id, 5000))
+        fail_msg("engine %u: %u CSB events did not arrive (write pointer %u)", e, n,
+                 gg_csb_write_ptr(g, e));
+    for (unsigned i = 0; i < n; i++) {
+        if (st[i] != status[i] || id[i] != ctx[i])
+            fail_msg("engine %u CSB event %u: status %#x ctx %#x, expected %#x ctx %#x", e, i,
+                     st[i], id[i], status[i], ctx[i]);
+    }
+}
+
 #endif

@@ -2,63 +2,17 @@
  * guest builds gen9 contexts and rings in its memory, submits them through
  * ELSP, and checks what i915 relies on -- breadcrumbs, CSB events in its
  * HWSP in order, interrupts, RING_HEAD, lite restore, two-element ports,
- * PPGTT batches, blits -- and that hostile submissions end in an engine
- * error the guest can reset, never in a stuck or crashed daemon. */
+ * PPGTT batches, blits, register loads. Hostile submissions and the dirty
+ * log of GPU writes: itest_engine_faults.c. */
 #include "gpu_guest.h"
 
 #include <sys/wait.h>
-
-#define CSB_IDLE_TO_ACTIVE (1u << 0)
-#define CSB_PREEMPTED (1u << 1)
-#define CSB_ELEMENT_SWITCH (1u << 2)
-#define CSB_ACTIVE_TO_IDLE (1u << 3)
-#define CSB_COMPLETE (1u << 4)
-#define CSB_LITE_RESTORE (1u << 15)
-
-static struct sim *start(const char *name, struct gg *g)
-{
-    struct sim *s = itest_start(name, (struct sim_opts){ .ram_bytes = 64u << 20 });
-    gg_init(g, s);
-    gg_ppgtt_build(g);
-    return s;
-}
-
-/* Puts `cmds` in ring n of engine e from offset 0 and its context there,
- * submits it alone; returns the tail. */
-static uint32_t run_ring(struct gg *g, unsigned e, unsigned n, const uint32_t *cmds,
-                         unsigned count, uint32_t ctx_id)
-{
-    uint32_t *ring = gg_ga(g, GG_RING(e, n));
-    memcpy(ring, cmds, 4 * count);
-    uint32_t tail = 4 * count;
-    if (tail % 8) { /* i915 keeps the tail qword aligned */
-        ring[count] = MI_NOOP;
-        tail += 4;
-    }
-    gg_ctx_init(g, e, GG_CTX(e, n), GG_RING(e, n), 0, tail);
-    gg_submit(g, e, gg_desc(GG_CTX(e, n), ctx_id), 0);
-    return tail;
-}
-
-static void expect_events(struct gg *g, unsigned e, unsigned n, const uint32_t *status,
-                          const uint32_t *ctx)
-{
-    uint32_t st[8], id[8];
-    if (!gg_wait_csb(g, e, n, st, id, 5000))
-        fail_msg("engine %u: %u CSB events did not arrive (write pointer %u)", e, n,
-                 gg_csb_write_ptr(g, e));
-    for (unsigned i = 0; i < n; i++) {
-        if (st[i] != status[i] || id[i] != ctx[i])
-            fail_msg("engine %u CSB event %u: status %#x ctx %#x, expected %#x ctx %#x", e, i,
-                     st[i], id[i], status[i], ctx[i]);
-    }
-}
 
 static void test_breadcrumbs_and_csb(void **state)
 {
     (void)state;
     struct gg g;
-    struct sim *s = start("el_breadcrumb", &g);
+    struct sim *s = gg_start("el_breadcrumb", &g);
     uint32_t m0 = sim_msi_count(s);
     const uint32_t cmds[] = {
         MI_ARB_CHECK,
@@ -66,10 +20,10 @@ static void test_breadcrumbs_and_csb(void **state)
         PIPE_CONTROL6, PC_QW_WRITE | PC_GLOBAL_GTT | PC_NOTIFY, GG_SEQNO + 8, 0, 0x2222, 0,
         MI_USER_INTERRUPT,
     };
-    uint32_t tail = run_ring(&g, GG_RCS, 0, cmds, sizeof(cmds) / 4, 0x42);
+    uint32_t tail = gg_run_ring(&g, GG_RCS, 0, cmds, sizeof(cmds) / 4, 0x42);
     const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
     const uint32_t id[] = { 0, 0x42 };
-    expect_events(&g, GG_RCS, 2, st, id);
+    gg_expect_events(&g, GG_RCS, 2, st, id);
     assert_int_equal(gg_ga(&g, GG_SEQNO)[0], 0x1111);
     assert_int_equal(gg_ga(&g, GG_SEQNO)[2], 0x2222);
     assert_int_equal(gg_ga(&g, GG_SEQNO)[3], 0); /* the qword's upper half */
@@ -99,7 +53,7 @@ static void test_gpu_writes_reach_the_aperture(void **state)
 {
     (void)state;
     struct gg g;
-    struct sim *s = start("el_aperture", &g);
+    struct sim *s = gg_start("el_aperture", &g);
     uint64_t *ggtt = sim_phys(s, BAR0_ADDR + (8u << 20));
     assert_non_null(ggtt);
     for (uint32_t i = GG_GGTT_SIZE / 4096; i < (128u << 20) / 4096; i++)
@@ -108,10 +62,10 @@ static void test_gpu_writes_reach_the_aperture(void **state)
     long long in0 = itest_status_field(s, "aperture_pages_in");
     const uint32_t cmds[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO + 16, 0, 0xabcd1234,
                               MI_USER_INTERRUPT };
-    run_ring(&g, GG_RCS, 0, cmds, sizeof(cmds) / 4, 9);
+    gg_run_ring(&g, GG_RCS, 0, cmds, sizeof(cmds) / 4, 9);
     const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
     const uint32_t id[] = { 0, 9 };
-    expect_events(&g, GG_RCS, 2, st, id);
+    gg_expect_events(&g, GG_RCS, 2, st, id);
     /* Visible through the aperture as soon as the run is done. */
     uint32_t *through_aperture = sim_phys(s, BAR2_ADDR + GG_SEQNO + 16);
     assert_non_null(through_aperture);
@@ -190,14 +144,14 @@ static void test_short_work_completes_in_the_submitting_write(void **state)
 {
     (void)state;
     struct gg g;
-    struct sim *s = start("el_sync", &g);
+    struct sim *s = gg_start("el_sync", &g);
     for (unsigned round = 0; round < 3; round++) {
         const uint32_t cmds[] = {
             MI_STORE_DWORD_IMM_GGTT, GG_SEQNO + 4 * round, 0, 0x5000 + round,
             PIPE_CONTROL6, PC_QW_WRITE | PC_GLOBAL_GTT | PC_NOTIFY, GG_SEQNO + 64, 0, round, 0,
             MI_USER_INTERRUPT,
         };
-        run_ring(&g, GG_RCS, round, cmds, sizeof(cmds) / 4, 0x60 + round);
+        gg_run_ring(&g, GG_RCS, round, cmds, sizeof(cmds) / 4, 0x60 + round);
         /* No polling: read the HWSP right after the fourth ELSP write. */
         assert_int_equal(gg_ga(&g, GG_SEQNO)[round], 0x5000 + round);
         assert_int_equal(gg_ga(&g, GG_SEQNO)[16], round);
@@ -214,7 +168,7 @@ static void test_two_elements(void **state)
 {
     (void)state;
     struct gg g;
-    struct sim *s = start("el_two", &g);
+    struct sim *s = gg_start("el_two", &g);
     for (unsigned n = 0; n < 2; n++) {
         uint32_t *ring = gg_ga(&g, GG_RING(GG_RCS, n));
         ring[0] = MI_STORE_DWORD_IMM_GGTT;
@@ -227,7 +181,7 @@ static void test_two_elements(void **state)
     const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ELEMENT_SWITCH,
                             CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
     const uint32_t id[] = { 0, 10, 11 };
-    expect_events(&g, GG_RCS, 3, st, id);
+    gg_expect_events(&g, GG_RCS, 3, st, id);
     assert_int_equal(gg_ga(&g, GG_SEQNO)[0], 0xa0);
     assert_int_equal(gg_ga(&g, GG_SEQNO)[1], 0xa1);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
@@ -239,7 +193,7 @@ static void test_lite_restore(void **state)
 {
     (void)state;
     struct gg g;
-    struct sim *s = start("el_lite", &g);
+    struct sim *s = gg_start("el_lite", &g);
     uint32_t *nops = gg_ga(&g, GG_BATCH + 0x10000);
     for (unsigned i = 0; i < 4095; i++)
         nops[i] = MI_NOOP;
@@ -253,7 +207,7 @@ static void test_lite_restore(void **state)
     }
     first[n++] = MI_BATCH_BUFFER_END;
     const uint32_t cmds[] = { MI_BB_START_GGTT, GG_BATCH, 0, MI_NOOP };
-    run_ring(&g, GG_RCS, 0, cmds, 4, 7);
+    gg_run_ring(&g, GG_RCS, 0, cmds, 4, 7);
     uint32_t st[2], id[2];
     assert_true(gg_wait_csb(&g, GG_RCS, 1, st, id, 5000));
     assert_int_equal(st[0], CSB_IDLE_TO_ACTIVE);
@@ -272,7 +226,7 @@ static void test_lite_restore(void **state)
     gg_submit(&g, GG_RCS, gg_desc(GG_CTX(GG_RCS, 0), 7), 0);
     const uint32_t est[] = { CSB_PREEMPTED | CSB_LITE_RESTORE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
     const uint32_t eid[] = { 7, 7 };
-    expect_events(&g, GG_RCS, 2, est, eid);
+    gg_expect_events(&g, GG_RCS, 2, est, eid);
     assert_int_equal(gg_ga(&g, GG_SEQNO)[0], 0x77);
     assert_int_equal(gg_ctx_head(&g, GG_CTX(GG_RCS, 0)), 32);
     assert_int_equal(gg_read(&g, 0x2000 + 0x9c) & 0x200, 0x200); /* done: idle */
@@ -290,7 +244,7 @@ static void test_ppgtt_batch(void **state)
 {
     (void)state;
     struct gg g;
-    struct sim *s = start("el_ppgtt", &g);
+    struct sim *s = gg_start("el_ppgtt", &g);
     uint32_t *batch = gg_gpa(&g, GG_PPGTT_GPA); /* va GG_PPGTT_VA */
     const uint32_t b[] = {
         MI_STORE_DWORD_IMM_PPGTT, (uint32_t)GG_PPGTT_VA + 0x1010, 0, 0xbeef,
@@ -299,10 +253,10 @@ static void test_ppgtt_batch(void **state)
     };
     memcpy(batch, b, sizeof(b));
     const uint32_t cmds[] = { MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA, 0, MI_NOOP };
-    run_ring(&g, GG_RCS, 0, cmds, 4, 1);
+    gg_run_ring(&g, GG_RCS, 0, cmds, 4, 1);
     const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
     const uint32_t id[] = { 0, 1 };
-    expect_events(&g, GG_RCS, 2, st, id);
+    gg_expect_events(&g, GG_RCS, 2, st, id);
     assert_int_equal(*(uint32_t *)gg_gpa(&g, GG_PPGTT_GPA + 0x1010), 0xbeef);
     assert_int_equal(*(uint32_t *)gg_gpa(&g, GG_HUGE_GPA + 0x12344), 0xcafe);
     /* The tables walked are trapped now. */
@@ -317,7 +271,7 @@ static void test_ppgtt_batch(void **state)
     gg_ctx_init(&g, GG_RCS, GG_CTX(GG_RCS, 0), GG_RING(GG_RCS, 0), 0, 16);
     gg_submit(&g, GG_RCS, gg_desc(GG_CTX(GG_RCS, 0), 2), 0);
     const uint32_t id2[] = { 0, 2 };
-    expect_events(&g, GG_RCS, 2, st, id2);
+    gg_expect_events(&g, GG_RCS, 2, st, id2);
     assert_int_equal(*(uint32_t *)gg_gpa(&g, new_page + 0x10), 0xf00d);
     assert_int_equal(*(uint32_t *)gg_gpa(&g, GG_PPGTT_GPA + 0x1010), 0xbeef);
     char line[4096];
@@ -336,10 +290,10 @@ static uint32_t *ppgtt_store_batch(struct gg *g)
                            MI_BATCH_BUFFER_END };
     memcpy(batch, b, sizeof(b));
     const uint32_t cmds[] = { MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA, 0, MI_NOOP };
-    run_ring(g, GG_RCS, 0, cmds, 4, 1);
+    gg_run_ring(g, GG_RCS, 0, cmds, 4, 1);
     const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
     const uint32_t id[] = { 0, 1 };
-    expect_events(g, GG_RCS, 2, st, id);
+    gg_expect_events(g, GG_RCS, 2, st, id);
     return batch;
 }
 
@@ -350,7 +304,7 @@ static void ppgtt_resubmit(struct gg *g, uint32_t id)
     gg_submit(g, GG_RCS, gg_desc(GG_CTX(GG_RCS, 0), id), 0);
     const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
     const uint32_t ids[] = { 0, id };
-    expect_events(g, GG_RCS, 2, st, ids);
+    gg_expect_events(g, GG_RCS, 2, st, ids);
 }
 
 /* i915 unhooks a table before it frees it (the parent entry to its
@@ -360,7 +314,7 @@ static void test_ppgtt_unhooked_tables_released(void **state)
 {
     (void)state;
     struct gg g;
-    struct sim *s = start("el_ppgtt_unhook", &g);
+    struct sim *s = gg_start("el_ppgtt_unhook", &g);
     ppgtt_store_batch(&g);
     assert_int_equal(itest_status_field(s, "wp_pages"), 4);
     /* A PTE rewritten: a data page, nothing released. */
@@ -400,7 +354,7 @@ static void test_ppgtt_untrapped_while_migrating(void **state)
 {
     (void)state;
     struct gg g;
-    struct sim *s = start("el_ppgtt_migrating", &g);
+    struct sim *s = gg_start("el_ppgtt_migrating", &g);
     uint32_t *batch = ppgtt_store_batch(&g);
     assert_true(sim_page_write_protected(s, GG_PT));
     char line[4096];
@@ -445,7 +399,7 @@ static void test_blits(void **state)
 {
     (void)state;
     struct gg g;
-    struct sim *s = start("el_blit", &g);
+    struct sim *s = gg_start("el_blit", &g);
     /* Surface 1 starts with a gradient; 0 and 2 with zeros. */
     for (unsigned y = 0; y < SURF_H; y++)
         for (unsigned x = 0; x < SURF_W; x++)
@@ -465,10 +419,10 @@ static void test_blits(void **state)
         MI_FLUSH_DW_STORE, GG_SEQNO | 4u /* GGTT */, 0, 0x5151,
         MI_USER_INTERRUPT,
     };
-    run_ring(&g, GG_BCS, 0, cmds, sizeof(cmds) / 4, 3);
+    gg_run_ring(&g, GG_BCS, 0, cmds, sizeof(cmds) / 4, 3);
     const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
     const uint32_t id[] = { 0, 3 };
-    expect_events(&g, GG_BCS, 2, st, id);
+    gg_expect_events(&g, GG_BCS, 2, st, id);
     size_t bad = 0;
     for (unsigned y = 0; y < SURF_H; y++)
         for (unsigned x = 0; x < SURF_W; x++) {
@@ -506,10 +460,10 @@ static void test_register_loads(void **state)
         0x7300, 0x00300030u,
         MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA + 0x8000, 0, MI_NOOP,
     };
-    run_ring(&g, GG_RCS, 0, ring, sizeof(ring) / 4, 1);
+    gg_run_ring(&g, GG_RCS, 0, ring, sizeof(ring) / 4, 1);
     const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
     const uint32_t id[] = { 0, 1 };
-    expect_events(&g, GG_RCS, 2, st, id);
+    gg_expect_events(&g, GG_RCS, 2, st, id);
     assert_int_equal(gg_read(&g, 0x7014), 0x20u); /* masked: enable bits applied */
     assert_int_equal(gg_read(&g, 0x2600), 0x11u);
     assert_int_equal(gg_read(&g, 0x2434), 0x22u);
@@ -519,313 +473,12 @@ static void test_register_loads(void **state)
     pb[2] = 0xffff0000u;
     pb[3] = MI_BATCH_BUFFER_END;
     const uint32_t ring2[] = { MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA + 0x8000, 0, MI_NOOP };
-    run_ring(&g, GG_RCS, 1, ring2, 4, 2);
+    gg_run_ring(&g, GG_RCS, 1, ring2, 4, 2);
     uint64_t t0 = sim_now_ms();
     while (!(gg_iir(&g, GG_RCS) & (1u << 3)) && sim_now_ms() - t0 < 5000)
         usleep(500);
     assert_true(itest_log_contains(log, "register 0x7014, not allowed"));
     assert_int_equal(gg_read(&g, 0x7014), 0x20u);
-    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
-}
-
-/* Each hostile submission: an engine error (CS error interrupt, RING_EIR),
- * no completion, a log line; the guest resets the engine through GDRST and
- * it runs again; meanwhile the other engines keep working. */
-static void expect_engine_error(struct gg *g, unsigned e, const char *log, const char *needle)
-{
-    uint64_t t0 = sim_now_ms();
-    while (!(gg_iir(g, e) & (1u << 3)) && sim_now_ms() - t0 < 5000)
-        usleep(500);
-    if (!(gg_iir(g, e) & (1u << 3)))
-        fail_msg("engine %u: no CS error interrupt (IIR %#x)", e, gg_iir(g, e));
-    assert_int_equal(gg_read(g, gg_base[e] + 0xb0) & 1, 1); /* RING_EIR */
-    assert_int_equal(gg_read(g, gg_base[e] + 0xb8) & 1, 1); /* RING_ESR */
-    if (!itest_log_contains(log, needle))
-        fail_msg("daemon log has no '%s'", needle);
-    /* No completion was reported: only idle->active. */
-    uint32_t st[1], id[1];
-    assert_true(gg_wait_csb(g, e, 1, st, id, 5000));
-    assert_int_equal(st[0], CSB_IDLE_TO_ACTIVE);
-    usleep(20000);
-    assert_int_equal(gg_csb_write_ptr(g, e), (g->csb_seen[e] - 1) % 6);
-    /* i915's recovery: ack, engine reset through GDRST, resume. */
-    gg_write(g, gg_base[e] + 0xb0, ~0u);
-    gg_ack(g, e);
-    static const uint32_t grdom[4] = { 1u << 1, 1u << 3, 1u << 2, 1u << 4 };
-    gg_write(g, 0x941c, grdom[e]);
-    assert_int_equal(gg_read(g, 0x941c), 0);
-    assert_int_equal(gg_read(g, gg_base[e] + 0xb8), 0);
-    assert_int_equal(gg_read(g, gg_base[e] + 0x3a0) & 7, 7);
-    g->csb_seen[e] = 0;
-    gg_ga(g, GG_HWSP(e))[0x1f] = 5;
-}
-
-/* What i915 does before reusing an engine whose CSB it stops tracking. */
-static void reset_engine(struct gg *g, unsigned e)
-{
-    static const uint32_t grdom[4] = { 1u << 1, 1u << 3, 1u << 2, 1u << 4 };
-    gg_write(g, 0x941c, grdom[e]);
-    g->csb_seen[e] = 0;
-    gg_ga(g, GG_HWSP(e))[0x1f] = 5;
-}
-
-static void expect_engine_works(struct gg *g, unsigned e, uint32_t value)
-{
-    const uint32_t cmds[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO + 0x100 + 4 * e, 0, value };
-    run_ring(g, e, 3, cmds, 4, 0x99);
-    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
-    const uint32_t id[] = { 0, 0x99 };
-    expect_events(g, e, 2, st, id);
-    assert_int_equal(gg_ga(g, GG_SEQNO + 0x100 + 4 * e)[0], value);
-}
-
-/* A batch that stores over its own next commands runs them as stored
- * (the command streamer reads ahead, and must not run what it read before
- * the store): here a header no engine knows becomes a breadcrumb store,
- * from a GGTT batch and from a PPGTT one. */
-static void test_self_modifying_batch(void **state)
-{
-    (void)state;
-    struct gg g;
-    struct sim *s = start("el_selfmod", &g);
-    uint32_t *b = gg_ga(&g, GG_BATCH);
-    unsigned n = 0;
-    b[n++] = MI_STORE_DWORD_IMM_GGTT;
-    b[n++] = GG_BATCH + 4 * 12;
-    b[n++] = 0;
-    b[n++] = MI_STORE_DWORD_IMM_GGTT; /* the command at dword 12 */
-    for (; n < 12; n++)
-        b[n] = MI_NOOP;
-    b[n++] = 0xe0000000u; /* malformed until the store above */
-    b[n++] = GG_SEQNO;
-    b[n++] = 0;
-    b[n++] = 0x5e1f;
-    b[n++] = MI_BATCH_BUFFER_END;
-    gg_ga(&g, GG_SEQNO)[0] = 0;
-    const uint32_t c1[] = { MI_BB_START_GGTT, GG_BATCH, 0, MI_NOOP };
-    run_ring(&g, GG_RCS, 0, c1, 4, 1);
-    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
-    const uint32_t id[] = { 0, 1 };
-    expect_events(&g, GG_RCS, 2, st, id);
-    assert_int_equal(gg_ga(&g, GG_SEQNO)[0], 0x5e1f);
-
-    uint32_t *pb = gg_gpa(&g, GG_PPGTT_GPA + 0x8000);
-    n = 0;
-    pb[n++] = MI_STORE_DWORD_IMM_PPGTT;
-    pb[n++] = (uint32_t)GG_PPGTT_VA + 0x8000 + 4 * 40;
-    pb[n++] = 0;
-    pb[n++] = MI_STORE_DWORD_IMM_PPGTT;
-    for (; n < 40; n++)
-        pb[n] = MI_NOOP;
-    pb[n++] = 0xe0000000u;
-    pb[n++] = (uint32_t)GG_PPGTT_VA + 0x100;
-    pb[n++] = 0;
-    pb[n++] = 0x5e2f;
-    pb[n++] = MI_BATCH_BUFFER_END;
-    uint32_t *crumb = gg_gpa(&g, GG_PPGTT_GPA + 0x100);
-    *crumb = 0;
-    const uint32_t c2[] = { MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA + 0x8000, 0, MI_NOOP };
-    run_ring(&g, GG_VCS, 0, c2, 4, 2);
-    const uint32_t id2[] = { 0, 2 };
-    expect_events(&g, GG_VCS, 2, st, id2);
-    assert_int_equal(*crumb, 0x5e2f);
-    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
-}
-
-static void test_hostile_submissions(void **state)
-{
-    (void)state;
-    struct gg g;
-    const char *log = itest_log_path("el_hostile");
-    struct sim *s = itest_start("el_hostile", (struct sim_opts){ .ram_bytes = 64u << 20,
-                                                                 .log_path = log });
-    gg_init(&g, s);
-    gg_ppgtt_build(&g);
-
-    /* 1. A batch that starts itself: an endless chain. */
-    uint32_t *loop = gg_ga(&g, GG_BATCH);
-    loop[0] = MI_NOOP;
-    loop[1] = MI_BB_START_GGTT;
-    loop[2] = GG_BATCH;
-    loop[3] = 0;
-    const uint32_t c1[] = { MI_BB_START_GGTT, GG_BATCH, 0, MI_NOOP };
-    run_ring(&g, GG_RCS, 0, c1, 4, 1);
-    /* The copy engine is served while the render engine is stuck. */
-    expect_engine_works(&g, GG_BCS, 0xb1);
-    expect_engine_error(&g, GG_RCS, log, "a loop?");
-    expect_engine_works(&g, GG_RCS, 0xa1);
-
-    /* 2. A batch in graphics memory that is not the vGPU's. */
-    reset_engine(&g, GG_RCS);
-    const uint32_t c2[] = { MI_BB_START_GGTT, 0xf0000000u, 0, MI_NOOP };
-    run_ring(&g, GG_RCS, 0, c2, 4, 2);
-    expect_engine_error(&g, GG_RCS, log, "not in the vGPU's memory");
-    expect_engine_works(&g, GG_RCS, 0xa2);
-
-    /* 3. LRI to a register no command may write (GDRST, a plane). */
-    reset_engine(&g, GG_RCS);
-    uint32_t plane_before = gg_read(&g, 0x70180);
-    const uint32_t c3[] = { MI_LRI(2), 0x2000 + 0x9c, 0x00010001u, 0x70180, 0x80000000u };
-    run_ring(&g, GG_RCS, 0, c3, 5, 3);
-    expect_engine_error(&g, GG_RCS, log, "register 0x70180, not allowed");
-    assert_int_equal(gg_read(&g, 0x70180), plane_before);
-    expect_engine_works(&g, GG_RCS, 0xa3);
-
-    /* 4. A command header no engine knows. */
-    reset_engine(&g, GG_RCS);
-    const uint32_t c4[] = { 0xe0000000u, MI_NOOP };
-    run_ring(&g, GG_RCS, 0, c4, 2, 4);
-    expect_engine_error(&g, GG_RCS, log, "malformed command header 0xe0000000");
-    expect_engine_works(&g, GG_RCS, 0xa4);
-
-    /* 5. Ring tail outside the ring. */
-    reset_engine(&g, GG_RCS);
-    gg_ctx_init(&g, GG_VCS, GG_CTX(GG_VCS, 0), GG_RING(GG_VCS, 0), 0, 0x10000);
-    gg_submit(&g, GG_VCS, gg_desc(GG_CTX(GG_VCS, 0), 5), 0);
-    expect_engine_error(&g, GG_VCS, log, "outside the 16384-byte ring");
-    expect_engine_works(&g, GG_VCS, 0xc5);
-
-    /* 6. An unprivileged (PPGTT) batch writing through the GGTT. */
-    uint32_t *pb = gg_gpa(&g, GG_PPGTT_GPA + 0x8000);
-    pb[0] = MI_STORE_DWORD_IMM_GGTT;
-    pb[1] = GG_SEQNO;
-    pb[2] = 0;
-    pb[3] = 0xdead;
-    pb[4] = MI_BATCH_BUFFER_END;
-    gg_ga(&g, GG_SEQNO)[0] = 0;
-    const uint32_t c6[] = { MI_BB_START_PPGTT, (uint32_t)GG_PPGTT_VA + 0x8000, 0, MI_NOOP };
-    run_ring(&g, GG_VECS, 0, c6, 4, 6);
-    expect_engine_error(&g, GG_VECS, log, "GGTT store from an unprivileged batch");
-    assert_int_equal(gg_ga(&g, GG_SEQNO)[0], 0);
-    expect_engine_works(&g, GG_VECS, 0xd6);
-
-    /* 7. A context descriptor pointing outside the vGPU's memory. */
-    gg_submit(&g, GG_RCS, (3u << 3) | 1u | 0xf0000000u, 0);
-    uint64_t t0 = sim_now_ms();
-    while (!(gg_iir(&g, GG_RCS) & (1u << 3)) && sim_now_ms() - t0 < 5000)
-        usleep(500);
-    assert_true(itest_log_contains(log, "is not in the vGPU's memory"));
-
-    char line[4096];
-    assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL), 0);
-    assert_non_null(strstr(line, "\"engine_errors\":7"));
-    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
-}
-
-/* Live migration: Xen's log-dirty mode does not see what the daemon
- * writes through its foreign mappings, so with the dirty log on (the
- * toolstack's `xen-set-global-dirty-log`, through the device-model wrapper)
- * the daemon reports the pages a batch wrote with XEN_DMOP_modified_memory:
- * the seqno page, the HWSP (breadcrumbs, CSB), the context image (the ring
- * head) and the aperture frame that shows the seqno page. Off, nothing. */
-static bool gfn_reported(struct sim *s, uint64_t gpa, uint32_t since)
-{
-    /* A control round trip first: the daemon reports at the end of the loop
-     * round that wrote, and the status is answered in a later one. */
-    (void)itest_status_field(s, "modified_reported");
-    return sim_modified(s, gpa >> 12, since);
-}
-
-static void test_dirty_log_reports_gpu_writes(void **state)
-{
-    (void)state;
-    struct gg g;
-    struct sim *s = start("el_dirty_log", &g);
-    gg_write(&g, 0x101008, 1); /* the GGTT invalidate: the aperture binds the slice */
-    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
-    char line[512];
-
-    /* Off (the default): a batch's writes are not reported. */
-    assert_int_equal(itest_status_field(s, "dirty_log"), 0);
-    const uint32_t first[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO, 0, 0x0ff, MI_USER_INTERRUPT };
-    run_ring(&g, GG_RCS, 0, first, sizeof(first) / 4, 1);
-    expect_events(&g, GG_RCS, 2, st, (const uint32_t[]){ 0, 1 });
-    assert_false(gfn_reported(s, GG_GGTT_GPA + GG_SEQNO, 0));
-    assert_int_equal(sim_modified_count(s), 0);
-
-    /* On: each page the batch wrote, reported once the round is over. */
-    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":true}", line,
-                                 sizeof(line), NULL, NULL), 0);
-    assert_non_null(strstr(line, "\"ok\":true"));
-    assert_int_equal(itest_status_field(s, "dirty_log"), 1);
-    uint32_t since = sim_modified_count(s);
-    const uint32_t on[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO + 4, 0, 0x0a, MI_USER_INTERRUPT };
-    run_ring(&g, GG_RCS, 1, on, sizeof(on) / 4, 2);
-    expect_events(&g, GG_RCS, 2, st, (const uint32_t[]){ 0, 2 });
-    assert_int_equal(gg_ga(&g, GG_SEQNO)[1], 0x0a);
-    assert_true(gfn_reported(s, GG_GGTT_GPA + GG_SEQNO, since));
-    assert_true(gfn_reported(s, GG_GGTT_GPA + GG_HWSP(GG_RCS), since));
-    assert_true(gfn_reported(s, GG_GGTT_GPA + GG_CTX(GG_RCS, 1) + 4096, since));
-    uint32_t *through_aperture = sim_phys(s, BAR2_ADDR + GG_SEQNO + 4);
-    assert_non_null(through_aperture);
-    assert_int_equal(*through_aperture, 0x0a);
-    assert_true(gfn_reported(s, BAR2_ADDR + GG_SEQNO, since));
-    /* Pages nobody wrote are not: the batch's own ring, read only. */
-    assert_false(gfn_reported(s, GG_GGTT_GPA + GG_RING(GG_RCS, 1), since));
-    long long pages = itest_status_field(s, "modified_reported");
-    assert_true(pages >= 4 && pages < 64);
-    assert_int_equal((long long)sim_state(s)->modified_pages, pages);
-    assert_int_equal(sim_state(s)->modified_refused, 0);
-    /* Batched: far fewer dm_ops than pages written (one per round). */
-    assert_true(itest_status_field(s, "modified_dm_ops") <= pages);
-
-    /* Off again: nothing more. */
-    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":false}", line,
-                                 sizeof(line), NULL, NULL), 0);
-    since = sim_modified_count(s);
-    const uint32_t off[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO + 8, 0, 0x0b, MI_USER_INTERRUPT };
-    run_ring(&g, GG_RCS, 2, off, sizeof(off) / 4, 3);
-    expect_events(&g, GG_RCS, 2, st, (const uint32_t[]){ 0, 3 });
-    assert_int_equal(gg_ga(&g, GG_SEQNO)[2], 0x0b);
-    (void)itest_status_field(s, "modified_reported");
-    assert_int_equal(sim_modified_count(s), since);
-
-    /* Malformed: refused, the mode unchanged. */
-    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\"}", line, sizeof(line), NULL, NULL),
-                     0);
-    assert_non_null(strstr(line, "\"ok\":false"));
-    assert_int_equal(itest_status_field(s, "dirty_log"), 0);
-    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
-}
-
-/* A page Xen would not take (here: every report refused) may reach the
- * destination stale: the daemon says so in its status and log, and its
- * save fails, so that the toolstack fails the migration and the guest
- * keeps running where it is. A new migration (dirty log on again) starts
- * with a clean slate. */
-static void test_dirty_log_lost_pages_fail_the_save(void **state)
-{
-    (void)state;
-    struct gg g;
-    struct sim *s = start("el_dirty_lost", &g);
-    const uint32_t st[] = { CSB_IDLE_TO_ACTIVE, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE };
-    char line[512];
-    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":true}", line,
-                                 sizeof(line), NULL, NULL), 0);
-    sim_state(s)->refuse_modified = 1;
-    const uint32_t cmds[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO, 0, 0x1, MI_USER_INTERRUPT };
-    run_ring(&g, GG_RCS, 0, cmds, sizeof(cmds) / 4, 1);
-    expect_events(&g, GG_RCS, 2, st, (const uint32_t[]){ 0, 1 });
-    assert_true(itest_status_field(s, "modified_lost") > 0);
-    void *payload = NULL;
-    size_t len = 0;
-    assert_int_equal(sim_control(s, "{\"cmd\":\"save\"}", line, sizeof(line), &payload, &len),
-                     0);
-    assert_non_null(strstr(line, "\"ok\":false"));
-    assert_null(payload);
-    sim_state(s)->refuse_modified = 0;
-    assert_int_equal(sim_control(s, "{\"cmd\":\"resume\"}", line, sizeof(line), NULL, NULL), 0);
-    /* Off and on again: a fresh migration, nothing lost yet; its save works. */
-    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":false}", line,
-                                 sizeof(line), NULL, NULL), 0);
-    assert_int_equal(sim_control(s, "{\"cmd\":\"dirty-log\",\"enable\":true}", line,
-                                 sizeof(line), NULL, NULL), 0);
-    assert_int_equal(itest_status_field(s, "modified_lost"), 0);
-    assert_int_equal(sim_control(s, "{\"cmd\":\"save\"}", line, sizeof(line), &payload, &len),
-                     0);
-    assert_non_null(strstr(line, "\"ok\":true"));
-    assert_non_null(payload);
-    free(payload);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
@@ -842,11 +495,7 @@ int main(void)
         cmocka_unit_test(test_ppgtt_unhooked_tables_released),
         cmocka_unit_test(test_ppgtt_untrapped_while_migrating),
         cmocka_unit_test(test_blits),
-        cmocka_unit_test(test_self_modifying_batch),
-        cmocka_unit_test(test_hostile_submissions),
         cmocka_unit_test(test_register_loads),
-        cmocka_unit_test(test_dirty_log_reports_gpu_writes),
-        cmocka_unit_test(test_dirty_log_lost_pages_fail_the_save),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
