@@ -1,11 +1,9 @@
-/* The map cache against a fake xenforeignmemory: guest RAM is a memfd, and
- * each "foreign mapping" is a PROT_NONE reservation with the RAM pages
- * mapped over it MAP_SHARED, so every mapping and the test's own view of RAM
- * alias the same memory. Refused pages stay PROT_NONE: touching one crashes
- * the test, as it would SIGBUS the daemon.
+/* The map cache against a fake xenforeignmemory (tests/harness/
+ * fake_fmem.c): guest RAM is a memfd every mapping aliases, and a refused
+ * page stays PROT_NONE, so touching one crashes the test as it would
+ * SIGBUS the daemon.
  *
- * Link with src/ioreq/guestmem.c and src/common/log.c only: the fakes below
- * stand in for libxenforeignmemory. */
+ * Link with src/ioreq/guestmem.c, src/common/log.c and the fake only. */
 #include "config.h"
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* memfd_create */
@@ -13,6 +11,7 @@
 
 #include "ioreq/guestmem.h"
 #include "common/log.h"
+#include "fake_fmem.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -37,95 +36,12 @@
 /* A page inside RAM that the hypervisor refuses (an MMIO hole, say). */
 #define HOLE_PFN (2 * BPAGES + 5)
 #define DOMID 7u
-#define MAX_LIVE 64
-
-struct fake_mapping {
-    uint8_t *va;
-    size_t pages;
-    xen_pfn_t first;
-};
-
-static struct {
-    int fd;
-    uint8_t *ram; /* the test's own view of all guest RAM */
-    unsigned map_calls, maps_ok, unmaps;
-    unsigned bad_calls; /* wrong handle, domain, prot, shape or address */
-    unsigned fail_next; /* map calls still to fail with fail_errno */
-    int fail_errno;
-    struct fake_mapping live[MAX_LIVE];
-    unsigned nlive;
-} fake;
-
-static char fake_handle;
-#define FMEM ((xenforeignmemory_handle *)&fake_handle)
-
 static struct gmem *gm;
-
-void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom,
-                           int prot, size_t pages, const xen_pfn_t arr[],
-                           int err[])
-{
-    fake.map_calls++;
-    if (fmem != FMEM || dom != DOMID || prot != (PROT_READ | PROT_WRITE) ||
-        !err || pages == 0 || fake.nlive == MAX_LIVE) {
-        fake.bad_calls++;
-        errno = EINVAL;
-        return NULL;
-    }
-    /* The cache maps whole buckets of consecutive frames. */
-    for (size_t i = 0; i < pages; i++)
-        if (arr[i] != arr[0] + i)
-            fake.bad_calls++;
-    if (fake.fail_next) {
-        fake.fail_next--;
-        errno = fake.fail_errno;
-        return NULL;
-    }
-    uint8_t *va = mmap(NULL, pages * PAGE, PROT_NONE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (va == MAP_FAILED)
-        return NULL;
-    for (size_t i = 0; i < pages; i++) {
-        if (arr[i] >= RAM_PAGES || arr[i] == HOLE_PFN) {
-            err[i] = -EINVAL;
-            continue;
-        }
-        void *p = mmap(va + i * PAGE, PAGE, PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_FIXED, fake.fd,
-                       (off_t)(arr[i] * PAGE));
-        if (p == MAP_FAILED) {
-            munmap(va, pages * PAGE);
-            return NULL;
-        }
-        err[i] = 0;
-    }
-    fake.live[fake.nlive++] = (struct fake_mapping){ va, pages, arr[0] };
-    fake.maps_ok++;
-    return va;
-}
-
-int xenforeignmemory_unmap(xenforeignmemory_handle *fmem, void *addr,
-                           size_t pages)
-{
-    for (unsigned i = 0; i < fake.nlive; i++) {
-        if (fake.live[i].va != addr)
-            continue;
-        if (fmem != FMEM || fake.live[i].pages != pages)
-            break;
-        munmap(addr, pages * PAGE);
-        fake.live[i] = fake.live[--fake.nlive];
-        fake.unmaps++;
-        return 0;
-    }
-    fake.bad_calls++;
-    errno = EINVAL;
-    return -1;
-}
 
 static bool bucket_live(uint64_t bucket)
 {
-    for (unsigned i = 0; i < fake.nlive; i++)
-        if (fake.live[i].first == bucket * BPAGES)
+    for (unsigned i = 0; i < fake_fmem.nlive; i++)
+        if (fake_fmem.live[i].first == bucket * BPAGES)
             return true;
     return false;
 }
@@ -163,16 +79,19 @@ static void new_gmem(unsigned max_buckets)
 static int setup(void **state)
 {
     (void)state;
-    memset(&fake, 0, sizeof(fake));
-    fake.fd = memfd_create("guest-ram", MFD_CLOEXEC);
-    if (fake.fd < 0 || ftruncate(fake.fd, (off_t)RAM_BYTES) < 0)
+    memset(&fake_fmem, 0, sizeof(fake_fmem));
+    fake_fmem.domid = DOMID;
+    fake_fmem.ram_pages = RAM_PAGES;
+    fake_fmem.hole_pfn = HOLE_PFN;
+    fake_fmem.fd = memfd_create("guest-ram", MFD_CLOEXEC);
+    if (fake_fmem.fd < 0 || ftruncate(fake_fmem.fd, (off_t)RAM_BYTES) < 0)
         return -1;
-    fake.ram = mmap(NULL, RAM_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
-                    fake.fd, 0);
-    if (fake.ram == MAP_FAILED)
+    fake_fmem.ram = mmap(NULL, RAM_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    fake_fmem.fd, 0);
+    if (fake_fmem.ram == MAP_FAILED)
         return -1;
     for (uint64_t a = 0; a < RAM_BYTES; a++)
-        fake.ram[a] = pattern(a);
+        fake_fmem.ram[a] = pattern(a);
     gm = NULL;
     return 0;
 }
@@ -182,9 +101,9 @@ static int teardown(void **state)
     (void)state;
     gmem_free(gm);
     gm = NULL;
-    unsigned nlive = fake.nlive, bad = fake.bad_calls;
-    munmap(fake.ram, RAM_BYTES);
-    close(fake.fd);
+    unsigned nlive = fake_fmem.nlive, bad = fake_fmem.bad_calls;
+    munmap(fake_fmem.ram, RAM_BYTES);
+    close(fake_fmem.fd);
     /* Every mapping handed back, and the fake never misused. */
     return nlive == 0 && bad == 0 ? 0 : -1;
 }
@@ -215,7 +134,7 @@ static void test_rw_across_page(void **state)
     assert_int_equal(gmem_write(gm, gpa, in, sizeof(in)), 0);
     assert_int_equal(gmem_read(gm, gpa, out, sizeof(out)), 0);
     assert_memory_equal(in, out, sizeof(in));
-    assert_memory_equal(fake.ram + gpa, in, sizeof(in));
+    assert_memory_equal(fake_fmem.ram + gpa, in, sizeof(in));
 }
 
 static void test_rw_across_buckets(void **state)
@@ -228,13 +147,13 @@ static void test_rw_across_buckets(void **state)
     assert_int_equal(gmem_write(gm, gpa, in, sizeof(in)), 0);
     assert_int_equal(gmem_read(gm, gpa, out, sizeof(out)), 0);
     assert_memory_equal(in, out, sizeof(in));
-    assert_memory_equal(fake.ram + gpa, in, sizeof(in));
+    assert_memory_equal(fake_fmem.ram + gpa, in, sizeof(in));
 
     /* Three buckets in one read, stopping short of the hole. */
     size_t len = 2 * BUCKET + 4 * PAGE - 100;
     uint8_t *big = malloc(len);
     assert_non_null(big);
-    memset(fake.ram + 100, 0x5a, len);
+    memset(fake_fmem.ram + 100, 0x5a, len);
     assert_int_equal(gmem_read(gm, 100, big, len), 0);
     for (size_t i = 0; i < len; i++)
         assert_int_equal(big[i], 0x5a);
@@ -256,7 +175,7 @@ static void test_rw_unaligned(void **state)
                 uint64_t gpa = bases[b] + off * 13;
                 fill(in, len, ++seed);
                 assert_int_equal(gmem_write(gm, gpa, in, len), 0);
-                assert_memory_equal(fake.ram + gpa, in, len);
+                assert_memory_equal(fake_fmem.ram + gpa, in, len);
                 memset(out, 0, sizeof(out));
                 assert_int_equal(gmem_read(gm, gpa, out, len), 0);
                 assert_memory_equal(out, in, len);
@@ -277,14 +196,14 @@ static void test_ram_visible_both_ways(void **state)
     /* Map the bucket first, then change RAM behind the cache's back. */
     assert_int_equal(gmem_read(gm, gpa, buf, sizeof(buf)), 0);
     expect_pattern(buf, gpa, sizeof(buf));
-    memset(fake.ram + gpa, 0xc3, sizeof(buf));
+    memset(fake_fmem.ram + gpa, 0xc3, sizeof(buf));
     assert_int_equal(gmem_read(gm, gpa, buf, sizeof(buf)), 0);
     for (size_t i = 0; i < sizeof(buf); i++)
         assert_int_equal(buf[i], 0xc3);
 
     fill(buf, sizeof(buf), 9);
     assert_int_equal(gmem_write(gm, gpa + 1000, buf, sizeof(buf)), 0);
-    assert_memory_equal(fake.ram + gpa + 1000, buf, sizeof(buf));
+    assert_memory_equal(fake_fmem.ram + gpa + 1000, buf, sizeof(buf));
 }
 
 static void test_beyond_ram_faults(void **state)
@@ -319,10 +238,10 @@ static void test_beyond_ram_faults(void **state)
     assert_int_equal(s.map_failures, 0);
     /* A fault drops its bucket: the page may have been populated since,
      * so the next access asks Xen again (exactly once). */
-    unsigned calls = fake.map_calls;
+    unsigned calls = fake_fmem.map_calls;
     assert_int_equal(gmem_read(gm, end, buf, 1), -EFAULT);
-    assert_int_equal(fake.map_calls, calls + 1);
-    assert_int_equal(fake.nlive, stats().mapped_buckets);
+    assert_int_equal(fake_fmem.map_calls, calls + 1);
+    assert_int_equal(fake_fmem.nlive, stats().mapped_buckets);
 }
 
 static void test_gpa_limits(void **state)
@@ -342,11 +261,11 @@ static void test_gpa_limits(void **state)
     assert_int_equal(gmem_peek(gm, GMEM_MAX_GPA, 1, &p), -EFAULT);
     assert_null(p);
     /* Refused before Xen is ever asked. */
-    assert_int_equal(fake.map_calls, 0);
+    assert_int_equal(fake_fmem.map_calls, 0);
     assert_int_equal(stats().faults, 9);
     /* The last byte of space is asked for, and is not RAM here. */
     assert_int_equal(gmem_read(gm, GMEM_MAX_GPA - 1, buf, 1), -EFAULT);
-    assert_int_equal(fake.map_calls, 1);
+    assert_int_equal(fake_fmem.map_calls, 1);
 }
 
 static void test_lru_bound(void **state)
@@ -363,9 +282,9 @@ static void test_lru_bound(void **state)
     assert_int_equal(s.mapped_buckets, 4);
     assert_int_equal(s.maps, 10);
     assert_int_equal(s.evictions, 6);
-    assert_int_equal(fake.map_calls, 10);
-    assert_int_equal(fake.unmaps, 6);
-    assert_int_equal(fake.nlive, 4);
+    assert_int_equal(fake_fmem.map_calls, 10);
+    assert_int_equal(fake_fmem.unmaps, 6);
+    assert_int_equal(fake_fmem.nlive, 4);
     for (uint64_t i = 0; i < 10; i++)
         assert_int_equal(bucket_live(i), i >= 6);
 }
@@ -383,10 +302,10 @@ static void test_lru_keeps_recent(void **state)
     assert_true(bucket_live(0));
     assert_false(bucket_live(1));
     assert_true(bucket_live(2) && bucket_live(3) && bucket_live(4));
-    unsigned calls = fake.map_calls;
+    unsigned calls = fake_fmem.map_calls;
     assert_int_equal(gmem_read(gm, 200, &b, 1), 0);
     assert_int_equal(b, pattern(200));
-    assert_int_equal(fake.map_calls, calls);
+    assert_int_equal(fake_fmem.map_calls, calls);
     /* Then 2 is the oldest. */
     assert_int_equal(gmem_read(gm, 5 * BUCKET, &b, 1), 0);
     assert_false(bucket_live(2));
@@ -400,18 +319,18 @@ static void test_hits(void **state)
     new_gmem(0);
     uint8_t b;
     assert_int_equal(gmem_read(gm, 10, &b, 1), 0);
-    assert_int_equal(fake.map_calls, 1);
+    assert_int_equal(fake_fmem.map_calls, 1);
     assert_int_equal(stats().hits, 0);
     /* The last bucket again. */
     assert_int_equal(gmem_read(gm, BUCKET - 1, &b, 1), 0);
     assert_int_equal(b, pattern(BUCKET - 1));
-    assert_int_equal(fake.map_calls, 1);
+    assert_int_equal(fake_fmem.map_calls, 1);
     assert_int_equal(stats().hits, 1);
     /* A bucket that is cached but not the last one used. */
     assert_int_equal(gmem_read(gm, BUCKET, &b, 1), 0);
     assert_int_equal(gmem_read(gm, 20, &b, 1), 0);
     assert_int_equal(b, pattern(20));
-    assert_int_equal(fake.map_calls, 2);
+    assert_int_equal(fake_fmem.map_calls, 2);
     struct gmem_stats s = stats();
     assert_int_equal(s.hits, 2);
     assert_int_equal(s.maps, 2);
@@ -424,24 +343,24 @@ static void test_invalidate(void **state)
     uint8_t b;
     for (uint64_t i = 0; i < 3; i++)
         assert_int_equal(gmem_read(gm, i * BUCKET, &b, 1), 0);
-    assert_int_equal(fake.nlive, 3);
+    assert_int_equal(fake_fmem.nlive, 3);
     gmem_invalidate(gm);
-    assert_int_equal(fake.unmaps, 3);
-    assert_int_equal(fake.nlive, 0);
+    assert_int_equal(fake_fmem.unmaps, 3);
+    assert_int_equal(fake_fmem.nlive, 0);
     struct gmem_stats s = stats();
     assert_int_equal(s.mapped_buckets, 0);
     assert_int_equal(s.invalidations, 1);
     assert_int_equal(s.evictions, 0);
     /* The next access maps afresh, and sees current RAM. */
-    fake.ram[BUCKET + 1] = 0xee;
+    fake_fmem.ram[BUCKET + 1] = 0xee;
     assert_int_equal(gmem_read(gm, BUCKET + 1, &b, 1), 0);
     assert_int_equal(b, 0xee);
-    assert_int_equal(fake.map_calls, 4);
+    assert_int_equal(fake_fmem.map_calls, 4);
     assert_int_equal(stats().mapped_buckets, 1);
     /* Twice in a row, and on an empty cache, is harmless. */
     gmem_invalidate(gm);
     gmem_invalidate(gm);
-    assert_int_equal(fake.nlive, 0);
+    assert_int_equal(fake_fmem.nlive, 0);
     assert_int_equal(stats().invalidations, 3);
 }
 
@@ -450,25 +369,25 @@ static void test_map_failure(void **state)
     (void)state;
     new_gmem(2);
     uint8_t b;
-    fake.fail_next = 1;
-    fake.fail_errno = ENOMEM;
+    fake_fmem.fail_next = 1;
+    fake_fmem.fail_errno = ENOMEM;
     assert_int_equal(gmem_read(gm, 0x42, &b, 1), -EFAULT);
     struct gmem_stats s = stats();
     assert_int_equal(s.map_failures, 1);
     assert_int_equal(s.faults, 1);
     assert_int_equal(s.mapped_buckets, 0);
-    assert_int_equal(fake.nlive, 0);
+    assert_int_equal(fake_fmem.nlive, 0);
     /* Nothing negative was cached: once Xen relents, it works. */
     assert_int_equal(gmem_read(gm, 0x42, &b, 1), 0);
     assert_int_equal(b, pattern(0x42));
 
     /* A failure on a full cache leaves it consistent. */
     assert_int_equal(gmem_read(gm, BUCKET, &b, 1), 0);
-    fake.fail_next = 2;
+    fake_fmem.fail_next = 2;
     assert_int_equal(gmem_read(gm, 2 * BUCKET, &b, 1), -EFAULT);
     assert_int_equal(gmem_write(gm, 3 * BUCKET, &b, 1), -EFAULT);
     assert_true(stats().mapped_buckets <= 2);
-    assert_int_equal(stats().mapped_buckets, fake.nlive);
+    assert_int_equal(stats().mapped_buckets, fake_fmem.nlive);
     for (uint64_t i = 0; i < 6; i++) {
         assert_int_equal(gmem_read(gm, i * BUCKET + 3, &b, 1), 0);
         assert_int_equal(b, pattern(i * BUCKET + 3));
@@ -477,7 +396,7 @@ static void test_map_failure(void **state)
     assert_int_equal(s.map_failures, 3);
     assert_int_equal(s.faults, 3);
     assert_int_equal(s.mapped_buckets, 2);
-    assert_int_equal(fake.nlive, 2);
+    assert_int_equal(fake_fmem.nlive, 2);
 }
 
 static void test_peek(void **state)
@@ -493,7 +412,7 @@ static void test_peek(void **state)
     assert_int_equal(gmem_peek(gm, 3 * BUCKET + 0x1ff8, 64, &p), 0);
     expect_pattern(p, 3 * BUCKET + 0x1ff8, 64);
     /* The pointer is the guest's memory itself, not a copy. */
-    memset(&fake.ram[3 * BUCKET + 0x1ff8], 0x77, 64);
+    memset(&fake_fmem.ram[3 * BUCKET + 0x1ff8], 0x77, 64);
     for (size_t i = 0; i < 64; i++)
         assert_int_equal(((const uint8_t *)p)[i], 0x77);
 
@@ -517,12 +436,12 @@ static void test_free_unmaps_all(void **state)
     uint8_t b;
     for (uint64_t i = 0; i < 7; i++)
         assert_int_equal(gmem_read(gm, i * BUCKET, &b, 1), 0);
-    assert_int_equal(fake.unmaps, 4);
+    assert_int_equal(fake_fmem.unmaps, 4);
     gmem_free(gm);
     gm = NULL;
-    assert_int_equal(fake.unmaps, fake.maps_ok);
-    assert_int_equal(fake.maps_ok, 7);
-    assert_int_equal(fake.nlive, 0);
+    assert_int_equal(fake_fmem.unmaps, fake_fmem.maps_ok);
+    assert_int_equal(fake_fmem.maps_ok, 7);
+    assert_int_equal(fake_fmem.nlive, 0);
     gmem_free(NULL);
 }
 
@@ -545,21 +464,21 @@ static void test_random_against_ram(void **state)
             fill(buf, len, n);
             assert_int_equal(gmem_write(gm, gpa, buf, len), want);
             if (!hole)
-                assert_memory_equal(fake.ram + gpa, buf, len);
+                assert_memory_equal(fake_fmem.ram + gpa, buf, len);
         } else {
             assert_int_equal(gmem_read(gm, gpa, buf, len), want);
             if (!hole)
-                assert_memory_equal(buf, fake.ram + gpa, len);
+                assert_memory_equal(buf, fake_fmem.ram + gpa, len);
         }
         assert_true(stats().mapped_buckets <= 2);
     }
     struct gmem_stats s = stats();
-    assert_int_equal(s.mapped_buckets, fake.nlive);
-    assert_int_equal(s.maps, fake.map_calls);
+    assert_int_equal(s.mapped_buckets, fake_fmem.nlive);
+    assert_int_equal(s.maps, fake_fmem.map_calls);
     /* Every map is either still live or was unmapped (evicted, or dropped
      * after a fault on a refused page). */
-    assert_int_equal(s.maps - s.mapped_buckets, fake.unmaps);
-    assert_true(s.evictions <= fake.unmaps);
+    assert_int_equal(s.maps - s.mapped_buckets, fake_fmem.unmaps);
+    assert_true(s.evictions <= fake_fmem.unmaps);
 }
 
 /* Every write is announced to the hook, after it is made, as the pieces
@@ -576,7 +495,7 @@ static void on_write(void *opaque, uint64_t gpa, size_t len)
 {
     assert_ptr_equal(opaque, &wrote);
     if (wrote.n == 0)
-        wrote.seen_first = fake.ram[gpa];
+        wrote.seen_first = fake_fmem.ram[gpa];
     assert_true(wrote.n < 8);
     wrote.gpa[wrote.n] = gpa;
     wrote.len[wrote.n++] = len;
