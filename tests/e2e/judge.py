@@ -383,6 +383,10 @@ def judge_stock_xl(tag, steps, g, has, check):
     check(tag + "nothing left after destroy: no socket, record or process",
           has(r"E2E-LEFTOVERS: \[\] processes=0"),
           (re.findall(r"E2E-LEFTOVERS: [^\n]*", g) or ["no E2E-LEFTOVERS line"])[0])
+    restarts = re.findall(r"E2E-XL-RESTARTED: [^\n]*", g)
+    if restarts:
+        print("INFO: %s%d domain(s) lost to the emulator's triple fault, re-created by libxl: %s"
+              % (tag, len(restarts), "; ".join(restarts)[:300]))
     for step in ("SAVE", "RESTORE", "MIGRATE"):
         m = re.search(r"E2E-XL-%s: rc=\d+ in ([\d.]+)s, downtime=([\d.]+)s \(sampled every ([\d.]+)s\)"
                       % step, g)
