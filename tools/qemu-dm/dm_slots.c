@@ -11,20 +11,17 @@
 
 #define SLOTS 32u
 
+/* One line for the log; a warning says so itself. */
 static void note(struct dm_slots *s, bool warning, const char *fmt, ...)
 {
     if (s->n_notes == DM_SLOTS_NOTES)
         return;
-    if (warning) { /* warnings first: the log says them as such */
-        memmove(s->notes[s->n_warnings + 1], s->notes[s->n_warnings],
-                (s->n_notes - s->n_warnings) * sizeof(s->notes[0]));
-    }
-    char *dst = s->notes[warning ? s->n_warnings : s->n_notes];
+    char *dst = s->notes[s->n_notes++];
+    int n = warning ? snprintf(dst, DM_SLOTS_NOTE_MAX, "warning: ") : 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(dst, DM_SLOTS_NOTE_MAX, fmt, ap);
+    vsnprintf(dst + n, DM_SLOTS_NOTE_MAX - (size_t)n, fmt, ap);
     va_end(ap);
-    s->n_notes++;
     if (warning)
         s->n_warnings++;
 }
@@ -240,8 +237,12 @@ int dm_slots_apply(struct dm_args *a, struct dm_slots *s, char *err, size_t err_
             continue;
         }
         int to = first_free(used | vgpus | explicit);
-        if (to < 0 || !(new_val[i] = keep(s, "%s,addr=0x%x", opts, to))) {
+        if (to < 0) {
             snprintf(err, err_len, "no slot left for QEMU's -device %s", drv);
+            return -ENOSPC;
+        }
+        if (!(new_val[i] = keep(s, "%s,addr=0x%x", opts, to))) {
+            snprintf(err, err_len, "QEMU's -device arguments too long to place %s", drv);
             return -ENOSPC;
         }
         note(s, false, "QEMU's -device %s would take 00:%02x.0, a vGPU's slot: placed at 00:%02x.0",

@@ -28,9 +28,10 @@
 struct dm_slots {
     char arena[4096];                 /* the rewritten argument values */
     size_t used;
-    char notes[DM_SLOTS_NOTES][DM_SLOTS_NOTE_MAX]; /* what moved and why, for the log */
+    char notes[DM_SLOTS_NOTES][DM_SLOTS_NOTE_MAX]; /* what moved and why, for the log;
+                                                      a warning starts "warning: " */
     unsigned n_notes;
-    unsigned n_warnings;              /* notes[0..n_warnings) are warnings */
+    unsigned n_warnings;
 };
 
 /* Rewrites a->argv in place (a->qmp_index follows an insertion). 0, or

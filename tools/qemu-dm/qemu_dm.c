@@ -480,7 +480,7 @@ int main(int argc, char **argv)
         return 1;
     }
     for (unsigned i = 0; i < slots.n_notes; i++)
-        say("%s%s", i < slots.n_warnings ? "warning: " : "", slots.notes[i]);
+        say("%s", slots.notes[i]);
     struct helper hp = { .a = a, .sig_fd = -1 };
     mkdir(launch_run_dir(), 0700);
     char restore[VGPU_CFG_MAX][200] = { { 0 } };
