@@ -193,6 +193,39 @@ def main():
     del text
 
 
+def parity_profile(g, tag):
+    """Where a trap's time goes in dom0: each server's CPU time, run-queue
+    wait and context switches per ioreq it was sent, around the parity
+    rounds (dom0-init's E2E-PARITY-PROF lines, trap-parity's counts)."""
+    a = re.search(r"E2E-PARITY-PROF-START: ([^\n]*)", g)
+    b = re.search(r"E2E-PARITY-PROF-END: ([^\n]*)", g)
+    n = re.search(r"E2E-PARITY: ioreqs sent: qemu (\d+), xengvtd (\d+)", g)
+    if not (a and b and n):
+        return
+
+    def fields(line):
+        out = {}
+        for item in line.split():
+            name, _, rest = item.partition("=")
+            if rest != "none":
+                out[name] = {k: int(v) for k, v in (kv.split(":") for kv in rest.split(","))}
+        return out
+    fa, fb = fields(a.group(1)), fields(b.group(1))
+    sent = {"qemu": int(n.group(1)), "xengvtd": int(n.group(2))}
+    for name in ("qemu", "xengvtd"):
+        if name not in fa or name not in fb or sent[name] == 0:
+            print("INFO: %strap profile: no figures for %s" % (tag, name))
+            continue
+        d = {k: fb[name][k] - fa[name][k] for k in fa[name]}
+        per = float(sent[name])
+        print("INFO: %strap profile: %s, %d ioreqs: %.0f us CPU (main thread) a ioreq, "
+              "%.0f us waiting to run, %.2f voluntary and %.2f forced switches; "
+              "user %.0f%% of its CPU ticks" %
+              (tag, name, sent[name], d["run_ns"] / per / 1e3, d["wait_ns"] / per / 1e3,
+               d["vol"] / per, d["invol"] / per,
+               100.0 * d["utime"] / max(1, d["utime"] + d["stime"])))
+
+
 def judge_console(tag, k, steps, mode, g, has, check, images, text):
     """The guest's screen, GPU work, and what its steps add."""
     width, height = (int(x) for x in mode.split("x"))
@@ -236,9 +269,10 @@ def judge_console(tag, k, steps, mode, g, has, check, images, text):
         judge_igt.judge(check, g, tag)  # i915's own test programs (IGT)
     if steps in ("save", "xl"):
         # Per-trap parity (issue 22): config dword reads answered by QEMU
-        # and by xengvtd in alternating rounds, in the same guest. The
-        # ratio is a figure until it meets its goal (<= 1.0); every read
-        # giving the device's id is a check.
+        # and by xengvtd in alternating rounds, in the same guest, through
+        # the kernel (CF8 to QEMU, CFC to the device's server) and as one
+        # ioreq each (CFC alone). The ratios are figures until they meet
+        # their goal (<= 1.0); every read giving the device's id is a check.
         pm = re.search(r"E2E-PARITY: config round trip: qemu (\d+) us, xengvtd (\d+) us: "
                        r"ratio ([0-9.]+); register round trip (\d+) us \(([0-9.]+)x qemu's "
                        r"config\); (\d+) reads each, (\d+) wrong", g)
@@ -246,18 +280,28 @@ def judge_console(tag, k, steps, mode, g, has, check, images, text):
               "register reads, all answered right",
               pm is not None and pm.group(7) == "0",
               (re.findall(r"E2E-PARITY: config round trip[^\n]*", g) or ["no E2E-PARITY line"])[0])
+        po = re.search(r"E2E-PARITY: one ioreq \(config CFC\): qemu (\d+) us, xengvtd (\d+) us: "
+                       r"ratio ([0-9.]+)", g)
+        if po:
+            print("INFO: %strap parity: one config ioreq xengvtd/QEMU %s (%s us vs %s us)" %
+                  (tag, po.group(3), po.group(2), po.group(1)))
+        ps = re.search(r"E2E-PARITY: through the kernel: [^\n]*", g)
         if pm:
-            print("INFO: %strap parity: config round trip xengvtd/QEMU %s (%s us vs %s us), "
-                  "register round trip %s us" % (tag, pm.group(3), pm.group(2), pm.group(1),
-                                                 pm.group(4)))
+            print("INFO: %strap parity: config read through the kernel xengvtd/QEMU %s (%s us vs "
+                  "%s us), register round trip %s us%s" %
+                  (tag, pm.group(3), pm.group(2), pm.group(1), pm.group(4),
+                   "; " + ps.group(0)[len("E2E-PARITY: "):] if ps else ""))
             for variant in ("all-continuous", "all-sync"):
                 r = judge_igt.igt_line(g, "gem_exec_nop", variant)
                 us = re.match(r"[0-9.]+", r[2]) if r else None
                 if us and int(pm.group(2)) > 0:
+                    per_ioreq = " = %.1f of its one-ioreq round trips" % (
+                        float(us.group(0)) / int(po.group(2))) if po else ""
                     print("INFO: %snop batch (gem_exec_nop %s): %.1f of xengvtd's config "
-                          "round trips (%s us a batch)" % (tag, variant,
-                                                           float(us.group(0)) / int(pm.group(2)),
-                                                           us.group(0)))
+                          "round trips through the kernel%s (%s us a batch)" %
+                          (tag, variant, float(us.group(0)) / int(pm.group(2)), per_ioreq,
+                           us.group(0)))
+        parity_profile(g, tag)
     after = images.get(k + "-after-restore")
     if steps in ("life", "save"):
         check(tag + "xl-vgpu save after fbcon", has(r"E2E-SAVE: ok"))
