@@ -33,7 +33,7 @@ bins=()
 for t in $targets; do
     case $t in
     fuzz_display) main=fuzz_bar0.c; extra=-DFOCUS_DISPLAY ;;
-    fuzz_control) main=fuzz_control.c; extra="$src/src/daemon/commands.c" ;;
+    fuzz_control) main=fuzz_control.c; extra="$src/src/daemon/commands.c $src/tests/fuzz/fake_daemon_files.c" ;;
     fuzz_restore) main=fuzz_restore.c; extra="$src/src/daemon/restore.c $src/src/daemon/files.c $src/src/daemon/live_state.c" ;;
     fuzz_live) main=fuzz_live.c; extra="$src/src/daemon/restore.c $src/src/daemon/files.c $src/src/daemon/live_state.c" ;;
     *) main=$t.c; extra= ;;

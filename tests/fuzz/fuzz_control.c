@@ -4,7 +4,7 @@
  * for a vGPU served in-process. Every answer must be one JSON object per
  * line with the payload its "bytes" announce; the daemon must never stop
  * serving. Files are never written: "save" with a path goes to a stand-in
- * for daemon_write_file that only checks its arguments.
+ * for daemon_write_file that only checks its arguments (fake_daemon_files.c).
  *
  * Input: chunk (1) | bytes... : the input is sent in chunks of that size. */
 #include "vgpu_dev.h"
@@ -21,19 +21,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-int daemon_write_file(const char *path, const void *data, size_t len)
-{
-    if (!path || (!data && len))
-        abort();
-    return -EROFS; /* as a sandboxed daemon's chroot would refuse it */
-}
-
-int daemon_read_file(const char *path, size_t max, uint8_t **data, size_t *len)
-{
-    (void)path, (void)max, (void)data, (void)len;
-    return -ENOENT;
-}
 
 /* What comes back, checked as it streams: each answer one JSON object on
  * a line, then the payload its "bytes" announce. */

@@ -66,7 +66,7 @@ for t in $targets; do
     *) main=$t.c; extra= ;;
     esac
     case $t in
-    fuzz_control) main=fuzz_control.c; extra="$src/src/daemon/commands.c" ;;
+    fuzz_control) main=fuzz_control.c; extra="$src/src/daemon/commands.c $src/tests/fuzz/fake_daemon_files.c" ;;
     fuzz_restore) main=fuzz_restore.c; extra="$src/src/daemon/restore.c $src/src/daemon/files.c $src/src/daemon/live_state.c" ;;
     fuzz_live) main=fuzz_live.c; extra="$src/src/daemon/restore.c $src/src/daemon/files.c $src/src/daemon/live_state.c" ;;
     esac

@@ -320,18 +320,3 @@ struct sim_msi sim_msi_get(struct sim *sim, uint32_t index)
     return sim->sh->msi[index];
 }
 
-const char *sim_xs_read(struct sim *sim, const char *key)
-{
-    static __thread char buf[160];
-    struct sim_shared *sh = sim->sh;
-    uint32_t n = __atomic_load_n(&sh->xs_count, __ATOMIC_ACQUIRE);
-    for (uint32_t i = 0; i < n && i < SIM_MAX_XS; i++) {
-        if (strncmp(sh->xs[i].key, key, sizeof(sh->xs[i].key)) == 0) {
-            memcpy(buf, sh->xs[i].val, sizeof(buf));
-            buf[sizeof(buf) - 1] = 0;
-            return buf;
-        }
-    }
-    return NULL;
-}
-

@@ -3,9 +3,11 @@
  * itself is refused) and buffers as Linux's privcmd does (4 KiB at most),
  * and records the pages it took.
  *
- * Link with src/ioreq/dirtylog.c and src/common/log.c only. */
+ * Link with src/ioreq/dirtylog.c, src/common/log.c and the fake
+ * (fake_dm_dirty.c) only. */
 #include "config.h"
 #include "ioreq/dirtylog.h"
+#include "fake_dm_dirty.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -17,52 +19,7 @@
 
 #include <cmocka.h>
 
-#define DOMID 7u
-#define MAX_GFN 0x100000ull /* the fake domain's highest gfn */
-
-static struct {
-    unsigned calls, single_calls, refused;
-    uint8_t taken[MAX_GFN + 1]; /* times each page was reported */
-    uint64_t pages;
-    bool refuse_all;
-} fake;
-
-static char handle;
-#define DMOD ((xendevicemodel_handle *)&handle)
-
-int xendevicemodel_modified_memory_bulk(xendevicemodel_handle *dmod, domid_t domid,
-                                        struct xen_dm_op_modified_memory_extent extents[],
-                                        uint32_t nr)
-{
-    assert_ptr_equal(dmod, DMOD);
-    assert_int_equal(domid, DOMID);
-    fake.calls++;
-    if (nr * sizeof(extents[0]) > 4096) {
-        fake.refused++;
-        errno = E2BIG;
-        return -1;
-    }
-    for (uint32_t i = nr; i-- > 0;) {
-        uint64_t end = extents[i].first_pfn + extents[i].nr;
-        if (fake.refuse_all || extents[i].pad || end <= extents[i].first_pfn || end > MAX_GFN) {
-            fake.refused++;
-            errno = EINVAL;
-            return -1;
-        }
-        for (uint64_t g = extents[i].first_pfn; g < end; g++)
-            fake.taken[g]++;
-        fake.pages += extents[i].nr;
-    }
-    return 0;
-}
-
-int xendevicemodel_modified_memory(xendevicemodel_handle *dmod, domid_t domid,
-                                   uint64_t first_pfn, uint32_t nr)
-{
-    struct xen_dm_op_modified_memory_extent e = { .first_pfn = first_pfn, .nr = nr };
-    fake.single_calls++;
-    return xendevicemodel_modified_memory_bulk(dmod, domid, &e, 1);
-}
+#define DOMID FAKE_DM_DOMID
 
 static struct dirtylog *dl;
 

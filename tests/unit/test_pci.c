@@ -1,5 +1,5 @@
 /* The PCI function framework: masks, BAR sizing and (re)claiming, the
- * capability list, MSI and INTx. Xen calls below it are recorded fakes. */
+ * capability list, MSI and INTx. Xen calls below it are recorded fakes (fake_pci_env.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,58 +10,7 @@
 #include "pci/pcidev.h"
 #include "ioreq/server.h"
 #include "evtchn/irq.h"
-
-/* --- fakes -------------------------------------------------------------- */
-struct call {
-    char what; /* 'm' map, 'u' unmap */
-    enum io_space space;
-    uint64_t start, size;
-};
-static struct call calls[64];
-static unsigned ncalls;
-static int map_result;
-static unsigned msis, intx_changes;
-static uint64_t last_msi_addr;
-static uint32_t last_msi_data;
-static unsigned last_intx;
-
-int ioreq_map_range(struct ioreq_server *s, enum io_space space, uint64_t start,
-                    uint64_t size, const struct io_ops *ops, void *opaque)
-{
-    (void)s;
-    (void)ops;
-    (void)opaque;
-    if (ncalls < 64)
-        calls[ncalls++] = (struct call){ 'm', space, start, size };
-    return map_result;
-}
-
-int ioreq_unmap_range(struct ioreq_server *s, enum io_space space, uint64_t start)
-{
-    (void)s;
-    if (ncalls < 64)
-        calls[ncalls++] = (struct call){ 'u', space, start, 0 };
-    return 0;
-}
-
-int evt_irq_inject_msi(struct evt_irq *irq, uint64_t addr, uint32_t data)
-{
-    (void)irq;
-    msis++;
-    last_msi_addr = addr;
-    last_msi_data = data;
-    return 0;
-}
-
-int evt_irq_set_intx(struct evt_irq *irq, uint32_t sbdf, unsigned pin, unsigned level)
-{
-    (void)irq;
-    (void)sbdf;
-    (void)pin;
-    intx_changes++;
-    last_intx = level;
-    return 0;
-}
+#include "fake_pci_env.h"
 
 /* --- fixture ------------------------------------------------------------ */
 static struct pci_func f;
@@ -80,8 +29,8 @@ static void on_moved(void *opaque, unsigned bar, uint64_t addr)
 static int setup(void **state)
 {
     (void)state;
-    ncalls = msis = intx_changes = moved_calls = 0;
-    map_result = 0;
+    fpe.ncalls = fpe.msis = fpe.intx_changes = moved_calls = 0;
+    fpe.map_result = 0;
     /* srv only needs to be non-NULL for the framework to call the fakes */
     pci_func_init(&f, pci_sbdf(0, 0, 2, 0), (struct ioreq_server *)&f, &fake_irq, 0x8086,
                   0x1912, 6, 0x030000, 0x8086, 0x2212);
@@ -143,7 +92,7 @@ static void test_bar_sizing(void **state)
     /* Unused BARs are not writable. */
     pci_cfg_write(&f, 0x24, 4, 0xffffffff);
     assert_int_equal(pci_cfg_read(&f, 0x24, 4), 0);
-    assert_int_equal(ncalls, 0); /* decode is off */
+    assert_int_equal(fpe.ncalls, 0); /* decode is off */
     /* Declaring a BAR over the upper half of a 64-bit one fails. */
     assert_int_equal(pci_func_add_bar(&f, 1, PCI_BAR_MEM32, false, 4096, &ops, NULL), -EEXIST);
 }
@@ -154,19 +103,19 @@ static void test_decode_and_moves(void **state)
     pci_cfg_write(&f, 0x10, 4, 0xe0000000);
     pci_cfg_write(&f, 0x14, 4, 0);
     pci_cfg_write(&f, 0x20, 4, 0xc000);
-    assert_int_equal(ncalls, 0);
+    assert_int_equal(fpe.ncalls, 0);
     pci_cfg_write(&f, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
     /* BAR0 claimed; BAR2 at 0 is not a place; I/O decode is off. */
-    assert_int_equal(ncalls, 1);
-    assert_int_equal(calls[0].what, 'm');
-    assert_int_equal(calls[0].space, IO_SPACE_MMIO);
-    assert_true(calls[0].start == 0xe0000000 && calls[0].size == 16u << 20);
+    assert_int_equal(fpe.ncalls, 1);
+    assert_int_equal(fpe.calls[0].what, 'm');
+    assert_int_equal(fpe.calls[0].space, IO_SPACE_MMIO);
+    assert_true(fpe.calls[0].start == 0xe0000000 && fpe.calls[0].size == 16u << 20);
     assert_int_equal(f.bars[0].mapped_addr, 0xe0000000);
     /* Move it while decoding: unclaim, then claim at the new place. */
     pci_cfg_write(&f, 0x10, 4, 0xd0000000);
-    assert_int_equal(ncalls, 3);
-    assert_true(calls[1].what == 'u' && calls[1].start == 0xe0000000);
-    assert_true(calls[2].what == 'm' && calls[2].start == 0xd0000000);
+    assert_int_equal(fpe.ncalls, 3);
+    assert_true(fpe.calls[1].what == 'u' && fpe.calls[1].start == 0xe0000000);
+    assert_true(fpe.calls[2].what == 'm' && fpe.calls[2].start == 0xd0000000);
     /* The sizing pattern written with decode on is not claimed. */
     pci_cfg_write(&f, 0x10, 4, 0xffffffff);
     assert_int_equal(f.bars[0].mapped_addr, PCI_BAR_UNMAPPED);
@@ -175,12 +124,12 @@ static void test_decode_and_moves(void **state)
     /* I/O decode claims the port range. */
     pci_cfg_write(&f, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
     assert_int_equal(f.bars[4].mapped_addr, 0xc000);
-    assert_int_equal(calls[ncalls - 1].space, IO_SPACE_PIO);
+    assert_int_equal(fpe.calls[fpe.ncalls - 1].space, IO_SPACE_PIO);
     /* Decode off: everything unclaimed. */
     pci_cfg_write(&f, PCI_COMMAND, 2, 0);
     assert_int_equal(f.bars[0].mapped_addr, PCI_BAR_UNMAPPED);
     assert_int_equal(f.bars[4].mapped_addr, PCI_BAR_UNMAPPED);
-    assert_int_equal(calls[ncalls - 1].what, 'u');
+    assert_int_equal(fpe.calls[fpe.ncalls - 1].what, 'u');
     assert_true(moved_calls >= 6);
 }
 
@@ -188,11 +137,11 @@ static void test_map_failure(void **state)
 {
     (void)state;
     pci_cfg_write(&f, 0x10, 4, 0xe0000000);
-    map_result = -EEXIST;
+    fpe.map_result = -EEXIST;
     pci_cfg_write(&f, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
     assert_int_equal(f.bars[0].mapped_addr, PCI_BAR_UNMAPPED);
     /* Later, once possible, it is claimed. */
-    map_result = 0;
+    fpe.map_result = 0;
     pci_func_update_mappings(&f);
     assert_int_equal(f.bars[0].mapped_addr, 0xe0000000);
     pci_func_unmap_all(&f);
@@ -223,7 +172,7 @@ static void test_msi(void **state)
     (void)state;
     assert_false(pci_func_msi_enabled(&f));
     assert_int_equal(pci_func_msi_notify(&f), -EAGAIN);
-    assert_int_equal(msis, 0);
+    assert_int_equal(fpe.msis, 0);
     /* Flags: 32-bit, single vector; only the enable bit is writable. */
     pci_cfg_write(&f, 0xae, 2, 0xffff);
     assert_int_equal(pci_cfg_read(&f, 0xae, 2), 1);
@@ -231,9 +180,9 @@ static void test_msi(void **state)
     assert_int_equal(pci_cfg_read(&f, 0xb0, 4), 0xfee0100c);
     pci_cfg_write(&f, 0xb4, 2, 0x4041);
     assert_int_equal(pci_func_msi_notify(&f), 0);
-    assert_int_equal(msis, 1);
-    assert_true(last_msi_addr == 0xfee0100c);
-    assert_int_equal(last_msi_data, 0x4041);
+    assert_int_equal(fpe.msis, 1);
+    assert_true(fpe.last_msi_addr == 0xfee0100c);
+    assert_int_equal(fpe.last_msi_data, 0x4041);
 }
 
 static void test_msi64(void **state)
@@ -248,31 +197,31 @@ static void test_msi64(void **state)
     pci_cfg_write(&g, 0x5c, 2, 0x31);
     pci_cfg_write(&g, 0x52, 2, 1);
     assert_int_equal(pci_func_msi_notify(&g), 0);
-    assert_true(last_msi_addr == 0x1fee00000ull);
-    assert_int_equal(last_msi_data, 0x31);
+    assert_true(fpe.last_msi_addr == 0x1fee00000ull);
+    assert_int_equal(fpe.last_msi_data, 0x31);
 }
 
 static void test_intx(void **state)
 {
     (void)state;
     pci_func_set_intx(&f, true);
-    assert_int_equal(intx_changes, 1);
-    assert_int_equal(last_intx, 1);
+    assert_int_equal(fpe.intx_changes, 1);
+    assert_int_equal(fpe.last_intx, 1);
     assert_int_equal(pci_cfg_read(&f, PCI_STATUS, 1) & PCI_STATUS_INTERRUPT, PCI_STATUS_INTERRUPT);
     pci_func_set_intx(&f, true); /* no change, nothing sent */
-    assert_int_equal(intx_changes, 1);
+    assert_int_equal(fpe.intx_changes, 1);
     /* INTX_DISABLE drops the line, and re-enabling raises it again. */
     pci_cfg_write(&f, PCI_COMMAND, 2, PCI_COMMAND_INTX_DISABLE);
-    assert_int_equal(intx_changes, 2);
-    assert_int_equal(last_intx, 0);
+    assert_int_equal(fpe.intx_changes, 2);
+    assert_int_equal(fpe.last_intx, 0);
     pci_cfg_write(&f, PCI_COMMAND, 2, 0);
-    assert_int_equal(last_intx, 1);
+    assert_int_equal(fpe.last_intx, 1);
     /* MSI enabled: INTx is not used. */
     pci_cfg_write(&f, 0xae, 2, 1);
-    assert_int_equal(last_intx, 0);
+    assert_int_equal(fpe.last_intx, 0);
     pci_func_set_intx(&f, false);
     pci_func_set_intx(&f, true);
-    assert_int_equal(last_intx, 0);
+    assert_int_equal(fpe.last_intx, 0);
 }
 
 static void test_w1c(void **state)
