@@ -95,6 +95,7 @@ struct gvt_engine {
     bool hung;                   /* stopped on an error until reset */
     struct gvt_cs cs;
     uint64_t submissions, completions, csb_events, errors, dwords;
+    uint64_t last_lrca;          /* element 0 of the last submission */
     /* For xengvt top: first-level batches started, time with work (the
      * loop's clock: accounted when the engine wakes and goes idle, never
      * per command). */

@@ -168,6 +168,9 @@ static void submit(struct vgpu *v, struct gvt_engine *e)
     }
     if (!desc_ok(v, e, desc0, 0) || ((desc1 & DESC_VALID) && !desc_ok(v, e, desc1, 1)))
         return;
+    if (e->last_lrca && DESC_LRCA(desc0) != e->last_lrca)
+        v->stats.elsp_context_switches++;
+    e->last_lrca = DESC_LRCA(desc0);
     /* A hostile guest may submit twice before the runner ran: report the
      * first event before deciding the second. */
     if (e->pending_event) {
@@ -181,6 +184,7 @@ static void submit(struct vgpu *v, struct gvt_engine *e)
     } else if (DESC_LRCA(desc0) == DESC_LRCA(e->port[0].desc)) {
         /* Lite restore: the running context again, with a new tail. */
         e->pending_event = CSB_PREEMPTED | CSB_LITE_RESTORE;
+        v->stats.elsp_lite_restores++;
         e->pending_ctx_id = DESC_CTX_ID(e->port[0].desc);
         if (e->loaded) {
             uint32_t tail;

@@ -56,6 +56,11 @@ struct vgpu_stats {
     uint64_t bar0, bar2;   /* where the guest put them, or ~0 */
     /* execlists and the command streamer, all engines */
     uint64_t elsp_submissions, ctx_completions, csb_events, engine_errors;
+    /* Of the submissions: the running context again with a new tail (a
+     * lite restore), and element 0 another context than the engine's last
+     * submission named (how often i915 switches contexts: with a nop per
+     * batch, its kernel context between every two is the engine parking). */
+    uint64_t elsp_lite_restores, elsp_context_switches;
     uint64_t cs_dwords, cs_skipped, blits;
     uint64_t ppgtt_walks, ppgtt_tlb_hits, wp_pages, wp_writes;
     uint64_t wp_released; /* table pages the guest unhooked, trapped no more */

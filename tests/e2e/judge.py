@@ -363,7 +363,8 @@ def judge_console(tag, k, steps, mode, g, has, check, images, text):
             print("INFO: %snop batch traps (gem_exec_nop runs): %s a batch, %d batches" %
                   (tag, ", ".join("%s %.2f" % (k2, d.get(k2, 0) / batches) for k2 in
                                   ("trap_regs", "trap_config", "trap_ggtt", "trap_aperture",
-                                   "msis", "elsp_submissions", "ctx_completions")), batches))
+                                   "msis", "elsp_submissions", "elsp_lite_restores",
+                                   "elsp_context_switches", "ctx_completions")), batches))
     ap = re.search(r'"aperture_in_ram":true,"aperture_syncs":(\d+),"aperture_pages_out":(\d+)', g)
     check(tag + "the aperture is RAM-backed (the default)", ap is not None)
     if ap:

@@ -161,6 +161,9 @@ static void test_short_work_completes_in_the_submitting_write(void **state)
         assert_int_equal(st[1], CSB_COMPLETE | CSB_ACTIVE_TO_IDLE);
         assert_int_equal(id[1], 0x60 + round);
     }
+    /* Three contexts one after the other: two switches, no lite restore. */
+    assert_int_equal(itest_status_field(s, "elsp_context_switches"), 2);
+    assert_int_equal(itest_status_field(s, "elsp_lite_restores"), 0);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
@@ -234,6 +237,8 @@ static void test_lite_restore(void **state)
     char line[4096];
     assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL), 0);
     assert_non_null(strstr(line, "\"cs_dwords\":"));
+    assert_int_equal(itest_status_field(s, "elsp_lite_restores"), 1);
+    assert_int_equal(itest_status_field(s, "elsp_context_switches"), 0);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
