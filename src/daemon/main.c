@@ -177,7 +177,7 @@ static int setup(struct daemon *d)
     if (gmem_new(d->fmem, o->domid, o->map_cache_buckets, &d->gm) < 0 ||
         dirtylog_new(d->dmod, o->domid, &d->dl) < 0)
         return EXIT_RUNTIME;
-    gmem_set_write_hook(d->gm, on_guest_write, d->dl);
+    gmem_add_write_hook(d->gm, on_guest_write, d->dl); /* the first: cannot fail */
     evt_loop_on_round_end(d->loop, on_round_end, d->dl);
 
     struct ioreq_server_params params = { .domid = o->domid,

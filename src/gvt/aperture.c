@@ -82,6 +82,14 @@ static void load_in(struct vgpu *v, uint32_t i, uint64_t e)
  * walks every frame of the range (a p2m type change each, under a domain
  * pause): skipping it is what keeps a guest with a large, still empty
  * slice (firmware, early boot) at full speed. */
+static bool any_dirty(const unsigned long *bits, uint32_t n)
+{
+    for (uint32_t w = 0; w < (n + LONG_BITS - 1) / LONG_BITS; w++)
+        if (bits[w])
+            return true;
+    return false;
+}
+
 static bool slice_idle(struct vgpu *v, uint32_t n)
 {
     if (v->apr.bound_count)
@@ -110,6 +118,16 @@ void gvt_aperture_sync(struct vgpu *v)
         memset(v->apr.dirty, 0, (n + LONG_BITS - 1) / LONG_BITS * sizeof(unsigned long));
     }
     v->stats.aperture_syncs++;
+    /* The common case at a capture, nothing to do: no page stored to
+     * through BAR2, no entry moved, nothing the GPU wrote. One compare of
+     * the slice's entries with what the frames mirror (the guest may be
+     * storing an entry meanwhile: that is found by the next sync, as a
+     * store just after this one would be). */
+    if (!v->apr.gpu_wrote && !v->apr.gpu_count && !any_dirty(v->apr.dirty, n) &&
+        memcmp(v->ggtt.entries, v->apr.bound, (size_t)n * sizeof(uint64_t)) == 0) {
+        gvt_aperture_gpu_forget(v);
+        return;
+    }
     bool changed = false;
     for (uint32_t i = 0; i < n; i++) {
         bool dirty = v->apr.dirty[i / LONG_BITS] >> (i % LONG_BITS) & 1;

@@ -34,7 +34,9 @@
 #include "gvt/ggtt.h"
 #include "gvt/aperture.h"
 #include "gvt/pixrun.h"
+#include "gvt/scanout_watch.h"
 #include "ioreq/guestmem.h"
+#include "evtchn/loop.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -84,6 +86,9 @@ struct gvt_capture {
     uint32_t *cur_next; /* the image read now, to compare */
     uint32_t *under;    /* the plane's pixels beneath it, clipped rect */
     uint32_t ux, uy, uw, uh;
+    uint64_t *gfns;     /* the surface's pages, as the GGTT maps them now */
+    uint64_t cap_gfns;
+    struct scanout_watch *watch; /* which of them changed (NULL: read all) */
 };
 
 /* A decoded plane: which surface bytes are which frame pixels. */
@@ -259,6 +264,13 @@ static int plane_update(struct vgpu *v, struct gvt_capture *c, struct damage *d)
     /* Every page is judged before any pixel is taken: a surface with one
      * bad page is refused whole, never shown half updated. */
     uint64_t npages = (span + PAGE - 1) / PAGE;
+    if (npages > c->cap_gfns) {
+        uint64_t *g = realloc(c->gfns, npages * sizeof(*g));
+        if (!g)
+            return -ENOMEM;
+        c->gfns = g;
+        c->cap_gfns = npages;
+    }
     for (uint64_t i = 0; i < npages; i++) {
         uint64_t gpa;
         if (gvt_ggtt_translate(v, surf + i * PAGE, &gpa) < 0) {
@@ -267,7 +279,16 @@ static int plane_update(struct vgpu *v, struct gvt_capture *c, struct damage *d)
             plane_blank(c, d, "surface outside the vGPU's memory");
             return 0;
         }
+        c->gfns[i] = gpa / PAGE;
     }
+    /* What the pages mean: a change of any of these is another surface. */
+    uint64_t key = surf ^ (uint64_t)ctl * 0x9e3779b97f4a7c15ull ^
+                   (uint64_t)s.stride << 40 ^ (uint64_t)off * 0xff51afd7ed558ccdull ^
+                   (uint64_t)src * 0xc4ceb9fe1a85ec53ull;
+    enum scanout_read need = SCANOUT_READ_ALL;
+    if (c->watch)
+        need = scanout_watch_begin(c->watch, c->gfns, (uint32_t)npages, key,
+                                   c->blank || !c->valid, evt_loop_now_ns(v->loop));
     if (c->blank) {
         /* From a blank frame every pixel is compared with black, which
          * the buffer holds. */
@@ -280,11 +301,11 @@ static int plane_update(struct vgpu *v, struct gvt_capture *c, struct damage *d)
     c->rgbx = s.rgbx;
     /* One page at a time through the map cache: a pointer lives only until
      * the next gmem call, and a surface may be larger than the cache. */
-    for (uint64_t i = 0; i < npages; i++) {
-        uint64_t gpa;
+    for (uint64_t i = 0; i < npages && need != SCANOUT_READ_NONE; i++) {
         const void *p;
-        if (gvt_ggtt_translate(v, surf + i * PAGE, &gpa) < 0 ||
-            gmem_peek(v->gm, gpa & ~(uint64_t)(PAGE - 1), PAGE, &p) < 0) {
+        if (need == SCANOUT_READ_DIRTY && !scanout_watch_dirty(c->watch, (uint32_t)i))
+            continue;
+        if (gmem_peek(v->gm, c->gfns[i] * PAGE, PAGE, &p) < 0) {
             log_guest("capture: surface page %#llx has no guest memory",
                       (unsigned long long)(surf + i * PAGE));
             c->blank = false; /* what is in px now is half a frame */
@@ -293,6 +314,8 @@ static int plane_update(struct vgpu *v, struct gvt_capture *c, struct damage *d)
         }
         plane_page(&s, c, d, i, p);
     }
+    if (c->watch)
+        scanout_watch_end(c->watch, d->y0 < d->y1 ? d->y1 - d->y0 : 0, h);
     return 0;
 }
 
@@ -379,7 +402,7 @@ static void cursor_rows(const struct gvt_capture *c, const struct cursor *cur,
         damage_rows(d, (uint32_t)y0, (uint32_t)y1);
 }
 
-static int capture_new(struct gvt_capture **out)
+static int capture_new(struct vgpu *v, struct gvt_capture **out)
 {
     struct gvt_capture *c = calloc(1, sizeof(*c));
     size_t img = (size_t)CURSOR_MAX * CURSOR_MAX;
@@ -397,6 +420,8 @@ static int capture_new(struct gvt_capture **out)
         free(c);
         return -ENOMEM;
     }
+    if (scanout_watch_new(v, &c->watch) < 0)
+        c->watch = NULL; /* every capture reads the whole surface */
     *out = c;
     return 0;
 }
@@ -406,6 +431,8 @@ void gvt_capture_release(struct vgpu *v)
     struct gvt_capture *c = v->disp.capture;
     if (!c)
         return;
+    scanout_watch_free(c->watch);
+    free(c->gfns);
     free(c->px);
     free(c->cur_img);
     free(c->cur_next);
@@ -417,7 +444,7 @@ void gvt_capture_release(struct vgpu *v)
 int vgpu_capture_view(struct vgpu *v, struct vgpu_frame *f)
 {
     memset(f, 0, sizeof(*f));
-    if (!v->disp.capture && capture_new(&v->disp.capture) < 0)
+    if (!v->disp.capture && capture_new(v, &v->disp.capture) < 0)
         return -ENOMEM;
     struct gvt_capture *c = v->disp.capture;
     gvt_aperture_sync(v);
@@ -478,4 +505,11 @@ int vgpu_capture(struct vgpu *v, struct vgpu_frame *f)
     memcpy(px, f->pixels, bytes);
     f->pixels = px;
     return 0;
+}
+
+void gvt_capture_allow_traps(struct vgpu *v, bool allow)
+{
+    struct gvt_capture *c = v->disp.capture;
+    if (c && c->watch)
+        scanout_watch_allow(c->watch, allow);
 }

@@ -149,8 +149,10 @@ static bool protect(struct vgpu *v, uint64_t gfn, unsigned level)
         p->wp = n;
         p->cap_wp = cap;
     }
+    /* -EEXIST: another part watches the page (the scanout watch): its
+     * writes would not come here, so nothing walked through it is cached. */
     int rc = ioreq_wp_add(v->srv, gfn, &wp_ops, v);
-    if (rc < 0 && rc != -EEXIST) {
+    if (rc < 0) {
         log_debug("ppgtt: cannot trap table page %#llx: %s", (unsigned long long)gfn,
                   strerror(-rc));
         return false;

@@ -18,6 +18,7 @@
 #include "gvt/cmd_exec.h"
 #include "gvt/ggtt.h"
 #include "gvt/ppgtt.h"
+#include "gvt/plane.h"
 #include "gvt/opregion.h"
 #include "gvt/display.h"
 #include "gvt/execlist.h"
@@ -529,6 +530,7 @@ void vgpu_follow_guest(struct vgpu *v, const struct vgpu_live_state *live)
 void vgpu_set_migrating(struct vgpu *v, bool migrating)
 {
     gvt_ppgtt_allow_traps(v, !migrating);
+    gvt_capture_allow_traps(v, !migrating);
 }
 
 void vgpu_pause(struct vgpu *v, bool paused)

@@ -50,6 +50,9 @@ struct vgpu_stats {
     uint64_t resets, gt_resets;
     uint64_t captures, flips;
     uint64_t captures_unchanged; /* captures whose frame was the previous one */
+    /* The scanout watch (scanout_watch.h): surface pages captures read,
+     * captures that read none, guest stores it trapped. */
+    uint64_t capture_pages_read, captures_unread, scanout_write_traps;
     uint64_t aux_transactions;
     uint32_t display_ready;
     uint32_t g2v_last;

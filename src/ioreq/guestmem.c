@@ -38,8 +38,11 @@ struct gmem {
     struct bucket *lru_head, *lru_tail;
     struct gmem_stats stats;
     bool probing; /* gmem_probe_write: a refusal is an answer, not a fault */
-    gmem_write_hook on_write;
-    void *on_write_opaque;
+    struct {
+        gmem_write_hook fn;
+        void *opaque;
+    } hooks[GMEM_MAX_WRITE_HOOKS];
+    unsigned nr_hooks;
 };
 
 static size_t hash_slot(const struct gmem *gm, uint64_t index)
@@ -346,16 +349,31 @@ void gmem_invalidate(struct gmem *gm)
     unmap_all(gm);
 }
 
-void gmem_set_write_hook(struct gmem *gm, gmem_write_hook fn, void *opaque)
+int gmem_add_write_hook(struct gmem *gm, gmem_write_hook fn, void *opaque)
 {
-    gm->on_write = fn;
-    gm->on_write_opaque = opaque;
+    if (gm->nr_hooks == GMEM_MAX_WRITE_HOOKS)
+        return -ENOSPC;
+    gm->hooks[gm->nr_hooks].fn = fn;
+    gm->hooks[gm->nr_hooks++].opaque = opaque;
+    return 0;
+}
+
+void gmem_remove_write_hook(struct gmem *gm, gmem_write_hook fn, void *opaque)
+{
+    for (unsigned i = 0; i < gm->nr_hooks; i++) {
+        if (gm->hooks[i].fn == fn && gm->hooks[i].opaque == opaque) {
+            memmove(&gm->hooks[i], &gm->hooks[i + 1],
+                    (gm->nr_hooks - i - 1) * sizeof(gm->hooks[0]));
+            gm->nr_hooks--;
+            return;
+        }
+    }
 }
 
 void gmem_wrote(struct gmem *gm, uint64_t gpa, size_t len)
 {
-    if (gm->on_write)
-        gm->on_write(gm->on_write_opaque, gpa, len);
+    for (unsigned i = 0; i < gm->nr_hooks; i++)
+        gm->hooks[i].fn(gm->hooks[i].opaque, gpa, len);
 }
 
 void gmem_get_stats(const struct gmem *gm, struct gmem_stats *out)

@@ -59,14 +59,18 @@ int gmem_probe_write(struct gmem *gm, uint64_t gpa, const void *buf, size_t len)
  * must be announced (below), and a write through a pointer would not be. */
 int gmem_peek(struct gmem *gm, uint64_t gpa, size_t len, const void **ptr);
 
-/* Every write the daemon makes to guest memory is announced to the hook:
+/* Every write the daemon makes to guest memory is announced to the hooks:
  * gmem_write and gmem_probe_write announce each bucket-sized piece right
  * after writing it, and code that stores through its own mapping of guest
  * frames (the RAM ranges behind the vGPU's BARs, ramrange.h) announces its
  * stores with gmem_wrote. What listens: Xen's log-dirty reporting during a
- * live migration (dirtylog.h). NULL: nobody. */
+ * live migration (dirtylog.h), and each vGPU's scanout watch (the pages a
+ * capture must read again, scanout_watch.h). At most GMEM_MAX_WRITE_HOOKS:
+ * -ENOSPC beyond. A hook must not call back into gmem. */
+#define GMEM_MAX_WRITE_HOOKS 8
 typedef void (*gmem_write_hook)(void *opaque, uint64_t gpa, size_t len);
-void gmem_set_write_hook(struct gmem *gm, gmem_write_hook fn, void *opaque);
+int gmem_add_write_hook(struct gmem *gm, gmem_write_hook fn, void *opaque);
+void gmem_remove_write_hook(struct gmem *gm, gmem_write_hook fn, void *opaque);
 void gmem_wrote(struct gmem *gm, uint64_t gpa, size_t len);
 
 /* Drop every mapping (INVALIDATE ioreq, domain memory map changed). */

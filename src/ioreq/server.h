@@ -66,6 +66,11 @@ int ioreq_wp_add(struct ioreq_server *s, uint64_t gfn, const struct io_ops *ops,
                  void *opaque);
 /* Back to plain RAM. */
 int ioreq_wp_remove(struct ioreq_server *s, uint64_t gfn);
+/* A page added above goes back to plain RAM (on = false) or is protected
+ * again, and stays registered either way: a write Xen sent while it was
+ * protected (a rep store in progress, another vCPU's) still reaches its
+ * handler. -ENOENT if the page was never added. */
+int ioreq_wp_protect(struct ioreq_server *s, uint64_t gfn, bool on);
 unsigned ioreq_wp_count(const struct ioreq_server *s);
 
 void ioreq_get_stats(const struct ioreq_server *s, struct ioreq_stats *out);

@@ -69,6 +69,19 @@ int ioreq_wp_remove(struct ioreq_server *s, uint64_t gfn)
     return 0;
 }
 
+int ioreq_wp_protect(struct ioreq_server *s, uint64_t gfn, bool on)
+{
+    if (!iomap_find(&s->dispatch.maps[IO_MAP_WPAGE], gfn * WP_PAGE_SIZE))
+        return -ENOENT;
+    if (xendevicemodel_set_mem_type(s->dmod, (domid_t)s->params.domid,
+                                    on ? HVMMEM_ioreq_server : HVMMEM_ram_rw, gfn, 1) < 0) {
+        int err = errno;
+        ioreq_report_if_dead(s, err);
+        return -err;
+    }
+    return 0;
+}
+
 unsigned ioreq_wp_count(const struct ioreq_server *s)
 {
     return s->wp_pages;

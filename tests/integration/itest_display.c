@@ -194,7 +194,7 @@ static void run_tracking(int tiling, uint32_t stride_units)
     free(b);
     /* One pixel stored by the guest's CPU: that pixel, that row. */
     uint32_t white = 0xffffff;
-    memcpy(ram + SURF_GPA + layout(tiling, stride, 1000, 700), &white, 4);
+    sim_ram_write(s, 0, SURF_GPA + layout(tiling, stride, 1000, 700), &white, 4);
     b = frame(s, line, sizeof(line));
     assert_int_equal(json_num(line, "seq"), seq + 1);
     assert_int_equal(json_num(line, "damage_y0"), 700);
@@ -205,7 +205,7 @@ static void run_tracking(int tiling, uint32_t stride_units)
     free(b);
     /* The X byte is not shown: storing it changes nothing a viewer sees. */
     uint32_t xwhite = 0xff000000u | pattern(5, 5);
-    memcpy(ram + SURF_GPA + layout(tiling, stride, 5, 5), &xwhite, 4);
+    sim_ram_write(s, 0, SURF_GPA + layout(tiling, stride, 5, 5), &xwhite, 4);
     b = frame(s, line, sizeof(line));
     assert_int_equal(json_num(line, "seq"), seq + 1);
     free(b);
@@ -216,7 +216,7 @@ static void run_tracking(int tiling, uint32_t stride_units)
     assert_int_equal(sim_control(s, "{\"cmd\":\"screenshot\"}", line, sizeof(line), &png,
                                  &len), 0);
     uint32_t red = 0xff0000;
-    memcpy(ram + SURF_GPA + layout(tiling, stride, 3, 1079), &red, 4);
+    sim_ram_write(s, 0, SURF_GPA + layout(tiling, stride, 3, 1079), &red, 4);
     free(png);
     assert_int_equal(sim_control(s, "{\"cmd\":\"screenshot\"}", line, sizeof(line), &png,
                                  &len), 0);

@@ -106,6 +106,7 @@ static uint64_t routed(struct sim *sim, unsigned vcpu, enum sim_range_type type,
         __atomic_fetch_add(&sim->sh->ram_stores, 1, __ATOMIC_RELAXED);
         __atomic_store_n(&sim->sh->pool_dirty[sim_pool_find(sim->sh, addr >> 12)], 1,
                          __ATOMIC_RELEASE);
+        __atomic_fetch_add(&sim->sh->pool_dirty_marks, 1, __ATOMIC_RELEASE);
         return 0;
     }
     if (!sim_claimed(sim, type, claim_key)) {
@@ -140,13 +141,10 @@ void sim_mmio_write(struct sim *sim, unsigned vcpu, uint64_t addr, unsigned size
 bool sim_page_write_protected(struct sim *sim, uint64_t gpa)
 {
     struct sim_shared *sh = sim->sh;
-    if (!__atomic_load_n(&sh->memtype_claimed, __ATOMIC_ACQUIRE))
+    uint64_t pfn = gpa >> 12;
+    if (!__atomic_load_n(&sh->memtype_claimed, __ATOMIC_ACQUIRE) || pfn >= SIM_MAX_RAM_PAGES)
         return false;
-    uint32_t n = __atomic_load_n(&sh->memtype_count, __ATOMIC_ACQUIRE);
-    for (uint32_t i = 0; i < n && i < SIM_MAX_MEMTYPE; i++)
-        if (sh->memtype_pfn[i] == gpa >> 12)
-            return true;
-    return false;
+    return (__atomic_load_n(&sh->memtype_bits[pfn / 64], __ATOMIC_ACQUIRE) >> (pfn % 64)) & 1;
 }
 
 void sim_ram_store(struct sim *sim, unsigned vcpu, uint64_t gpa, unsigned size, uint64_t val)
@@ -165,6 +163,28 @@ void sim_ram_store(struct sim *sim, unsigned vcpu, uint64_t gpa, unsigned size, 
         return;
     }
     memcpy((uint8_t *)sim_ram(sim) + gpa, &val, size);
+}
+
+void sim_ram_write(struct sim *sim, unsigned vcpu, uint64_t gpa, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        /* A protected page takes one store at a time (its owner may give
+         * it back as RAM after any); a plain one the rest of it at once. */
+        size_t in_page = 4096 - (gpa & 4095), n = len < in_page ? len : in_page;
+        if (sim_page_write_protected(sim, gpa)) {
+            unsigned size = (gpa & 3) == 0 && len >= 4 ? 4 : 1;
+            uint32_t v = 0;
+            memcpy(&v, p, size);
+            sim_ram_store(sim, vcpu, gpa, size, v);
+            n = size;
+        } else {
+            memcpy((uint8_t *)sim_ram(sim) + gpa, p, n);
+        }
+        gpa += n;
+        p += n;
+        len -= n;
+    }
 }
 
 uint32_t sim_pio_read(struct sim *sim, unsigned vcpu, uint16_t port, unsigned size)

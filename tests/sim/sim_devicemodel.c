@@ -327,16 +327,15 @@ int xendevicemodel_set_mem_type(xendevicemodel_handle *dmod, domid_t domid,
     if (mem_type == HVMMEM_ioreq_server && !sh->memtype_claimed)
         return sim_fail(EINVAL);
     for (uint32_t i = 0; i < nr; i++) {
-        uint64_t pfn = first_pfn + i;
-        uint32_t j;
-        for (j = 0; j < sh->memtype_count; j++)
-            if (sh->memtype_pfn[j] == pfn)
-                break;
-        if (mem_type == HVMMEM_ioreq_server) {
-            if (j == sh->memtype_count && j < SIM_MAX_MEMTYPE)
-                sh->memtype_pfn[sh->memtype_count++] = pfn;
-        } else if (j < sh->memtype_count) {
-            sh->memtype_pfn[j] = sh->memtype_pfn[--sh->memtype_count];
+        uint64_t pfn = first_pfn + i, bit = 1ull << (pfn % 64);
+        uint64_t *word = &sh->memtype_bits[pfn / 64];
+        uint64_t was = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+        if (mem_type == HVMMEM_ioreq_server && !(was & bit)) {
+            __atomic_fetch_or(word, bit, __ATOMIC_RELEASE);
+            sh->memtype_count++;
+        } else if (mem_type != HVMMEM_ioreq_server && (was & bit)) {
+            __atomic_fetch_and(word, ~bit, __ATOMIC_RELEASE);
+            sh->memtype_count--;
         }
     }
     return 0;

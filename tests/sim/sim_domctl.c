@@ -48,6 +48,7 @@ static void fresh_domain(struct sim_shared *sh)
     memset(sh->ioreq_page, 0, sizeof(sh->ioreq_page));
     memset(sh->bufioreq_page, 0, sizeof(sh->bufioreq_page));
     sh->memtype_count = 0;
+    memset(sh->memtype_bits, 0, sizeof(sh->memtype_bits));
     sh->memtype_claimed = 0;
     sh->max_pages = 0;
     for (unsigned i = 0; i < SIM_POOL_FRAMES; i++)

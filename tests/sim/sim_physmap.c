@@ -194,7 +194,11 @@ int xendevicemodel_track_dirty_vram(xendevicemodel_handle *dmod, domid_t domid,
     if (fresh)
         for (uint32_t i = 0; i < nr; i++)
             dirty_bitmap[i / bits] |= 1ul << (i % bits);
-    for (uint32_t f = 0; f < sh->pool_used && f < SIM_POOL_FRAMES; f++) {
+    /* Nothing stored since the last harvest: no frame to look at. */
+    uint64_t marks = __atomic_load_n(&sh->pool_dirty_marks, __ATOMIC_ACQUIRE);
+    bool news = fresh || marks != sh->pool_dirty_seen;
+    sh->pool_dirty_seen = marks;
+    for (uint32_t f = 0; news && f < sh->pool_used && f < SIM_POOL_FRAMES; f++) {
         uint64_t gfn = __atomic_load_n(&sh->pool_gfn[f], __ATOMIC_RELAXED);
         if (gfn == SIM_GFN_NONE || gfn < first_pfn || gfn - first_pfn >= nr)
             continue;

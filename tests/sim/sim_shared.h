@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #define SIM_SHM_MAGIC 0x58475653u /* "SVGX" */
-#define SIM_SHM_VERSION 5u
+#define SIM_SHM_VERSION 6u
 #define SIM_ENV_FD "XENGVT_SIM_FD"
 
 #define SIM_MAX_VCPUS 8
@@ -19,7 +19,8 @@
 /* Processes watching @releaseDomain at once (daemons, a supervisor): each
  * has its own eventfd, made by the test and inherited by all. */
 #define SIM_XS_WATCHERS 6
-#define SIM_MAX_MEMTYPE 256
+/* Guest RAM a simulation may have (the p2m type bitmap's size). */
+#define SIM_MAX_RAM_PAGES (1u << 18) /* 1 GiB */
 #define SIM_MAX_MODIFIED 4096 /* the last extents reported, a ring */
 #define SIM_LOCAL_PORT_BASE 100 /* daemon-side ports: base + vcpu, base + MAX for buf */
 #define SIM_REMOTE_VCPU_PORT_BASE 10
@@ -133,8 +134,8 @@ struct sim_shared {
 
     uint32_t unclaimed; /* guest accesses no server claimed */
 
-    uint32_t memtype_count;
-    uint64_t memtype_pfn[SIM_MAX_MEMTYPE];
+    uint32_t memtype_count; /* pages of type p2m_ioreq_server */
+    uint64_t memtype_bits[SIM_MAX_RAM_PAGES / 64];
     uint32_t memtype_claimed; /* map_mem_type_to_ioreq_server done */
 
     /* The physmap beyond RAM: populated frames, their gfns, the limit. */
@@ -157,6 +158,9 @@ struct sim_shared {
     uint32_t dirty_nr;
     uint32_t dirty_calls;
     uint8_t pool_dirty[SIM_POOL_FRAMES];
+    /* Stores that marked a frame, and how many the last harvest had seen:
+     * a harvest with nothing new is cheap, as Xen's is. */
+    uint64_t pool_dirty_marks, pool_dirty_seen;
 
     /* XEN_DMOP_modified_memory, checked as Xen 4.17 and Linux's privcmd
      * check it: calls, calls refused, pages taken, and the extents taken

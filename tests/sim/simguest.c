@@ -200,6 +200,8 @@ struct sim *sim_start(const struct sim_opts *opts)
         sim->xs_efd[i] = -1;
     pthread_mutex_init(&sim->buf_lock, NULL);
     sim->ram_bytes = o.ram_bytes ? o.ram_bytes : 256ull << 20;
+    if (sim->ram_bytes > (uint64_t)SIM_MAX_RAM_PAGES * 4096u)
+        sim_die("more guest RAM than the simulator's p2m types cover");
     static unsigned counter;
     if (o.control_path)
         snprintf(sim->control, sizeof(sim->control), "%s", o.control_path);

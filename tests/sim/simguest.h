@@ -77,6 +77,9 @@ void *sim_phys(struct sim *sim, uint64_t gpa);
  * for p2m_ioreq_server pages. */
 void sim_ram_store(struct sim *sim, unsigned vcpu, uint64_t gpa, unsigned size, uint64_t val);
 bool sim_page_write_protected(struct sim *sim, uint64_t gpa);
+/* The guest's CPU storing `len` bytes (a memcpy in the guest): plain
+ * memory, but each store to a write-protected page an ioreq as above. */
+void sim_ram_write(struct sim *sim, unsigned vcpu, uint64_t gpa, const void *buf, size_t len);
 void *sim_ram(struct sim *sim);
 uint64_t sim_ram_size(const struct sim *sim);
 

@@ -506,7 +506,7 @@ static void test_write_hook(void **state)
     (void)state;
     new_gmem(0);
     memset(&wrote, 0, sizeof(wrote));
-    gmem_set_write_hook(gm, on_write, &wrote);
+    assert_int_equal(gmem_add_write_hook(gm, on_write, &wrote), 0);
     uint8_t buf[64];
     memset(buf, 0xa5, sizeof(buf));
     assert_int_equal(gmem_write(gm, BUCKET - 16, buf, 48), 0);
@@ -527,9 +527,38 @@ static void test_write_hook(void **state)
     gmem_wrote(gm, 0x7000, 4096); /* a store through the daemon's own mapping */
     assert_int_equal(wrote.n, 2);
     assert_int_equal(wrote.gpa[1], 0x7000);
-    gmem_set_write_hook(gm, NULL, NULL);
+    gmem_remove_write_hook(gm, on_write, &wrote);
     assert_int_equal(gmem_write(gm, 0x3000, buf, 8), 0);
     assert_int_equal(wrote.n, 2);
+}
+
+static unsigned hook_calls[GMEM_MAX_WRITE_HOOKS + 1];
+
+static void count_write(void *opaque, uint64_t gpa, size_t len)
+{
+    (void)gpa, (void)len;
+    hook_calls[(unsigned *)opaque - hook_calls]++;
+}
+
+/* Every listener hears every write (the dirty log and each vGPU's scanout
+ * watch); one removed hears no more; more than the table holds is
+ * refused, not dropped silently. */
+static void test_write_hooks_all_hear(void **state)
+{
+    (void)state;
+    new_gmem(0);
+    memset(hook_calls, 0, sizeof(hook_calls));
+    for (unsigned i = 0; i < GMEM_MAX_WRITE_HOOKS; i++)
+        assert_int_equal(gmem_add_write_hook(gm, count_write, &hook_calls[i]), 0);
+    assert_int_equal(gmem_add_write_hook(gm, count_write, &hook_calls[GMEM_MAX_WRITE_HOOKS]),
+                     -ENOSPC);
+    uint8_t buf[8] = { 0 };
+    assert_int_equal(gmem_write(gm, 0x3000, buf, 8), 0);
+    gmem_remove_write_hook(gm, count_write, &hook_calls[3]);
+    assert_int_equal(gmem_write(gm, 0x3000, buf, 8), 0);
+    for (unsigned i = 0; i < GMEM_MAX_WRITE_HOOKS; i++)
+        assert_int_equal(hook_calls[i], i == 3 ? 1 : 2);
+    assert_int_equal(hook_calls[GMEM_MAX_WRITE_HOOKS], 0);
 }
 
 int main(void)
@@ -554,6 +583,7 @@ int main(void)
         T(test_free_unmaps_all),
         T(test_random_against_ram),
         T(test_write_hook),
+        T(test_write_hooks_all_hear),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
