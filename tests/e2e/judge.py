@@ -250,6 +250,19 @@ def judge_console(tag, k, steps, mode, g, has, check, images, text):
     check(tag + "fb0 pattern: the scanout matches it pixel for pixel",
           gp is not None and dp is not None and gp.group(1) == dp.group(1),
           "guest %s, frame %s" % (gp and gp.group(1), dp and dp.group(1)))
+    # The scanout watch under Xen: four more captures of the still pattern
+    # are all the pattern, and at least one read no page (its pages were
+    # write-protected through p2m_ioreq_server and nothing wrote them).
+    wm = re.search(r"E2E-WATCH: frames ((?:[0-9a-f]{32} ){4})status "
+                   r'"capture_pages_read":(\d+),"captures_unread":(\d+),"scanout_write_traps":(\d+)', g)
+    check(tag + "a viewer's captures of a still screen: the same pattern each time, and one "
+          "reads no page (the scanout watch)",
+          wm is not None and gp is not None and
+          all(f == gp.group(1) for f in wm.group(1).split()) and int(wm.group(3)) >= 1,
+          (re.findall(r"E2E-WATCH: [^\n]*", g) or ["no E2E-WATCH line"])[0])
+    if wm:
+        print("INFO: %sscanout watch: %s captures read no page, %s surface pages read, %s guest "
+              "stores trapped (at the pattern step)" % (tag, wm.group(3), wm.group(2), wm.group(4)))
     check(tag + "GPU work: a store on rcs0 and a fill on bcs0 through EXECBUFFER2",
           has(r"E2E-GPU: all ok"), "; ".join(re.findall(r"E2E-GPU: [^\n]*", g))[:300])
     vc = re.search(r"E2E-VBLANK: counter (\d+) vblanks stamped ([0-9.]+) s apart "
