@@ -161,6 +161,7 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "capture_pages_read", vs.capture_pages_read);
     json_u64(w, "captures_unread", vs.captures_unread);
     json_u64(w, "scanout_write_traps", vs.scanout_write_traps);
+    json_bool(w, "scanout_watched", vgpu_scanout_watched(d->vgpu));
     json_u64(w, "capture_ns", d->capture_ns);
     json_u64(w, "vnc_clients", d->vnc ? host_vnc_clients(d->vnc) : 0);
     json_bool(w, "vnc_serving", d->vnc != NULL);

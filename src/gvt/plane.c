@@ -15,17 +15,15 @@
  * (damage) and a sequence number that moves only when a pixel changed let
  * the consumers (VNC, KMS, the PNG cache) skip what did not.
  *
- * Why the content is always read: the surface is ordinary guest RAM that
- * the guest's CPU writes without telling us -- no register, no GGTT entry
- * changes -- so "unchanged registers and entries" proves nothing about the
- * pixels. The only proof short of reading them would be Xen's dirty
- * tracking, and Xen tracks one range per domain (HVMOP track_dirty_vram),
- * which the aperture's RAM already uses (aperture.c); the framebuffer's
- * pages are anywhere in guest RAM besides. Write-protecting the surface
- * (p2m_ioreq_server) would make the guest pay a trap per page per frame.
- * So an unchanged frame costs one read of the surface and of our frame,
- * about one memcmp of it, and nothing after (no conversion, no copy, no
- * PNG, no VNC update). */
+ * Which pages are read is the scanout watch's answer (scanout_watch.h):
+ * the surface is ordinary guest RAM that the guest's CPU writes without
+ * telling us (no register, no GGTT entry changes), so once the screen is
+ * calm its pages are write-protected and a store marks its page. A
+ * capture reads the marked pages, or all of them while the watch is off
+ * (a moving picture, a live migration, a new surface), and nothing when
+ * none was written: an unchanged frame costs the plane registers, the
+ * surface's GGTT entries and the cursor, and nothing after (no
+ * conversion, no copy, no PNG, no VNC update). */
 #include "config.h"
 #include "gvt/vgpu.h"
 #include "gvt/device.h"
@@ -512,4 +510,14 @@ void gvt_capture_allow_traps(struct vgpu *v, bool allow)
     struct gvt_capture *c = v->disp.capture;
     if (c && c->watch)
         scanout_watch_allow(c->watch, allow);
+}
+
+bool vgpu_scanout_watched(const struct vgpu *v)
+{
+    const struct gvt_capture *c = v->disp.capture;
+    struct scanout_watch_stats st;
+    if (!c || !c->watch)
+        return false;
+    scanout_watch_get_stats(c->watch, &st);
+    return st.armed;
 }

@@ -10,6 +10,7 @@
 #include "gvt/ggtt.h"
 #include "gvt/aperture.h"
 #include "gvt/opregion.h"
+#include "gvt/plane.h"
 #include "gvt/fence.h"
 #include "ioreq/guestmem.h"
 #include "ioreq/server.h"
@@ -451,6 +452,7 @@ void vgpu_cold_reset(struct vgpu *v)
     v->mon.have_custom_edid = false; /* the built-in monitor, as before --edid */
     reset_device(v, true);
     gvt_aperture_cold_reset(v);
+    gvt_capture_release(v); /* no frame kept, no page watched: as created */
     v->opreg.swsci = 0;
     v->intr.msi_was_enabled = false;
     v->io_index = 0;

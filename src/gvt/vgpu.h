@@ -70,6 +70,9 @@ int vgpu_capture(struct vgpu *v, struct vgpu_frame *f);
 /* pixels are the vGPU's, valid until its next capture or destruction:
  * for consumers that look and let go (no copy). */
 int vgpu_capture_view(struct vgpu *v, struct vgpu_frame *f);
+/* Whether the surface's pages are write-protected between captures now
+ * (the scanout watch: an unchanged capture reads none of them). */
+bool vgpu_scanout_watched(const struct vgpu *v);
 
 /* Device state for save/restore/migration: the whole vGPU as a versioned,
  * checksummed blob (common/stateblob.h). Restore checks all of it before

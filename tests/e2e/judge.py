@@ -429,6 +429,12 @@ def judge_stock_xl(tag, steps, g, has, check):
         check(tag + "xl restore: GPU work goes on (a new round of a store on rcs0 and a fill on bcs0)",
               has(r"E2E-XL-RESTORE-GPU: round \d+ all ok"),
               (re.findall(r"E2E-XL-RESTORE-GPU: [^\n]*", g) or ["no E2E-XL-RESTORE-GPU line"])[0])
+    if vgpu:
+        # The pages a viewer's captures write-protected must not stop the
+        # migration (Xen refuses log-dirty mode while any is protected).
+        check(tag + "xl migrate begins with the scanout's pages watched (a viewer's captures)",
+              has(r'E2E-WATCH-BEFORE-MIGRATE: "scanout_watched":true'),
+              (re.findall(r"E2E-WATCH-BEFORE-MIGRATE: [^\n]*", g) or ["no line"])[0])
     check(tag + "xl migrate to localhost (live)", has(r"E2E-XL-MIGRATE: up"))
     if vgpu:
         check(tag + "xl migrate: GPU work goes on at the destination",

@@ -276,13 +276,25 @@ int xendevicemodel_map_mem_type_to_ioreq_server(xendevicemodel_handle *h, domid_
 int xendevicemodel_set_mem_type(xendevicemodel_handle *h, domid_t d, hvmmem_type_t mem_type,
                                 uint64_t first_pfn, uint32_t nr)
 {
-    (void)h, (void)d, (void)mem_type;
+    (void)h, (void)d;
     /* Xen refuses types on frames the guest does not have. */
     if (first_pfn >= FUZZ_RAM_BYTES / PAGE || nr > FUZZ_RAM_BYTES / PAGE - first_pfn) {
         errno = EINVAL;
         return -1;
     }
+    for (uint64_t pfn = first_pfn; pfn < first_pfn + nr; pfn++) {
+        if (mem_type == HVMMEM_ioreq_server)
+            fx.memtype[pfn / 64] |= 1ull << (pfn % 64);
+        else
+            fx.memtype[pfn / 64] &= ~(1ull << (pfn % 64));
+    }
     return 0;
+}
+
+bool fuzz_xen_write_protected(uint64_t gpa)
+{
+    uint64_t pfn = gpa / PAGE;
+    return pfn < FUZZ_RAM_BYTES / PAGE && (fx.memtype[pfn / 64] >> (pfn % 64)) & 1;
 }
 
 int xendevicemodel_inject_msi(xendevicemodel_handle *h, domid_t d, uint64_t addr, uint32_t data)

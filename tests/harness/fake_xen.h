@@ -38,6 +38,9 @@ struct fuzz_xen {
     unsigned ndirty;
     uint64_t dirty_first;
     uint32_t dirty_nr;
+    /* RAM pages of type p2m_ioreq_server (XEN_DMOP_set_mem_type): a
+     * guest store to one is an ioreq (fuzz_phys), as under Xen. */
+    uint64_t memtype[FUZZ_RAM_BYTES / 4096 / 64];
 };
 
 extern struct fuzz_xen fx;
@@ -51,6 +54,8 @@ int fuzz_xen_pool_find(uint64_t gfn);
 uint8_t *fuzz_xen_pool_frame(int i);
 /* A guest CPU store to frame i: dirty for Xen's tracking. */
 void fuzz_xen_pool_mark_dirty(int i);
+/* Whether a store to guest-physical `gpa` goes to the ioreq server. */
+bool fuzz_xen_write_protected(uint64_t gpa);
 /* No frame dirty (a new input). */
 void fuzz_xen_pool_clean(void);
 

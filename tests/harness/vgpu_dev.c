@@ -154,7 +154,7 @@ uint64_t fuzz_phys(struct fuzz_dev *d, uint64_t gpa, unsigned size, int write, u
         p = fx.ram + gpa;
     else if ((f = fuzz_xen_pool_find(gpa >> 12)) >= 0)
         p = fuzz_xen_pool_frame(f) + (gpa & 0xfff);
-    if (!p)
+    if (!p || (write && fuzz_xen_write_protected(gpa)))
         return fuzz_mmio(d, gpa, size, write, val);
     uint64_t v = 0;
     if (write) {

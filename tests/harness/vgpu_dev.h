@@ -41,7 +41,8 @@ void fuzz_dev_stop(struct fuzz_dev *d);
 void fuzz_dev_start_ram(struct fuzz_dev *d);
 /* A guest CPU access to guest-physical `gpa`, routed as Xen's p2m routes
  * it: RAM and populated frames are memory (a store marks the frame dirty
- * for Xen's tracking), anything else is an MMIO ioreq. */
+ * for Xen's tracking), but a store to a write-protected page
+ * (p2m_ioreq_server) and anything else are an MMIO ioreq. */
 uint64_t fuzz_phys(struct fuzz_dev *d, uint64_t gpa, unsigned size, int write, uint64_t val);
 extern uint64_t fuzz_last_fingerprint;
 
