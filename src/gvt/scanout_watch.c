@@ -19,6 +19,10 @@
  * a viewer capturing often) the surface is read whole for BACKOFF_NS. */
 #define TRAPS_PER_S 1000u
 #define BACKOFF_NS 5000000000ull
+/* Larger surfaces (past 4K's 8100 pages, up to the 256 MiB a plane may
+ * span) are read whole: arming one would be that many hypercalls, each
+ * time a guest flips between two of them. */
+#define MAX_PAGES 16384u
 
 enum { REGISTERED = 1, PROTECTED = 2, DIRTY = 4 };
 
@@ -255,7 +259,7 @@ enum scanout_read scanout_watch_begin(struct scanout_watch *w, const uint64_t *g
 {
     drop_retired(w);
     w->last_read_all = true;
-    if (!w->v->srv || !w->allowed) {
+    if (!w->v->srv || !w->allowed || n > MAX_PAGES) {
         if (w->n)
             retire_surface(w);
         return SCANOUT_READ_ALL;
