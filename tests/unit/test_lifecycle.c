@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../tools/xl-hooks/lifecycle.h"
-#include "../../tools/xl-hooks/vgpu_cfg.h"
+#include "tools/common/lifecycle.h"
+#include "tools/common/vgpu_cfg.h"
 
 static int parse(const char *text, struct vgpu_cfg *c, char *err)
 {

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../tools/xl-hooks/vgpu_cfg.h"
+#include "tools/common/vgpu_cfg.h"
 
 static int parse(const char *text, struct vgpu_cfg *c, char *err)
 {

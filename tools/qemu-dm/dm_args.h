@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "vgpu_cfg.h"
+#include "tools/common/vgpu_cfg.h"
 
 #define DM_ARGS_MAX 1024
 #define DM_QMP_PATH_MAX 108 /* sun_path */

@@ -24,12 +24,12 @@
 #include "dmstate.h"
 #include "tools/common/ctl_client.h"
 #include "tools/common/launch.h"
-#include "lifecycle.h"
+#include "tools/common/lifecycle.h"
 #include "qmp_proxy.h"
 #include "tools/common/reply.h"
 #include "tools/common/vgpu_sections.h"
-#include "served.h"
-#include "xvlog.h"
+#include "tools/common/served.h"
+#include "tools/common/xvlog.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 #include "config.h"
 #include "qmp_proxy.h"
-#include "xvlog.h"
+#include "tools/common/xvlog.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
 #include "guest_config.h"
 #include "tools/common/launch.h"
 #include "common/files.h"
-#include "xvlog.h"
+#include "tools/common/xvlog.h"
 #include "gvt/vgpu.h"
 
 #include <errno.h>

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "monitor.h"
-#include "vgpu_cfg.h"
+#include "tools/common/vgpu_cfg.h"
 
 /* xl-vgpu's exit status (xl-vgpu(8), EXIT STATUS). */
 enum { XV_OK = 0, XV_FAILED = 1, XV_USAGE = 2 };

@@ -2,10 +2,10 @@
 #include "monitor.h"
 #include "tools/common/launch.h"
 #include "tools/common/ctl_client.h"
-#include "xl_cmd.h"
+#include "tools/common/xl_cmd.h"
 #include "tools/common/reply.h"
-#include "served.h"
-#include "xvlog.h"
+#include "tools/common/served.h"
+#include "tools/common/xvlog.h"
 #include "common/files.h"
 
 #include <errno.h>

@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "vgpu_cfg.h"
+#include "tools/common/vgpu_cfg.h"
 
 #define MONITOR_ARGS_MAX 32
 

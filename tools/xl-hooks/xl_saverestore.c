@@ -6,10 +6,10 @@
 #include "tools/common/savefile.h"
 #include "tools/common/vgpu_sections.h"
 #include "cfg_keys.h"
-#include "xl_cmd.h"
+#include "tools/common/xl_cmd.h"
 #include "monitor.h"
-#include "served.h"
-#include "xvlog.h"
+#include "tools/common/served.h"
+#include "tools/common/xvlog.h"
 #include "common/files.h"
 
 #include <errno.h>

@@ -3,14 +3,14 @@
  * comma-separated key=value list is parsed by vgpu_entry.h, strictly: an
  * unknown key, a bad value or a repeated key is an error naming the file,
  * the entry and the key. No global state; safe to call on hostile input. */
-#ifndef XENGVT_XL_HOOKS_VGPU_CFG_H
-#define XENGVT_XL_HOOKS_VGPU_CFG_H
+#ifndef XENGVT_TOOLS_COMMON_VGPU_CFG_H
+#define XENGVT_TOOLS_COMMON_VGPU_CFG_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lifecycle.h"
+#include "tools/common/lifecycle.h"
 #include "tools/common/vgpu_entry.h"
 
 struct vgpu_cfg {

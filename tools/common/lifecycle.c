@@ -1,5 +1,5 @@
 #include "config.h"
-#include "lifecycle.h"
+#include "tools/common/lifecycle.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Running xl, as xl-vgpu does around its own work. */
-#ifndef XENGVT_XL_HOOKS_XL_CMD_H
-#define XENGVT_XL_HOOKS_XL_CMD_H
+#ifndef XENGVT_TOOLS_COMMON_XL_CMD_H
+#define XENGVT_TOOLS_COMMON_XL_CMD_H
 
 #include <stddef.h>
 

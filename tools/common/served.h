@@ -2,13 +2,13 @@
  * directory (domN.vgpu) that every xl-vgpu command reads: which daemon,
  * socket and log serves which vGPU entry, which process supervises the
  * guest, and what state the guest is in. */
-#ifndef XENGVT_XL_HOOKS_SERVED_H
-#define XENGVT_XL_HOOKS_SERVED_H
+#ifndef XENGVT_TOOLS_COMMON_SERVED_H
+#define XENGVT_TOOLS_COMMON_SERVED_H
 
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "vgpu_cfg.h"
+#include "tools/common/vgpu_cfg.h"
 
 #define SERVED_PATH_MAX 160
 

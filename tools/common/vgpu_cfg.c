@@ -1,5 +1,5 @@
 #include "config.h"
-#include "vgpu_cfg.h"
+#include "tools/common/vgpu_cfg.h"
 #include "tools/common/argerr.h"
 
 #include <errno.h>

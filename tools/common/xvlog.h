@@ -1,8 +1,8 @@
 /* What xl-vgpu says: on stderr for a command run by hand; for a guest's
  * supervisor, also with a timestamp in its log file and to syslog
  * (LOG_DAEMON, "xl-vgpu"), where an admin looks. */
-#ifndef XENGVT_XL_HOOKS_XVLOG_H
-#define XENGVT_XL_HOOKS_XVLOG_H
+#ifndef XENGVT_TOOLS_COMMON_XVLOG_H
+#define XENGVT_TOOLS_COMMON_XVLOG_H
 
 #include <stdbool.h>
 

@@ -4,8 +4,8 @@
  * the supervisor's limits when one of its vGPU daemons dies (the policy,
  * the vgpu entry's on_daemon_death, is vgpu_entry.h's). Pure: parsing and
  * deciding, no processes. */
-#ifndef XENGVT_XL_HOOKS_LIFECYCLE_H
-#define XENGVT_XL_HOOKS_LIFECYCLE_H
+#ifndef XENGVT_TOOLS_COMMON_LIFECYCLE_H
+#define XENGVT_TOOLS_COMMON_LIFECYCLE_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* Running xl itself, as xl-vgpu does: never through a shell. */
 #include "config.h"
-#include "xl_cmd.h"
+#include "tools/common/xl_cmd.h"
 #include "tools/common/launch.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 #include "config.h"
-#include "xvlog.h"
+#include "tools/common/xvlog.h"
 
 #include <stdarg.h>
 #include <stdio.h>
