@@ -314,11 +314,7 @@ static void test_cursor(void **state)
     struct sim *s = itest_start("cursor", (struct sim_opts){ .ram_bytes = 64u << 20 });
     itest_place_bars(s, false);
     uint8_t *ram = sim_ram(s);
-    for (uint32_t y = 0; y < H; y++)
-        for (uint32_t x = 0; x < W; x++) {
-            uint32_t px = pattern(x, y);
-            memcpy(ram + SURF_GPA + layout(0, W * 4, x, y), &px, 4);
-        }
+    draw_pattern_linear(s);
     map_surface(s, (size_t)W * H * 4);
     program_plane(s, 0, W * 4 / 64);
     /* A 64x64 cursor: opaque red top half, half-transparent white rows

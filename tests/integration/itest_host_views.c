@@ -52,12 +52,7 @@ static void test_vnc_live_view(void **state)
     struct sim *s = itest_start("vnc", (struct sim_opts){ .ram_bytes = 64u << 20,
                                                            .args = args });
     itest_place_bars(s, false);
-    uint8_t *ram = sim_ram(s);
-    for (uint32_t y = 0; y < H; y++)
-        for (uint32_t x = 0; x < W; x++) {
-            uint32_t px = pattern(x, y);
-            memcpy(ram + SURF_GPA + layout(0, W * 4, x, y), &px, 4);
-        }
+    draw_pattern_linear(s);
     map_surface(s, (size_t)W * H * 4);
     program_plane(s, 0, W * 4 / 64);
     struct rfb_client c;
@@ -84,7 +79,7 @@ static void test_vnc_live_view(void **state)
     uint32_t white = 0xffffff;
     for (uint32_t y = 100; y < 110; y++)
         for (uint32_t x = 200; x < 260; x++)
-            memcpy(ram + SURF_GPA + layout(0, W * 4, x, y), &white, 4);
+            sim_ram_write(s, 0, SURF_GPA + layout(0, W * 4, x, y), &white, 4);
     bool seen = false;
     for (int tries = 0; tries < 50 && !seen; tries++) {
         assert_true(rfb_update(&c));
@@ -155,12 +150,7 @@ static struct sim *kms_guest(const char *name, const char *const *args)
     struct sim *s = itest_start(name, (struct sim_opts){ .ram_bytes = 64u << 20,
                                                          .args = args });
     itest_place_bars(s, false);
-    uint8_t *ram = sim_ram(s);
-    for (uint32_t y = 0; y < H; y++)
-        for (uint32_t x = 0; x < W; x++) {
-            uint32_t px = pattern(x, y);
-            memcpy(ram + SURF_GPA + layout(0, W * 4, x, y), &px, 4);
-        }
+    draw_pattern_linear(s);
     map_surface(s, (size_t)W * H * 4);
     program_plane(s, 0, W * 4 / 64);
     return s;
@@ -205,7 +195,7 @@ static void test_kms_output(void **state)
     uint32_t white = 0xffffff;
     for (uint32_t y = 500; y < 510; y++)
         for (uint32_t x = 900; x < 960; x++)
-            memcpy((uint8_t *)sim_ram(s) + SURF_GPA + layout(0, W * 4, x, y), &white, 4);
+            sim_ram_write(s, 0, SURF_GPA + layout(0, W * 4, x, y), &white, 4);
     assert_true(kms_wait_pixel(dev, 930, 505, 0xffffff));
     char line[2048];
     assert_int_equal(sim_control(s, "{\"cmd\":\"status\"}", line, sizeof(line), NULL, NULL), 0);

@@ -34,6 +34,19 @@ static inline size_t layout(int tiling, size_t stride, size_t x, size_t y)
     return y * stride + xb;
 }
 
+/* The pattern on a linear 1080p surface, stored straight into RAM: only
+ * before the daemon's first capture of it (no page is watched yet; later
+ * stores go through sim_ram_write, as the guest's CPU's would). */
+static inline void draw_pattern_linear(struct sim *s)
+{
+    uint8_t *ram = sim_ram(s);
+    for (uint32_t y = 0; y < H; y++)
+        for (uint32_t x = 0; x < W; x++) {
+            uint32_t px = pattern(x, y);
+            memcpy(ram + SURF_GPA + layout(0, W * 4, x, y), &px, 4);
+        }
+}
+
 static inline void map_surface(struct sim *s, size_t bytes)
 {
     for (size_t i = 0; i < (bytes + 4095) / 4096; i++)
