@@ -515,9 +515,5 @@ void gvt_capture_allow_traps(struct vgpu *v, bool allow)
 bool vgpu_scanout_watched(const struct vgpu *v)
 {
     const struct gvt_capture *c = v->disp.capture;
-    struct scanout_watch_stats st;
-    if (!c || !c->watch)
-        return false;
-    scanout_watch_get_stats(c->watch, &st);
-    return st.armed;
+    return c && c->watch && scanout_watch_armed(c->watch);
 }

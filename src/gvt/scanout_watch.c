@@ -46,7 +46,6 @@ struct scanout_watch {
     uint32_t window_traps;
     uint64_t backoff_until;  /* no arming before this */
     bool last_read_all;
-    struct scanout_watch_stats stats;
 };
 
 static uint32_t *slot_of(const struct scanout_watch *w, uint64_t gfn)
@@ -101,7 +100,6 @@ static int wp_write(void *opaque, uint64_t gpa, unsigned size, uint64_t val)
     int rc = gmem_write(w->v->gm, gpa, &val, size);
     uint32_t i;
     if (index_of(w, gpa >> PAGE_SHIFT, &i) && (w->state[i] & PROTECTED)) {
-        w->stats.write_traps++;
         w->window_traps++;
         w->v->stats.scanout_write_traps++;
         mark(w, i);
@@ -298,7 +296,6 @@ enum scanout_read scanout_watch_begin(struct scanout_watch *w, const uint64_t *g
     bool full = whole || now_ns - w->last_full_ns >= FULL_READ_NS;
     if (!full && w->ndirty == 0) {
         w->last_read_all = false;
-        w->stats.reads_skipped++;
         w->v->stats.captures_unread++;
         return SCANOUT_READ_NONE;
     }
@@ -322,7 +319,6 @@ bool scanout_watch_dirty(const struct scanout_watch *w, uint32_t i)
 void scanout_watch_end(struct scanout_watch *w, uint32_t damaged_rows, uint32_t rows)
 {
     uint32_t read = w->last_read_all ? w->n : w->ndirty;
-    w->stats.pages_read += read;
     w->v->stats.capture_pages_read += read;
     if (!w->armed)
         w->calm = damaged_rows <= rows / 8 ? w->calm + 1 : 0;
@@ -340,9 +336,7 @@ void scanout_watch_allow(struct scanout_watch *w, bool allow)
         unprotect_all(w);
 }
 
-void scanout_watch_get_stats(const struct scanout_watch *w, struct scanout_watch_stats *out)
+bool scanout_watch_armed(const struct scanout_watch *w)
 {
-    *out = w->stats;
-    out->armed = w->armed;
-    out->pages = w->n;
+    return w->armed;
 }

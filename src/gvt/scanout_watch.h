@@ -37,14 +37,6 @@ enum scanout_read {
     SCANOUT_READ_NONE,  /* nothing changed */
 };
 
-struct scanout_watch_stats {
-    bool armed;          /* the surface's pages are watched now */
-    uint32_t pages;      /* of the surface */
-    uint64_t write_traps;  /* guest stores that came here (one per page and capture) */
-    uint64_t pages_read;   /* by captures, whole or dirty */
-    uint64_t reads_skipped; /* captures that read no page */
-};
-
 int scanout_watch_new(struct vgpu *v, struct scanout_watch **out);
 /* Every page back to plain RAM, every registration gone. */
 void scanout_watch_free(struct scanout_watch *w);
@@ -61,6 +53,9 @@ void scanout_watch_end(struct scanout_watch *w, uint32_t damaged_rows, uint32_t 
 
 /* Off: nothing protected from now on (a live migration); on again after. */
 void scanout_watch_allow(struct scanout_watch *w, bool allow);
-void scanout_watch_get_stats(const struct scanout_watch *w, struct scanout_watch_stats *out);
+/* The surface's pages are protected now (what they cost and save is
+ * counted in the vGPU's stats: scanout_write_traps, captures_unread,
+ * capture_pages_read). */
+bool scanout_watch_armed(const struct scanout_watch *w);
 
 #endif
