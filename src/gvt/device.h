@@ -129,6 +129,7 @@ struct vgpu {
     struct gvt_engine *engines;
     struct gvt_engine own_engines[GVT_NR_ENGINES];
     struct evt_timer *exec_timer; /* runs the command streamer in slices */
+    struct evt_timer *hold_timer; /* posts the completions engines hold */
     bool exec_paused;             /* quiesced for a save */
     bool paused;                  /* vgpu_pause: no timers run */
     struct gvt_ppgtt *ppgtt;      /* translation cache + trapped table pages */

@@ -161,13 +161,14 @@ void gvt_engines_take(struct vgpu *v, const struct gvt_engine *from)
 bool gvt_engine_bools_ok(const struct gvt_engine *e)
 {
     const uint8_t *raw = (const uint8_t *)e;
-    size_t at[5 + CS_MAX_DEPTH + 1];
+    size_t at[6 + CS_MAX_DEPTH + 1];
     unsigned n = 0;
     at[n++] = offsetof(struct gvt_engine, port[0].valid);
     at[n++] = offsetof(struct gvt_engine, port[1].valid);
     at[n++] = offsetof(struct gvt_engine, active);
     at[n++] = offsetof(struct gvt_engine, loaded);
     at[n++] = offsetof(struct gvt_engine, hung);
+    at[n++] = offsetof(struct gvt_engine, held);
     for (unsigned i = 0; i <= CS_MAX_DEPTH; i++)
         at[n++] = offsetof(struct gvt_engine, cs.bb) + i * sizeof(struct gvt_cs_level) +
                   offsetof(struct gvt_cs_level, ppgtt);

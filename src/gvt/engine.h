@@ -93,6 +93,12 @@ struct gvt_engine {
     uint32_t pending_ctx_id;
     unsigned csb_write;          /* last entry written, CSB_PTR_RESET after reset */
     bool hung;                   /* stopped on an error until reset */
+    /* Its last context ran to its tail, and the engine holds the context's
+     * completion event until held_until (execlist.c: why). Not part of a
+     * saved state: a restored engine runs the empty remainder again and
+     * holds anew. */
+    bool held;
+    uint64_t held_until;
     struct gvt_cs cs;
     uint64_t submissions, completions, csb_events, errors, dwords;
     uint64_t last_lrca;          /* element 0 of the last submission */

@@ -7,7 +7,20 @@
  * MMIO. Every change of what the engine runs is reported as hardware does:
  * a CSB entry in the engine's registers, mirrored into the guest's HWSP
  * (entry first, then the write pointer the guest polls), then the
- * context-switch interrupt. */
+ * context-switch interrupt.
+ *
+ * The engine that ran out of work holds its last context's completion
+ * (CSB_COMPLETE | ACTIVE_TO_IDLE) for CSB_HOLD_NS: the breadcrumb is in
+ * memory at once, but the context stays the engine's, as on hardware
+ * while it executes the few dwords after the breadcrumb. Why: work here
+ * completes inside the ELSP write that submits it, so without the hold
+ * i915 saw every context switched out before its next request, retired
+ * it, parked the engine and switched to its kernel context between any
+ * two batches -- two submissions, two interrupts and an engine park per
+ * batch (real Xen: 2.00 context switches per gem_exec_nop batch). Held,
+ * the next request of the same context is a lite restore into the running
+ * context, and another context preempts it; the completion is posted
+ * only when nothing came in time. */
 #include "config.h"
 #include "gvt/vgpu.h"
 #include "gvt/device.h"
@@ -126,6 +139,20 @@ static bool desc_ok(struct vgpu *v, struct gvt_engine *e, uint64_t desc, unsigne
 
 static void run_engine(struct vgpu *v, struct gvt_engine *e, unsigned *budget);
 
+/* Long enough to span the guest's gap between two batches of one context
+ * (a few traps: under QEMU's emulation of the whole machine, about 10 ms),
+ * short enough that a guest waiting for the engine to go idle (i915's
+ * context-switch-out paths, IGT's 200 ms idleness limit after a run) sees
+ * it well within its patience; the engine reads idle in RING_MI_MODE
+ * meanwhile (skl_regs.c). */
+#define CSB_HOLD_NS (50ull * 1000 * 1000)
+
+/* Work the runner still has for `e`; a held engine has none. */
+static bool engine_runnable(const struct gvt_engine *e)
+{
+    return e->active && !e->hung && !e->held;
+}
+
 static unsigned slice_dwords(const struct vgpu *v)
 {
     return v->cfg.cs_slice_dwords ? v->cfg.cs_slice_dwords : CS_SLICE_DWORDS;
@@ -171,6 +198,11 @@ static void submit(struct vgpu *v, struct gvt_engine *e)
     if (e->last_lrca && DESC_LRCA(desc0) != e->last_lrca)
         v->stats.elsp_context_switches++;
     e->last_lrca = DESC_LRCA(desc0);
+    /* A held context is still the engine's (loaded false: its head is in
+     * the image): the same context is a lite restore, another one
+     * preempts it at its tail. */
+    bool was_idle = !e->active || e->held;
+    e->held = false;
     /* A hostile guest may submit twice before the runner ran: report the
      * first event before deciding the second. */
     if (e->pending_event) {
@@ -203,7 +235,7 @@ static void submit(struct vgpu *v, struct gvt_engine *e)
         e->pending_ctx_id = DESC_CTX_ID(e->port[0].desc);
         e->loaded = false;
     }
-    if (!e->active)
+    if (was_idle)
         e->busy_since = evt_loop_now_ns(v->loop);
     e->active = true;
     e->port[0] = (struct gvt_ctx_port){ true, desc0 };
@@ -218,7 +250,7 @@ static void submit(struct vgpu *v, struct gvt_engine *e)
         unsigned budget = CS_SYNC_DWORDS < slice_dwords(v) ? CS_SYNC_DWORDS : slice_dwords(v);
         run_engine(v, e, &budget);
     }
-    if ((e->active && !e->hung) || e->pending_event)
+    if (engine_runnable(e) || e->pending_event)
         schedule_runner(v);
 }
 
@@ -302,24 +334,72 @@ static void busy_end(struct vgpu *v, struct gvt_engine *e)
     e->busy_since = 0;
 }
 
+/* The context on port 0 completed and the engine goes idle: the event it
+ * held, or one nothing holds (no loop to time a hold). */
+static void go_idle(struct vgpu *v, struct gvt_engine *e)
+{
+    uint32_t done = DESC_CTX_ID(e->port[0].desc);
+    e->held = false;
+    e->completions++;
+    v->stats.ctx_completions++;
+    e->port[0].valid = false;
+    e->active = false;
+    busy_end(v, e);
+    update_status(v, e);
+    post_csb(v, e, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE, done);
+}
+
+static void arm_hold_timer(struct vgpu *v, uint64_t at)
+{
+    uint64_t now = evt_loop_now_ns(v->loop);
+    if (v->hold_timer && !v->exec_paused)
+        evt_timer_arm(v->hold_timer, at > now ? at - now : 1, 0);
+}
+
 static void complete_context(struct vgpu *v, struct gvt_engine *e)
 {
     save_head(v, e);
-    e->completions++;
-    v->stats.ctx_completions++;
-    uint32_t done = DESC_CTX_ID(e->port[0].desc);
     e->loaded = false;
     if (e->port[1].valid) {
+        uint32_t done = DESC_CTX_ID(e->port[0].desc);
+        e->completions++;
+        v->stats.ctx_completions++;
         e->port[0] = e->port[1];
         e->port[1].valid = false;
         post_csb(v, e, CSB_COMPLETE | CSB_ELEMENT_SWITCH, done);
-    } else {
-        e->port[0].valid = false;
-        e->active = false;
-        busy_end(v, e);
-        post_csb(v, e, CSB_COMPLETE | CSB_ACTIVE_TO_IDLE, done);
+        update_status(v, e);
+        return;
     }
-    update_status(v, e);
+    /* Out of work: hold the completion (see the top of this file). */
+    if (!v->hold_timer) {
+        go_idle(v, e);
+        return;
+    }
+    busy_end(v, e);
+    e->held = true;
+    e->held_until = evt_loop_now_ns(v->loop) + CSB_HOLD_NS;
+    v->stats.ctx_holds++;
+    if (!evt_timer_armed(v->hold_timer))
+        arm_hold_timer(v, e->held_until);
+}
+
+/* Posts the completions whose hold ran out; waits for the next one. */
+static void hold_expired(void *opaque, uint64_t expirations)
+{
+    struct vgpu *v = opaque;
+    (void)expirations;
+    uint64_t now = evt_loop_now_ns(v->loop), next = 0;
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
+        struct gvt_engine *e = &v->engines[i];
+        if (!e->held)
+            continue;
+        if (e->held_until <= now)
+            go_idle(v, e);
+        else if (!next || e->held_until < next)
+            next = e->held_until;
+    }
+    if (next)
+        arm_hold_timer(v, next);
 }
 
 static void run_engine_work(struct vgpu *v, struct gvt_engine *e, unsigned *budget);
@@ -339,7 +419,7 @@ static void run_engine_work(struct vgpu *v, struct gvt_engine *e, unsigned *budg
         post_csb(v, e, e->pending_event, e->pending_ctx_id);
         e->pending_event = 0;
     }
-    while (e->active && !e->hung && *budget > 0) {
+    while (engine_runnable(e) && *budget > 0) {
         if (!e->loaded && load_context(v, e) < 0)
             return;
         int rc = gvt_cs_run(v, e, budget);
@@ -358,11 +438,11 @@ static void exec_tick(void *opaque, uint64_t expirations)
     bool more = false;
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
         struct gvt_engine *e = &v->engines[i];
-        if (e->active && !e->hung) {
+        if (engine_runnable(e)) {
             unsigned share = budget; /* each engine gets a full slice */
             run_engine(v, e, &share);
         }
-        more |= (e->active && !e->hung) || e->pending_event;
+        more |= engine_runnable(e) || e->pending_event;
     }
     if (more)
         schedule_runner(v);
@@ -454,6 +534,8 @@ int gvt_execlist_init(struct vgpu *v)
                           sizeof(execlist_rows) / sizeof(execlist_rows[0]));
     if (rc == 0 && v->loop)
         rc = evt_timer_new(v->loop, exec_tick, v, &v->exec_timer);
+    if (rc == 0 && v->loop)
+        rc = evt_timer_new(v->loop, hold_expired, v, &v->hold_timer);
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
         v->engines[i].id = (enum gvt_engine_id)i;
     return rc;
@@ -463,19 +545,29 @@ void gvt_execlist_pause(struct vgpu *v, bool paused)
 {
     v->exec_paused = paused;
     if (paused) {
+        /* Quiesced: nothing more reaches the guest's memory, held
+         * completions included. */
         if (v->exec_timer)
             evt_timer_disarm(v->exec_timer);
+        if (v->hold_timer)
+            evt_timer_disarm(v->hold_timer);
         return;
     }
-    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
-        if ((v->engines[i].active && !v->engines[i].hung) || v->engines[i].pending_event)
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
+        struct gvt_engine *e = &v->engines[i];
+        if (engine_runnable(e) || e->pending_event)
             schedule_runner(v);
+        if (e->held)
+            arm_hold_timer(v, e->held_until);
+    }
 }
 
 void gvt_execlist_release(struct vgpu *v)
 {
     evt_timer_free(v->exec_timer);
     v->exec_timer = NULL;
+    evt_timer_free(v->hold_timer);
+    v->hold_timer = NULL;
 }
 
 void vgpu_get_engine_stats(const struct vgpu *v, unsigned engine, struct vgpu_engine_stats *out)

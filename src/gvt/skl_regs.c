@@ -160,7 +160,9 @@ static uint32_t mi_mode_read(struct vgpu *v, uint32_t off, uint32_t stored)
         if (off != gvt_engine_info[i].base + RING_MI_MODE)
             continue;
         const struct gvt_engine *e = &v->engines[i];
-        bool idle = !e->port[0].valid && !e->port[1].valid;
+        /* A held completion (execlist.c) is a drained ring: nothing to
+         * parse, so idle for i915's idleness checks. */
+        bool idle = (!e->port[0].valid && !e->port[1].valid) || e->held;
         return idle ? stored | MODE_IDLE : stored;
     }
     return stored;

@@ -64,6 +64,10 @@ struct vgpu_stats {
      * submission named (how often i915 switches contexts: with a nop per
      * batch, its kernel context between every two is the engine parking). */
     uint64_t elsp_lite_restores, elsp_context_switches;
+    /* Engines that ran out of work and held the completion event
+     * (execlist.c); those the guest's next submission found still held
+     * are the lite restores and preemptions above. */
+    uint64_t ctx_holds;
     uint64_t cs_dwords, cs_skipped, blits;
     uint64_t ppgtt_walks, ppgtt_tlb_hits, wp_pages, wp_writes;
     uint64_t wp_released; /* table pages the guest unhooked, trapped no more */
