@@ -139,13 +139,6 @@ static bool desc_ok(struct vgpu *v, struct gvt_engine *e, uint64_t desc, unsigne
 
 static void run_engine(struct vgpu *v, struct gvt_engine *e, unsigned *budget);
 
-/* Long enough to span the guest's gap between two batches of one context
- * (a few traps: under QEMU's emulation of the whole machine, about 10 ms),
- * short enough that a guest waiting for the engine to go idle (i915's
- * context-switch-out paths, IGT's 200 ms idleness limit after a run) sees
- * it well within its patience; the engine reads idle in RING_MI_MODE
- * meanwhile (skl_regs.c). */
-#define CSB_HOLD_NS (50ull * 1000 * 1000)
 
 /* Work the runner still has for `e`; a held engine has none. */
 static bool engine_runnable(const struct gvt_engine *e)

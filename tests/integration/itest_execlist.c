@@ -143,7 +143,7 @@ static void test_aperture_meets_the_gpu_only_where_they_touch(void **state)
 /* Short work completes inside the ELSP write that submits it (the
  * breadcrumb is there when the write returns), and the engine holds the
  * context's completion event: it reaches the guest no sooner than the
- * hold (50 ms), unless more work comes first (unit test_gvt_execlist). */
+ * hold (GG_CSB_HOLD_MS), unless more work comes first (unit test_gvt_execlist). */
 static void test_short_work_completes_in_the_submitting_write(void **state)
 {
     (void)state;
@@ -167,14 +167,14 @@ static void test_short_work_completes_in_the_submitting_write(void **state)
          * test step slower than the hold (a loaded machine) proves nothing
          * here, and is not asserted. */
         uint32_t mode = gg_read(&g, 0x2000 + 0x9c), ptr = gg_csb_write_ptr(&g, GG_RCS);
-        if (sim_now_ms() - t0 < 40) {
+        if (sim_now_ms() - t0 < GG_CSB_HOLD_MS / 2) {
             assert_int_equal(mode & 0x200, 0x200);
             assert_int_equal(ptr, (g.csb_seen[GG_RCS] - 1) % 6);
         }
         assert_true(gg_wait_csb(&g, GG_RCS, 1, st, id, 5000));
         assert_int_equal(st[0], CSB_COMPLETE | CSB_ACTIVE_TO_IDLE);
         assert_int_equal(id[0], 0x60 + round);
-        assert_true(sim_now_ms() - t0 >= 45);
+        assert_true(sim_now_ms() - t0 >= GG_CSB_HOLD_MS - 5);
     }
     /* Three contexts one after the other: two switches, no lite restore. */
     assert_int_equal(itest_status_field(s, "elsp_context_switches"), 2);

@@ -24,10 +24,10 @@
 #define CTX_RING_TAIL_DW 7u /* in the register-state page */
 #define CTX_ID 0x11u
 
-/* The hold: fuzz_run's rounds move the manual clock 5 ms each; the engine
- * holds a completion 50 ms (execlist.c's CSB_HOLD_NS). */
+/* The hold: fuzz_run's rounds move the manual clock 5 ms each. */
+#define FUZZ_ROUND_NS 5000000ull
 #define ROUNDS_WITHIN_HOLD 2u
-#define ROUNDS_PAST_HOLD 11u
+#define ROUNDS_PAST_HOLD ((unsigned)(CSB_HOLD_NS / FUZZ_ROUND_NS) + 1)
 
 static uint32_t csb_events(struct fuzz_dev *d)
 {
