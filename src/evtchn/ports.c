@@ -50,6 +50,12 @@ static void fatal(struct evt_ports *ports, const char *what)
         ports->fatal_cb(ports->fatal_opaque);
 }
 
+static void unmask(struct evt_ports *ports, xenevtchn_port_or_error_t port)
+{
+    if (xenevtchn_unmask(ports->xce, (uint32_t)port) < 0)
+        log_warn("xenevtchn_unmask(%d): %s", port, strerror(errno));
+}
+
 static void ports_ready(void *opaque, uint32_t events)
 {
     struct evt_ports *ports = opaque;
@@ -71,17 +77,22 @@ static void ports_ready(void *opaque, uint32_t events)
         return;
     }
     ports->pending_failures = 0;
-    /* Unmask first: an event raised while the callback runs must not be
-     * lost, and callbacks re-check shared state anyway. */
-    if (xenevtchn_unmask(ports->xce, (uint32_t)port) < 0)
-        log_warn("xenevtchn_unmask(%d): %s", port, strerror(errno));
     if ((uint32_t)port >= ports->nslots || !ports->slots[port].cb) {
         log_debug("event on unbound port %d", port);
+        unmask(ports, port);
         return;
     }
     ports->delivered++;
     struct port_slot *s = &ports->slots[port];
     s->cb(s->opaque, s->arg);
+    /* Unmasked after the callback, not before: the callback answers the
+     * vCPU (its notify lets the guest run on), so the unmask's syscall is
+     * no longer part of the guest's round trip. Nothing is lost: an event
+     * raised meanwhile stays pending in Xen while the port is masked, and
+     * the unmask delivers it (the device reads readable again). A port the
+     * callback unbound is not ours to unmask. */
+    if (ports->slots[port].cb)
+        unmask(ports, port);
 }
 
 int evt_ports_open(struct evt_loop *loop, struct evt_ports **out)

@@ -34,6 +34,24 @@ static void test_pci_identity(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* The daemon answers a vCPU before it unmasks the vCPU's port: the
+ * unmask is a syscall on real Xen, and after the answer the guest runs on
+ * while it happens. */
+static void test_answer_before_unmask(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("answer_first", (struct sim_opts){ 0 });
+    uint32_t unmasks0 = sim_state(s)->unmasks, after0 = sim_state(s)->unmasks_after_answer;
+    for (unsigned i = 0; i < 64; i++)
+        assert_int_equal(sim_cfg_read(s, 0, VGPU_SBDF, 0x00, 4), 0x19128086);
+    /* The last unmask may still be on its way when the read returns. */
+    for (int i = 0; i < 1000 && sim_state(s)->unmasks - unmasks0 < 64; i++)
+        usleep(1000);
+    assert_int_equal(sim_state(s)->unmasks - unmasks0, 64);
+    assert_int_equal(sim_state(s)->unmasks_after_answer - after0, 64);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 static void test_bar_sizing_and_pvinfo(void **state)
 {
     (void)state;
@@ -539,6 +557,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pci_identity),
+        cmocka_unit_test(test_answer_before_unmask),
         cmocka_unit_test(test_bar_sizing_and_pvinfo),
         cmocka_unit_test(test_bar_relocation),
         cmocka_unit_test(test_pio_and_rep),

@@ -5,6 +5,7 @@
 #include "sim_xen.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -14,6 +15,9 @@
 struct xenevtchn_handle {
     int32_t restricted;
     unsigned next_scan;
+    /* Per vCPU port: notified since its event was taken (the daemon's
+     * side only; for unmasks_after_answer). */
+    bool answered[SIM_MAX_VCPUS];
 };
 
 xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger,
@@ -101,7 +105,6 @@ int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
 
 int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
 {
-    (void)xce;
     struct sim_shared *sh = sim_xen();
     if (!__atomic_load_n(&sh->alive, __ATOMIC_ACQUIRE))
         return sim_fail(ESRCH);
@@ -115,6 +118,7 @@ int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
     __atomic_fetch_add(&sh->notifies, 1, __ATOMIC_RELAXED);
     if (v == SIM_MAX_VCPUS)
         return 0; /* the buffered port has no waiter */
+    xce->answered[v] = true;
     __atomic_fetch_add(&sh->vcpu_wake[v], 1, __ATOMIC_RELEASE);
     syscall(SYS_futex, &sh->vcpu_wake[v], FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
     return 0;
@@ -136,6 +140,8 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
         unsigned idx = (xce->next_scan + i) % (SIM_MAX_VCPUS + 1);
         if (__atomic_exchange_n(&sh->port_pending[idx], 0u, __ATOMIC_ACQ_REL)) {
             xce->next_scan = idx + 1;
+            if (idx < SIM_MAX_VCPUS)
+                xce->answered[idx] = false;
             return (xenevtchn_port_or_error_t)(SIM_LOCAL_PORT_BASE + idx);
         }
     }
@@ -144,9 +150,11 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
 
 int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
 {
-    (void)xce;
     if (port < SIM_LOCAL_PORT_BASE || port > SIM_LOCAL_PORT_BASE + SIM_MAX_VCPUS)
         return sim_fail(EINVAL);
     __atomic_fetch_add(&sim_xen()->unmasks, 1, __ATOMIC_RELAXED);
+    uint32_t v = port - SIM_LOCAL_PORT_BASE;
+    if (v < SIM_MAX_VCPUS && xce->answered[v])
+        __atomic_fetch_add(&sim_xen()->unmasks_after_answer, 1, __ATOMIC_RELAXED);
     return 0;
 }

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #define SIM_SHM_MAGIC 0x58475653u /* "SVGX" */
-#define SIM_SHM_VERSION 6u
+#define SIM_SHM_VERSION 7u
 #define SIM_ENV_FD "XENGVT_SIM_FD"
 
 #define SIM_MAX_VCPUS 8
@@ -127,6 +127,9 @@ struct sim_shared {
     /* libxenevtchn calls that are a syscall each on real Xen (read and
      * write on /dev/xen/evtchn) but not all here (bench_ioreq_cost). */
     uint32_t pendings, unmasks;
+    /* Unmasks of a vCPU's port that came after the daemon answered that
+     * vCPU (notified it since taking its event): off the guest's path. */
+    uint32_t unmasks_after_answer;
 
     uint32_t msi_count; /* futex word too */
     struct sim_msi msi[SIM_MAX_MSI];
