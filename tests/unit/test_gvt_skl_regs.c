@@ -63,7 +63,7 @@ static void test_engine_gdrst_resets_only_that_engine(void **state)
     rcs_setup(&d);
     const uint32_t ring[] = { 0, 0 }; /* MI_NOOPs */
     rcs_submit(&d, ring, 2);
-    fuzz_run(&d, 2);
+    fuzz_run(&d, 2 + (unsigned)(CSB_HOLD_NS / 5000000)); /* past the held completion */
     uint32_t csb_ptr = RENDER_RING_BASE + RING_CONTEXT_STATUS_PTR;
     assert_int_equal(reg_rd(&d, csb_ptr) & 7, 1); /* two events written */
     reg_wr(&d, GEN6_GDRST, gvt_engine_info[GVT_BCS].grdom);
