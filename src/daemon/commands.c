@@ -147,6 +147,7 @@ static int cmd_status(void *opaque, const struct json_object *req,
     json_u64(w, "elsp_lite_restores", vs.elsp_lite_restores);
     json_u64(w, "elsp_context_switches", vs.elsp_context_switches);
     json_u64(w, "ctx_holds", vs.ctx_holds);
+    json_u64(w, "ctx_holds_expired", vs.ctx_holds_expired);
     json_u64(w, "csb_events", vs.csb_events);
     json_u64(w, "engine_errors", vs.engine_errors);
     json_u64(w, "cs_dwords", vs.cs_dwords);

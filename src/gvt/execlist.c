@@ -386,8 +386,10 @@ static void hold_expired(void *opaque, uint64_t expirations)
         struct gvt_engine *e = &v->engines[i];
         if (!e->held)
             continue;
-        if (e->held_until <= now)
+        if (e->held_until <= now) {
+            v->stats.ctx_holds_expired++;
             go_idle(v, e);
+        }
         else if (!next || e->held_until < next)
             next = e->held_until;
     }

@@ -66,8 +66,9 @@ struct vgpu_stats {
     uint64_t elsp_lite_restores, elsp_context_switches;
     /* Engines that ran out of work and held the completion event
      * (execlist.c); those the guest's next submission found still held
-     * are the lite restores and preemptions above. */
-    uint64_t ctx_holds;
+     * are the lite restores and preemptions above, those that ran out
+     * posted the completion (expired). */
+    uint64_t ctx_holds, ctx_holds_expired;
     uint64_t cs_dwords, cs_skipped, blits;
     uint64_t ppgtt_walks, ppgtt_tlb_hits, wp_pages, wp_writes;
     uint64_t wp_released; /* table pages the guest unhooked, trapped no more */

@@ -377,7 +377,7 @@ def judge_console(tag, k, steps, mode, g, has, check, images, text):
                   (tag, ", ".join("%s %.2f" % (k2, d.get(k2, 0) / batches) for k2 in
                                   ("trap_regs", "trap_config", "trap_ggtt", "trap_aperture",
                                    "msis", "elsp_submissions", "elsp_lite_restores",
-                                   "elsp_context_switches", "ctx_holds", "ctx_completions")), batches))
+                                   "elsp_context_switches", "ctx_holds", "ctx_holds_expired", "ctx_completions")), batches))
     ap = re.search(r'"aperture_in_ram":true,"aperture_syncs":(\d+),"aperture_pages_out":(\d+)', g)
     check(tag + "the aperture is RAM-backed (the default)", ap is not None)
     if ap:

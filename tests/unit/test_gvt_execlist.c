@@ -100,6 +100,7 @@ static void test_elsp_submission_posts_csb_and_interrupts(void **state)
     assert_int_equal(es.submissions, 1);
     assert_int_equal(es.completions, 1);
     assert_false(es.busy);
+    assert_int_equal(stats(&d).ctx_holds_expired, 1);
     fuzz_dev_stop(&d);
 }
 
@@ -128,6 +129,7 @@ static void test_held_context_takes_a_lite_restore(void **state)
     assert_int_equal(csb_ctx(&d, 1), CTX_ID);
     assert_int_equal(stats(&d).elsp_lite_restores, 1);
     assert_int_equal(stats(&d).ctx_holds, 2);
+    assert_int_equal(stats(&d).ctx_holds_expired, 0);
     fuzz_run(&d, ROUNDS_PAST_HOLD);
     assert_int_equal(csb_events(&d), 3);
     assert_int_equal(csb_status(&d, 2), CSB_COMPLETE | CSB_ACTIVE_TO_IDLE);
