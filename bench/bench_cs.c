@@ -8,7 +8,7 @@
  *    round trip (a register read) measured in the same run, the floor any
  *    submission pays.
  * Completion is the breadcrumb, as i915 retires a request: the engine
- * holds the context's completion event (CSB_HOLD_NS, 250 ms) for the next
+ * holds the context's completion event (CSB_HOLD_NS, 1 s) for the next
  * request, so the CSB would measure the hold. */
 #include "../tests/integration/gpu_guest.h"
 

@@ -52,14 +52,17 @@ enum gvt_engine_id { GVT_RCS, GVT_BCS, GVT_VCS, GVT_VECS, GVT_NR_ENGINES };
 #define CSB_LITE_RESTORE (1u << 15)
 #define CSB_ENTRIES 6u
 /* How long an engine out of work holds its last context's completion
- * (execlist.c). Long enough to span the gap between two batches of one
- * context when a guest feeds every engine in turn (IGT's gem_exec_nop -e
- * all: four batches, 150 ms under QEMU's emulation of the whole machine).
- * What waits for an idle engine does not wait for this event: i915's
- * idleness checks read RING_MI_MODE (idle while held: skl_regs.c) and
- * retire requests by their breadcrumbs. The price: a guest's own busyness
- * figures (i915's PMU) count a held context as running. */
-#define CSB_HOLD_NS (250ull * 1000 * 1000)
+ * (execlist.c): long enough to span the gap between two batches of one
+ * context when a guest feeds every engine in turn. Under QEMU's emulation
+ * of the whole machine IGT's gem_exec_nop -e all brings one engine's next
+ * batch four batches later, 80-400 ms: a 250 ms hold still ran out on a
+ * quarter of the batches (0.25 expiries a batch, each an interrupt and an
+ * engine park in the guest); 50 ms, on nearly all. What waits for an idle
+ * engine does not wait for this event: i915's idleness checks read
+ * RING_MI_MODE (idle while held: skl_regs.c) and retire requests by their
+ * breadcrumbs. The price: a guest's own busyness figures (i915's PMU)
+ * count a held context as running. */
+#define CSB_HOLD_NS (1000ull * 1000 * 1000)
 #define CSB_PTR_RESET 7u
 
 /* Guest HWSP dwords the CSB is mirrored into (gen9). */

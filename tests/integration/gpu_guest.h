@@ -228,7 +228,7 @@ static inline void gg_ack(struct gg *g, unsigned e)
 #define CSB_ACTIVE_TO_IDLE (1u << 3)
 /* How long the daemon holds an engine's last completion (its CSB_HOLD_NS,
  * src/gvt/engine.h): what the guest sees, pinned here. */
-#define GG_CSB_HOLD_MS 250u
+#define GG_CSB_HOLD_MS 1000u
 #define CSB_COMPLETE (1u << 4)
 #define CSB_LITE_RESTORE (1u << 15)
 
