@@ -111,6 +111,7 @@ struct gvt_engine {
      * holds anew. */
     bool held;
     uint64_t held_until;
+    uint64_t batches_at_submit; /* `batches` when ELSP last submitted */
     struct gvt_cs cs;
     uint64_t submissions, completions, csb_events, errors, dwords;
     uint64_t last_lrca;          /* element 0 of the last submission */

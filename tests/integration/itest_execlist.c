@@ -142,16 +142,25 @@ static void test_aperture_meets_the_gpu_only_where_they_touch(void **state)
  * idle waits at load must not depend on interrupt latency). */
 /* Short work completes inside the ELSP write that submits it (the
  * breadcrumb is there when the write returns), and the engine holds the
- * context's completion event: it reaches the guest no sooner than the
- * hold (GG_CSB_HOLD_MS), unless more work comes first (unit test_gvt_execlist). */
+ * context's completion event after a client's batch: it reaches the guest
+ * no sooner than the hold (GG_CSB_HOLD_MS), unless more work comes first
+ * (unit test_gvt_execlist). A request of ring commands alone (i915's
+ * kernel context) completes at once. */
 static void test_short_work_completes_in_the_submitting_write(void **state)
 {
     (void)state;
     struct gg g;
     struct sim *s = gg_start("el_sync", &g);
     for (unsigned round = 0; round < 3; round++) {
-        const uint32_t cmds[] = {
+        /* A client's batch (only those are held), then the ring's
+         * breadcrumb and interrupt. */
+        const uint32_t bb[] = {
             MI_STORE_DWORD_IMM_GGTT, GG_SEQNO + 4 * round, 0, 0x5000 + round,
+            MI_BATCH_BUFFER_END,
+        };
+        memcpy(gg_ga(&g, GG_BATCH + 0x1000 * round), bb, sizeof(bb));
+        const uint32_t cmds[] = {
+            MI_BB_START_GGTT, GG_BATCH + 0x1000 * round, 0,
             PIPE_CONTROL6, PC_QW_WRITE | PC_GLOBAL_GTT | PC_NOTIFY, GG_SEQNO + 64, 0, round, 0,
             MI_USER_INTERRUPT,
         };
@@ -179,6 +188,14 @@ static void test_short_work_completes_in_the_submitting_write(void **state)
     /* Three contexts one after the other: two switches, no lite restore. */
     assert_int_equal(itest_status_field(s, "elsp_context_switches"), 2);
     assert_int_equal(itest_status_field(s, "elsp_lite_restores"), 0);
+    assert_int_equal(itest_status_field(s, "ctx_holds"), 3);
+    /* Ring commands alone: both events at once, nothing held. */
+    const uint32_t crumb[] = { MI_STORE_DWORD_IMM_GGTT, GG_SEQNO + 32, 0, 0x600d };
+    gg_run_ring(&g, GG_RCS, 3, crumb, 4, 0x70);
+    uint32_t st[2], id[2];
+    assert_true(gg_wait_csb(&g, GG_RCS, 2, st, id, 0));
+    assert_int_equal(st[0], CSB_IDLE_TO_ACTIVE);
+    assert_int_equal(st[1], CSB_COMPLETE | CSB_ACTIVE_TO_IDLE);
     assert_int_equal(itest_status_field(s, "ctx_holds"), 3);
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }

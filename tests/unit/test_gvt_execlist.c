@@ -17,6 +17,8 @@
 #define MI_USER_INTERRUPT (0x02u << 23)
 #define MI_STORE_DATA_IMM_GGTT ((0x20u << 23) | (1u << 22) | 2u) /* 4 dwords */
 #define MI_SET_CONTEXT ((0x18u << 23) | 0u) /* 2 dwords; no vGPU guest switches so */
+#define MI_BB_START_GGTT ((0x31u << 23) | 1u)        /* 3 dwords */
+#define MI_BATCH_BUFFER_END (0x0au << 23)
 #define GT0_IIR 0x44308u
 
 #define RING_MI_MODE 0x9cu
@@ -53,6 +55,24 @@ static void elsp_submit(struct fuzz_dev *d, uint64_t desc)
     reg_wr(d, RCS_BASE + 0x230, (uint32_t)desc);
 }
 
+/* A batch at `ga` storing `val` at `at`, and a ring request starting it
+ * (4 dwords at `req`): what an execbuf submits. */
+static void batch_request(uint32_t *req, uint32_t ga, uint32_t at, uint32_t val)
+{
+    uint32_t *bb = gfx_at(ga);
+    bb[0] = MI_STORE_DATA_IMM_GGTT;
+    bb[1] = at;
+    bb[2] = 0;
+    bb[3] = val;
+    bb[4] = MI_BATCH_BUFFER_END;
+    req[0] = MI_BB_START_GGTT;
+    req[1] = ga;
+    req[2] = 0;
+    req[3] = MI_NOOP;
+}
+
+#define BATCH_GA (FREE_GA + 0x2000u)
+
 static struct vgpu_stats stats(struct fuzz_dev *d)
 {
     struct vgpu_stats vs;
@@ -60,8 +80,8 @@ static struct vgpu_stats stats(struct fuzz_dev *d)
     return vs;
 }
 
-/* The work completes inside the ELSP write, but the engine holds the
- * context's completion event (the context stays the engine's, its ring
+/* A client's batch completes inside the ELSP write, but the engine holds
+ * the context's completion event (the context stays the engine's, its ring
  * drained: RING_MI_MODE reads idle); when nothing more comes, the event
  * and its interrupt follow. */
 static void test_elsp_submission_posts_csb_and_interrupts(void **state)
@@ -70,9 +90,9 @@ static void test_elsp_submission_posts_csb_and_interrupts(void **state)
     struct fuzz_dev d;
     gvt_unit_start(&d);
     rcs_setup(&d);
-    const uint32_t ring[] = { MI_STORE_DATA_IMM_GGTT, FREE_GA + 0x100, 0, 0x5eed, MI_NOOP,
-                              MI_NOOP };
-    rcs_submit(&d, ring, 6);
+    uint32_t ring[4];
+    batch_request(ring, BATCH_GA, FREE_GA + 0x100, 0x5eed);
+    rcs_submit(&d, ring, 4);
     assert_int_equal(gfx_at(FREE_GA + 0x100)[0], 0x5eed); /* in the write */
     fuzz_run(&d, ROUNDS_WITHIN_HOLD);
     assert_int_equal(csb_events(&d), 1);
@@ -113,9 +133,10 @@ static void test_held_context_takes_a_lite_restore(void **state)
     struct fuzz_dev d;
     gvt_unit_start(&d);
     rcs_setup(&d);
-    const uint32_t ring[] = { MI_STORE_DATA_IMM_GGTT, FREE_GA + 0x100, 0, 1, MI_NOOP, MI_NOOP,
-                              MI_STORE_DATA_IMM_GGTT, FREE_GA + 0x104, 0, 2, MI_NOOP, MI_NOOP };
-    rcs_submit(&d, ring, 6); /* the first request: tail at dword 6 */
+    uint32_t ring[8];
+    batch_request(ring, BATCH_GA, FREE_GA + 0x100, 1);
+    batch_request(ring + 4, BATCH_GA + 0x100, FREE_GA + 0x104, 2);
+    rcs_submit(&d, ring, 4); /* the first request: tail at dword 4 */
     memcpy(gfx_at(RING_GA), ring, sizeof(ring));
     fuzz_run(&d, ROUNDS_WITHIN_HOLD);
     assert_int_equal(csb_events(&d), 1);
@@ -138,19 +159,22 @@ static void test_held_context_takes_a_lite_restore(void **state)
     fuzz_dev_stop(&d);
 }
 
-/* Another context while one is held preempts it at its tail (i915's
- * kernel context when it parks the engine); the held one's head is in its
- * image, and the newcomer's completion is held in turn. */
-static void test_held_context_is_preempted_by_another(void **state)
+/* Another context while one is held preempts it at its tail: i915's
+ * kernel context when it parks the engine, with ring commands alone. Its
+ * own completion is not held: i915 spins at the engine's next unpark until
+ * the kernel context is out of flight (__engine_unpark). */
+static void test_held_context_is_preempted_by_the_kernel_context(void **state)
 {
     (void)state;
     struct fuzz_dev d;
     gvt_unit_start(&d);
     rcs_setup(&d);
-    const uint32_t ring[] = { MI_STORE_DATA_IMM_GGTT, FREE_GA + 0x100, 0, 1, MI_NOOP, MI_NOOP };
-    rcs_submit(&d, ring, 6);
+    uint32_t ring[4];
+    batch_request(ring, BATCH_GA, FREE_GA + 0x100, 1);
+    rcs_submit(&d, ring, 4);
     fuzz_run(&d, ROUNDS_WITHIN_HOLD);
-    /* A second context: its image a page pair up, its ring after the first's. */
+    /* The kernel context: its image a page pair up, its ring after the
+     * first's, a breadcrumb and nothing else. */
     const uint32_t other_ctx = CTX_GA + 0x2000, other_ring = RING_GA + RING_BYTES;
     const uint32_t cmds[] = { MI_STORE_DATA_IMM_GGTT, FREE_GA + 0x108, 0, 3, MI_NOOP, MI_NOOP };
     memcpy(gfx_at(other_ring), cmds, sizeof(cmds));
@@ -161,15 +185,17 @@ static void test_held_context_is_preempted_by_another(void **state)
     elsp_submit(&d, (uint64_t)0x22 << 32 | other_ctx | 3u << 3 | 1u << 8 | 1u);
     assert_int_equal(gfx_at(FREE_GA + 0x108)[0], 3);
     fuzz_run(&d, ROUNDS_WITHIN_HOLD);
-    assert_int_equal(csb_events(&d), 2);
+    assert_int_equal(csb_events(&d), 3);
     assert_int_equal(csb_status(&d, 1), CSB_PREEMPTED);
     assert_int_equal(csb_ctx(&d, 1), CTX_ID);
-    assert_int_equal(stats(&d).elsp_context_switches, 1);
-    assert_int_equal(gfx_at(CTX_GA + 4096)[5], 4u * 6); /* the held one's head, saved */
-    fuzz_run(&d, ROUNDS_PAST_HOLD);
-    assert_int_equal(csb_events(&d), 3);
     assert_int_equal(csb_status(&d, 2), CSB_COMPLETE | CSB_ACTIVE_TO_IDLE);
     assert_int_equal(csb_ctx(&d, 2), 0x22);
+    assert_int_equal(stats(&d).elsp_context_switches, 1);
+    assert_int_equal(stats(&d).ctx_holds, 1);
+    assert_int_equal(stats(&d).ctx_holds_expired, 0);
+    assert_int_equal(gfx_at(CTX_GA + 4096)[5], 4u * 4); /* the held one's head, saved */
+    fuzz_run(&d, ROUNDS_PAST_HOLD);
+    assert_int_equal(csb_events(&d), 3); /* nothing more: nothing was held */
     fuzz_dev_stop(&d);
 }
 
@@ -181,8 +207,9 @@ static void test_hold_waits_out_a_pause_and_ends_at_reset(void **state)
     struct fuzz_dev d;
     gvt_unit_start(&d);
     rcs_setup(&d);
-    const uint32_t ring[] = { MI_NOOP, MI_NOOP };
-    rcs_submit(&d, ring, 2);
+    uint32_t ring[4];
+    batch_request(ring, BATCH_GA, FREE_GA + 0x100, 1);
+    rcs_submit(&d, ring, 4);
     fuzz_run(&d, ROUNDS_WITHIN_HOLD);
     vgpu_pause(d.vgpu, true);
     fuzz_run(&d, 3 * ROUNDS_PAST_HOLD);
@@ -192,7 +219,7 @@ static void test_hold_waits_out_a_pause_and_ends_at_reset(void **state)
     assert_int_equal(csb_events(&d), 2);
     assert_int_equal(csb_status(&d, 1), CSB_COMPLETE | CSB_ACTIVE_TO_IDLE);
     /* Held again, then the engine reset (GDRST's render bit): no event. */
-    rcs_submit(&d, ring, 2);
+    rcs_submit(&d, ring, 4);
     fuzz_run(&d, ROUNDS_WITHIN_HOLD);
     reg_wr(&d, 0x941c, 1u << 1);
     fuzz_run(&d, ROUNDS_PAST_HOLD);
@@ -245,7 +272,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_elsp_submission_posts_csb_and_interrupts),
         cmocka_unit_test(test_held_context_takes_a_lite_restore),
-        cmocka_unit_test(test_held_context_is_preempted_by_another),
+        cmocka_unit_test(test_held_context_is_preempted_by_the_kernel_context),
         cmocka_unit_test(test_hold_waits_out_a_pause_and_ends_at_reset),
         cmocka_unit_test(test_ring_commands_store_and_notify),
         cmocka_unit_test(test_refused_command_is_an_engine_error),
