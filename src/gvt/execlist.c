@@ -147,7 +147,6 @@ static bool desc_ok(struct vgpu *v, struct gvt_engine *e, uint64_t desc, unsigne
 
 static void run_engine(struct vgpu *v, struct gvt_engine *e, unsigned *budget);
 
-
 /* Work the runner still has for `e`; a held engine has none. */
 static bool engine_runnable(const struct gvt_engine *e)
 {
