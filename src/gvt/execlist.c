@@ -385,25 +385,33 @@ static void complete_context(struct vgpu *v, struct gvt_engine *e)
         arm_hold_timer(v, e->held_until);
 }
 
+/* The timer for the earliest hold still running, if any. */
+static void arm_for_earliest_hold(struct vgpu *v)
+{
+    uint64_t next = 0;
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
+        const struct gvt_engine *e = &v->engines[i];
+        if (e->held && (!next || e->held_until < next))
+            next = e->held_until;
+    }
+    if (next)
+        arm_hold_timer(v, next);
+}
+
 /* Posts the completions whose hold ran out; waits for the next one. */
 static void hold_expired(void *opaque, uint64_t expirations)
 {
     struct vgpu *v = opaque;
     (void)expirations;
-    uint64_t now = evt_loop_now_ns(v->loop), next = 0;
+    uint64_t now = evt_loop_now_ns(v->loop);
     for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
         struct gvt_engine *e = &v->engines[i];
-        if (!e->held)
-            continue;
-        if (e->held_until <= now) {
+        if (e->held && e->held_until <= now) {
             v->stats.ctx_holds_expired++;
             go_idle(v, e);
         }
-        else if (!next || e->held_until < next)
-            next = e->held_until;
     }
-    if (next)
-        arm_hold_timer(v, next);
+    arm_for_earliest_hold(v);
 }
 
 static void run_engine_work(struct vgpu *v, struct gvt_engine *e, unsigned *budget);
@@ -557,13 +565,10 @@ void gvt_execlist_pause(struct vgpu *v, bool paused)
             evt_timer_disarm(v->hold_timer);
         return;
     }
-    for (unsigned i = 0; i < GVT_NR_ENGINES; i++) {
-        struct gvt_engine *e = &v->engines[i];
-        if (engine_runnable(e) || e->pending_event)
+    for (unsigned i = 0; i < GVT_NR_ENGINES; i++)
+        if (engine_runnable(&v->engines[i]) || v->engines[i].pending_event)
             schedule_runner(v);
-        if (e->held)
-            arm_hold_timer(v, e->held_until);
-    }
+    arm_for_earliest_hold(v);
 }
 
 void gvt_execlist_release(struct vgpu *v)

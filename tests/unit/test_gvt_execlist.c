@@ -73,6 +73,17 @@ static void batch_request(uint32_t *req, uint32_t ga, uint32_t at, uint32_t val)
 
 #define BATCH_GA (FREE_GA + 0x2000u)
 
+/* A vGPU whose render engine ran one batch (storing 1 at FREE_GA + 0x100)
+ * and holds its completion; `ring` is the request it submitted. */
+static void start_with_a_held_batch(struct fuzz_dev *d, uint32_t ring[4])
+{
+    gvt_unit_start(d);
+    rcs_setup(d);
+    batch_request(ring, BATCH_GA, FREE_GA + 0x100, 1);
+    rcs_submit(d, ring, 4);
+    fuzz_run(d, ROUNDS_WITHIN_HOLD);
+}
+
 static struct vgpu_stats stats(struct fuzz_dev *d)
 {
     struct vgpu_stats vs;
@@ -167,12 +178,8 @@ static void test_held_context_is_preempted_by_the_kernel_context(void **state)
 {
     (void)state;
     struct fuzz_dev d;
-    gvt_unit_start(&d);
-    rcs_setup(&d);
     uint32_t ring[4];
-    batch_request(ring, BATCH_GA, FREE_GA + 0x100, 1);
-    rcs_submit(&d, ring, 4);
-    fuzz_run(&d, ROUNDS_WITHIN_HOLD);
+    start_with_a_held_batch(&d, ring);
     /* The kernel context: its image a page pair up, its ring after the
      * first's, a breadcrumb and nothing else. */
     const uint32_t other_ctx = CTX_GA + 0x2000, other_ring = RING_GA + RING_BYTES;
@@ -205,12 +212,8 @@ static void test_hold_waits_out_a_pause_and_ends_at_reset(void **state)
 {
     (void)state;
     struct fuzz_dev d;
-    gvt_unit_start(&d);
-    rcs_setup(&d);
     uint32_t ring[4];
-    batch_request(ring, BATCH_GA, FREE_GA + 0x100, 1);
-    rcs_submit(&d, ring, 4);
-    fuzz_run(&d, ROUNDS_WITHIN_HOLD);
+    start_with_a_held_batch(&d, ring);
     vgpu_pause(d.vgpu, true);
     fuzz_run(&d, 3 * ROUNDS_PAST_HOLD);
     assert_int_equal(csb_events(&d), 1);
