@@ -37,6 +37,9 @@ static void usage(FILE *out)
 "  reg OFFSET|NAME    one MMIO register: its name, owning part, value, reset\n"
 "                     value, masks and flags (one JSON line); OFFSET as 0x2230,\n"
 "                     NAME as i915's, e.g. RING_ELSP(rcs0)\n"
+"  traps [N]          the N registers (default 20, at most 64) the guest trapped\n"
+"                     on most since the daemon started, busiest first, with\n"
+"                     their reads and writes (one JSON line)\n"
 "  dirty-log on|off   report the guest pages the daemon writes to Xen's\n"
 "                     log-dirty mode (for a live migration; off by default)\n"
 "  top [--json] [--interval SEC] [--count N] [--run-dir DIR]\n"
@@ -87,6 +90,7 @@ int main(int argc, char **argv)
     const char *file = NULL;
     const char *reg = NULL;
     const char *enable = NULL; /* dirty-log's argument, as JSON */
+    long top = 0;              /* traps' count; 0: the daemon's default */
     bool wants_file = strcmp(cmd, "screenshot") == 0 || strcmp(cmd, "save") == 0 ||
                       strcmp(cmd, "frame") == 0 || strcmp(cmd, "edid") == 0;
     if (wants_file) {
@@ -105,6 +109,15 @@ int main(int argc, char **argv)
             fprintf(stderr, "xengvt: reg needs a register offset (0x2230) or name "
                             "(RING_ELSP(rcs0))\n");
             return CLI_USAGE;
+        }
+    } else if (strcmp(cmd, "traps") == 0) {
+        if (optind + 1 < argc) {
+            char *end;
+            top = strtol(argv[optind + 1], &end, 10);
+            if (*end || end == argv[optind + 1] || top < 1 || top > 64) {
+                fprintf(stderr, "xengvt: traps takes a count from 1 to 64\n");
+                return CLI_USAGE;
+            }
         }
     } else if (strcmp(cmd, "dirty-log") == 0) {
         const char *arg = optind + 1 < argc ? argv[optind + 1] : "";
@@ -129,6 +142,8 @@ int main(int argc, char **argv)
         snprintf(req, sizeof(req), "{\"cmd\":\"reg\",\"reg\":\"%s\"}", reg);
     else if (enable)
         snprintf(req, sizeof(req), "{\"cmd\":\"%s\",\"enable\":%s}", cmd, enable);
+    else if (top)
+        snprintf(req, sizeof(req), "{\"cmd\":\"traps\",\"top\":%ld}", top);
     else
         snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
     char line[8192];

@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define REPLY_LINE_MAX 4096
+#define REPLY_LINE_MAX 8192
 
 struct client {
     struct control *ctl;

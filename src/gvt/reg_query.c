@@ -1,11 +1,12 @@
 /* The register file as an admin sees it (xengvt reg): a register's name,
- * owning part, value and rules, by offset or by name. Never on the
- * guest's path. */
+ * owning part, value and rules, by offset or by name; and which registers
+ * the guest traps on (xengvt traps). Never on the guest's path. */
 #include "config.h"
 #include "gvt/vgpu.h"
 #include "gvt/device.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void describe(const struct vgpu *v, uint32_t off, const struct gvt_reg_entry *e,
@@ -51,4 +52,40 @@ int vgpu_describe_reg_named(const struct vgpu *v, const char *name, struct vgpu_
         return -ENOENT;
     describe(v, e->row->offset, e, out);
     return 0;
+}
+
+static int busier_first(const void *a, const void *b)
+{
+    const struct vgpu_trap_count *x = a, *y = b;
+    uint64_t nx = x->reads + x->writes, ny = y->reads + y->writes;
+    if (nx != ny)
+        return nx > ny ? -1 : 1;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+unsigned vgpu_top_traps(const struct vgpu *v, struct vgpu_trap_count *out, unsigned max)
+{
+    const struct gvt_regs *r = &v->regs;
+    enum { PAGES = GVT_MMIO_SIZE / 4096 };
+    struct vgpu_trap_count *all = calloc(r->count + PAGES, sizeof(*all));
+    if (!all)
+        return 0;
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->count; i++) {
+        const struct gvt_reg_entry *e = &r->table[i];
+        if (e->reads || e->writes)
+            all[n++] = (struct vgpu_trap_count){ e->row->offset, e->row->name, e->reads,
+                                                 e->writes };
+    }
+    for (uint32_t page = 0; page < PAGES; page++)
+        if (r->untracked_reads[page] || r->untracked_writes[page])
+            all[n++] = (struct vgpu_trap_count){ page << 12, NULL, r->untracked_reads[page],
+                                                 r->untracked_writes[page] };
+    qsort(all, n, sizeof(*all), busier_first);
+    if (n > max)
+        n = max;
+    if (n)
+        memcpy(out, all, n * sizeof(*out));
+    free(all);
+    return n;
 }

@@ -50,6 +50,7 @@ struct gvt_reg_entry {
     const struct gvt_reg *row;
     const char *owner;          /* "execlist", "display", "irq", ... */
     const char *replaced_owner; /* the part whose row `row` overrides, or NULL */
+    uint64_t reads, writes;     /* the guest's trapped accesses (xengvt traps) */
 };
 
 struct gvt_regs {
@@ -62,6 +63,10 @@ struct gvt_regs {
      * sets its page's bit): a reset zeroes and a save reads only those,
      * some 20 of 512. */
     uint64_t touched[GVT_MMIO_SIZE / 4096 / 64];
+    /* The guest's trapped accesses to storage no row tracks, per 4 KiB
+     * page: which untracked registers a guest keeps touching, at page
+     * grain (a counter per dword would be 4 MiB). */
+    uint64_t untracked_reads[GVT_MMIO_SIZE / 4096], untracked_writes[GVT_MMIO_SIZE / 4096];
 };
 
 /* `storage`: GVT_MMIO_SIZE zero-filled bytes the caller keeps (the daemon's
@@ -94,6 +99,18 @@ const struct gvt_reg_entry *gvt_regs_find_name(const struct gvt_regs *r, const c
 /* A guest dword access at a 4-aligned offset < GVT_MMIO_SIZE. */
 uint32_t gvt_regs_read32(struct vgpu *v, struct gvt_regs *r, uint32_t off);
 void gvt_regs_write32(struct vgpu *v, struct gvt_regs *r, uint32_t off, uint32_t val);
+
+/* One trapped guest access at `off` (< GVT_MMIO_SIZE), for xengvt traps:
+ * what a guest's trap rate is made of. Not counted for the command
+ * streamer's register loads, which cost no trap. */
+static inline void gvt_regs_count_trap(struct gvt_regs *r, uint32_t off, bool write)
+{
+    uint16_t idx = r->index[off >> 2];
+    if (idx)
+        ++*(write ? &r->table[idx - 1].writes : &r->table[idx - 1].reads);
+    else
+        ++*(write ? &r->untracked_writes[off >> 12] : &r->untracked_reads[off >> 12]);
+}
 
 static inline void gvt_regs_touch(struct gvt_regs *r, uint32_t off)
 {

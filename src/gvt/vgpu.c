@@ -110,8 +110,9 @@ static int regs_write(struct vgpu *v, uint32_t off, unsigned size, uint64_t val)
     return 0;
 }
 
-/* Trapped accesses by kind, for `xengvt status` and the e2e's report. */
-static void count_trap(struct vgpu *v, uint32_t off)
+/* Trapped accesses by kind, for `xengvt status` and the e2e's report,
+ * and per register, for `xengvt traps`. */
+static void count_trap(struct vgpu *v, uint32_t off, bool write)
 {
     if (off >= GVT_GGTT_OFFSET)
         v->stats.trap_ggtt++;
@@ -119,6 +120,8 @@ static void count_trap(struct vgpu *v, uint32_t off)
         v->stats.trap_pvinfo++;
     else
         v->stats.trap_regs++;
+    if (off < GVT_MMIO_SIZE)
+        gvt_regs_count_trap(&v->regs, off, write);
 }
 
 static int bar0_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
@@ -127,7 +130,7 @@ static int bar0_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val
     uint32_t off = (uint32_t)offset;
     int rc;
     v->stats.mmio_reads++;
-    count_trap(v, off);
+    count_trap(v, off, false);
     if (off == GVT_RCS_RING_HEAD)
         gvt_aperture_sync(v); /* i915's flush of its GTT writes */
     if (off < GVT_MMIO_SIZE)
@@ -149,7 +152,7 @@ static int bar0_write(void *opaque, uint64_t offset, unsigned size, uint64_t val
     uint32_t off = (uint32_t)offset;
     int rc = 0;
     v->stats.mmio_writes++;
-    count_trap(v, off);
+    count_trap(v, off, true);
     if (off < GVT_MMIO_SIZE)
         rc = regs_write(v, off, size, val);
     else if (off >= GVT_GGTT_OFFSET)

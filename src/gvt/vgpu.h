@@ -25,6 +25,9 @@ void vgpu_get_display(const struct vgpu *v, struct vgpu_display_info *out);
 int vgpu_describe_reg(const struct vgpu *v, uint32_t offset, struct vgpu_reg_info *out);
 /* By name, case-insensitive: -ENOENT when no register has it. */
 int vgpu_describe_reg_named(const struct vgpu *v, const char *name, struct vgpu_reg_info *out);
+/* The registers (and untracked pages) the guest trapped on most, busiest
+ * first, at most `max`: how many were written to `out`. */
+unsigned vgpu_top_traps(const struct vgpu *v, struct vgpu_trap_count *out, unsigned max);
 
 int vgpu_create(const struct vgpu_config *cfg, struct ioreq_server *srv,
                 struct evt_irq *irq, struct gmem *gm, struct evt_loop *loop,

@@ -113,6 +113,14 @@ struct vgpu_reg_info {
     bool masked, cmd_access, w1c, read_only, read_hook, write_hook;
 };
 
+/* A register the guest traps on, and how often since the daemon started
+ * (xengvt traps). An untracked one is counted with its 4 KiB page. */
+struct vgpu_trap_count {
+    uint32_t offset;   /* the register's; for an untracked page, the page's */
+    const char *name;  /* as i915 names it; NULL for an untracked page */
+    uint64_t reads, writes;
+};
+
 /* The primary plane's current image as XRGB8888 (0x00RRGGBB), cursor
  * blended; a refused or disabled plane gives a black frame with `blank`
  * set and the reason. 0 or -ENOMEM.

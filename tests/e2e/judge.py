@@ -378,6 +378,27 @@ def judge_console(tag, k, steps, mode, g, has, check, images, text):
                                   ("trap_regs", "trap_config", "trap_ggtt", "trap_aperture",
                                    "msis", "elsp_submissions", "elsp_lite_restores",
                                    "elsp_context_switches", "ctx_holds", "ctx_holds_expired", "ctx_completions")), batches))
+            # Which registers those traps were (xengvt traps, top 64 at
+            # each end): what a batch's trap count is made of.
+            tb = re.search(r"E2E-NOP-TRAPS-BEFORE: (\{.*\})", g)
+            ta = re.search(r"E2E-NOP-TRAPS-AFTER: (\{.*\})", g)
+            if tb and ta:
+                def per_reg(j):
+                    names = dict(re.findall(r'"name@(0x[0-9a-f]+)":"([^"]*)"', j))
+                    rw = dict(((kind, off), int(n)) for kind, off, n in
+                              re.findall(r'"(reads|writes)@(0x[0-9a-f]+)":(\d+)', j))
+                    return names, rw
+                names, ra = per_reg(ta.group(1))
+                _, rb = per_reg(tb.group(1))
+                rows = []
+                for off, name in names.items():
+                    r = (ra.get(("reads", off), 0) - rb.get(("reads", off), 0)) / batches
+                    w = (ra.get(("writes", off), 0) - rb.get(("writes", off), 0)) / batches
+                    if r + w >= 0.02:
+                        rows.append((r + w, "%s %s r%.2f w%.2f" % (name, off, r, w)))
+                rows.sort(reverse=True)
+                print("INFO: %snop batch traps by register (a batch): %s" %
+                      (tag, ", ".join(x for _, x in rows[:16]) or "none"))
     ap = re.search(r'"aperture_in_ram":true,"aperture_syncs":(\d+),"aperture_pages_out":(\d+)', g)
     check(tag + "the aperture is RAM-backed (the default)", ap is not None)
     if ap:

@@ -208,6 +208,55 @@ static void test_reg(void **state)
     assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
 }
 
+/* xengvt traps: each trapped access counted against its register (an
+ * untracked one against its page), busiest first, and what a client
+ * may ask for bounded. */
+static void test_traps(void **state)
+{
+    (void)state;
+    struct sim *s = itest_start("control_traps", (struct sim_opts){ 0 });
+    itest_place_bars(s, false);
+    for (int i = 0; i < 5; i++)
+        sim_mmio_write(s, 0, BAR0_ADDR + 0x2098, 4, 0x1); /* RING_HWSTAM(rcs0) */
+    for (int i = 0; i < 3; i++)
+        sim_mmio_read(s, 0, BAR0_ADDR + 0x44200, 4); /* GEN8_MASTER_IRQ */
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x44200, 4, 0);
+    sim_mmio_write(s, 0, BAR0_ADDR + 0x1f104, 4, 7); /* untracked, page 0x1f000 */
+    sim_mmio_read(s, 0, BAR0_ADDR + 0x1f108, 4);
+    char line[8192];
+    assert_int_equal(sim_control(s, "{\"cmd\":\"traps\"}", line, sizeof(line), NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":true"));
+    const char *hwstam = strstr(line, "\"name@0x2098\":\"RING_HWSTAM(rcs0)\","
+                                      "\"reads@0x2098\":0,\"writes@0x2098\":5");
+    const char *master = strstr(line, "\"name@0x44200\":\"GEN8_MASTER_IRQ\","
+                                      "\"reads@0x44200\":3,\"writes@0x44200\":1");
+    const char *page = strstr(line, "\"name@0x1f000\":\"untracked\","
+                                    "\"reads@0x1f000\":1,\"writes@0x1f000\":1");
+    assert_non_null(hwstam);
+    assert_non_null(master);
+    assert_non_null(page);
+    /* Busiest first; a tie goes to the lower offset. */
+    assert_true(hwstam < master && master < page);
+    /* Only the top N. */
+    assert_int_equal(sim_control(s, "{\"cmd\":\"traps\",\"top\":1}", line, sizeof(line),
+                                 NULL, NULL), 0);
+    assert_non_null(strstr(line, "RING_HWSTAM(rcs0)"));
+    assert_null(strstr(line, "GEN8_MASTER_IRQ"));
+    /* What a client may ask for is bounded. */
+    assert_int_equal(sim_control(s, "{\"cmd\":\"traps\",\"top\":65}", line, sizeof(line),
+                                 NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":false"));
+    assert_int_equal(sim_control(s, "{\"cmd\":\"traps\",\"top\":\"5\"}", line, sizeof(line),
+                                 NULL, NULL), 0);
+    assert_non_null(strstr(line, "\"ok\":false"));
+    /* The same through xengvt. */
+    assert_int_equal(cli(s, "traps", NULL), 0);
+    assert_int_equal(cli(s, "traps", "64"), 0);
+    assert_int_equal(cli(s, "traps", "0"), 2);
+    assert_int_equal(cli(s, "traps", "3x"), 2);
+    assert_int_equal(WEXITSTATUS(sim_stop(s)), 0);
+}
+
 /* Under systemd (Type=notify): READY=1 once the guest is served. */
 static void test_sd_notify(void **state)
 {
@@ -246,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_bad_clients),
         cmocka_unit_test(test_cli_state_commands),
         cmocka_unit_test(test_reg),
+        cmocka_unit_test(test_traps),
         cmocka_unit_test(test_sd_notify),
     };
     return cmocka_run_group_tests_name("control", tests, NULL, NULL);
