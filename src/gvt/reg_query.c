@@ -6,7 +6,7 @@
 #include "gvt/device.h"
 
 #include <errno.h>
-#include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 static void describe(const struct vgpu *v, uint32_t off, const struct gvt_reg_entry *e,
@@ -54,38 +54,48 @@ int vgpu_describe_reg_named(const struct vgpu *v, const char *name, struct vgpu_
     return 0;
 }
 
-static int busier_first(const void *a, const void *b)
+/* Whether `a` ranks before `b`: more accesses, then the lower offset. */
+static bool busier(const struct vgpu_trap_count *a, const struct vgpu_trap_count *b)
 {
-    const struct vgpu_trap_count *x = a, *y = b;
-    uint64_t nx = x->reads + x->writes, ny = y->reads + y->writes;
-    if (nx != ny)
-        return nx > ny ? -1 : 1;
-    return x->offset < y->offset ? -1 : x->offset > y->offset;
+    uint64_t na = a->reads + a->writes, nb = b->reads + b->writes;
+    return na != nb ? na > nb : a->offset < b->offset;
+}
+
+/* `c` into the ranked `out` of `*n` (at most `max`): an insertion, as the
+ * daemon's sandbox has no room for qsort (glibc's asks sysinfo(2) for the
+ * machine's memory before sorting more than 1 KiB: SIGSYS, seen in the
+ * e2e). At most 64 ranked of a few hundred rows: a handful of moves. */
+static void rank(struct vgpu_trap_count *out, unsigned *n, unsigned max,
+                 struct vgpu_trap_count c)
+{
+    unsigned at = *n;
+    while (at > 0 && busier(&c, &out[at - 1]))
+        at--;
+    if (at >= max)
+        return;
+    unsigned last = *n < max ? *n : max - 1;
+    memmove(&out[at + 1], &out[at], (last - at) * sizeof(*out));
+    out[at] = c;
+    if (*n < max)
+        (*n)++;
 }
 
 unsigned vgpu_top_traps(const struct vgpu *v, struct vgpu_trap_count *out, unsigned max)
 {
     const struct gvt_regs *r = &v->regs;
-    enum { PAGES = GVT_MMIO_SIZE / 4096 };
-    struct vgpu_trap_count *all = calloc(r->count + PAGES, sizeof(*all));
-    if (!all)
-        return 0;
     unsigned n = 0;
+    if (max == 0)
+        return 0;
     for (unsigned i = 0; i < r->count; i++) {
         const struct gvt_reg_entry *e = &r->table[i];
         if (e->reads || e->writes)
-            all[n++] = (struct vgpu_trap_count){ e->row->offset, e->row->name, e->reads,
-                                                 e->writes };
+            rank(out, &n, max, (struct vgpu_trap_count){ e->row->offset, e->row->name,
+                                                         e->reads, e->writes });
     }
-    for (uint32_t page = 0; page < PAGES; page++)
+    for (uint32_t page = 0; page < GVT_MMIO_SIZE / 4096; page++)
         if (r->untracked_reads[page] || r->untracked_writes[page])
-            all[n++] = (struct vgpu_trap_count){ page << 12, NULL, r->untracked_reads[page],
-                                                 r->untracked_writes[page] };
-    qsort(all, n, sizeof(*all), busier_first);
-    if (n > max)
-        n = max;
-    if (n)
-        memcpy(out, all, n * sizeof(*out));
-    free(all);
+            rank(out, &n, max, (struct vgpu_trap_count){ page << 12, NULL,
+                                                         r->untracked_reads[page],
+                                                         r->untracked_writes[page] });
     return n;
 }
