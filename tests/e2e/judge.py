@@ -488,8 +488,8 @@ def judge_stock_xl(tag, steps, g, has, check):
     if vgpu:
         check(tag + "xl migrate: the source's daemon is gone",
               has(r"E2E-XL-MIGRATE: .*source daemon socket: gone"))
-    for retry in re.findall(r"E2E-XL-MIGRATE-RETRY: ([^\n]*)", g):
-        print("INFO: %sxl migrate retried: %s" % (tag, retry[:300]))
+    for step, retry in re.findall(r"E2E-XL-(RESTORE|MIGRATE)-RETRY: ([^\n]*)", g):
+        print("INFO: %sxl %s retried: %s" % (tag, step.lower(), retry[:300]))
     check(tag + "xl destroy", has(r"E2E-DESTROY: ok"))
     check(tag + "nothing left after destroy: no socket, record or process",
           has(r"E2E-LEFTOVERS: \[\] processes=0"),
