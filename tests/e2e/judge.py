@@ -439,6 +439,18 @@ def xl_detail(g, what):
     return "; ".join(x[:200] for x in step + out + faults) or "no E2E-XL-%s line" % what
 
 
+def runs_on(tag, step, what, vgpu, g, has, check):
+    """After xl STEP the guest goes on: the vGPU guest's GPU rounds (a store
+    on rcs0 and a fill on bcs0), the baseline's heartbeat, which tells
+    whether a guest goes silent there without any vGPU too (tests/e2e/
+    README). dom0-init's runs_on."""
+    kind, proof = (("GPU", "GPU work goes on (a new round of a store on rcs0 and a fill on bcs0)")
+                   if vgpu else ("ALIVE", "the guest runs on (a new heartbeat)"))
+    line = "E2E-XL-%s-%s" % (step, kind)
+    check(tag + what + proof, has(line + r": round \d+ all ok"),
+          (re.findall(line + r": [^\n]*", g) or ["no %s line" % line])[0])
+
+
 def judge_stock_xl(tag, steps, g, has, check):
     """Stock xl through the device-model wrapper (dom0-init's run_stock_xl):
     what each step reached, and the downtime dom0 saw, printed as INFO so
@@ -458,17 +470,7 @@ def judge_stock_xl(tag, steps, g, has, check):
               has(r"E2E-XL-STEPS: done"),
               (re.findall(r"E2E-XL-STEPS: [^\n]*", g) or ["no E2E-XL-STEPS line"])[0])
     check(tag + "xl restore", has(r"E2E-XL-RESTORE: up"), xl_detail(g, "RESTORE"))
-    if vgpu:
-        check(tag + "xl restore: GPU work goes on (a new round of a store on rcs0 and a fill on bcs0)",
-              has(r"E2E-XL-RESTORE-GPU: round \d+ all ok"),
-              (re.findall(r"E2E-XL-RESTORE-GPU: [^\n]*", g) or ["no E2E-XL-RESTORE-GPU line"])[0])
-    else:
-        # The baseline's liveness, judged as the vGPU guest's GPU rounds are:
-        # whether a guest goes silent after xl restore or migrate without
-        # any vGPU too (tests/e2e/README).
-        check(tag + "xl restore: the guest runs on (a new heartbeat)",
-              has(r"E2E-XL-RESTORE-ALIVE: round \d+ all ok"),
-              (re.findall(r"E2E-XL-RESTORE-ALIVE: [^\n]*", g) or ["no E2E-XL-RESTORE-ALIVE line"])[0])
+    runs_on(tag, "RESTORE", "xl restore: ", vgpu, g, has, check)
     if vgpu:
         # The pages a viewer's captures write-protected must not stop the
         # migration (Xen refuses log-dirty mode while any is protected).
@@ -477,14 +479,7 @@ def judge_stock_xl(tag, steps, g, has, check):
               (re.findall(r"E2E-WATCH-BEFORE-MIGRATE: [^\n]*", g) or ["no line"])[0])
     check(tag + "xl migrate to localhost (live)", has(r"E2E-XL-MIGRATE: up"),
           xl_detail(g, "MIGRATE"))
-    if vgpu:
-        check(tag + "xl migrate: GPU work goes on at the destination",
-              has(r"E2E-XL-MIGRATE-GPU: round \d+ all ok"),
-              (re.findall(r"E2E-XL-MIGRATE-GPU: [^\n]*", g) or ["no E2E-XL-MIGRATE-GPU line"])[0])
-    else:
-        check(tag + "xl migrate: the guest runs on at the destination (a new heartbeat)",
-              has(r"E2E-XL-MIGRATE-ALIVE: round \d+ all ok"),
-              (re.findall(r"E2E-XL-MIGRATE-ALIVE: [^\n]*", g) or ["no E2E-XL-MIGRATE-ALIVE line"])[0])
+    runs_on(tag, "MIGRATE", "xl migrate: at the destination, ", vgpu, g, has, check)
     if vgpu:
         check(tag + "xl migrate: the source's daemon is gone",
               has(r"E2E-XL-MIGRATE: .*source daemon socket: gone"))
